@@ -1,0 +1,1 @@
+"""ICAO Doc 9303 eMRTD stack: BER-TLV, APDUs, secure messaging, BAC, PACE, LDS files, sessions."""

@@ -1,0 +1,212 @@
+"""BER-TLV (ISO/IEC 8825-1 subset used by ICAO 9303 and ISO 7816) with hard caps.
+
+A chip is untrusted input: lengths, nesting depth and element count are all
+capped so that a hostile or broken chip cannot make us allocate or recurse
+without bound. Only definite lengths are accepted (the LDS never uses the
+indefinite form). Tags are handled as ints holding their encoded bytes, e.g.
+``0x5F1F`` or ``0x7F49``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from kiosk.emrtd.errors import TLVError
+
+#: Largest value length we accept anywhere (no LDS file comes near 1 MiB).
+MAX_LENGTH = 1 << 20
+#: Deepest nesting of constructed objects we descend into.
+MAX_DEPTH = 16
+#: Most elements a single decode may produce.
+MAX_ELEMENTS = 10_000
+#: Longest tag we accept, in bytes.
+MAX_TAG_BYTES = 4
+
+
+def tag_bytes(tag: int) -> bytes:
+    """The encoded bytes of an int tag (``0x5F1F`` → ``b"\\x5f\\x1f"``)."""
+    if tag < 0:
+        raise TLVError(f"negative tag {tag}")
+    n = max(1, (tag.bit_length() + 7) // 8)
+    if n > MAX_TAG_BYTES:
+        raise TLVError(f"tag {tag:X} longer than {MAX_TAG_BYTES} bytes")
+    return tag.to_bytes(n, "big")
+
+
+def is_constructed(tag: int) -> bool:
+    """True when bit 6 of the tag's first byte marks a constructed object."""
+    return bool(tag_bytes(tag)[0] & 0x20)
+
+
+def encode_length(length: int) -> bytes:
+    """Definite-length encoding: short form below 128, long form (0x81..0x84) above."""
+    if length < 0:
+        raise TLVError(f"negative length {length}")
+    if length < 0x80:
+        return bytes([length])
+    n = (length.bit_length() + 7) // 8
+    if n > 4:
+        raise TLVError(f"length {length} too large to encode")
+    return bytes([0x80 | n]) + length.to_bytes(n, "big")
+
+
+def encode(tag: int, value: bytes) -> bytes:
+    """Encode one TLV object."""
+    return tag_bytes(tag) + encode_length(len(value)) + value
+
+
+def encode_many(*items: tuple[int, bytes]) -> bytes:
+    """Concatenate several encoded TLV objects."""
+    return b"".join(encode(t, v) for t, v in items)
+
+
+def read_header(data: bytes, offset: int = 0, *, max_length: int = MAX_LENGTH) -> tuple[int, int, int]:
+    """Parse the tag and length at ``offset``.
+
+    Returns ``(tag, length, value_offset)``. Raises :class:`TLVError` on a
+    truncated header, an indefinite or over-long length, or a tag longer than
+    :data:`MAX_TAG_BYTES`. Does not check that the value itself is present.
+    """
+    end = len(data)
+    if offset >= end:
+        raise TLVError("truncated TLV: no tag")
+    pos = offset
+    first = data[pos]
+    pos += 1
+    tag = first
+    if first & 0x1F == 0x1F:
+        while True:
+            if pos >= end:
+                raise TLVError("truncated TLV: multi-byte tag")
+            if pos - offset >= MAX_TAG_BYTES:
+                raise TLVError(f"tag longer than {MAX_TAG_BYTES} bytes")
+            b = data[pos]
+            pos += 1
+            tag = (tag << 8) | b
+            if not b & 0x80:
+                break
+    if pos >= end:
+        raise TLVError("truncated TLV: no length")
+    lb = data[pos]
+    pos += 1
+    if lb < 0x80:
+        length = lb
+    elif lb == 0x80:
+        raise TLVError("indefinite length is not allowed")
+    else:
+        n = lb & 0x7F
+        if n > 4:
+            raise TLVError(f"length field of {n} bytes")
+        if pos + n > end:
+            raise TLVError("truncated TLV: long length")
+        length = int.from_bytes(data[pos : pos + n], "big")
+        pos += n
+    if length > max_length:
+        raise TLVError(f"length {length} above cap {max_length}")
+    return tag, length, pos
+
+
+def total_length(header: bytes, *, max_length: int = MAX_LENGTH) -> int:
+    """Total size (header + value) of the TLV object that starts ``header``.
+
+    Used to size a file from its first few bytes before reading the rest.
+    """
+    _, length, value_offset = read_header(header, 0, max_length=max_length)
+    return value_offset + length
+
+
+@dataclass(frozen=True)
+class TLV:
+    """One decoded object. ``children`` is filled for constructed tags only."""
+
+    tag: int
+    value: bytes
+    children: tuple[TLV, ...] = field(default=(), repr=False)
+
+    @property
+    def constructed(self) -> bool:
+        return is_constructed(self.tag)
+
+    def find(self, tag: int) -> TLV | None:
+        """First direct child with ``tag``, or None."""
+        for child in self.children:
+            if child.tag == tag:
+                return child
+        return None
+
+    def find_all(self, tag: int) -> list[TLV]:
+        """Every direct child with ``tag``."""
+        return [c for c in self.children if c.tag == tag]
+
+    def require(self, tag: int) -> TLV:
+        """Direct child with ``tag``; :class:`TLVError` when absent."""
+        child = self.find(tag)
+        if child is None:
+            raise TLVError(f"tag {tag:X} missing under {self.tag:X}")
+        return child
+
+    def encode(self) -> bytes:
+        return encode(self.tag, self.value)
+
+
+class _Budget:
+    __slots__ = ("left",)
+
+    def __init__(self, n: int) -> None:
+        self.left = n
+
+    def take(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise TLVError(f"more than {MAX_ELEMENTS} TLV elements")
+
+
+def _decode_seq(
+    data: bytes, depth: int, budget: _Budget, max_depth: int, max_length: int
+) -> Iterator[TLV]:
+    pos = 0
+    end = len(data)
+    while pos < end:
+        tag, length, vo = read_header(data, pos, max_length=max_length)
+        if vo + length > end:
+            raise TLVError(f"truncated TLV: tag {tag:X} needs {length} bytes, {end - vo} left")
+        value = data[vo : vo + length]
+        budget.take()
+        children: tuple[TLV, ...] = ()
+        if is_constructed(tag) and length:
+            if depth + 1 > max_depth:
+                raise TLVError(f"TLV nesting deeper than {max_depth}")
+            children = tuple(_decode_seq(value, depth + 1, budget, max_depth, max_length))
+        yield TLV(tag, value, children)
+        pos = vo + length
+
+
+def decode_all(
+    data: bytes, *, max_depth: int = MAX_DEPTH, max_length: int = MAX_LENGTH
+) -> list[TLV]:
+    """Decode a concatenation of TLV objects, descending into constructed ones."""
+    return list(_decode_seq(bytes(data), 0, _Budget(MAX_ELEMENTS), max_depth, max_length))
+
+
+def decode(data: bytes, *, max_depth: int = MAX_DEPTH, max_length: int = MAX_LENGTH) -> TLV:
+    """Decode exactly one TLV object; trailing bytes are an error."""
+    items = decode_all(data, max_depth=max_depth, max_length=max_length)
+    if len(items) != 1:
+        raise TLVError(f"expected one TLV object, found {len(items)}")
+    return items[0]
+
+
+def decode_prefix(data: bytes, *, max_length: int = MAX_LENGTH) -> tuple[TLV, bytes]:
+    """Decode the first TLV object (not its children) and return it with the remaining bytes.
+
+    Tolerates trailing padding, as files read from chips sometimes carry it.
+    """
+    tag, length, vo = read_header(data, 0, max_length=max_length)
+    if vo + length > len(data):
+        raise TLVError(f"truncated TLV: tag {tag:X} needs {length} bytes")
+    value = bytes(data[vo : vo + length])
+    children: tuple[TLV, ...] = ()
+    if is_constructed(tag) and length:
+        children = tuple(_decode_seq(value, 1, _Budget(MAX_ELEMENTS), MAX_DEPTH, max_length))
+    return TLV(tag, value, children), bytes(data[vo + length :])

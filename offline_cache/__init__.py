@@ -1,0 +1,1 @@
+"""Encrypted eligibility cache, check-in journal and outbox (sqlite-utils). Not built yet."""

@@ -1,0 +1,1 @@
+"""A software CCCD chip: answers ICAO 9303 APDUs (BAC, PACE-GM, secure messaging, LDS files)."""

@@ -1,0 +1,1 @@
+"""BHXH eligibility gateway simulator. Not built yet."""

@@ -1,0 +1,1 @@
+"""PySide6 kiosk user interface (reception and self-check modes). Not built yet."""
