@@ -4,37 +4,49 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the project needs at run or test time. Later issues add pcscd etc.
-SYSTEM_PACKAGES=(python3 python3-venv python3-pip)
+# Debian packages the project always needs (later issues add pcscd, vsmartcard-vpcd, ...).
+REQUIRED_DEBS=()
+# Debian packages needed only when no Python >= 3.11 with venv is on the machine.
+PYTHON_DEBS=(python3 python3-venv python3-pip python3-dev)
 
-missing=()
-if command -v dpkg-query >/dev/null 2>&1; then
-  for p in "${SYSTEM_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-fi
-
-PY=${PYTHON:-}
-if [ -z "$PY" ]; then
-  for c in python3.13 python3.12 python3.11 python3; do
-    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-      PY=$c; break
+find_python() {
+  for c in ${PYTHON:-} python3.13 python3.12 python3.11 python3; do
+    if command -v "$c" >/dev/null 2>&1 &&
+       "$c" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$c"; return 0
     fi
   done
-fi
+  return 1
+}
 
-if [ -z "$PY" ] && [ ${#missing[@]} -gt 0 ] || { [ ${#missing[@]} -gt 0 ] && [ "${CCCD_INSTALL_SYSTEM:-auto}" = "always" ]; }; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  echo "bootstrap: installing system packages: ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
-  PY=python3
+deb_missing() {
+  local out=()
+  command -v dpkg-query >/dev/null 2>&1 || return 0
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || out+=("$p")
+  done
+  echo "${out[@]:-}"
+}
+
+apt_install() {
+  [ $# -gt 0 ] || return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "bootstrap: installing Debian packages: $*"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@"
+}
+
+need=()
+PY=$(find_python) || need+=("${PYTHON_DEBS[@]}")
+if [ ${#REQUIRED_DEBS[@]} -gt 0 ]; then
+  read -r -a more <<<"$(deb_missing "${REQUIRED_DEBS[@]}")"
+  need+=("${more[@]}")
 fi
-if [ -z "$PY" ]; then
-  echo "bootstrap: need Python >= 3.11 with venv; install python3 and python3-venv" >&2
-  exit 1
+if [ ${#need[@]} -gt 0 ]; then
+  apt_install "${need[@]}"
 fi
+PY=${PY:-$(find_python)} || { echo "bootstrap: need Python >= 3.11 with venv (python3-venv)" >&2; exit 1; }
 
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
