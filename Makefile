@@ -26,7 +26,7 @@ bench: $(STAMP)
 
 ## make fuzz: the hypothesis properties run far longer (>= 1 M inputs in all).
 fuzz: $(STAMP)
-	CCCD_FUZZ=1 $(PY) -m pytest -q -n 2 -m "not pcsc" -p no:cacheprovider tests/test_fuzz.py
+	CCCD_FUZZ=1 $(PY) -m pytest -q -n 2 -m "not pcsc" -p no:cacheprovider tests/ -k fuzz
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,1 @@
+"""Logical Data Structure files: one module per file, each ``parse(bytes)`` and ``encode(obj)``."""

@@ -1,0 +1,22 @@
+"""Shared test configuration: hypothesis profiles.
+
+The default profile keeps `make test` fast; `make fuzz` selects the ``fuzz``
+profile (set by CCCD_FUZZ=1) which runs every property far longer.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("CCCD_FUZZ_EXAMPLES", "100000")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+settings.load_profile("fuzz" if os.environ.get("CCCD_FUZZ") else "ci")
