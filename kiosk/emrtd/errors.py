@@ -20,8 +20,8 @@ class LDSParseError(EmrtdError):
     """An LDS file (EF.COM, EF.SOD, a DG, EF.CardAccess) does not have the expected structure."""
 
 
-class MRZError(EmrtdError):
-    """A machine readable zone is malformed or a check digit is wrong.
+class AccessKeyError(EmrtdError):
+    """An access key input (QR text, typed ID, MRZ, birth date) is unusable.
 
     ``field`` names the offending field (e.g. ``"document_number"``,
     ``"date_of_birth"``) so a user can be told what to fix.
@@ -30,6 +30,10 @@ class MRZError(EmrtdError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class MRZError(AccessKeyError):
+    """A machine readable zone is malformed or a check digit is wrong."""
 
 
 class APDUError(EmrtdError):
