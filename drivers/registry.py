@@ -1,0 +1,27 @@
+"""Opening a reader from its name: ``sim:NAME`` now; ``pcsc[:NAME]``, ``nfc[:PATH]``, ``auto`` later.
+
+The core (`kiosk`) calls :func:`open_transport` and gets back something that
+satisfies :class:`kiosk.transport.Transport`; it never imports a driver.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.transport import Transport, TransportError
+
+
+class ReaderSpecError(TransportError):
+    """The reader name is not one this kiosk knows how to open."""
+
+
+def open_transport(spec: str, **options: Any) -> Transport:
+    """Open the reader named by ``spec`` (e.g. ``sim:default``)."""
+    kind, _, name = spec.partition(":")
+    if kind == "sim":
+        from drivers.simulated import open_simulated
+
+        return open_simulated(name or "default", **options)
+    raise ReaderSpecError(
+        f"unknown reader {spec!r}: use sim:NAME (pcsc and nfc readers are not available yet)"
+    )
