@@ -1,4 +1,4 @@
-"""Opening a reader from its name: ``sim:NAME`` now; ``pcsc[:NAME]``, ``nfc[:PATH]``, ``auto`` later.
+"""Opening a reader by name: ``sim:NAME`` now; ``pcsc[:NAME]``, ``nfc[:PATH]``, ``auto`` later.
 
 The core (`kiosk`) calls :func:`open_transport` and gets back something that
 satisfies :class:`kiosk.transport.Transport`; it never imports a driver.

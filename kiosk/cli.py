@@ -176,7 +176,9 @@ def format_text(holder: Holder, doc: dict[str, Any]) -> str:
     if photo:
         lines.append(f"Ảnh / Photo: {photo['format'].upper()}, {photo['bytes']} bytes")
     extra = f", {read['modeled_seconds']:.2f} s modeled" if read["modeled_seconds"] else ""
-    lines.append(f"Đọc / Read: {read['access']}, {read['apdus']} APDUs, {read['bytes']} bytes{extra}")
+    lines.append(
+        f"Đọc / Read: {read['access']}, {read['apdus']} APDUs, {read['bytes']} bytes{extra}"
+    )
     if read["protected"]:
         lines.append(f"Được bảo vệ / Protected (not read): {', '.join(read['protected'])}")
     return "\n".join(lines)

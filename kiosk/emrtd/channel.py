@@ -69,9 +69,7 @@ class CardChannel:
         self._count(raw, reply)
         resp = sm.unprotect(ResponseAPDU.parse(reply))
         if self.keep_log:
-            self.log.append(
-                ApduRecord(raw, reply, cmd.to_bytes(ext), resp.to_bytes(), time.time())
-            )
+            self.log.append(ApduRecord(raw, reply, cmd.to_bytes(ext), resp.to_bytes(), time.time()))
         return resp
 
     def _count(self, raw: bytes, reply: bytes) -> None:

@@ -70,10 +70,7 @@ class FileReader:
         else:
             resp_limit = min(transport.max_response_len, SHORT_RESPONSE)
         sm = self.channel.sm
-        if sm is not None:
-            ne = sm.max_plain_response(resp_limit)
-        else:
-            ne = resp_limit - 2
+        ne = sm.max_plain_response(resp_limit) if sm is not None else resp_limit - 2
         ne = min(ne, 65536 if self.extended else SHORT_MAX_NE)
         if self._ne_cap is not None:
             ne = min(ne, self._ne_cap)

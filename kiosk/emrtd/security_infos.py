@@ -26,7 +26,7 @@ ID_PACE_DH_IM = ID_PACE + ".3"
 ID_PACE_ECDH_IM = ID_PACE + ".4"
 ID_PACE_ECDH_CAM = ID_PACE + ".6"
 ID_AA = "2.23.136.1.1.5"  # ActiveAuthenticationInfo
-# Symmetric suffixes under id-PACE-*/id-CA-*: .1 3DES-CBC-CBC, .2 AES-CBC-CMAC-128, .3 -192, .4 -256.
+# Symmetric suffixes under id-PACE-*/id-CA-*: .1 3DES, .2 AES-CMAC-128, .3 -192, .4 -256.
 SUFFIX_3DES = 1
 SUFFIX_AES128 = 2
 SUFFIX_AES192 = 3

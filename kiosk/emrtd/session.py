@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from kiosk.access import CAN, AccessKey, MRZKey
@@ -56,7 +56,7 @@ SW_PROTECTED = 0x6982
 FileHook = Callable[[str, bytes], None]
 
 
-class AccessMode(str, Enum):
+class AccessMode(StrEnum):
     """What access control the caller allows."""
 
     AUTO = "auto"  # PACE when the chip offers it, else BAC

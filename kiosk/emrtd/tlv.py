@@ -61,7 +61,9 @@ def encode_many(*items: tuple[int, bytes]) -> bytes:
     return b"".join(encode(t, v) for t, v in items)
 
 
-def read_header(data: bytes, offset: int = 0, *, max_length: int = MAX_LENGTH) -> tuple[int, int, int]:
+def read_header(
+    data: bytes, offset: int = 0, *, max_length: int = MAX_LENGTH
+) -> tuple[int, int, int]:
     """Parse the tag and length at ``offset``.
 
     Returns ``(tag, length, value_offset)``. Raises :class:`TLVError` on a

@@ -1,0 +1,50 @@
+"""Property tests: BER-TLV decode never escapes with anything but TLVError; round trips hold."""
+
+from __future__ import annotations
+
+import contextlib
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kiosk.emrtd import tlv
+from kiosk.emrtd.errors import TLVError
+
+primitive_tags = st.sampled_from([0x02, 0x04, 0x0C, 0x13, 0x5F1F, 0x5F01, 0x80, 0x86, 0x9F1F])
+constructed_tags = st.sampled_from([0x30, 0x31, 0x60, 0x61, 0x75, 0x7F61, 0x7F49, 0xA1])
+
+
+def _tree(depth: int) -> st.SearchStrategy[bytes]:
+    leaf = st.builds(tlv.encode, primitive_tags, st.binary(max_size=300))
+    if depth == 0:
+        return leaf
+    node = st.builds(
+        lambda t, kids: tlv.encode(t, b"".join(kids)),
+        constructed_tags,
+        st.lists(_tree(depth - 1), max_size=4),
+    )
+    return st.one_of(leaf, node)
+
+
+@given(st.binary(max_size=2048))
+def test_fuzz_decode_junk_raises_only_tlverror(data: bytes) -> None:
+    try:
+        items = tlv.decode_all(data)
+    except TLVError:
+        return
+    assert b"".join(i.encode() for i in items) == data
+
+
+@given(_tree(4))
+def test_fuzz_round_trip(encoded: bytes) -> None:
+    obj = tlv.decode(encoded)
+    assert obj.encode() == encoded
+    assert tlv.total_length(encoded[:8]) == len(encoded)
+
+
+@given(_tree(3), st.integers(min_value=0, max_value=2047), st.integers(0, 255))
+def test_fuzz_mutations(encoded: bytes, pos: int, byte: int) -> None:
+    data = bytearray(encoded)
+    data[pos % len(data)] = byte
+    with contextlib.suppress(TLVError):
+        tlv.decode_all(bytes(data))
