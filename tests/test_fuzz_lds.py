@@ -1,0 +1,212 @@
+"""Property tests for every LDS parser.
+
+Three properties per file type:
+
+* junk in: random bytes (and random bytes behind the right outer tag) make a
+  parser return or raise a project error, never anything else;
+* mutated valid files: byte flips, truncation, insertion and deletion on a
+  valid encoding, same rule;
+* round trip: ``parse(encode(x)) == x`` over generated dataclasses.
+
+The conftest selects the hypothesis profile (``make fuzz`` runs them far longer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kiosk.emrtd import tlv
+from kiosk.emrtd.errors import LDSParseError, TLVError
+from kiosk.emrtd.lds import card_access, com
+from kiosk.emrtd.lds.card_access import CardAccess
+from kiosk.emrtd.lds.com import EFCom
+from kiosk.emrtd.lds.security_infos_codec import parse_security_info
+from kiosk.emrtd.security_infos import (
+    ID_AA,
+    ID_CA,
+    ID_PACE,
+    ID_PK_DH,
+    ID_PK_ECDH,
+    ID_TA,
+    ActiveAuthenticationInfo,
+    ChipAuthenticationInfo,
+    ChipAuthenticationPublicKeyInfo,
+    PACEDomainParameterInfo,
+    PACEInfo,
+    SecurityInfo,
+    TerminalAuthenticationInfo,
+    UnknownSecurityInfo,
+)
+
+PROJECT_ERRORS = (LDSParseError, TLVError)
+
+
+def _survives(parse: Callable[[bytes], Any], data: bytes) -> None:
+    """Call ``parse``; only project errors may escape."""
+    try:
+        parse(data)
+    except PROJECT_ERRORS:
+        pass
+
+
+@st.composite
+def mutated(draw: st.DrawFn, valid: bytes) -> bytes:
+    """A valid encoding with a few random edits."""
+    data = bytearray(valid)
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(["flip", "set", "truncate", "insert", "delete"]))
+        if not data:
+            data = bytearray(draw(st.binary(max_size=4)))
+            continue
+        i = draw(st.integers(0, len(data) - 1))
+        if op == "flip":
+            data[i] ^= 1 << draw(st.integers(0, 7))
+        elif op == "set":
+            data[i] = draw(st.sampled_from([0x00, 0x7F, 0x80, 0x81, 0x82, 0x84, 0xFF]))
+        elif op == "truncate":
+            del data[i:]
+        elif op == "insert":
+            data[i:i] = draw(st.binary(min_size=1, max_size=4))
+        else:
+            del data[i : i + draw(st.integers(1, 4))]
+    return bytes(data)
+
+
+def _junk_behind(tag: int) -> st.SearchStrategy[bytes]:
+    """Random value bytes wrapped in the right outer tag (gets past the first check)."""
+    return st.binary(max_size=600).map(lambda v: tlv.encode(tag, v))
+
+
+# --- strategies for dataclasses -------------------------------------------------------
+
+_arc = st.integers(0, 300)
+_small = st.integers(0, 2**31)
+_opt_small = st.none() | _small
+
+
+def _oid_under(parent: str, arcs: int) -> st.SearchStrategy[str]:
+    return st.lists(_arc, min_size=arcs, max_size=arcs).map(
+        lambda xs: ".".join([parent, *map(str, xs)])
+    )
+
+
+def _der_any() -> st.SearchStrategy[bytes]:
+    return st.sampled_from(
+        [
+            bytes.fromhex("0500"),
+            bytes.fromhex("0C0141"),
+            bytes.fromhex("3003020101"),
+            bytes.fromhex("300C06072A8648CE3D02010201FF"),
+        ]
+    )
+
+
+_SPKIS = [
+    # EC P-256 named curve and a small RSA key: shape is all the codec checks.
+    bytes.fromhex(
+        "3059301306072A8648CE3D020106082A8648CE3D03010703420004"
+        "6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296"
+        "4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5"
+    ),
+    bytes.fromhex("301C300D06092A864886F70D0101010500030B0030080203010001020103"),
+]
+
+security_infos: st.SearchStrategy[SecurityInfo] = st.one_of(
+    st.builds(PACEInfo, _oid_under(ID_PACE, 2), _small, _opt_small),
+    st.builds(
+        PACEDomainParameterInfo,
+        _oid_under(ID_PACE, 1),
+        st.sampled_from(
+            [bytes.fromhex("300C06072A8648CE3D02010201FF"), bytes.fromhex("3003060100")]
+        ),
+        _opt_small,
+    ),
+    st.builds(ChipAuthenticationInfo, _oid_under(ID_CA, 2), _small, _opt_small),
+    st.builds(
+        ChipAuthenticationPublicKeyInfo,
+        st.sampled_from([ID_PK_DH, ID_PK_ECDH]),
+        st.sampled_from(_SPKIS),
+        _opt_small,
+    ),
+    st.builds(TerminalAuthenticationInfo, st.just(ID_TA), _small),
+    st.builds(ActiveAuthenticationInfo, st.just(ID_AA), _small, _oid_under("0.4.0.127", 3)),
+    st.tuples(_oid_under("1.3.6.1.4.1", 2), st.lists(_der_any(), max_size=2)).map(
+        lambda t: UnknownSecurityInfo(
+            t[0],
+            tlv.encode(
+                0x30,
+                tlv.encode(0x06, _oid_body(t[0])) + b"".join(t[1] or [bytes.fromhex("0500")]),
+            ),
+        )
+    ),
+)
+
+
+def _oid_body(dotted: str) -> bytes:
+    arcs = [int(a) for a in dotted.split(".")]
+    out = bytearray([arcs[0] * 40 + arcs[1]])
+    for arc in arcs[2:]:
+        chunk = [arc & 0x7F]
+        arc >>= 7
+        while arc:
+            chunk.append(0x80 | (arc & 0x7F))
+            arc >>= 7
+        out += bytes(reversed(chunk))
+    return bytes(out)
+
+
+card_accesses = st.lists(security_infos, max_size=6).map(lambda xs: CardAccess(tuple(xs)))
+ef_coms = st.builds(
+    EFCom,
+    st.text("0123456789", min_size=4, max_size=4),
+    st.text("0123456789", min_size=6, max_size=6),
+    st.lists(st.sampled_from([0x61, 0x63, 0x6D, 0x6E, 0x6F, 0x75, 0x5F1F, 0x42]), max_size=16).map(
+        tuple
+    ),
+)
+
+
+# --- SecurityInfos / EF.CardAccess ---------------------------------------------------
+
+
+@given(st.binary(max_size=600))
+def test_fuzz_card_access_junk(data: bytes) -> None:
+    _survives(card_access.parse, data)
+    _survives(parse_security_info, data)
+
+
+@given(_junk_behind(0x31))
+def test_fuzz_card_access_junk_in_set(data: bytes) -> None:
+    _survives(card_access.parse, data)
+
+
+@given(st.data(), card_accesses)
+def test_fuzz_card_access_mutated(data: st.DataObject, ca: CardAccess) -> None:
+    _survives(card_access.parse, data.draw(mutated(card_access.encode(ca))))
+
+
+@given(card_accesses)
+def test_fuzz_card_access_round_trip(ca: CardAccess) -> None:
+    assert card_access.parse(card_access.encode(ca)) == ca
+
+
+# --- EF.COM --------------------------------------------------------------------------
+
+
+@given(st.binary(max_size=200) | _junk_behind(0x60))
+def test_fuzz_com_junk(data: bytes) -> None:
+    _survives(com.parse, data)
+
+
+@given(st.data(), ef_coms)
+def test_fuzz_com_mutated(data: st.DataObject, ef: EFCom) -> None:
+    _survives(com.parse, data.draw(mutated(com.encode(ef))))
+
+
+@given(ef_coms)
+def test_fuzz_com_round_trip(ef: EFCom) -> None:
+    assert com.parse(com.encode(ef)) == ef
