@@ -96,7 +96,9 @@ def _xor(a: bytes, b: bytes) -> bytes:
 
 
 def _len_bytes(n: int) -> bytes:
-    """BER definite length (SM objects never exceed 65535 bytes)."""
+    """BER definite length, up to 65535 (the most an APDU can carry)."""
+    if n > 0xFFFF:
+        raise APDUError(f"SM data object of {n} bytes does not fit in an APDU")
     if n < 0x80:
         return bytes((n,))
     if n < 0x100:
