@@ -14,6 +14,7 @@ The conftest selects the hypothesis profile (``make fuzz`` runs them far longer)
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -22,9 +23,10 @@ from hypothesis import strategies as st
 
 from kiosk.emrtd import tlv
 from kiosk.emrtd.errors import LDSParseError, TLVError
-from kiosk.emrtd.lds import card_access, com
+from kiosk.emrtd.lds import card_access, com, dg13
 from kiosk.emrtd.lds.card_access import CardAccess
 from kiosk.emrtd.lds.com import EFCom
+from kiosk.emrtd.lds.dg13 import DG13
 from kiosk.emrtd.lds.security_infos_codec import parse_security_info
 from kiosk.emrtd.security_infos import (
     ID_AA,
@@ -209,3 +211,67 @@ def test_fuzz_com_mutated(data: st.DataObject, ef: EFCom) -> None:
 @given(ef_coms)
 def test_fuzz_com_round_trip(ef: EFCom) -> None:
     assert com.parse(com.encode(ef)) == ef
+
+
+# --- DG13 ----------------------------------------------------------------------------
+
+_VIETNAMESE = (
+    "aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ"
+)
+vn_text = st.text(
+    alphabet=st.sampled_from(_VIETNAMESE + _VIETNAMESE.upper() + "0123456789 /,.-:()")
+    | st.characters(codec="utf-8"),
+    max_size=40,
+).map(lambda s: unicodedata.normalize("NFC", s))
+_opt_text = st.none() | vn_text
+
+
+@st.composite
+def dg13s(draw: st.DrawFn) -> DG13:
+    father = draw(_opt_text)
+    unknown_numbers = draw(st.lists(st.integers(17, 300), unique=True, max_size=3))
+    unknown = tuple(
+        (n, draw(st.sampled_from([b"", bytes.fromhex("0C0141"), bytes.fromhex("0201FF3000")])))
+        for n in sorted(unknown_numbers)
+    )
+    return DG13(
+        id_number=draw(_opt_text | st.text("0123456789", min_size=12, max_size=12)),
+        full_name=draw(_opt_text),
+        date_of_birth=draw(_opt_text | st.dates().map(lambda d: d.strftime("%d/%m/%Y"))),
+        sex=draw(st.none() | st.sampled_from(["Nam", "Nữ"])),
+        nationality=draw(_opt_text),
+        ethnicity=draw(_opt_text),
+        religion=draw(_opt_text),
+        place_of_origin=draw(_opt_text),
+        place_of_residence=draw(_opt_text),
+        identifying_marks=draw(_opt_text),
+        date_of_issue=draw(_opt_text),
+        date_of_expiry=draw(_opt_text | st.just(dg13.NO_EXPIRY_TEXT)),
+        father_name=father,
+        mother_name=draw(_opt_text) if father is not None else None,
+        spouse_name=draw(_opt_text),
+        old_id_number=draw(_opt_text),
+        field16_raw=draw(st.none() | st.binary(max_size=20)),
+        unknown_fields=unknown,
+    )
+
+
+@given(st.binary(max_size=600) | _junk_behind(0x6D))
+def test_fuzz_dg13_junk(data: bytes) -> None:
+    _survives(dg13.parse, data)
+
+
+@given(st.data(), dg13s())
+def test_fuzz_dg13_mutated(data: st.DataObject, d: DG13) -> None:
+    _survives(dg13.parse, data.draw(mutated(dg13.encode(d))))
+
+
+@given(dg13s())
+def test_fuzz_dg13_round_trip(d: DG13) -> None:
+    assert dg13.parse(dg13.encode(d)) == d
+
+
+@given(vn_text)
+def test_fuzz_dg13_nfd_input_comes_out_nfc(text: str) -> None:
+    nfd = unicodedata.normalize("NFD", text)
+    assert dg13.parse(dg13.encode(DG13(full_name=nfd))).full_name == text
