@@ -234,7 +234,11 @@ def parse_cccd_qr(text: str) -> CCCDQRData:
         )
     t = unicodedata.normalize("NFC", text).replace("\ufeff", "").strip()
     fields = t.split("|")
-    if len(fields) > 1 and fields[-1].strip() == "" and len(fields) - 1 in (6, 7, 11):
+    # Field 1 is the old ID (digits or empty) in the 7- and 11-field layouts, the name
+    # in the 6-field one; that also tells a trailing '|' from an empty issue date.
+    has_old_id = len(fields) > 1 and (not fields[1].strip() or fields[1].strip().isdigit())
+    fits = len(fields) in (7, 11) if has_old_id else len(fields) == 6
+    if not fits and len(fields) - 1 in (6, 7, 11) and not fields[-1].strip():
         fields = fields[:-1]
     if len(fields) == 6:
         id_f, name_f, dob_f, sex_f, addr_f, issue_f = fields
@@ -292,11 +296,14 @@ def detect_input(text: str) -> InputKind:
     t = text.replace("\ufeff", "").strip()
     if "|" in t:
         fields = t.split("|")
-        data = fields[:-1] if fields[-1].strip() in ("$", "") else fields
-        head = data[0].strip()
-        if len(head) in (10, 15) and len(data) >= 9:
+        head = fields[0].strip()
+        last = fields[-1].strip()
+        if len(head) in (10, 15) and len(fields) - (last in ("$", "")) >= 9:
             return "bhyt_qr"
-        if _digits(head, 12) and len(data) in (6, 7, 11):
+        counts = (6, 7, 11)
+        if _digits(head, 12) and (
+            len(fields) in counts or (not last and len(fields) - 1 in counts)
+        ):
             return "cccd_qr"
         return "unknown"
     if looks_like_mrz(t):
