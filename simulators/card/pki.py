@@ -9,7 +9,9 @@ with basicConstraints CA (path length 0), keyUsage keyCertSign + cRLSign and
 both key identifiers; the Document Signer has keyUsage digitalSignature
 (critical), the authority key identifier of the CSCA, its own subject key
 identifier and the optional document type list extension (``ID``). Keys are
-ECDSA on brainpoolP256r1 with SHA-256.
+ECDSA on brainpoolP256r1 with SHA-256. Both are valid from 2020-01-01 (so
+sample cards issued since then verify at their issue date) until 15 (CSCA)
+and 10 (DS) years after they were made.
 
 The PKI lives in the simulator home (``$CCCD_SIM_HOME`` or the per-user data
 dir) and is generated on first use under an exclusive file lock, each file
@@ -59,6 +61,9 @@ DS_SUBJECT = x509.Name(
 )
 CSCA_YEARS = 15
 DS_YEARS = 10
+#: Start of validity of both certificates: before the earliest sample card was issued, so
+#: an EF.SOD signed "on the card's issue date" lies inside the Document Signer's validity.
+VALID_FROM = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 PKI_DIR = "pki"
 _FILES = ("csca.pem", "csca-key.pem", "ds.pem", "ds-key.pem")
 
@@ -152,7 +157,7 @@ def _new_pki(directory: Path, now: dt.datetime) -> TestPKI:
     csca_key = ec.generate_private_key(curve)
     ds_key = ec.generate_private_key(curve)
     csca_ski = x509.SubjectKeyIdentifier.from_public_key(csca_key.public_key())
-    start = now - dt.timedelta(days=1)
+    start = min(VALID_FROM, now - dt.timedelta(days=1))
     csca = (
         x509.CertificateBuilder()
         .subject_name(CSCA_SUBJECT)
@@ -160,7 +165,7 @@ def _new_pki(directory: Path, now: dt.datetime) -> TestPKI:
         .public_key(csca_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
-        .not_valid_after(start + dt.timedelta(days=365 * CSCA_YEARS + 4))
+        .not_valid_after(now + dt.timedelta(days=365 * CSCA_YEARS + 4))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -190,7 +195,7 @@ def _new_pki(directory: Path, now: dt.datetime) -> TestPKI:
         .public_key(ds_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
-        .not_valid_after(start + dt.timedelta(days=365 * DS_YEARS + 2))
+        .not_valid_after(now + dt.timedelta(days=365 * DS_YEARS + 2))
         .add_extension(
             x509.KeyUsage(
                 digital_signature=True,
