@@ -14,20 +14,27 @@ The conftest selects the hypothesis profile (``make fuzz`` runs them far longer)
 from __future__ import annotations
 
 import contextlib
+import datetime
 import unicodedata
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.emrtd import tlv
 from kiosk.emrtd.errors import LDSParseError, TLVError
-from kiosk.emrtd.lds import card_access, com, dg13
+from kiosk.emrtd.lds import card_access, com, dg13, sod
 from kiosk.emrtd.lds.card_access import CardAccess
 from kiosk.emrtd.lds.com import EFCom
 from kiosk.emrtd.lds.dg13 import DG13
 from kiosk.emrtd.lds.security_infos_codec import parse_security_info
+from kiosk.emrtd.lds.sod import LDSSecurityObject
 from kiosk.emrtd.security_infos import (
     ID_AA,
     ID_CA,
@@ -275,3 +282,79 @@ def test_fuzz_dg13_round_trip(d: DG13) -> None:
 def test_fuzz_dg13_nfd_input_comes_out_nfc(text: str) -> None:
     nfd = unicodedata.normalize("NFD", text)
     assert dg13.parse(dg13.encode(DG13(full_name=nfd))).full_name == text
+
+
+# --- EF.SOD --------------------------------------------------------------------------
+
+
+@cache
+def _dsc() -> tuple[ec.EllipticCurvePrivateKey, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Fuzz DS")])
+    start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert.public_bytes(serialization.Encoding.DER)
+
+
+_hash_name = st.sampled_from(["sha1", "sha224", "sha256", "sha384", "sha512"])
+lds_security_objects = st.builds(
+    LDSSecurityObject,
+    st.integers(0, 1),
+    _hash_name,
+    st.lists(st.integers(1, 16), unique=True, max_size=16).flatmap(
+        lambda ns: st.tuples(*[st.tuples(st.just(n), st.binary(max_size=64)) for n in ns])
+    ),
+    st.none() | st.tuples(st.text("0123456789", min_size=4, max_size=4), st.just("040000")),
+)
+
+
+def _parse_sod_fully(data: bytes) -> None:
+    parsed = sod.parse(data)
+    parsed.signer_certificate()
+
+
+@given(st.binary(max_size=800) | _junk_behind(0x77))
+def test_fuzz_sod_junk(data: bytes) -> None:
+    _survives(_parse_sod_fully, data)
+    _survives(sod.parse_lds_security_object, data)
+
+
+@given(st.data(), lds_security_objects)
+def test_fuzz_sod_mutated(data: st.DataObject, lso: LDSSecurityObject) -> None:
+    key, cert = _dsc()
+    valid = sod.encode(lso, signer_cert_der=cert, signer_key=key)
+    _survives(_parse_sod_fully, data.draw(mutated(valid)))
+    _survives(
+        sod.parse_lds_security_object, data.draw(mutated(sod.encode_lds_security_object(lso)))
+    )
+
+
+@given(
+    lds_security_objects,
+    _hash_name,
+    st.none() | st.datetimes(datetime.datetime(1900, 1, 1), timezones=st.just(datetime.UTC)),
+)
+def test_fuzz_sod_round_trip(
+    lso: LDSSecurityObject, digest: str, when: datetime.datetime | None
+) -> None:
+    assert sod.parse_lds_security_object(sod.encode_lds_security_object(lso)) == lso
+    key, cert = _dsc()
+    if when is not None:
+        when = when.replace(microsecond=0)
+    parsed = sod.parse(
+        sod.encode(
+            lso, signer_cert_der=cert, signer_key=key, digest_algorithm=digest, signing_time=when
+        )
+    )
+    assert parsed.lds_security_object == lso
+    assert parsed.signer_info.signing_time == when
+    assert parsed.signer_certificate() == cert

@@ -1,0 +1,449 @@
+"""EF.SOD, the Document Security Object (ICAO 9303-10 §4.6.2, 9303-11 / -12 passive authentication).
+
+``77 { ContentInfo { id-signedData, SignedData } }`` where the SignedData's
+encapsulated content (eContentType ``id-icao-mrtd-security-ldsSecurityObject``,
+2.23.136.1.1.1) is::
+
+    LDSSecurityObject ::= SEQUENCE {
+      version                LDSSecurityObjectVersion,    -- v0, or v1 with ldsVersionInfo
+      hashAlgorithm          DigestAlgorithmIdentifier,
+      dataGroupHashValues    SEQUENCE SIZE (2..16) OF DataGroupHash,
+      ldsVersionInfo         LDSVersionInfo OPTIONAL }
+    DataGroupHash ::= SEQUENCE { dataGroupNumber INTEGER (1..16), dataGroupHashValue OCTET STRING }
+    LDSVersionInfo ::= SEQUENCE { ldsVersion PrintableString, unicodeVersion PrintableString }
+
+:func:`parse` exposes what passive authentication needs without verifying
+anything: the LDSSecurityObject and its exact encoded bytes (the eContent,
+whose digest the ``messageDigest`` attribute must equal), the certificates
+carried (normally the Document Signer Certificate), and for each SignerInfo
+the signer identifier, algorithms, signature and the signed attributes
+re-tagged as the ``SET OF`` that was actually signed (RFC 5652 §5.4).
+:func:`encode` builds a signed EF.SOD for the card simulator.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from asn1crypto import algos, cms, core, x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from kiosk.emrtd import tlv
+from kiosk.emrtd.errors import LDSParseError
+from kiosk.emrtd.lds._common import ASN1_ERRORS, unwrap
+from kiosk.emrtd.lds.files import EF_SOD
+
+#: eContentType of the LDSSecurityObject.
+ID_LDS_SECURITY_OBJECT = "2.23.136.1.1.1"
+_TAG = 0x77
+#: Data group numbers allowed in dataGroupHashValues.
+DG_NUMBERS = range(1, 17)
+
+_Fields = list[tuple[Any, ...]]
+
+
+class _DataGroupHash(core.Sequence):
+    _fields: ClassVar[_Fields] = [
+        ("data_group_number", core.Integer),
+        ("data_group_hash_value", core.OctetString),
+    ]
+
+
+class _DataGroupHashes(core.SequenceOf):
+    _child_spec = _DataGroupHash
+
+
+class _LDSVersionInfo(core.Sequence):
+    _fields: ClassVar[_Fields] = [
+        ("lds_version", core.PrintableString),
+        ("unicode_version", core.PrintableString),
+    ]
+
+
+class _LDSSecurityObject(core.Sequence):
+    _fields: ClassVar[_Fields] = [
+        ("version", core.Integer),
+        ("hash_algorithm", algos.DigestAlgorithm),
+        ("data_group_hash_values", _DataGroupHashes),
+        ("lds_version_info", _LDSVersionInfo, {"optional": True}),
+    ]
+
+
+@dataclass(frozen=True)
+class LDSSecurityObject:
+    """The signed list of data group hashes.
+
+    ``hash_algorithm`` is a name such as ``"sha256"`` (a dotted OID when
+    unknown); ``dg_hashes`` is ``((dg number, hash), ...)`` in file order;
+    ``lds_version`` is ``(ldsVersion, unicodeVersion)`` such as ``("0108",
+    "040000")`` for a v1 object, else None.
+    """
+
+    version: int
+    hash_algorithm: str
+    dg_hashes: tuple[tuple[int, bytes], ...]
+    lds_version: tuple[str, str] | None = None
+
+    @property
+    def data_groups(self) -> tuple[int, ...]:
+        """The data group numbers the SOD covers, in file order."""
+        return tuple(n for n, _ in self.dg_hashes)
+
+    def hash_for(self, dg: int) -> bytes | None:
+        """The stored hash of data group ``dg``, or None when the SOD does not list it."""
+        for n, value in self.dg_hashes:
+            if n == dg:
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class SignerInfo:
+    """One CMS SignerInfo, reduced to what signature verification needs.
+
+    The signer is identified either by ``issuer_der`` (DER of the issuer Name)
+    and ``serial_number``, or by ``subject_key_identifier``.
+    ``signature_algorithm`` is asn1crypto's name (``"sha256_rsa"``,
+    ``"rsassa_pss"``, ``"sha256_ecdsa"``, ``"rsassa_pkcs1v15"``…) or the dotted
+    OID; ``signature_parameters_der`` carries e.g. RSASSA-PSS parameters.
+    ``signed_attrs_der`` is the signed attributes with the ``SET OF`` tag (31),
+    byte for byte as received: the input of the signature. ``content_type``,
+    ``message_digest`` and ``signing_time`` are read from those attributes.
+    """
+
+    version: int
+    digest_algorithm: str
+    signature_algorithm: str
+    signature_algorithm_oid: str
+    signature: bytes
+    issuer_der: bytes | None = None
+    serial_number: int | None = None
+    subject_key_identifier: bytes | None = None
+    signature_parameters_der: bytes | None = None
+    signed_attrs_der: bytes | None = None
+    content_type: str | None = None
+    message_digest: bytes | None = None
+    signing_time: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
+class SOD:
+    """A parsed EF.SOD; nothing in it has been verified yet.
+
+    ``econtent`` is the encoded LDSSecurityObject exactly as signed;
+    ``certificates`` the DER certificates carried (the Document Signer);
+    ``digest_algorithms`` the SignedData's digestAlgorithms set.
+    """
+
+    lds_security_object: LDSSecurityObject
+    econtent: bytes
+    econtent_type: str
+    certificates: tuple[bytes, ...]
+    signer_infos: tuple[SignerInfo, ...]
+    digest_algorithms: tuple[str, ...] = ()
+    signed_data_version: int = 3
+
+    @property
+    def signer_info(self) -> SignerInfo:
+        """The first (on eMRTDs the only) SignerInfo."""
+        return self.signer_infos[0]
+
+    @property
+    def dg_hashes(self) -> tuple[tuple[int, bytes], ...]:
+        """Shortcut to the LDSSecurityObject's ``(dg, hash)`` pairs."""
+        return self.lds_security_object.dg_hashes
+
+    @property
+    def hash_algorithm(self) -> str:
+        """Shortcut to the LDSSecurityObject's hash algorithm name."""
+        return self.lds_security_object.hash_algorithm
+
+    def signer_certificate(self, signer: SignerInfo | None = None) -> bytes | None:
+        """The carried certificate that ``signer`` (default: the first) names, or None.
+
+        Matched on issuer and serial number, or on the subject key identifier.
+        """
+        signer = signer or self.signer_info
+        for der in self.certificates:
+            try:
+                cert = x509.Certificate.load(der)
+                tbs = cert["tbs_certificate"]
+                if signer.issuer_der is not None:
+                    if (
+                        tbs["issuer"].dump() == signer.issuer_der
+                        and tbs["serial_number"].native == signer.serial_number
+                    ):
+                        return der
+                elif (
+                    signer.subject_key_identifier is not None
+                    and cert.key_identifier == signer.subject_key_identifier
+                ):
+                    return der
+            except ASN1_ERRORS as exc:
+                raise LDSParseError(f"EF.SOD: unreadable certificate: {exc}") from exc
+        return None
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _digest_name(alg: algos.DigestAlgorithm) -> str:
+    oid = alg["algorithm"]
+    name = oid.native
+    return str(name) if name else str(oid.dotted)
+
+
+def parse_lds_security_object(data: bytes) -> LDSSecurityObject:
+    """Parse the DER LDSSecurityObject (the SOD's eContent)."""
+    try:
+        lso = _LDSSecurityObject.load(bytes(data), strict=True)
+        version = int(lso["version"].native)
+        hash_algorithm = _digest_name(lso["hash_algorithm"])
+        pairs: list[tuple[int, bytes]] = []
+        for item in lso["data_group_hash_values"]:
+            number = int(item["data_group_number"].native)
+            if number not in DG_NUMBERS:
+                raise LDSParseError(f"EF.SOD: data group number {number} out of range")
+            if any(n == number for n, _ in pairs):
+                raise LDSParseError(f"EF.SOD: data group {number} listed twice")
+            pairs.append((number, bytes(item["data_group_hash_value"].native)))
+        info = lso["lds_version_info"]
+        lds_version = None
+        if info.native is not None:
+            lds_version = (str(info["lds_version"].native), str(info["unicode_version"].native))
+        return LDSSecurityObject(version, hash_algorithm, tuple(pairs), lds_version)
+    except LDSParseError:
+        raise
+    except ASN1_ERRORS as exc:
+        raise LDSParseError(f"EF.SOD: bad LDSSecurityObject: {exc}") from exc
+
+
+def _one_value(attr: cms.CMSAttribute, name: str) -> Any:
+    values = attr["values"]
+    if len(values) != 1:
+        raise LDSParseError(f"EF.SOD: signed attribute {name} has {len(values)} values")
+    return values[0]
+
+
+def _parse_signer_info(si: cms.SignerInfo) -> SignerInfo:
+    sid = si["sid"]
+    issuer_der = serial = ski = None
+    if sid.name == "issuer_and_serial_number":
+        issuer_der = bytes(sid.chosen["issuer"].dump())
+        serial = int(sid.chosen["serial_number"].native)
+    else:
+        ski = bytes(sid.chosen.native)
+    sig_alg = si["signature_algorithm"]
+    params = sig_alg["parameters"]
+    params_der = None if isinstance(params, core.Void) else bytes(params.dump())
+    sig_oid = sig_alg["algorithm"]
+    attrs_der = content_type = message_digest = signing_time = None
+    attrs = si["signed_attrs"]
+    if not isinstance(attrs, core.Void):
+        attrs_der = tlv.encode(0x31, bytes(attrs.contents))
+        seen: set[str] = set()
+        for attr in attrs:
+            kind = attr["type"].dotted
+            if kind in seen:
+                raise LDSParseError(f"EF.SOD: signed attribute {kind} repeated")
+            seen.add(kind)
+            name = attr["type"].native
+            if name == "content_type":
+                content_type = str(_one_value(attr, name).dotted)
+            elif name == "message_digest":
+                message_digest = bytes(_one_value(attr, name).native)
+            elif name == "signing_time":
+                signing_time = _one_value(attr, name).native
+            else:
+                attr["values"].native  # noqa: B018 - force the lazy parse of the rest
+    return SignerInfo(
+        version=int(si["version"]),
+        digest_algorithm=_digest_name(si["digest_algorithm"]),
+        signature_algorithm=str(sig_oid.native or sig_oid.dotted),
+        signature_algorithm_oid=str(sig_oid.dotted),
+        signature=bytes(si["signature"].native),
+        issuer_der=issuer_der,
+        serial_number=serial,
+        subject_key_identifier=ski,
+        signature_parameters_der=params_der,
+        signed_attrs_der=attrs_der,
+        content_type=content_type,
+        message_digest=message_digest,
+        signing_time=signing_time,
+    )
+
+
+def parse(data: bytes) -> SOD:
+    """Parse EF.SOD; trailing padding after the file is ignored. Verifies nothing.
+
+    Raises :class:`LDSParseError` on any structural problem, a content type
+    other than SignedData / LDSSecurityObject, or a missing eContent or SignerInfo.
+    """
+    value = unwrap(bytes(data), _TAG, EF_SOD.name, EF_SOD.max_size)
+    try:
+        info = cms.ContentInfo.load(value, strict=True)
+        if info["content_type"].native != "signed_data":
+            raise LDSParseError(f"EF.SOD: content type {info['content_type'].dotted}")
+        sd = info["content"]
+        encap = sd["encap_content_info"]
+        econtent_type = str(encap["content_type"].dotted)
+        if econtent_type != ID_LDS_SECURITY_OBJECT:
+            raise LDSParseError(f"EF.SOD: eContentType {econtent_type}, not an LDSSecurityObject")
+        content = encap["content"]
+        if isinstance(content, core.Void):
+            raise LDSParseError("EF.SOD: no eContent (detached signature)")
+        econtent = bytes(content.contents)
+        certificates: list[bytes] = []
+        certs = sd["certificates"]
+        if not isinstance(certs, core.Void):
+            for choice in certs:
+                if choice.name == "certificate":
+                    cert = choice.chosen
+                    cert["tbs_certificate"]["serial_number"].native  # noqa: B018 - parse now
+                    cert["tbs_certificate"]["issuer"].native  # noqa: B018
+                    certificates.append(bytes(cert.dump()))
+        signers = tuple(_parse_signer_info(si) for si in sd["signer_infos"])
+        if not signers:
+            raise LDSParseError("EF.SOD: no SignerInfo")
+        digests = tuple(_digest_name(a) for a in sd["digest_algorithms"])
+        version = int(sd["version"])
+    except LDSParseError:
+        raise
+    except ASN1_ERRORS as exc:
+        raise LDSParseError(f"EF.SOD: {exc}") from exc
+    return SOD(
+        lds_security_object=parse_lds_security_object(econtent),
+        econtent=econtent,
+        econtent_type=econtent_type,
+        certificates=tuple(certificates),
+        signer_infos=signers,
+        digest_algorithms=digests,
+        signed_data_version=version,
+    )
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def encode_lds_security_object(lso: LDSSecurityObject) -> bytes:
+    """DER of an LDSSecurityObject (the eContent to sign)."""
+    try:
+        value = _LDSSecurityObject(
+            {
+                "version": lso.version,
+                "hash_algorithm": {"algorithm": lso.hash_algorithm},
+                "data_group_hash_values": [
+                    {"data_group_number": n, "data_group_hash_value": h} for n, h in lso.dg_hashes
+                ],
+            }
+        )
+        if lso.lds_version is not None:
+            value["lds_version_info"] = {
+                "lds_version": lso.lds_version[0],
+                "unicode_version": lso.lds_version[1],
+            }
+        return bytes(value.dump())
+    except ASN1_ERRORS as exc:
+        raise ValueError(f"cannot encode LDSSecurityObject: {exc}") from exc
+
+
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1,
+    "sha224": hashes.SHA224,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+SignerKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+def _time_choice(when: datetime.datetime) -> cms.Time:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    if when.year < 1000:
+        raise ValueError("signing time before year 1000 cannot be encoded")
+    # RFC 5652 §11.3: UTCTime for 1950..2049, GeneralizedTime otherwise.
+    if 1950 <= when.year < 2050:
+        return cms.Time({"utc_time": when})
+    return cms.Time({"generalized_time": when})
+
+
+def encode(
+    lso: LDSSecurityObject,
+    *,
+    signer_cert_der: bytes,
+    signer_key: SignerKey,
+    digest_algorithm: str = "sha256",
+    signing_time: datetime.datetime | None = None,
+    extra_certificates: Iterable[bytes] = (),
+) -> bytes:
+    """A signed EF.SOD (tag 77) for the card simulator.
+
+    CMS SignedData v3 with the LDSSecurityObject as eContent, the Document
+    Signer Certificate in ``certificates``, one SignerInfo v1 identified by
+    issuer and serial number, signed attributes contentType + messageDigest
+    (+ signingTime when given; naive datetimes are taken as UTC), signed with
+    RSA PKCS#1 v1.5 (sha*WithRSAEncryption) or deterministic ECDSA (ecdsa-with-SHA*),
+    so the same inputs always give the same bytes.
+    """
+    hash_cls = _HASHES.get(digest_algorithm)
+    if hash_cls is None:
+        raise ValueError(f"unsupported digest algorithm {digest_algorithm!r}")
+    econtent = encode_lds_security_object(lso)
+    digest = hashes.Hash(hash_cls())
+    digest.update(econtent)
+    attr_list: list[dict[str, Any]] = [
+        {"type": "content_type", "values": [ID_LDS_SECURITY_OBJECT]},
+        {"type": "message_digest", "values": [digest.finalize()]},
+    ]
+    if signing_time is not None:
+        attr_list.append({"type": "signing_time", "values": [_time_choice(signing_time)]})
+    signed_attrs = cms.CMSAttributes(attr_list)
+    to_sign = signed_attrs.dump()
+    if isinstance(signer_key, rsa.RSAPrivateKey):
+        signature = signer_key.sign(to_sign, padding.PKCS1v15(), hash_cls())
+        sig_alg = f"{digest_algorithm}_rsa"
+    elif isinstance(signer_key, ec.EllipticCurvePrivateKey):
+        # RFC 6979 deterministic ECDSA: the same inputs give the same file (reproducible cards).
+        signature = signer_key.sign(to_sign, ec.ECDSA(hash_cls(), deterministic_signing=True))
+        sig_alg = f"{digest_algorithm}_ecdsa"
+    else:
+        raise TypeError(f"unsupported signer key {type(signer_key).__name__}")
+    cert = x509.Certificate.load(signer_cert_der)
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {
+                    "issuer_and_serial_number": {
+                        "issuer": cert.issuer,
+                        "serial_number": cert.serial_number,
+                    }
+                }
+            ),
+            "digest_algorithm": {"algorithm": digest_algorithm},
+            "signed_attrs": signed_attrs,
+            "signature_algorithm": {"algorithm": sig_alg},
+            "signature": signature,
+        }
+    )
+    certificates = [cert] + [x509.Certificate.load(d) for d in extra_certificates]
+    signed_data = cms.SignedData(
+        {
+            "version": "v3",
+            "digest_algorithms": [{"algorithm": digest_algorithm}],
+            "encap_content_info": {
+                "content_type": ID_LDS_SECURITY_OBJECT,
+                "content": econtent,
+            },
+            "certificates": certificates,
+            "signer_infos": [signer_info],
+        }
+    )
+    content_info = cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
+    return tlv.encode(_TAG, content_info.dump())
