@@ -1,0 +1,135 @@
+"""The in-process transport and its contactless link model (modeled time, never slept)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from drivers.simulated import (
+    EXT_MAX_COMMAND,
+    EXT_MAX_RESPONSE,
+    SHORT_MAX_COMMAND,
+    SHORT_MAX_RESPONSE,
+    LinkModel,
+    SimulatedTransport,
+)
+from kiosk.transport import CardRemoved, Transport, TransportError
+from simulators.card.chip import Chip
+from simulators.card.profile import ChipOptions
+from tests.test_chip import files
+
+h = bytes.fromhex
+
+
+def make(link: LinkModel | None = None, **options: object) -> SimulatedTransport:
+    return SimulatedTransport(Chip(files(), ChipOptions(**options)), link)  # type: ignore[arg-type]
+
+
+# ---- link model arithmetic ------------------------------------------------------------------
+
+
+def test_single_frame_at_106_kbit() -> None:
+    link = LinkModel(bit_rate=106_000, frame_size=256, turnaround_s=0.0, chip_crypto_s=0.0)
+    # 10-byte command: (10 + 3) bytes * 9 bits + 2 frame bits = 119 bits;
+    # 2-byte reply: (2 + 3) * 9 + 2 = 47 bits.
+    assert link.message_bits(10) == 119
+    assert link.message_bits(2) == 47
+    assert link.apdu_seconds(bytes(10), bytes(2)) == pytest.approx(166 / 106_000)
+
+
+def test_frame_chaining_adds_blocks_and_acks() -> None:
+    link = LinkModel(bit_rate=106_000, frame_size=64, turnaround_s=0.0, chip_crypto_s=0.0)
+    # 61 payload bytes per 64-byte block: 200 bytes need 4 I-blocks and 3 R(ACK)s.
+    assert link.frames(200) == 4
+    assert link.frames(61) == 1 and link.frames(62) == 2
+    assert link.message_bits(200) == 9 * (200 + 4 * 3 + 3 * 3) + 2 * (4 + 3)
+    assert link.message_bits(200) > link.message_bits(61) * 3
+
+
+def test_faster_links_take_less_time() -> None:
+    cmd, resp = bytes(20), bytes(225)
+    times = [
+        LinkModel(rate, 256, 0.0, 0.0).apdu_seconds(cmd, resp)
+        for rate in (106_000, 212_000, 424_000, 848_000)
+    ]
+    assert times == sorted(times, reverse=True)
+    assert times[0] == pytest.approx(times[3] * 8)
+
+
+def test_turnaround_and_crypto_time() -> None:
+    link = LinkModel(bit_rate=0, frame_size=256, turnaround_s=0.005, chip_crypto_s=0.1)
+    assert link.apdu_seconds(h("00B0000010"), bytes(18)) == pytest.approx(0.005)
+    assert link.apdu_seconds(h("1086000002") + h("7C00") + h("00"), bytes(14)) == pytest.approx(
+        0.105
+    )
+    assert link.apdu_seconds(h("0082000028") + bytes(41), bytes(42)) == pytest.approx(0.105)
+
+
+def test_presets_and_zero() -> None:
+    assert LinkModel.zero().apdu_seconds(bytes(300), bytes(300)) == 0.0
+    for rate in (106_000, 212_000, 424_000, 848_000):
+        assert LinkModel.preset(rate).bit_rate == rate
+    with pytest.raises(ValueError):
+        LinkModel.preset(100_000)
+    with pytest.raises(ValueError):
+        LinkModel(bit_rate=123_456)
+    with pytest.raises(ValueError):
+        LinkModel(frame_size=8)
+
+
+# ---- the transport --------------------------------------------------------------------------
+
+
+def test_is_a_transport_with_short_or_extended_limits() -> None:
+    short = make()
+    assert isinstance(short, Transport)
+    assert (short.extended_length, short.max_command_len, short.max_response_len) == (
+        False,
+        SHORT_MAX_COMMAND,
+        SHORT_MAX_RESPONSE,
+    )
+    ext = make(extended_length=True)
+    assert (ext.extended_length, ext.max_command_len, ext.max_response_len) == (
+        True,
+        EXT_MAX_COMMAND,
+        EXT_MAX_RESPONSE,
+    )
+    forced = SimulatedTransport(Chip(files()), extended_length=True)
+    assert forced.extended_length and forced.transmit(h("00B09C00000400")) == h("6700")
+
+
+def test_transmit_counts_and_models_without_sleeping() -> None:
+    link = LinkModel.preset(106_000)
+    t = make(link)
+    start = time.perf_counter()
+    for _ in range(50):
+        assert t.transmit(h("00A4020C02011C")) == h("9000")
+    elapsed = time.perf_counter() - start
+    assert t.apdu_count == 50
+    assert t.bytes_sent == 50 * 7 and t.bytes_received == 50 * 2
+    expected = 50 * link.apdu_seconds(h("00A4020C02011C"), h("9000"))
+    assert t.modeled_seconds == pytest.approx(expected)
+    assert t.modeled_seconds > 50 * link.turnaround_s
+    assert elapsed < t.modeled_seconds
+
+
+def test_closed_transport_and_bad_apdus() -> None:
+    t = make()
+    with pytest.raises(TransportError):
+        t.transmit(h("00A4"))
+    with pytest.raises(TransportError):
+        t.transmit(h("00D6000000FFFF") + bytes(300))
+    t.close()
+    t.close()  # idempotent
+    with pytest.raises(TransportError):
+        t.transmit(h("00A4020C02011C"))
+
+
+def test_card_removal_is_card_removed() -> None:
+    t = make()
+    t.chip.remove_after(1)
+    t.transmit(h("00A4020C02011C"))
+    with pytest.raises(CardRemoved):
+        t.transmit(h("00B09C0000"))
+    assert t.apdu_count == 1
