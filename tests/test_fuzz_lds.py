@@ -22,17 +22,20 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.emrtd import tlv
+from kiosk.emrtd.ec import CURVES
 from kiosk.emrtd.errors import LDSParseError, TLVError
-from kiosk.emrtd.lds import card_access, com, dg13, sod
+from kiosk.emrtd.lds import card_access, com, dg13, dg14, dg15, sod
 from kiosk.emrtd.lds.card_access import CardAccess
 from kiosk.emrtd.lds.com import EFCom
 from kiosk.emrtd.lds.dg13 import DG13
+from kiosk.emrtd.lds.dg14 import DG14
+from kiosk.emrtd.lds.dg15 import DG15
 from kiosk.emrtd.lds.security_infos_codec import parse_security_info
 from kiosk.emrtd.lds.sod import LDSSecurityObject
 from kiosk.emrtd.security_infos import (
@@ -51,6 +54,7 @@ from kiosk.emrtd.security_infos import (
     TerminalAuthenticationInfo,
     UnknownSecurityInfo,
 )
+from tests.test_lds_dg14_dg15 import explicit_spki
 
 PROJECT_ERRORS = (LDSParseError, TLVError)
 
@@ -358,3 +362,56 @@ def test_fuzz_sod_round_trip(
     assert parsed.lds_security_object == lso
     assert parsed.signer_info.signing_time == when
     assert parsed.signer_certificate() == cert
+
+
+# --- DG14 / DG15 ---------------------------------------------------------------------
+
+dg14s = st.lists(security_infos, max_size=6).map(lambda xs: DG14(tuple(xs)))
+
+
+@cache
+def _aa_spkis() -> tuple[bytes, ...]:
+    pub = serialization.PublicFormat.SubjectPublicKeyInfo
+    der = serialization.Encoding.DER
+    return (
+        rsa.generate_private_key(65537, 1024).public_key().public_bytes(der, pub),
+        ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(der, pub),
+        ec.generate_private_key(ec.BrainpoolP384R1()).public_key().public_bytes(der, pub),
+        explicit_spki(
+            CURVES["brainpoolP256r1"], ec.generate_private_key(ec.BrainpoolP256R1()).public_key()
+        ),
+    )
+
+
+def _use_dg15(data: bytes) -> None:
+    parsed = dg15.parse(data)
+    assert parsed.algorithm in ("rsa", "ec")
+    assert parsed.key_size > 0
+    parsed.public_key()
+
+
+@given(st.binary(max_size=600) | _junk_behind(0x6E) | _junk_behind(0x6F))
+def test_fuzz_dg14_dg15_junk(data: bytes) -> None:
+    _survives(dg14.parse, data)
+    _survives(_use_dg15, data)
+
+
+@given(st.data(), dg14s)
+def test_fuzz_dg14_mutated(data: st.DataObject, d: DG14) -> None:
+    _survives(dg14.parse, data.draw(mutated(dg14.encode(d))))
+
+
+@given(dg14s)
+def test_fuzz_dg14_round_trip(d: DG14) -> None:
+    assert dg14.parse(dg14.encode(d)) == d
+
+
+@given(st.data(), st.integers(0, 3))
+def test_fuzz_dg15_mutated(data: st.DataObject, which: int) -> None:
+    _survives(_use_dg15, data.draw(mutated(dg15.encode(DG15(_aa_spkis()[which])))))
+
+
+@given(st.integers(0, 3))
+def test_fuzz_dg15_round_trip(which: int) -> None:
+    d = DG15(_aa_spkis()[which])
+    assert dg15.parse(dg15.encode(d)) == d
