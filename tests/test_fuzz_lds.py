@@ -30,9 +30,10 @@ from hypothesis import strategies as st
 from kiosk.emrtd import tlv
 from kiosk.emrtd.ec import CURVES
 from kiosk.emrtd.errors import LDSParseError, TLVError
-from kiosk.emrtd.lds import card_access, com, dg13, dg14, dg15, sod
+from kiosk.emrtd.lds import card_access, com, dg2, dg13, dg14, dg15, sod
 from kiosk.emrtd.lds.card_access import CardAccess
 from kiosk.emrtd.lds.com import EFCom
+from kiosk.emrtd.lds.dg2 import DG2, FaceImage, FeaturePoint
 from kiosk.emrtd.lds.dg13 import DG13
 from kiosk.emrtd.lds.dg14 import DG14
 from kiosk.emrtd.lds.dg15 import DG15
@@ -415,3 +416,106 @@ def test_fuzz_dg15_mutated(data: st.DataObject, which: int) -> None:
 def test_fuzz_dg15_round_trip(which: int) -> None:
     d = DG15(_aa_spkis()[which])
     assert dg15.parse(dg15.encode(d)) == d
+
+
+# --- DG2 -----------------------------------------------------------------------------
+
+_MAGIC = {
+    "jpeg": [bytes.fromhex("FFD8FFE0"), bytes.fromhex("FFD8FFDB")],
+    "jpeg2000": [bytes.fromhex("0000000C6A5020200D0A870A"), bytes.fromhex("FF4FFF51")],
+}
+_u8 = st.integers(0, 255)
+_u16 = st.integers(0, 0xFFFF)
+
+
+@st.composite
+def _image(draw: st.DrawFn) -> tuple[str, bytes]:
+    fmt = draw(st.sampled_from(sorted(_MAGIC)))
+    return fmt, draw(st.sampled_from(_MAGIC[fmt])) + draw(st.binary(max_size=64))
+
+
+@st.composite
+def faces_19794(draw: st.DrawFn) -> FaceImage:
+    fmt, image = draw(_image())
+    return FaceImage(
+        image=image,
+        image_format=fmt,
+        width=draw(_u16),
+        height=draw(_u16),
+        gender=draw(_u8),
+        eye_colour=draw(_u8),
+        hair_colour=draw(_u8),
+        feature_mask=draw(st.integers(0, 0xFFFFFF)),
+        expression=draw(_u16),
+        pose_angle=draw(st.tuples(_u8, _u8, _u8)),
+        pose_angle_uncertainty=draw(st.tuples(_u8, _u8, _u8)),
+        feature_points=tuple(
+            draw(
+                st.lists(
+                    st.builds(
+                        FeaturePoint, _u8, st.integers(0, 15), st.integers(0, 15), _u16, _u16
+                    ),
+                    max_size=3,
+                )
+            )
+        ),
+        face_image_type=draw(_u8),
+        image_data_type=draw(_u8),
+        colour_space=draw(_u8),
+        source_type=draw(_u8),
+        device_type=draw(_u16),
+        quality=draw(_u16),
+    )
+
+
+@st.composite
+def faces_39794(draw: st.DrawFn) -> FaceImage:
+    fmt, image = draw(_image())
+    code = st.integers(0, 1000)
+    return FaceImage(
+        image=image,
+        image_format=fmt,
+        width=draw(st.integers(0, 2**31)),
+        height=draw(st.integers(0, 2**31)),
+        gender=draw(code),
+        eye_colour=draw(code),
+        hair_colour=draw(code),
+        face_image_type=draw(code),
+        image_data_type=draw(code),
+        colour_space=draw(code),
+    )
+
+
+dg2s = st.one_of(
+    st.lists(faces_19794(), min_size=1, max_size=3).map(lambda fs: DG2(tuple(fs), "iso19794-5")),
+    st.lists(faces_39794(), min_size=1, max_size=3).map(lambda fs: DG2(tuple(fs), "iso39794-5")),
+)
+
+
+@given(st.binary(max_size=600) | _junk_behind(0x75))
+def test_fuzz_dg2_junk(data: bytes) -> None:
+    _survives(dg2.parse, data)
+
+
+@given(st.data(), dg2s)
+def test_fuzz_dg2_mutated(data: st.DataObject, d: DG2) -> None:
+    _survives(dg2.parse, data.draw(mutated(dg2.encode(d))))
+
+
+@given(dg2s)
+def test_fuzz_dg2_round_trip(d: DG2) -> None:
+    assert dg2.parse(dg2.encode(d)) == d
+
+
+def _dg2_envelope(bdb_tag: int, body: bytes) -> bytes:
+    bht = bytes.fromhex("A112800201018101028201008702010188020008")
+    bit = tlv.encode(0x7F60, bht + tlv.encode(bdb_tag, body))
+    return tlv.encode(0x75, tlv.encode(0x7F61, b"\x02\x01\x01" + bit))
+
+
+@given(
+    st.sampled_from([0x5F2E, 0x7F2E]),
+    st.binary(max_size=300) | st.binary(max_size=300).map(lambda b: b"FAC\x00010\x00" + b),
+)
+def test_fuzz_dg2_junk_record(bdb_tag: int, body: bytes) -> None:
+    _survives(dg2.parse, _dg2_envelope(bdb_tag, body))
