@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
@@ -34,6 +35,8 @@ from kiosk.emrtd.security_infos import (
     TerminalAuthenticationInfo,
 )
 from kiosk.mrz import TD1, check_digit
+from kiosk.transport import CardRemoved
+from simulators.card import faults
 from simulators.card import personalize as perso
 from simulators.card.face import make_portrait
 from simulators.card.pki import TestPKI, load_or_create_pki
@@ -50,7 +53,10 @@ from simulators.card.profile import (
 
 @pytest.fixture(scope="session")
 def sim_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cccd-sim-home")
+    """The simulator home shared by this session's tests (PKI and card keys made once)."""
+    home = tmp_path_factory.getbasetemp() / "cccd-sim-home"
+    home.mkdir(exist_ok=True)
+    return home
 
 
 @pytest.fixture(scope="session")
@@ -333,10 +339,10 @@ def test_ec_keys_are_deterministic_per_card(pki: TestPKI) -> None:
 def test_cache_on_disk_is_private_and_reused(
     sim_home: Path, pki: TestPKI, cards: dict[str, perso.CardFiles]
 ) -> None:
-    cached = sorted((sim_home / "cards").glob("default-*.json"))
-    assert len(cached) == 1
-    assert stat.S_IMODE(cached[0].stat().st_mode) == 0o600
-    assert json.loads(cached[0].read_text())["can"] == "034517"
+    key = perso._cache_key(load_profile("default"), pki)
+    cached = sim_home / "cards" / f"default-{key}.json"
+    assert stat.S_IMODE(cached.stat().st_mode) == 0o600
+    assert json.loads(cached.read_text())["can"] == "034517"
     perso._memo.clear()
     again = perso.personalize(load_profile("default"), pki)
     assert again.sod == cards["default"].sod and again.dgs == cards["default"].dgs
@@ -355,3 +361,50 @@ def test_make_chip_applies_options(sim_home: Path) -> None:
     assert bac_chip.files.card_access is None
     with pytest.raises(ProfileError):
         perso.make_chip("default", home=sim_home, colour="red")
+
+
+# ---- faulty cards -----------------------------------------------------------------------------
+
+
+def test_tampered_dg_no_longer_matches_the_sod(
+    cards: dict[str, perso.CardFiles], pki: TestPKI
+) -> None:
+    good = cards["default"]
+    bad = faults.tamper_dg(good, 13)
+    hashes_ = dict(sod.parse(bad.sod).dg_hashes)
+    assert hashlib.sha256(bad.dgs[13]).digest() != hashes_[13]
+    assert hashlib.sha256(bad.dgs[1]).digest() == hashes_[1]
+    with pytest.raises(faults.FaultError):
+        faults.tamper_dg(good, 11)
+
+
+def test_foreign_signer_and_bad_signature(cards: dict[str, perso.CardFiles], pki: TestPKI) -> None:
+    good = cards["default"]
+    foreign = sod.parse(faults.foreign_signer(good).sod)
+    assert foreign.dg_hashes == sod.parse(good.sod).dg_hashes
+    cert = x509.load_der_x509_certificate(foreign.certificates[0])
+    with pytest.raises(ValueError):
+        cert.verify_directly_issued_by(pki.csca_cert)
+    key = cert.public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    si = foreign.signer_info
+    assert si.signed_attrs_der is not None
+    key.verify(
+        si.signature, si.signed_attrs_der, ec.ECDSA(hashes.SHA256())
+    )  # signed, by a stranger
+    broken = sod.parse(faults.bad_signature(good).sod).signer_info
+    ds_key = pki.ds_cert.public_key()
+    assert isinstance(ds_key, ec.EllipticCurvePublicKey) and broken.signed_attrs_der is not None
+    with pytest.raises(InvalidSignature):
+        ds_key.verify(broken.signature, broken.signed_attrs_der, ec.ECDSA(hashes.SHA256()))
+
+
+def test_make_faulty_chip(sim_home: Path) -> None:
+    chip = faults.make_faulty_chip("teen", "tampered-dg1", home=sim_home)
+    assert chip.files.dgs[1] != perso.make_chip("teen", home=sim_home).files.dgs[1]
+    torn = faults.make_faulty_chip("teen", "tear-1", home=sim_home)
+    torn.process(bytes.fromhex("00A4020C02011C"))
+    with pytest.raises(CardRemoved):
+        torn.process(bytes.fromhex("00B09C0000"))
+    with pytest.raises(faults.FaultError):
+        faults.make_faulty_chip("teen", "melted", home=sim_home)
