@@ -534,3 +534,12 @@ def test_active_authentication_rsa_iso9796_2(rsa_key: rsa.RSAPrivateKey) -> None
 
 def test_active_authentication_needs_access() -> None:
     assert send(chip(), "0088000008001122334455667700").sw == 0x6982
+
+
+def test_atr_has_a_correct_check_byte() -> None:
+    atr = chip().atr
+    assert atr[:2] == h("3B80") and atr[2:4] == h("8001")
+    tck = 0
+    for b in atr[1:]:
+        tck ^= b
+    assert tck == 0  # XOR of T0..TCK is zero (ISO/IEC 7816-3)

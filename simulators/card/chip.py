@@ -80,6 +80,10 @@ from simulators.card.profile import ChipOptions
 
 Rng = Callable[[int], bytes]
 
+#: ATR a PC/SC reader builds for an ISO/IEC 14443-4 card without historical bytes
+#: (PC/SC part 3: 3B 8n 80 01 ... TCK); what the vpcd bridge will report.
+ATR = bytes.fromhex("3B8080010 1".replace(" ", ""))
+
 SW_CLA_NOT_SUPPORTED = 0x6E00
 SW_CHAINING_NOT_SUPPORTED = 0x6884
 #: P2 of SELECT: no response data.
@@ -197,6 +201,11 @@ class Chip:
         }
 
     # ---- properties ---------------------------------------------------------------------
+
+    @property
+    def atr(self) -> bytes:
+        """The answer-to-reset a contactless reader reports for this chip."""
+        return ATR
 
     @property
     def mode(self) -> str:
