@@ -225,3 +225,21 @@ def test_encode_rejects_inconsistent_records() -> None:
         dg13.encode(DG13(mother_name="Mẹ"))
     with pytest.raises(ValueError):
         dg13.encode(DG13(full_name="A", unknown_fields=((2, utf8("B")),)))
+
+
+def test_parents_with_sub_numbers_and_context_tags() -> None:
+    layout = field(
+        13,
+        seq(tlv.encode(0x02, b"\x01"), utf8("Cha")),
+        tlv.encode(0xA0, seq(tlv.encode(0x02, b"\x02"), tlv.encode(0x05, b""), utf8("Mẹ"))),
+    )
+    d = dg13.parse(file_of(layout))
+    assert (d.father_name, d.mother_name) == ("Cha", "Mẹ")
+    assert d.unknown_fields == ()
+
+
+def test_wrapped_single_string_is_read() -> None:
+    d = dg13.parse(file_of(field(2, seq(utf8("Lê Văn Tám"))), field(5, utf8("A"), utf8("B"))))
+    assert d.full_name == "Lê Văn Tám"
+    assert d.nationality is None
+    assert dict(d.unknown_fields) == {5: utf8("A") + utf8("B")}

@@ -16,7 +16,7 @@ hạn"), 13 parents (father, mother), 14 spouse (absent value when unmarried),
 
 Parsing is tolerant because layouts differ between card generations: fields
 are found by number, not position; any may be missing; any ASN.1 string type
-is read; field 13 collects every string beneath it (father first, mother
+is read, also wrapped in a SEQUENCE; field 13 collects every string beneath it (father first, mother
 second) and field 14 its first string. A field that cannot be read as text,
 and any field number not listed above, is kept as raw DER in
 ``unknown_fields`` so nothing is lost. All text is NFC-normalised (cards and
@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk.emrtd import tlv
@@ -92,6 +92,8 @@ _TEXT_FIELDS: dict[int, str] = {
 _PRINTABLE_FIELDS = frozenset(
     {F_ID_NUMBER, F_DATE_OF_BIRTH, F_DATE_OF_ISSUE, F_OLD_ID_NUMBER, F_FIELD16}
 )
+#: Universal string types (and OCTET STRING, seen holding UTF-8) read as text.
+_STRING_TAGS = frozenset({_UTF8, _PRINTABLE, 0x04, 0x12, 0x14, 0x16, 0x1A, 0x1B, 0x1C, 0x1E})
 _PRINTABLE_CHARS = re.compile(r"[A-Za-z0-9 '()+,\-./:=?]*")
 
 
@@ -203,20 +205,21 @@ def _decode_string(tag: int, value: bytes) -> str | None:
 def _strings_under(data: bytes, start: int, end: int, depth: int, out: list[str]) -> bool:
     """Append every string found beneath ``data[start:end]`` (document order).
 
-    Returns False when something there is neither a string nor a SEQUENCE/SET
-    (the caller then keeps the field raw).
+    Constructed elements are searched, other non-string elements (an INTEGER
+    sub-number, NULL) skipped. Returns False when a string element does not
+    decode (the caller then keeps the field raw).
     """
     if depth > 4:
         return False
     for tag, _, vs, ve in children(data, start, end, "DG13", limit=MAX_FIELDS):
-        if tag in (_SEQUENCE, _SET):
+        if tlv.is_constructed(tag):
             if not _strings_under(data, vs, ve, depth + 1, out):
                 return False
-            continue
-        text = _decode_string(tag, data[vs:ve])
-        if text is None:
-            return False
-        out.append(text)
+        elif tag in _STRING_TAGS:
+            text = _decode_string(tag, data[vs:ve])
+            if text is None:
+                return False
+            out.append(text)
     return True
 
 
@@ -252,9 +255,8 @@ def parse(data: bytes) -> DG13:
             raise LDSParseError(f"DG13: field {number} repeated")
         seen.add(number)
         raw_start = elems[1][1] if len(elems) > 1 else ve
-        raw = data[raw_start:ve]
-        if not _read_field(number, data, elems[1:], raw, values):
-            unknown.append((number, raw))
+        if not _read_field(number, data, elems[1:], (raw_start, ve), values):
+            unknown.append((number, data[raw_start:ve]))
     return DG13(**values, unknown_fields=tuple(sorted(unknown)))
 
 
@@ -262,21 +264,17 @@ def _read_field(
     number: int,
     data: bytes,
     elems: list[tuple[int, int, int, int]],
-    raw: bytes,
+    span: tuple[int, int],
     values: dict[str, Any],
 ) -> bool:
-    """Store field ``number`` into ``values``; False when it must be kept raw instead."""
+    """Store field ``number`` (value elements ``elems``, spanning ``span``) into ``values``.
+
+    Returns False when the field must be kept raw instead.
+    """
     if number in (F_PARENTS, F_SPOUSE):
         found: list[str] = []
-        for tag, _, vs, ve in elems:
-            if tag in (_SEQUENCE, _SET):
-                if not _strings_under(data, vs, ve, 1, found):
-                    return False
-            else:
-                text = _decode_string(tag, data[vs:ve])
-                if text is None:
-                    return False
-                found.append(text)
+        if not _strings_under(data, span[0], span[1], 1, found):
+            return False
         if number == F_PARENTS:
             if len(found) > 2:
                 return False  # an unexpected layout: keep it all
@@ -287,21 +285,19 @@ def _read_field(
                 return False
             values["spouse_name"] = found[0] if found else None
         return True
-    if len(elems) != 1:
-        return False
-    tag, _, vs, ve = elems[0]
     if number == F_FIELD16:
-        if tag in (_SEQUENCE, _SET) or tag & 0x20:
+        if len(elems) != 1 or tlv.is_constructed(elems[0][0]):
             return False
-        values["field16_raw"] = data[vs:ve]
+        values["field16_raw"] = data[elems[0][2] : elems[0][3]]
         return True
     attr = _TEXT_FIELDS.get(number)
     if attr is None:
         return False
-    text = _decode_string(tag, data[vs:ve])
-    if text is None:
+    # Usually one string; a string wrapped in a SEQUENCE is accepted too.
+    texts: list[str] = []
+    if not _strings_under(data, span[0], span[1], 1, texts) or len(texts) != 1:
         return False
-    values[attr] = text
+    values[attr] = texts[0]
     return True
 
 
@@ -355,8 +351,3 @@ def encode(dg13: DG13) -> bytes:
     body = b"".join(out[n] for n in sorted(out))
     header = tlv.encode(_INTEGER, encode_int(_DG13_VERSION)) + _DG13_OID_DER
     return tlv.encode(_TAG, tlv.encode(_SEQUENCE, header + tlv.encode(_SET, body)))
-
-
-def field_names() -> tuple[str, ...]:
-    """Names of the DG13 dataclass fields, for dumps and the tester panel."""
-    return tuple(f.name for f in fields(DG13))
