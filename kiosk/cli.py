@@ -227,7 +227,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     profile = load_profile(args.card)
     keys = [access.key_from_id(profile.id_number)]
     print(f"Thẻ mô phỏng / Simulated card: {args.card} (CAN {keys[0].value})", file=sys.stderr)
-    result, modeled = read_card(f"sim:{args.card}", keys, "auto", {})
+    result, modeled = read_card(f"sim:{args.card}", keys, "auto", _sim_options(args))
     _emit(result, modeled, args.json)
     return EXIT_OK
 

@@ -105,34 +105,45 @@ class FileReader:
         cmd = CommandAPDU(0x00, INS_SELECT, p1, 0x0C, info.fid.to_bytes(2, "big"))
         return self._send(cmd)
 
-    def _read_chunk(self, offset: int, ne: int, sfi: int | None) -> ResponseAPDU:
+    def _read_chunk(self, offset: int, ne: int, sfi: int | None) -> tuple[ResponseAPDU, int]:
+        """One READ BINARY of up to ``ne`` bytes; returns the reply and the Ne actually sent.
+
+        For the odd INS the Ne sent covers the DO'53' header around the data,
+        so the data asked for is ``ne`` minus that header.
+        """
         if sfi is not None:
             cmd = CommandAPDU(0x00, INS_READ_BINARY, 0x80 | sfi, offset, ne=ne)
         elif offset <= MAX_EVEN_OFFSET:
             cmd = CommandAPDU(0x00, INS_READ_BINARY, offset >> 8, offset & 0xFF, ne=ne)
         else:
             do54 = tlv.encode(0x54, offset.to_bytes(3 if offset > 0xFFFF else 2, "big"))
-            # DO'53' wraps the reply: ask for its header too.
-            head = 2 + len(tlv.encode_length(ne))
-            cmd = CommandAPDU(0x00, INS_READ_BINARY_ODD, 0x00, 0x00, do54, ne=ne + head)
+            # DO'53' wraps the reply: ask for its header within the same Ne.
+            data_ne = ne - 1 - len(tlv.encode_length(ne))
+            le = data_ne + 1 + len(tlv.encode_length(data_ne))
+            cmd = CommandAPDU(0x00, INS_READ_BINARY_ODD, 0x00, 0x00, do54, ne=le)
             resp = self._send(cmd)
             if resp.sw not in (SW_OK, SW_END_OF_FILE_WARNING) or not resp.data:
-                return resp
+                return resp, le
             try:
                 obj, _ = tlv.decode_prefix(resp.data)
             except TLVError as exc:
                 raise StatusError(resp.sw, f"odd READ BINARY reply not in DO'53': {exc}") from exc
-            return ResponseAPDU(obj.value, resp.sw)
-        return self._send(cmd)
+            return ResponseAPDU(obj.value, resp.sw), le
+        return self._send(cmd), ne
 
     def read_chunk(self, offset: int, length: int, sfi: int | None = None) -> bytes:
         """Read up to ``length`` bytes at ``offset``, shrinking Ne on 6700/6Cxx."""
+        odd = sfi is None and offset > MAX_EVEN_OFFSET
         while True:
-            ne = min(length, self.max_ne())
-            resp = self._read_chunk(offset, ne, sfi)
+            ne = self.max_ne()
+            if not odd:
+                ne = min(length, ne)
+            elif ne > length + 4:
+                ne = length + 1 + len(tlv.encode_length(length))
+            resp, sent = self._read_chunk(offset, ne, sfi)
             if resp.sw in (SW_OK, SW_END_OF_FILE_WARNING):
                 return resp.data
-            if self._shrink(resp, ne):
+            if self._shrink(resp, sent):
                 continue
             raise StatusError(resp.sw, command="READ BINARY")
 

@@ -236,7 +236,7 @@ def read_com(ctx: ReadContext) -> None:
 def data_groups_to_read(ctx: ReadContext) -> list[int]:
     """The DGs the SOD lists (EF.COM's list when the SOD is unreadable), in read order."""
     if ctx.sod is not None:
-        listed = set(ctx.sod.lds_security_object.dg_hashes)
+        listed = set(ctx.sod.lds_security_object.data_groups)
     elif ctx.com is not None:
         listed = set(ctx.com.data_groups)
     else:
