@@ -7,6 +7,7 @@ profile (set by CCCD_FUZZ=1) which runs every property far longer.
 from __future__ import annotations
 
 import os
+import tempfile
 
 from hypothesis import HealthCheck, settings
 
@@ -20,3 +21,10 @@ settings.register_profile(
     suppress_health_check=list(HealthCheck),
 )
 settings.load_profile("fuzz" if os.environ.get("CCCD_FUZZ") else "ci")
+
+# The simulator keeps its test PKI and personalised cards in CCCD_SIM_HOME. Tests use
+# their own folder (shared by the xdist workers; creation is locked) and never the user's.
+os.environ["CCCD_SIM_HOME"] = os.environ.get(
+    "CCCD_TEST_SIM_HOME",
+    os.path.join(tempfile.gettempdir(), f"cccd-kiosk-test-sim-{os.getuid()}"),
+)
