@@ -20,8 +20,14 @@ def open_transport(spec: str, **options: Any) -> Transport:
     kind, _, name = spec.partition(":")
     if kind == "sim":
         from drivers.simulated import open_simulated
+        from simulators.card.profile import UnknownProfile
 
-        return open_simulated(name or "default", **options)
+        try:
+            return open_simulated(name or "default", **options)
+        except UnknownProfile as exc:
+            raise ReaderSpecError(
+                f"no simulated card named {name!r} (see `cccd-sim cards`)"
+            ) from exc
     raise ReaderSpecError(
         f"unknown reader {spec!r}: use sim:NAME (pcsc and nfc readers are not available yet)"
     )

@@ -222,9 +222,13 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from simulators.card.profile import load_profile
+    from drivers.registry import ReaderSpecError
+    from simulators.card.profile import UnknownProfile, load_profile
 
-    profile = load_profile(args.card)
+    try:
+        profile = load_profile(args.card)
+    except UnknownProfile as exc:
+        raise ReaderSpecError(f"no simulated card named {args.card!r}") from exc
     keys = [access.key_from_id(profile.id_number)]
     print(f"Thẻ mô phỏng / Simulated card: {args.card} (CAN {keys[0].value})", file=sys.stderr)
     result, modeled = read_card(f"sim:{args.card}", keys, "auto", _sim_options(args))
@@ -238,11 +242,13 @@ def _fail(code: int, message: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from drivers.registry import ReaderSpecError
+
     args = build_parser().parse_args(argv)
     handler = {"read": cmd_read, "demo": cmd_demo}[args.command]
     try:
         return handler(args)
-    except UsageError as exc:
+    except (UsageError, ReaderSpecError) as exc:
         return _fail(EXIT_USAGE, str(exc))
     except AccessKeyError as exc:
         return _fail(EXIT_USAGE, str(exc))
@@ -254,8 +260,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(EXIT_FAILED, "the card was removed during the read — place it again")
     except (TransportError, EmrtdError) as exc:
         return _fail(EXIT_FAILED, f"read failed: {exc}")
-    except KeyError as exc:
-        return _fail(EXIT_USAGE, f"unknown card or file {exc}")
     except BrokenPipeError:
         return EXIT_OK
 
