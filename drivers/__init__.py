@@ -1,1 +1,1 @@
-"""Reader drivers: every transport (simulated, PC/SC, NFC) behind the `kiosk.transport.Transport` protocol."""
+"""Reader drivers: each transport (simulated, PC/SC, NFC) behind `kiosk.transport.Transport`."""
