@@ -220,3 +220,12 @@ def test_access_mode_from_string() -> None:
     assert AccessMode("pace") is AccessMode.PACE
     with pytest.raises(ValueError):
         AccessMode("pin")
+
+
+def test_6700_on_plain_256_read_costs_at_most_two_apdus() -> None:
+    """A chip that refuses reads above 223 bytes must not halve every later read."""
+    can = access.key_from_id(load_profile("default").id_number)
+    reference, _ = _read("default", [can])
+    fussy, _ = _read("default", [can], max_read=223, max_read_sw=0x6700, extended_length=True)
+    assert fussy.files == reference.files
+    assert fussy.apdus <= reference.apdus + 2

@@ -5,7 +5,8 @@ The first READ BINARY of a file addresses it by short EF identifier (P1 =
 outer TLV header tells the total size, which is checked against the file's
 cap before the rest is read. Chunks use the largest Ne the transport carries
 (extended length when both the transport and the chip take it). On ``6700``
-the reader drops to short length (or a smaller Ne); on ``6Cxx`` it re-issues
+the reader drops to short length, then to 223 bytes (which
+every chip takes), then halves; on ``6Cxx`` it re-issues
 with the length the chip names. Both fallbacks happen inside one secure
 messaging session: the SM layer keeps the send sequence counter in step for
 protected and unprotected error replies alike. Offsets above 32767 use the
@@ -39,6 +40,8 @@ SHORT_RESPONSE = SHORT_MAX_NE + 2
 MAX_EVEN_OFFSET = 0x7FFF
 #: Largest offset reachable with P2 alone after an SFI read.
 MAX_SFI_OFFSET = 0xFF
+#: The READ BINARY size every chip takes (a short protected reply of 223 bytes fits any SM).
+SAFE_NE = 223
 #: Smallest Ne we fall back to before giving up (a chip that rejects this is broken).
 MIN_NE = 16
 #: Longest TLV header we need to see to size a file (tag ≤ 2 bytes, length ≤ 4 bytes).
@@ -88,7 +91,7 @@ class FileReader:
             if self.extended:
                 self.extended = False
                 return True
-            smaller = asked // 2
+            smaller = SAFE_NE if asked > SAFE_NE else asked // 2
             if smaller < MIN_NE:
                 return False
             self._ne_cap = smaller

@@ -1,0 +1,23 @@
+"""Run every benchmark: ``python -m bench [NAME ...]``."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import read_bench
+
+BENCHES = {"read": read_bench.main}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHES)
+    for name in names:
+        if name not in BENCHES:
+            print(f"unknown benchmark {name!r}; choose from {', '.join(BENCHES)}", file=sys.stderr)
+            return 2
+        BENCHES[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
