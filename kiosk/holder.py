@@ -55,20 +55,6 @@ def _nfc(text: str | None) -> str | None:
     return text or None
 
 
-def _mrz_date(yymmdd: str | None, *, past: bool) -> date | None:
-    """YYMMDD from the MRZ; birth dates are in the past, expiry within this century."""
-    if not yymmdd or not yymmdd.isdigit() or len(yymmdd) != 6 or yymmdd == "991231":
-        return None
-    yy, mm, dd = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:])
-    year = 2000 + yy
-    if past and year > date.today().year:
-        year -= 100
-    try:
-        return date(year, mm, dd)
-    except ValueError:
-        return None
-
-
 def holder_from(dg13: DG13 | None, dg1: DG1 | None) -> Holder:
     """Merge DG13 and DG1 into one :class:`Holder`."""
     mrz = dg1.mrz if dg1 is not None else None
@@ -77,13 +63,13 @@ def holder_from(dg13: DG13 | None, dg1: DG1 | None) -> Holder:
     full_name = _nfc(d.full_name if d else None) or (mrz.name if mrz else None)
     dob = parse_vn_date(d.date_of_birth) if d else None
     if dob is None and mrz is not None:
-        dob = _mrz_date(mrz.date_of_birth, past=True)
+        dob = mrz.birth_date()
     sex = _nfc(d.sex if d else None) or (_SEX_FROM_MRZ.get(mrz.sex) if mrz else None)
     expiry: date | None
     if d is not None and d.date_of_expiry is not None:
         expiry = parse_vn_date(d.date_of_expiry)
     else:
-        expiry = _mrz_date(mrz.date_of_expiry, past=False) if mrz else None
+        expiry = mrz.expiry_date if mrz else None
     return Holder(
         id_number=id_number,
         full_name=full_name,

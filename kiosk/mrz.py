@@ -340,8 +340,31 @@ def _verify(
 # --------------------------------------------------------------------------- TD1
 
 
+class _HolderFields:
+    """Readable name and dates, shared by :class:`TD1` and :class:`TD3`."""
+
+    surname: str
+    given_names: str
+    date_of_birth: str
+    date_of_expiry: str
+
+    @property
+    def name(self) -> str:
+        """Readable name, "SURNAME GIVEN NAMES" (without diacritics: the MRZ has none)."""
+        return f"{self.surname} {self.given_names}".strip()
+
+    def birth_date(self, today: date | None = None) -> date | None:
+        """Date of birth as a date (century resolved against ``today``), or None."""
+        return birth_date(self.date_of_birth, today)
+
+    @property
+    def expiry_date(self) -> date | None:
+        """Date of expiry as a date; None for no-expiry cards and non-dates."""
+        return expiry_date(self.date_of_expiry)
+
+
 @dataclass(frozen=True)
-class TD1:
+class TD1(_HolderFields):
     """A three-line, 30-character MRZ (ID cards, 9303-5), with fillers removed from fields.
 
     ``document_number`` is the full number, including the part the long
@@ -401,20 +424,6 @@ class TD1:
         else:
             doc = line1[5:15]
         return doc + line2[0:7] + line2[8:15]
-
-    @property
-    def name(self) -> str:
-        """Readable name, "SURNAME GIVEN NAMES" (without diacritics: the MRZ has none)."""
-        return f"{self.surname} {self.given_names}".strip()
-
-    def birth_date(self, today: date | None = None) -> date | None:
-        """Date of birth as a date (century resolved against ``today``), or None."""
-        return birth_date(self.date_of_birth, today)
-
-    @property
-    def expiry_date(self) -> date | None:
-        """Date of expiry as a date; None for no-expiry cards and non-dates."""
-        return expiry_date(self.date_of_expiry)
 
 
 def parse_td1(text: str, *, strict: bool = True) -> TD1:
@@ -609,7 +618,7 @@ def compose_cccd_td1(
 
 
 @dataclass(frozen=True)
-class TD3:
+class TD3(_HolderFields):
     """A two-line, 44-character MRZ (passports, 9303-4), with fillers removed from fields."""
 
     document_code: str
@@ -638,20 +647,6 @@ class TD3:
         """BAC / PACE-MRZ key input, using the check digits as printed."""
         line2 = self.lines[1]
         return line2[0:10] + line2[13:20] + line2[21:28]
-
-    @property
-    def name(self) -> str:
-        """Readable name, "SURNAME GIVEN NAMES"."""
-        return f"{self.surname} {self.given_names}".strip()
-
-    def birth_date(self, today: date | None = None) -> date | None:
-        """Date of birth as a date (century resolved against ``today``), or None."""
-        return birth_date(self.date_of_birth, today)
-
-    @property
-    def expiry_date(self) -> date | None:
-        """Date of expiry as a date, or None."""
-        return expiry_date(self.date_of_expiry)
 
 
 def parse_td3(text: str, *, strict: bool = True) -> TD3:

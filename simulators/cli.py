@@ -32,20 +32,12 @@ def card_summaries() -> list[dict[str, Any]]:
 
     The MRZ is composed exactly as personalisation writes it into DG1.
     """
-    from kiosk.mrz import compose_cccd_td1
 
     out = []
     for name in list_profiles():
         profile = load_profile(name)
         p = profile.person
-        td1 = compose_cccd_td1(
-            p.id_number,
-            p.date_of_birth,
-            p.sex,
-            p.date_of_expiry,
-            p.mrz_surname.replace("<", " "),
-            p.mrz_given_names.replace("<", " "),
-        )
+        td1 = p.td1()
         out.append(
             {"name": name, "id_number": p.id_number, "can": p.can, "mrz": "\n".join(td1.lines)}
         )

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import os
 
+from kiosk import mrz
 from kiosk.emrtd.apdu import (
     INS_GET_CHALLENGE,
     INS_MUTUAL_AUTHENTICATE,
@@ -40,7 +41,7 @@ from kiosk.emrtd.crypto import (
 )
 from kiosk.emrtd.errors import AccessDenied, AccessKeyError, AuthenticationError, StatusError
 from kiosk.emrtd.sm import SecureMessaging
-from kiosk.mrz import char_value, check_digit
+from kiosk.mrz import char_value
 
 __all__ = [
     "bac",
@@ -87,10 +88,11 @@ def mrz_information(document_number: str, date_of_birth: str, date_of_expiry: st
     cards carry a placeholder. Raises :class:`~kiosk.emrtd.errors.AccessKeyError`
     (with ``field``) on empty fields, wrong date lengths or non-MRZ characters.
     """
-    doc = _mrz_field(document_number, "document_number", None).ljust(9, "<")
-    dob = _mrz_field(date_of_birth, "date_of_birth", 6)
-    doe = _mrz_field(date_of_expiry, "date_of_expiry", 6)
-    return f"{doc}{check_digit(doc)}{dob}{check_digit(dob)}{doe}{check_digit(doe)}"
+    return mrz.mrz_information(
+        _mrz_field(document_number, "document_number", None),
+        _mrz_field(date_of_birth, "date_of_birth", 6),
+        _mrz_field(date_of_expiry, "date_of_expiry", 6),
+    )
 
 
 def key_seed(mrz_info: str) -> bytes:

@@ -58,7 +58,6 @@ from kiosk.emrtd.security_infos import (
     SecurityInfo,
     TerminalAuthenticationInfo,
 )
-from kiosk.mrz import compose_cccd_td1
 from simulators.card.chip import CardFiles, Chip, Rng
 from simulators.card.face import make_portrait
 from simulators.card.pki import TestPKI, load_or_create_pki, sim_home, write_atomic
@@ -187,14 +186,7 @@ def _build(profile: CardProfile, pki: TestPKI, aa_key: rsa.RSAPrivateKey | None)
     """Personalise from scratch (no cache)."""
     p = profile.person
     seed = card_seed(profile)
-    td1 = compose_cccd_td1(
-        p.id_number,
-        p.date_of_birth,
-        p.sex,
-        p.date_of_expiry,
-        p.mrz_surname.replace("<", " "),
-        p.mrz_given_names.replace("<", " "),
-    )
+    td1 = p.td1()
     dg1 = dg1_mod.encode(dg1_mod.DG1(td1))
     portrait = make_portrait(seed, profile.chip.photo_bytes)
     face = dg2_mod.FaceImage(

@@ -23,6 +23,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from kiosk.mrz import TD1, compose_cccd_td1
+
 #: Access control a chip offers: both (current cards), BAC only (older cards), PACE only.
 MODES = ("pace+bac", "bac", "pace")
 #: Active Authentication key types.
@@ -169,6 +171,17 @@ class Person:
     def document_number(self) -> str:
         """The MRZ document number: the last 9 digits of the ID number."""
         return self.id_number[-9:]
+
+    def td1(self) -> TD1:
+        """The MRZ printed on the back of this person's card (and stored in DG1)."""
+        return compose_cccd_td1(
+            self.id_number,
+            self.date_of_birth,
+            self.sex,
+            self.date_of_expiry,
+            self.mrz_surname.replace("<", " "),
+            self.mrz_given_names.replace("<", " "),
+        )
 
 
 @dataclass(frozen=True)
