@@ -16,7 +16,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "fuzz",
-    max_examples=int(os.environ.get("CCCD_FUZZ_EXAMPLES", "100000")),
+    max_examples=int(os.environ.get("CCCD_FUZZ_EXAMPLES", "20000")),
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
