@@ -262,6 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(EXIT_FAILED, f"read failed: {exc}")
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        return _fail(EXIT_FAILED, f"cannot write or read a file: {exc.strerror or exc}")
+    except Exception as exc:  # last resort: one line, never a traceback
+        return _fail(EXIT_FAILED, f"internal error ({type(exc).__name__}); please report it")
 
 
 if __name__ == "__main__":

@@ -208,3 +208,13 @@ def test_pace_only_request_on_bac_card_fails_cleanly(cards: dict[str, dict[str, 
     )
     assert proc.returncode == 1
     assert "PACE" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unwritable_out_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = run("read", "--reader", "sim:default", "--can", "034517", "--out", str(blocker / "d"))
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "cannot write" in proc.stderr
