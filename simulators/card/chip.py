@@ -27,7 +27,6 @@ AUTHENTICATE for AA).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from kiosk.emrtd import tlv
+from kiosk.emrtd import iso9796, tlv
 from kiosk.emrtd.apdu import (
     EXT_MAX_NE,
     INS_GENERAL_AUTHENTICATE,
@@ -111,7 +110,10 @@ class CardFiles:
     groups present but readable only after Terminal Authentication (DG3 on a
     CCCD). The secrets are the CAN, the MRZ information (BAC / PACE-MRZ key
     input), the Chip Authentication private key and the Active Authentication
-    private key.
+    private key. The chip signs INTERNAL AUTHENTICATE with ``aa_private_key``
+    (RSA with ``aa_rsa_hash``; ECDSA with the hash DG14 names) and answers Chip
+    Authentication with ``ca_private_key`` whatever DG14/DG15 say, so a fault
+    can swap either key to build a clone or a CA key mismatch.
     """
 
     card_access: bytes | None
@@ -125,6 +127,7 @@ class CardFiles:
     ca_private_key: ec.EllipticCurvePrivateKey | None = None
     ca_protocol: str | None = None
     aa_private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None
+    aa_rsa_hash: str = "sha1"
     extra: Mapping[str, bytes] = field(default_factory=dict)
 
     def app_files(self) -> dict[int, bytes]:
@@ -671,10 +674,11 @@ class Chip:
             return _r(SW_INS_NOT_SUPPORTED)
         if len(cmd.data) != 8 or cmd.ne is None:
             return _r(SW_WRONG_LENGTH)
+        # The key is files.aa_private_key: a fault (cloned chip) swaps it for one DG15 lacks.
         if isinstance(key, rsa.RSAPrivateKey):
-            sig = aa_sign_rsa(key, cmd.data, self.rng)
+            sig = aa_sign_rsa(key, cmd.data, self.rng, self.files.aa_rsa_hash)
         else:
-            sig = aa_sign_ec(key, cmd.data)
+            sig = aa_sign_ec(key, cmd.data, _aa_ec_hash(self.files.dgs.get(14)))
         if capacity and len(sig) > capacity:
             # The protected reply would not fit the outer Le (RSA-2048 needs extended length).
             return _r(SW_WRONG_LENGTH)
@@ -691,29 +695,43 @@ def _ca_cipher(protocol: str | None) -> tuple[Cipherkind, int]:
     return Cipherkind.AES, {SUFFIX_AES192: 192, SUFFIX_AES256: 256}.get(suffix, 128)
 
 
-def aa_sign_rsa(key: rsa.RSAPrivateKey, nonce: bytes, rng: Rng = os.urandom) -> bytes:
-    """Active Authentication with RSA: ISO/IEC 9796-2 digital signature scheme 1, SHA-1.
+def aa_sign_rsa(
+    key: rsa.RSAPrivateKey, nonce: bytes, rng: Rng = os.urandom, hash_name: str = "sha1"
+) -> bytes:
+    """Active Authentication with RSA: ISO/IEC 9796-2 digital signature scheme 1.
 
     The message is ``M1 || nonce`` with ``M1`` chip-chosen random bytes
-    filling the recoverable part; the representative is
-    ``6A || M1 || SHA-1(M1 || nonce) || BC`` raised to the private exponent
-    (ICAO 9303-11 §6.1).
+    filling the recoverable part (ISO/IEC 9796-2 B.6, header ``6A``); the
+    representative ``6A || M1 || H(M1 || nonce) || trailer`` (``BC`` for SHA-1,
+    ``34CC`` etc. otherwise) is raised to the private exponent (ICAO 9303-11 §6.1).
     """
     numbers = key.private_numbers()
     n = numbers.public_numbers.n
-    k = (n.bit_length() + 7) // 8
-    m1 = bytes(rng(k - 2 - 20))
-    digest = hashlib.sha1(m1 + nonce).digest()
-    f = b"\x6a" + m1 + digest + b"\xbc"
-    value = int.from_bytes(f, "big")
-    # Keep the representative below n (the top nibble 6 already makes it so for a k-byte n).
-    sig = pow(value, numbers.d, n)
-    return sig.to_bytes(k, "big")
+    m1 = bytes(rng(iso9796.capacity(n, hash_name)))
+    return iso9796.sign(numbers.d, n, m1, nonce, hash_name)
 
 
-def aa_sign_ec(key: ec.EllipticCurvePrivateKey, nonce: bytes) -> bytes:
-    """Active Authentication with ECDSA (SHA-256), plain ``r || s`` (BSI TR-03111 format)."""
-    der = key.sign(nonce, ec.ECDSA(hashes.SHA256()))
+def aa_sign_ec(
+    key: ec.EllipticCurvePrivateKey, nonce: bytes, algorithm: hashes.HashAlgorithm | None = None
+) -> bytes:
+    """Active Authentication with ECDSA (SHA-256 by default), plain ``r || s`` (BSI TR-03111)."""
+    der = key.sign(nonce, ec.ECDSA(algorithm or hashes.SHA256()))
     r, s = decode_dss_signature(der)
     size = (key.curve.key_size + 7) // 8
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+
+def _aa_ec_hash(dg14: bytes | None) -> hashes.HashAlgorithm:
+    """The hash DG14's ActiveAuthenticationInfo names; SHA-256 when DG14 has none or is junk."""
+    from kiosk.emrtd.aa import _ECDSA_HASHES
+    from kiosk.emrtd.lds import dg14 as dg14_mod
+
+    if dg14 is None:
+        return hashes.SHA256()
+    try:
+        info = dg14_mod.parse(dg14).aa_info
+    except EmrtdError:
+        return hashes.SHA256()
+    if info is None:
+        return hashes.SHA256()
+    return _ECDSA_HASHES.get(info.signature_algorithm, hashes.SHA256())
