@@ -116,7 +116,7 @@ def make_ca(
         .serial_number(serial)
         .not_valid_before(valid[0])
         .not_valid_after(valid[1])
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=0), critical=True)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
         .add_extension(ski, critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
@@ -159,6 +159,7 @@ def make_dsc(
         .not_valid_before(valid[0])
         .not_valid_after(valid[1])
         .add_extension(usage, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
             critical=False,
