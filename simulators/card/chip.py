@@ -28,12 +28,14 @@ AUTHENTICATE for AA).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import dh, ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.utils import CryptographyDeprecationWarning
 
 from kiosk.emrtd import iso9796, tlv
 from kiosk.emrtd.apdu import (
@@ -53,6 +55,7 @@ from kiosk.emrtd.apdu import (
     SW_FILE_NOT_FOUND,
     SW_INS_NOT_SUPPORTED,
     SW_OK,
+    SW_REFERENCE_NOT_FOUND,
     SW_SECURITY_STATUS_NOT_SATISFIED,
     SW_SM_DATA_INCORRECT,
     SW_VERIFICATION_FAILED,
@@ -128,6 +131,8 @@ class CardFiles:
     ca_protocol: str | None = None
     aa_private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None
     aa_rsa_hash: str = "sha1"
+    ca_key_id: int | None = None
+    ca_dh_private_key: dh.DHPrivateKey | None = None
     extra: Mapping[str, bytes] = field(default_factory=dict)
 
     def app_files(self) -> dict[int, bytes]:
@@ -610,18 +615,36 @@ class Chip:
             self._state.ca_done = False
         return _r(sw, data)
 
+    def _ca_key(self) -> ec.EllipticCurvePrivateKey | dh.DHPrivateKey | None:
+        """The CA private key the chip computes with (a DH key, when set, wins)."""
+        return self.files.ca_dh_private_key or self.files.ca_private_key
+
     def _mse_ca(self, cmd: CommandAPDU, p1p2: int) -> ResponseAPDU:
-        """MSE:Set AT (CA v2 style, then GA) or MSE:Set KAT (CA v1, key in DO'91')."""
-        if self._state.sm is None or self.files.ca_private_key is None:
+        """MSE:Set AT (CA with AES, then GA) or MSE:Set KAT (CA with 3DES, key in DO'91').
+
+        ICAO 9303-11 §6.2.4. 6A80: unknown protocol OID or a bad ephemeral
+        key; 6A88: a key id (DO'84') the chip does not have. The chip is
+        lenient where real chips differ: KAT is also accepted with AES.
+        """
+        if self._state.sm is None or self._ca_key() is None:
             return _r(SW_CONDITIONS_NOT_SATISFIED)
         try:
             objs = {o.tag: o.value for o in tlv.decode_all(cmd.data)}
         except TLVError:
             return _r(SW_WRONG_DATA)
+        ref = objs.get(0x84)
+        key_id = self.files.ca_key_id
+        if ref is not None and key_id is not None and int.from_bytes(ref, "big") != key_id:
+            return _r(SW_REFERENCE_NOT_FOUND)
         if p1p2 == MSE_CA_AT:
             oid = objs.get(0x80)
             if oid is None:
                 return _r(SW_WRONG_DATA)
+            if self.files.ca_protocol is not None:
+                from kiosk.emrtd.pace import encode_oid
+
+                if oid != encode_oid(self.files.ca_protocol):
+                    return _r(SW_WRONG_DATA)
             self._state.ca_pending = True
             return _r(SW_OK)
         key = objs.get(0x91)
@@ -632,6 +655,7 @@ class Chip:
     def _general_authenticate_ca(self, cmd: CommandAPDU) -> ResponseAPDU:
         if not self._state.ca_pending:
             return _r(SW_CONDITIONS_NOT_SATISFIED)
+        self._state.ca_pending = False
         try:
             outer = tlv.decode(cmd.data)
             key = outer.require(0x80).value if outer.tag == 0x7C else None
@@ -644,13 +668,28 @@ class Chip:
             return _r(SW_OK, tlv.encode(0x7C, b""))
         return resp
 
-    def _do_ca(self, ephemeral_point: bytes) -> ResponseAPDU:
-        """ECDH with the terminal's ephemeral key; new AES session keys, SSC 0 (9303-11 §6.2)."""
-        priv = self.files.ca_private_key
+    def _do_ca(self, ephemeral: bytes) -> ResponseAPDU:
+        """Key agreement with the terminal's ephemeral key; new session keys, SSC 0 (9303-11 §6.2).
+
+        The reply to this command still goes out under the old keys (see
+        :meth:`_process_protected`); everything after uses the new session.
+        """
+        priv = self._ca_key()
         assert priv is not None
         try:
-            peer = ec.EllipticCurvePublicKey.from_encoded_point(priv.curve, ephemeral_point)
-            shared = priv.exchange(ec.ECDH(), peer)
+            if isinstance(priv, ec.EllipticCurvePrivateKey):
+                peer = ec.EllipticCurvePublicKey.from_encoded_point(priv.curve, ephemeral)
+                shared = priv.exchange(ec.ECDH(), peer)
+            else:
+                with warnings.catch_warnings():  # cryptography deprecates FFDH
+                    warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+                    numbers = priv.parameters().parameter_numbers()
+                    y = int.from_bytes(ephemeral, "big")
+                    if not 1 < y < numbers.p - 1:
+                        return _r(SW_WRONG_DATA)
+                    size = (numbers.p.bit_length() + 7) // 8
+                    peer_dh = dh.DHPublicNumbers(y, numbers).public_key()
+                    shared = priv.exchange(peer_dh).rjust(size, b"\x00")
         except ValueError:
             return _r(SW_WRONG_DATA)
         kind, bits = _ca_cipher(self.files.ca_protocol)
