@@ -1,0 +1,192 @@
+"""The kiosk's configuration file (TOML) and the reader names it shares with ``--reader``.
+
+A file looks like::
+
+    [reader]
+    name = "auto"        # or "pcsc", "pcsc:ACS ACR1281 1S Dual Reader PICC 00 00",
+                         # "nfc", "nfc:usb:054c:06c3", "sim:default"
+
+Every key has a default (:class:`Config` is a tree of frozen dataclasses),
+so an empty file is a valid configuration. Anything the kiosk does not know
+is an error that names the key — a misspelt key silently ignored would leave
+a clinic running on a default it did not choose. Later issues add sections
+and keys by adding dataclass fields; the loader derives the checks from them.
+
+Reader names (:class:`ReaderSpec`) are parsed here, in the core, so the
+config file and the command line accept exactly the same names;
+``drivers.registry`` opens them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: The kinds of reader name: ``auto``, ``sim:NAME``, ``pcsc[:NAME]``, ``nfc[:PATH]``.
+READER_KINDS = ("auto", "sim", "pcsc", "nfc")
+READER_HELP = (
+    "auto (first PC/SC reader with a card, then NFC), pcsc[:NAME], nfc[:PATH] "
+    "(usb, usb:VID:PID, tty:USB0:pn532), sim:CARD"
+)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used. ``path`` is the file, ``key`` the dotted key if any."""
+
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.key = key
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        what = f"{self.key}: " if self.key else ""
+        return f"{where}{what}{self.message}"
+
+
+class ConfigSyntaxError(ConfigError):
+    """The file is not valid TOML (the message has the line and column)."""
+
+
+class UnknownConfigKey(ConfigError):
+    """A key or section the kiosk does not know (often a typo)."""
+
+
+class ConfigValueError(ConfigError):
+    """A known key with a value of the wrong type or out of range."""
+
+
+class ReaderSpecSyntaxError(ValueError):
+    """A reader name that is not one of the forms in :data:`READER_HELP`."""
+
+
+@dataclass(frozen=True)
+class ReaderSpec:
+    """A parsed reader name: ``kind`` (one of :data:`READER_KINDS`) and ``name`` ("" if none).
+
+    ``sim`` without a card is ``sim:default``; ``nfc`` without a path is
+    ``nfc:usb``; ``pcsc`` without a name means the first reader with a card.
+    """
+
+    kind: str
+    name: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> ReaderSpec:
+        spec = text.strip()
+        kind, sep, name = spec.partition(":")
+        if kind not in READER_KINDS:
+            raise ReaderSpecSyntaxError(f"unknown reader {text!r}: use {READER_HELP}")
+        if kind == "auto" and sep:
+            raise ReaderSpecSyntaxError(f"'auto' takes no name (got {text!r})")
+        if sep and not name:
+            raise ReaderSpecSyntaxError(f"empty name after {kind!r}: use {READER_HELP}")
+        if kind == "sim" and not name:
+            name = "default"
+        if kind == "nfc" and not name:
+            name = "usb"
+        return cls(kind, name)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}" if self.name else self.kind
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    """``[reader]``: which reader to use (same names as ``--reader``)."""
+
+    name: str = "auto"
+
+    def __post_init__(self) -> None:
+        try:
+            ReaderSpec.parse(self.name)
+        except ReaderSpecSyntaxError as exc:
+            raise ConfigValueError(str(exc), key="reader.name") from exc
+
+    @property
+    def spec(self) -> ReaderSpec:
+        return ReaderSpec.parse(self.name)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; every section has defaults."""
+
+    reader: ReaderConfig = field(default_factory=ReaderConfig)
+
+
+def _type_name(tp: Any) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+        tp, getattr(tp, "__name__", str(tp))
+    )
+
+
+def _value(tp: Any, value: Any, key: str) -> Any:
+    """Check one TOML value against the field type ``tp`` (str, int, float, bool, or X | None)."""
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        options = [t for t in typing.get_args(tp) if t is not type(None)]
+        tp = options[0] if len(options) == 1 else tp
+    ok = (
+        (tp is bool and isinstance(value, bool))
+        or (tp is int and isinstance(value, int) and not isinstance(value, bool))
+        or (tp is float and isinstance(value, int | float) and not isinstance(value, bool))
+        or (tp is str and isinstance(value, str))
+    )
+    if not ok:
+        raise ConfigValueError(f"must be {_type_name(tp)}, not {value!r}", key=key)
+    return float(value) if tp is float else value
+
+
+def _build(cls: Any, table: dict[str, Any], prefix: str) -> Any:
+    """Make dataclass ``cls`` from a TOML table, naming the first unknown or wrong key."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if key not in known:
+            raise UnknownConfigKey(
+                f"unknown {'section' if isinstance(value, dict) else 'key'} "
+                f"(known here: {', '.join(sorted(known)) or 'none'})",
+                key=dotted,
+            )
+        tp = hints[key]
+        if dataclasses.is_dataclass(tp):
+            if not isinstance(value, dict):
+                raise ConfigValueError(f"must be a [{dotted}] section", key=dotted)
+            kwargs[key] = _build(tp, value, f"{dotted}.")
+        else:
+            kwargs[key] = _value(tp, value, dotted)
+    return cls(**kwargs)
+
+
+def parse_config(text: str, *, path: str | None = None) -> Config:
+    """The :class:`Config` in TOML ``text``; ``path`` only labels error messages."""
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigSyntaxError(f"not valid TOML: {exc}", path=path) from exc
+    try:
+        config: Config = _build(Config, table, "")
+    except ConfigError as exc:
+        exc.path = path
+        raise
+    return config
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check the configuration file at ``path``."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror or exc}", path=str(p)) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigSyntaxError("not UTF-8 text", path=str(p)) from exc
+    return parse_config(text, path=str(p))

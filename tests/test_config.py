@@ -1,0 +1,132 @@
+"""kiosk.config: the TOML file, its defaults and typed errors, and reader names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import (
+    Config,
+    ConfigError,
+    ConfigSyntaxError,
+    ConfigValueError,
+    ReaderConfig,
+    ReaderSpec,
+    ReaderSpecSyntaxError,
+    UnknownConfigKey,
+    load_config,
+    parse_config,
+)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_empty_file_is_all_defaults(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, ""))
+    assert config == Config()
+    assert config.reader.name == "auto"
+    assert config.reader.spec == ReaderSpec("auto")
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "value"),
+    [
+        ("auto", "auto", ""),
+        ("pcsc", "pcsc", ""),
+        (
+            "pcsc:ACS ACR1281 1S Dual Reader PICC 00 00",
+            "pcsc",
+            "ACS ACR1281 1S Dual Reader PICC 00 00",
+        ),
+        ("nfc", "nfc", "usb"),
+        ("nfc:usb:054c:06c3", "nfc", "usb:054c:06c3"),
+        ("sim:teen", "sim", "teen"),
+        ("sim", "sim", "default"),
+    ],
+)
+def test_reader_names(tmp_path: Path, name: str, kind: str, value: str) -> None:
+    config = load_config(_write(tmp_path, f'[reader]\nname = "{name}"\n'))
+    assert config.reader.name == name
+    assert config.reader.spec == ReaderSpec(kind, value)
+
+
+def test_spec_round_trips_to_text() -> None:
+    assert str(ReaderSpec.parse("nfc")) == "nfc:usb"
+    assert str(ReaderSpec.parse("auto")) == "auto"
+    assert ReaderSpec.parse(str(ReaderSpec.parse("pcsc:HID"))) == ReaderSpec("pcsc", "HID")
+
+
+@pytest.mark.parametrize("spec", ["floppy", "auto:1", "nfc:", "Pcsc", ""])
+def test_bad_reader_specs(spec: str) -> None:
+    with pytest.raises(ReaderSpecSyntaxError):
+        ReaderSpec.parse(spec)
+
+
+def test_bad_reader_name_in_file_names_the_key_and_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[reader]\nname = "floppy:0"\n')
+    with pytest.raises(ConfigValueError) as info:
+        load_config(path)
+    assert info.value.key == "reader.name"
+    assert info.value.path == str(path)
+    assert str(info.value).startswith(f"{path}: reader.name: unknown reader 'floppy:0'")
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[reader]\nnmae = "pcsc"\n', "reader.nmae"),
+        ('[readers]\nname = "pcsc"\n', "readers"),
+        ('colour = "blue"\n', "colour"),
+    ],
+)
+def test_unknown_keys_are_errors_that_name_the_key(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(UnknownConfigKey) as info:
+        load_config(_write(tmp_path, text))
+    assert info.value.key == key
+    assert f"{key}: unknown" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "needle"),
+    [
+        ("[reader]\nname = 3\n", "reader.name", "must be a string"),
+        ("reader = 3\n", "reader", "must be a [reader] section"),
+        ("[reader]\nname = true\n", "reader.name", "must be a string"),
+    ],
+)
+def test_wrong_types_name_the_key(tmp_path: Path, text: str, key: str, needle: str) -> None:
+    with pytest.raises(ConfigValueError) as info:
+        load_config(_write(tmp_path, text))
+    assert info.value.key == key
+    assert needle in str(info.value)
+
+
+def test_toml_syntax_error_has_the_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigSyntaxError, match="line 2"):
+        load_config(_write(tmp_path, '[reader]\nname = "pcsc\n'))
+
+
+def test_missing_and_binary_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the file") as info:
+        load_config(tmp_path / "nope.toml")
+    assert info.value.path == str(tmp_path / "nope.toml")
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ConfigSyntaxError, match="UTF-8"):
+        load_config(binary)
+
+
+def test_errors_share_one_base_class() -> None:
+    for cls in (ConfigSyntaxError, UnknownConfigKey, ConfigValueError):
+        assert issubclass(cls, ConfigError)
+
+
+def test_dataclass_defaults_are_checked_too() -> None:
+    with pytest.raises(ConfigValueError):
+        ReaderConfig(name="nope")
+    assert parse_config('[reader]\nname = "pcsc"\n').reader.name == "pcsc"
