@@ -4,8 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the project always needs (later issues add pcscd, vsmartcard-vpcd, ...).
-REQUIRED_DEBS=()
+# Debian packages the project always needs:
+# - pcscd + libpcsclite1: the PC/SC daemon and its client library (pyscard talks to it);
+# - vsmartcard-vpcd: pcscd's virtual reader driver, so the PC/SC tests run the simulated card
+#   behind a real pcscd (a test tool only: never install it on a deployed kiosk);
+# - libpcsclite-dev, swig, gcc, libc6-dev, python3-dev: to build pyscard where no wheel fits.
+REQUIRED_DEBS=(pcscd libpcsclite1 vsmartcard-vpcd libpcsclite-dev swig gcc libc6-dev python3-dev)
 # Debian packages needed only when no Python >= 3.11 with venv is on the machine.
 PYTHON_DEBS=(python3 python3-venv python3-pip python3-dev)
 
