@@ -168,8 +168,10 @@ def open_frontend(path: str = "usb") -> Any:
             ) from exc
         if exc.errno == errno.EBUSY:
             raise TransportError(
-                f"the NFC reader at {path!r} is in use by another program (pcscd claims "
-                "an ACR122U: stop pcscd, or read it with --reader pcsc)"
+                f"the NFC reader at {path!r} is in use by another driver: a kernel NFC "
+                "driver (port100 for the RC-S380, pn533_usb for PN533: `sudo modprobe -r "
+                "port100` and blacklist it) or pcscd (ACR122U: read it with --reader pcsc); "
+                "`python -m nfc` says which"
             ) from exc
         if "libusb" in str(exc):
             raise TransportError(_LIBUSB_HINT) from exc
