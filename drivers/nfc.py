@@ -313,16 +313,19 @@ def _connect(
     gives its own feedback). A False return from nfcpy means the device
     failed (nfcpy logs and swallows the IOError).
     """
-    result = clf.connect(
-        rdwr={
-            "targets": list(targets),
-            "on-connect": lambda tag: False,
-            "beep-on-connect": False,
-            "iterations": 5,
-            "interval": interval,
-        },
-        terminate=terminate,
-    )
+    try:
+        result = clf.connect(
+            rdwr={
+                "targets": list(targets),
+                "on-connect": lambda tag: False,
+                "beep-on-connect": False,
+                "iterations": 5,
+                "interval": interval,
+            },
+            terminate=terminate,
+        )
+    except OSError as exc:  # raised before nfcpy's own try: the device is already closed
+        raise TransportError(f"the NFC reader is not open ({exc}): {_PLUG_IN_HINT}") from exc
     if result is False:
         raise TransportError(f"the NFC reader stopped working (unplugged?): {_PLUG_IN_HINT}")
     return result or None
@@ -381,7 +384,8 @@ def open_nfc(
 
     For one-shot reads (``--reader nfc[:PATH]``); the kiosk loop uses
     :func:`taps`. Closing the transport closes the frontend. Raises
-    CardRemoved when no card came within ``wait`` seconds.
+    TransportTimeout when no card came within ``wait`` seconds (not
+    CardRemoved: nothing was removed, the patient has yet to tap).
     """
     nfc = import_nfcpy()
     clf = open_frontend(path)
@@ -389,7 +393,10 @@ def open_nfc(
     try:
         tag = _connect(clf, targets, lambda: time.monotonic() >= deadline, 0.1)
         if tag is None or not isinstance(tag, nfc.tag.tt4.Type4Tag):
-            raise CardRemoved(f"no ID card on the NFC reader at {path!r} within {wait:g} s")
+            raise TransportTimeout(
+                f"no ID card on the NFC reader at {path!r} within {wait:g} s: place the card "
+                "flat on the reader"
+            )
     except BaseException:
         clf.close()
         raise

@@ -321,9 +321,19 @@ def test_open_nfc_waits_for_a_card_and_closing_closes_the_frontend(
 def test_open_nfc_without_a_card_says_so_and_closes(monkeypatch: pytest.MonkeyPatch) -> None:
     clf = StandinFrontend("rcs380")
     monkeypatch.setattr(nfc_driver, "open_frontend", lambda path: clf)
-    with pytest.raises(CardRemoved, match="no ID card"):
+    with pytest.raises(TransportTimeout, match="no ID card") as info:
         open_nfc("usb", wait=0)
+    assert not isinstance(info.value, CardRemoved)
     assert clf.closed
+
+
+def test_closed_frontend_during_polling_is_a_transport_error() -> None:
+    class Closed(StandinFrontend):
+        def connect(self, **options: Any) -> Any:
+            raise OSError(errno.ENODEV, "No such device")  # nfcpy: self.device is None
+
+    with pytest.raises(TransportError, match="not open"):
+        next(taps(Closed("rcs380")))
 
 
 @pytest.mark.parametrize(
