@@ -235,9 +235,8 @@ def load_public_key(spki: bytes | keys.PublicKeyInfo) -> PublicKey:
         key = public_key_from_spki(der)
     except LDSParseError as exc:
         text = str(exc)
-        reason = "unsupported_curve" if ("curve" in text or "domain" in text) else "invalid_key"
-        if "binary field" in text or "OpenSSL" in text or "unknown explicit" in text:
-            reason = "unsupported_curve"
+        curve_words = ("curve", "explicit", "binary field", "OpenSSL")
+        reason = "unsupported_curve" if any(w in text for w in curve_words) else "invalid_key"
         raise PublicKeyError(text, reason) from exc
     except _KEY_ERRORS as exc:
         raise PublicKeyError(f"unusable public key: {exc}", "invalid_key") from exc
@@ -314,12 +313,8 @@ def verify_signature(
             return False
         pub.verify(der, data, ec.ECDSA(hash_alg))
         return True
-    except InvalidSignature:
-        return False
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        # e.g. a PSS salt longer than the modulus allows: the signature cannot be valid.
-        if isinstance(exc, PassiveAuthError):
-            raise
+    except (InvalidSignature, ValueError, UnsupportedAlgorithm):
+        # ValueError: e.g. a PSS salt longer than the modulus allows; never a valid signature.
         return False
 
 
