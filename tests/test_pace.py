@@ -268,8 +268,8 @@ def test_mrz_password_round_trip() -> None:
     "info",
     [
         PACEInfo(ID_PACE_DH_GM + ".2", 2, 0),
-        PACEInfo(ID_PACE_ECDH_IM + ".2", 2, 13),
-        PACEInfo(ID_PACE_ECDH_CAM + ".2", 2, 13),
+        PACEInfo(ID_PACE_ECDH_IM + ".2", 2, 10),  # P-224: p = 1 mod 4, no point encoding
+        PACEInfo(ID_PACE_ECDH_CAM + ".1", 2, 13),  # PACE-CAM has no 3DES suite
         PACEInfo(ID_PACE_ECDH_GM + ".2", 2, 2),
         PACEInfo(ID_PACE_ECDH_GM + ".2", 2, 19),
         PACEInfo(ID_PACE_ECDH_GM + ".2", 2, None),

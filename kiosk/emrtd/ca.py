@@ -36,7 +36,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -75,6 +75,9 @@ from kiosk.emrtd.security_infos import (
 )
 from kiosk.emrtd.sm import SecureMessaging
 
+if TYPE_CHECKING:
+    from kiosk.emrtd.pace import PaceResult
+
 __all__ = [
     "CAResult",
     "CaSuite",
@@ -82,6 +85,7 @@ __all__ = [
     "chip_authentication",
     "derive_ca_keys",
     "encode_key_id",
+    "verify_cam",
 ]
 
 #: MSE P1P2: Set AT for internal authentication (CA with AES) / Set KAT (CA with 3DES).
@@ -345,3 +349,60 @@ def _prove(channel: CardChannel, suite: CaSuite, key_id: int | None) -> CAResult
             f"{FAILED_REASON} (no protected data under the new keys: {resp.sw:04X})",
         )
     return CAResult("passed", suite.protocol, key_id, None)
+
+
+# --------------------------------------------------------------------------- PACE-CAM
+
+
+CAM_FAILED_REASON = "PACE-CAM: the chip does not hold the key in DG14"
+
+
+def verify_cam(result: PaceResult, dg14: DG14 | None) -> CAResult:
+    """Chip authentication by PACE-CAM (ICAO 9303-11 §4.4.3.5.2), once DG14 has been read.
+
+    Decrypts ``A_IC`` with KS_enc (AES-CBC, IV = E(KS_enc, −1)), then checks
+    ``PK_Map,IC = CA_IC · PK_IC`` for the DG14 CA key on the PACE curve. The
+    result's ``protocol`` is the PACE-CAM OID. DG14 must itself be passively
+    authenticated for this to mean "genuine"; a CCCD has no EF.CardSecurity,
+    so DG14 is where ``PK_IC`` comes from.
+    """
+    from kiosk.emrtd.pace import MAPPING_CAM, decrypt_chip_auth_data
+
+    suite = result.suite
+    protocol = suite.protocol
+    if suite.mapping != MAPPING_CAM:
+        return CAResult("not_supported", None, None, "PACE did not use chip authentication mapping")
+    if dg14 is None:
+        return CAResult("not_supported", protocol, None, "no DG14 with the chip's CA key")
+    curve = suite.curve
+    keys: list[tuple[ChipAuthenticationPublicKeyInfo, ec.Point]] = []
+    for info in dg14.ca_public_key_infos:
+        if info.protocol != ID_PK_ECDH:
+            continue
+        try:
+            key = public_key_from_spki(info.public_key_der)
+        except LDSParseError:
+            continue
+        if isinstance(key, cec.EllipticCurvePublicKey) and (
+            type(key.curve).__name__ == curve.crypto_name
+        ):
+            numbers = key.public_numbers()
+            keys.append((info, ec.Point(numbers.x, numbers.y)))
+    if not keys:
+        return CAResult("not_supported", protocol, None, f"DG14 has no CA key on {curve.name}")
+    a_ic = result.encrypted_chip_auth_data
+    if not a_ic:
+        return CAResult(
+            "failed", protocol, None, f"{CAM_FAILED_REASON} (no chip authentication data)"
+        )
+    try:
+        ca_ic = int.from_bytes(decrypt_chip_auth_data(result.ks_enc, a_ic), "big")
+        pk_map = ec.decode_point(curve, result.pk_map_ic)
+    except (SecureMessagingError, ec.InvalidPoint) as exc:
+        return CAResult("failed", protocol, None, f"{CAM_FAILED_REASON} ({exc})")
+    if not 0 < ca_ic < curve.n:
+        return CAResult("failed", protocol, None, f"{CAM_FAILED_REASON} (CA_IC out of range)")
+    for info, point in keys:
+        if ec.multiply(curve, ca_ic, point) == pk_map:
+            return CAResult("passed", protocol, info.key_id, None)
+    return CAResult("failed", protocol, None, CAM_FAILED_REASON)

@@ -573,7 +573,10 @@ class Chip:
                 2: PacePassword.from_can(self.files.can).secret,
                 1: PacePassword.from_mrz(self.files.mrz_info).secret,
             }
-            self._pace = PaceChip(passwords, info, rng=self.rng)
+            ca = self.files.ca_private_key
+            ca_key = ca.private_numbers().private_value if ca is not None else None
+            # PACE-CAM signs with files.ca_private_key: the CA-mismatch fault reaches it too.
+            self._pace = PaceChip(passwords, info, rng=self.rng, ca_key=ca_key)
         return self._pace
 
     def _pace_available(self) -> bool:

@@ -1,4 +1,4 @@
-"""PACE generic mapping over ECDH — the chip side, for the card simulator.
+"""PACE over ECDH (generic, integrated and chip authentication mapping) — the chip side.
 
 The chip dispatcher hands over MSE:Set AT and GENERAL AUTHENTICATE data; this
 class runs the ICAO 9303-11 §4.4 state machine and answers with the data and
@@ -6,6 +6,14 @@ status word a chip would send. It reuses the step functions of
 :mod:`kiosk.emrtd.pace`; the ICAO appendix G.1 test pins this side's nonce
 and keys and checks its replies byte for byte, so a bug shared with the
 reader cannot hide.
+
+Integrated mapping: GA 2 carries the reader's nonce ``t`` (``81``) and the
+chip answers an empty ``82``; both sides map with
+:func:`kiosk.emrtd.pace.integrated_map`. Chip authentication mapping: as GM,
+and the last reply adds ``8A`` = ``E(KS_enc, CA_IC)`` with
+``CA_IC = SK_IC⁻¹ · SK_map,IC mod n`` computed from ``ca_key`` — the chip's
+static Chip Authentication private scalar (``files.ca_private_key`` in the
+simulator, so the CA key-mismatch fault breaks PACE-CAM too).
 
 Status words: 9000 success; 6A80 unknown OID / password reference or
 malformed data; 6985 a command out of sequence (no MSE:Set AT, wrong chaining);
@@ -50,6 +58,7 @@ class PaceChip:
     ``passwords`` maps a password reference (1 MRZ, 2 CAN) to its secret as in
     :class:`kiosk.emrtd.pace.PacePassword`. ``ephemeral_keys = (SK_map,IC, SK_DH,IC)``
     pins the chip's private keys (worked examples); the nonce always comes from ``rng``.
+    ``ca_key`` is the static CA private scalar PACE-CAM needs (ValueError without it).
     """
 
     def __init__(
@@ -59,10 +68,14 @@ class PaceChip:
         rng: Callable[[int], bytes] = os.urandom,
         *,
         ephemeral_keys: tuple[int, int] | None = None,
+        ca_key: int | None = None,
     ) -> None:
         self.passwords = dict(passwords)
         self.info = info
         self.suite = pace.suite_for(info)
+        if self.suite.mapping == pace.MAPPING_CAM and not ca_key:
+            raise ValueError("PACE-CAM needs the chip's Chip Authentication private key")
+        self.ca_key = ca_key
         self.rng = rng
         self.ephemeral_keys = ephemeral_keys
         #: Number of runs that ended with a reader token that did not verify.
@@ -133,7 +146,7 @@ class PaceChip:
         k_pi = pace.PacePassword(self._ref, self.passwords[self._ref]).key(
             suite.kind, suite.key_bits
         )
-        self._s = self.rng(suite.block_size)
+        self._s = self.rng(suite.nonce_length)
         z = pace.encrypt_nonce(suite.kind, k_pi, self._s)
         self._step = _Step.NONCE_SENT
         return pace.encode_dad(pace.TAG_ENCRYPTED_NONCE, z)
@@ -145,6 +158,14 @@ class PaceChip:
 
     def _mapping(self, data: bytes) -> bytes:
         curve = self.suite.curve
+        if self.suite.mapping == pace.MAPPING_IM:
+            t = pace.parse_dad(data, pace.TAG_MAP_PCD)
+            if len(t) != self.suite.key_length:
+                raise EmrtdError(f"PACE-IM nonce t of {len(t)} bytes")
+            g_mapped = pace.integrated_map(self.suite, self._s, t)
+            self._dh_key = ec.KeyPair(curve, self._scalar(1), g_mapped)
+            self._step = _Step.MAPPED
+            return pace.encode_dad(pace.TAG_MAP_IC, b"")
         pk_map_pcd = ec.decode_point(curve, pace.parse_dad(data, pace.TAG_MAP_PCD))
         self._map_key = ec.KeyPair(curve, self._scalar(0))
         g_mapped = pace.map_generator(curve, self._s, self._map_key.multiply(pk_map_pcd))
@@ -179,7 +200,17 @@ class PaceChip:
             self._reset()
             return b"", SW_VERIFICATION_FAILED, None
         t_ic = pace.authentication_token(suite.kind, self._ks_mac, suite.oid_bytes, self._pk_pcd)
+        body = tlv.encode(pace.TAG_TOKEN_IC, t_ic)
+        if suite.mapping == pace.MAPPING_CAM:
+            body += tlv.encode(pace.TAG_ENCRYPTED_CA_DATA, self._chip_auth_data())
         sm = SecureMessaging(suite.kind, self._ks_enc, self._ks_mac, ssc=0)
         self.authenticated_ref = self._ref
         self._reset()
-        return pace.encode_dad(pace.TAG_TOKEN_IC, t_ic), SW_OK, sm
+        return tlv.encode(pace.TAG_DAD, body), SW_OK, sm
+
+    def _chip_auth_data(self) -> bytes:
+        """``A_IC = E(KS_enc, FE2OS(SK_IC⁻¹ · SK_map,IC mod n))`` (ICAO 9303-11 §4.4.3.5)."""
+        assert self._map_key is not None and self.ca_key
+        n = self.suite.curve.n
+        ca_ic = (pow(self.ca_key, -1, n) * self._map_key.private) % n
+        return pace.encrypt_chip_auth_data(self._ks_enc, ca_ic.to_bytes((n.bit_length() + 7) // 8))
