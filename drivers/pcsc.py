@@ -58,6 +58,8 @@ except ImportError as _exc:  # pragma: no cover - exercised only on a broken ins
 
 # ---- PC/SC return codes (pcsc-lite pcsclite.h; the same values on Windows) ----------------
 SCARD_S_SUCCESS = 0x00000000
+SCARD_LEAVE_CARD = 0
+SCARD_RESET_CARD = 1
 SCARD_E_CANCELLED = 0x80100002
 SCARD_E_INVALID_HANDLE = 0x80100003
 SCARD_E_INSUFFICIENT_BUFFER = 0x80100008
@@ -325,7 +327,15 @@ def _wait(name: str | None, present: bool, timeout: float) -> str:
 class Connection(Protocol):
     """What :class:`PcscTransport` needs of a pyscard ``CardConnection`` (tests fake it)."""
 
-    def connect(self, protocol: int | None = None) -> None: ...
+    disposition: int  # what disconnect() does with the card
+
+    def connect(
+        self, protocol: int | None = None, mode: int | None = None, disposition: int | None = None
+    ) -> None: ...
+
+    def reconnect(
+        self, protocol: int | None = None, mode: int | None = None, disposition: int | None = None
+    ) -> None: ...
 
     def transmit(self, command: list[int]) -> tuple[list[int], int, int]: ...
 
@@ -339,9 +349,9 @@ ConnectionFactory = Callable[[str], Connection]
 
 def _pyscard_connection(reader: str) -> Connection:
     _require_pyscard()
-    from smartcard.pcsc.PCSCReader import PCSCReader
+    from smartcard.pcsc.PCSCCardConnection import PCSCCardConnection
 
-    conn: Connection = PCSCReader(reader).createConnection()
+    conn: Connection = PCSCCardConnection(reader)
     return conn
 
 
@@ -366,13 +376,15 @@ def with_le(apdu: bytes, le: int) -> bytes | None:
 class PcscTransport:
     """A :class:`kiosk.transport.Transport` on one PC/SC reader (pcscd through pyscard).
 
-    Connects shared, T=1 first then T=0. Extended length: ``extended_length``
-    forces it; None (default) probes with two harmless extended-length commands
-    (READ BINARY of EF.CardAccess by SFI, then GET CHALLENGE) and uses short
-    APDUs unless the card and the reader carry one. ``61xx`` is followed by GET
-    RESPONSE and plain ``6Cxx`` re-issued with Le = xx, inside :meth:`transmit`.
-    Counters: ``apdu_count`` (APDUs on the wire, GET RESPONSE included),
-    ``bytes_sent``, ``bytes_received``.
+    Connects shared, T=1 first then T=0, and with ``reset`` (default) warm-resets
+    the card so no secure messaging session of an earlier read survives.
+    ``extended_length`` True/False forces extended-length APDUs on or off; None
+    (default) probes with two harmless extended-length commands (READ BINARY of
+    EF.CardAccess by SFI, then GET CHALLENGE) and uses short APDUs unless both
+    the reader and the card carry one. ``61xx`` is followed by GET RESPONSE and a
+    plain ``6Cxx`` re-issued with Le = xx, inside :meth:`transmit`. Counters:
+    ``apdu_count`` (APDUs on the wire, GET RESPONSE included), ``bytes_sent``,
+    ``bytes_received``.
     """
 
     def __init__(
@@ -380,9 +392,11 @@ class PcscTransport:
         reader: str,
         *,
         extended_length: bool | None = None,
+        reset: bool = True,
         connection_factory: ConnectionFactory | None = None,
     ) -> None:
         self.reader = reader
+        self.reset = reset
         self._factory = connection_factory or _pyscard_connection
         self._lock = threading.Lock()
         self._conn: Connection | None = None
@@ -424,7 +438,7 @@ class PcscTransport:
         last: TransportError | None = None
         for protocol in (T1, T0):
             try:
-                conn.connect(protocol)
+                conn.connect(protocol, None, SCARD_LEAVE_CARD)
             except Exception as exc:
                 err = map_exception(exc, self.reader)
                 if isinstance(err, CardRemoved | ReaderGone):
@@ -434,6 +448,9 @@ class PcscTransport:
             self._conn = conn
             self.protocol = protocol
             try:
+                if self.reset:
+                    conn.reconnect(protocol, None, SCARD_RESET_CARD)
+                conn.disposition = SCARD_LEAVE_CARD  # what disconnect() does
                 self.atr = bytes(conn.getATR())
             except Exception as exc:
                 raise map_exception(exc, self.reader) from exc
@@ -522,7 +539,12 @@ class PcscTransport:
         return reply
 
     def close(self) -> None:
-        """Disconnect (leaving the card powered) and release the context; idempotent."""
+        """Disconnect (leaving the card as it is) and release the context; idempotent.
+
+        The card is never powered down or reset here: when it has just been pulled
+        (pcscd may not know yet), that request makes pcscd with vpcd miss every later
+        card. The reset happens at the next connect instead (see ``reset``).
+        """
         with self._lock:
             if self.closed:
                 return

@@ -64,10 +64,107 @@ def cmd_cards(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _vpcd_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--card", default="default", help="sample card name (see `cccd-sim cards`)")
+    p.add_argument("--host", default="127.0.0.1", help="vpcd's address (loopback only)")
+    p.add_argument("--port", type=int, default=35963, help="vpcd's port (35963 = first slot)")
+    p.add_argument(
+        "--remove-after",
+        type=int,
+        metavar="N",
+        help="pull the card when it is sent APDU N+1 (after answering N APDUs)",
+    )
+
+
+def cmd_vpcd(args: argparse.Namespace) -> int:
+    """Connect a sample card to vpcd inside pcscd; insert/remove it on command or signal.
+
+    Controls: SIGUSR1 pulls the card, SIGUSR2 inserts it; on stdin one command a
+    line — ``remove``, ``insert``, ``remove-after N``, ``status``, ``quit``.
+    ``quit``, SIGINT or SIGTERM stop it (end of stdin does not, so it can run in
+    the background). One status line per event goes to stdout.
+    """
+    import signal
+    import threading
+
+    from simulators.card.personalize import make_chip
+    from simulators.vpcd import VpcdCard, VpcdError, check_loopback
+
+    try:
+        check_loopback(args.host)
+    except VpcdError as exc:
+        raise _usage(str(exc)) from None
+    if not 0 < args.port < 65536:
+        raise _usage(f"--port {args.port} is not a TCP port")
+    if args.remove_after is not None and args.remove_after < 0:
+        raise _usage("--remove-after must be >= 0")
+    chip = make_chip(args.card)
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    card = VpcdCard(chip, args.host, args.port, on_removed=lambda: say("removed"))
+    done = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if signum == signal.SIGUSR1:
+            card.remove()
+            say("removed")
+        elif signum == signal.SIGUSR2:
+            card.insert()
+            say("inserted")
+        else:
+            done.set()
+
+    for signum in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    card.start()
+    if args.remove_after is not None:
+        card.remove_after(args.remove_after)
+    say(f"card {args.card} inserted, connecting to vpcd at {args.host}:{args.port}")
+
+    def commands() -> None:
+        for line in sys.stdin:
+            word, _, rest = line.strip().partition(" ")
+            if word == "remove":
+                card.remove()
+                say("removed")
+            elif word == "insert":
+                card.insert()
+                say("inserted")
+            elif word == "remove-after" and rest.strip().isdigit():
+                card.remove_after(int(rest))
+                say(f"removing after {int(rest)} APDUs")
+            elif word == "status":
+                state = "connected" if card.connected else "inserted" if card.inserted else "out"
+                say(f"{state} apdus={card.apdus}")
+            elif word == "quit":
+                done.set()
+                return
+            elif word:
+                say(f"unknown command {word!r}: remove, insert, remove-after N, status, quit")
+
+    threading.Thread(target=commands, name="vpcd-stdin", daemon=True).start()
+    try:
+        while not done.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        card.stop()
+    return EXIT_OK
+
+
+def _usage(message: str) -> SystemExit:
+    print(f"cccd-sim vpcd: {message}", file=sys.stderr)
+    return SystemExit(EXIT_USAGE)
+
+
 Handler = Callable[[argparse.Namespace], int]
 #: Subcommands: name → (help text, argument setup, handler).
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
     "cards": ("list the sample cards (name, ID number, CAN, MRZ)", _cards_args, cmd_cards),
+    "vpcd": ("put a sample card in vpcd's reader inside pcscd", _vpcd_args, cmd_vpcd),
 }
 
 
