@@ -18,18 +18,29 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import access
+from kiosk.config import READER_HELP
 from kiosk.emrtd.errors import AccessDenied, AccessKeyError, EmrtdError, UnsupportedProtocol
 from kiosk.emrtd.session import AccessMode, ReaderSession, ReadResult
+from kiosk.emrtd.trust import TrustStore, TrustStoreError
 from kiosk.holder import Holder, holder_from
 from kiosk.transport import CardRemoved, TransportError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_ISSUER_UNKNOWN = 3
+EXIT_NOT_GENUINE = 4
 EXIT_ACCESS_DENIED = 5
+
+#: ``--trust demo``: the simulator's test CSCA (what demo mode trusts).
+DEMO_TRUST = "demo"
 
 #: Dump file names, in the order they are written.
 DUMP_FILES = ("EF.CardAccess", "EF.COM", "EF.SOD", "DG1", "DG2", "DG13", "DG14", "DG15")
+#: Active Authentication challenge and response, so a dump can be re-verified offline.
+AA_EVIDENCE = "AA.json"
+#: The APDU log (only with --evidence).
+APDU_LOG = "apdu-log.json"
 
 
 class UsageError(Exception):
@@ -47,8 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="cccd-kiosk", description="Read Vietnamese chip ID cards (CCCD).")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    r = sub.add_parser("read", help="read a card and print the holder's data")
-    r.add_argument("--reader", default="sim:default", help="sim:NAME (default sim:default)")
+    r = sub.add_parser("read", help="read a card, verify it and print the holder's data")
+    r.add_argument("--reader", help=f"{READER_HELP} (default: the config file's, else sim:default)")
+    r.add_argument("--config", type=Path, help="TOML configuration file")
     key = r.add_mutually_exclusive_group(required=True)
     key.add_argument("--can", help="card access number: the last 6 digits of the ID number")
     key.add_argument("--mrz", help='the three MRZ lines, separated by newlines or "\\n"')
@@ -59,12 +71,30 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print JSON")
     r.add_argument("--out", type=Path, help="write the raw files read to this folder")
     r.add_argument(
+        "--evidence",
+        action="store_true",
+        help="with --out: also write the APDU log with its plaintext views (personal data)",
+    )
+    r.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="CSCA certificate, master list, CRL or folder (repeatable); "
+        "'demo' = the simulator's test CSCA (default for sim: readers)",
+    )
+    r.add_argument(
         "--link-kbps",
         type=int,
         choices=[0, 106, 212, 424, 848],
         default=424,
         help="simulated reader: modeled bit rate (0 = no latency model)",
     )
+
+    v = sub.add_parser("verify", help="re-verify a dump written by read --out")
+    v.add_argument("dir", type=Path, help="the dump folder")
+    v.add_argument("--trust", action="append", default=[], metavar="PATH")
+    v.add_argument("--json", action="store_true")
 
     d = sub.add_parser("demo", help="read a sample simulated card with its CAN (make run)")
     d.add_argument("--card", default="default")
@@ -98,19 +128,47 @@ def _sim_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"link": LinkModel.zero() if kbps == 0 else LinkModel.preset(kbps * 1000)}
 
 
+def load_trust(paths: Sequence[str], *, demo: bool = False) -> TrustStore | None:
+    """A trust store from ``--trust`` values; ``demo`` (or the word ``demo``) adds the test CSCA."""
+    real: list[str | Path] = [p for p in paths if p != DEMO_TRUST]
+    missing = [p for p in real if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"--trust {missing[0]}: no such file or folder")
+    if demo or DEMO_TRUST in paths:
+        from simulators.card.pki import load_or_create_pki
+
+        real.append(load_or_create_pki().csca_cert_path)
+    return TrustStore.from_paths(real) if real else None
+
+
 def read_card(
-    reader: str, keys: Sequence[access.AccessKey], mode: str, opts: dict[str, Any]
-) -> tuple[ReadResult, float | None]:
-    """Open the reader, run one read and return it with the modeled link time (simulator)."""
+    reader: str,
+    keys: Sequence[access.AccessKey],
+    mode: str,
+    opts: dict[str, Any],
+    *,
+    trust: TrustStore | None = None,
+    keep_log: bool = False,
+) -> tuple[ReadResult, float | None, ReaderSession]:
+    """Open the reader, run one read (with CA, AA, PA) and return it with the modeled link time."""
     from drivers.registry import open_transport
 
     transport = open_transport(reader, **(opts if reader.startswith("sim") else {}))
     try:
-        result = ReaderSession(transport, access=mode).read(keys)
+        session = ReaderSession(transport, access=mode, trust=trust, keep_log=keep_log)
+        result = session.read(keys)
         modeled = getattr(transport, "modeled_seconds", None)
-        return result, (float(modeled) if modeled is not None else None)
+        return result, (float(modeled) if modeled is not None else None), session
     finally:
         transport.close()
+
+
+def _auth_json(result: ReadResult) -> dict[str, Any]:
+    return {
+        "passive_auth": result.passive_auth.to_json() if result.passive_auth else None,
+        "active_auth": result.active_auth.to_json() if result.active_auth else None,
+        "chip_auth": result.chip_auth.to_json() if result.chip_auth else None,
+    }
 
 
 def result_json(result: ReadResult, modeled: float | None) -> dict[str, Any]:
@@ -128,6 +186,7 @@ def result_json(result: ReadResult, modeled: float | None) -> dict[str, Any]:
             "mrz_lines": list(mrz.lines) if mrz else None,
         },
         "photo": photo,
+        **_auth_json(result),
         "read": {
             "access": result.access_protocol,
             "apdus": result.apdus,
@@ -173,6 +232,8 @@ def format_text(holder: Holder, doc: dict[str, Any]) -> str:
     read = doc["read"]
     photo = doc["photo"]
     lines.append("")
+    lines.extend(format_auth(doc))
+    lines.append("")
     if photo:
         lines.append(f"Ảnh / Photo: {photo['format'].upper()}, {photo['bytes']} bytes")
     extra = f", {read['modeled_seconds']:.2f} s modeled" if read["modeled_seconds"] else ""
@@ -184,10 +245,61 @@ def format_text(holder: Holder, doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_dump(out: Path, result: ReadResult) -> None:
-    """Write the raw files (outer TLV included) and the photo; owner-only permissions."""
+_VERDICTS = {
+    "verified": "✔ Dữ liệu xác thực / Verified: data intact, signed, trusted issuer",
+    "issuer_unknown": "? Chưa rõ cơ quan cấp / Issuer unknown: data intact and signed, "
+    "issuer not in the trust store",
+    "failed": "✘ KHÔNG xác thực được / FAILED: do not rely on this card's data",
+}
+_CHECKS = {
+    "passed": "✔ đạt / passed",
+    "failed": "✘ KHÔNG đạt / FAILED",
+    "not_supported": "– không hỗ trợ / not supported",
+}
+
+
+def format_auth(doc: dict[str, Any]) -> list[str]:
+    """The three authenticity results as text: icon and words, never colour alone."""
+    out: list[str] = []
+    pa = doc.get("passive_auth")
+    if pa:
+        out.append(f"Xác thực thụ động / Passive authentication: {_VERDICTS[pa['verdict']]}")
+        out.extend(f"    - {r}" for r in pa["reasons"])
+    for key, label in (
+        ("chip_auth", "Xác thực chip / Chip authentication"),
+        ("active_auth", "Chống sao chép / Active authentication"),
+    ):
+        res = doc.get(key)
+        if res:
+            reason = f" ({res['reason']})" if res.get("reason") else ""
+            out.append(f"{label}: {_CHECKS[res['result']]}{reason}")
+    return out
+
+
+def write_dump(out: Path, result: ReadResult, session: ReaderSession | None = None) -> None:
+    """Write the raw files (outer TLV included), the photo and the AA evidence; owner-only.
+
+    With ``session`` (``--evidence``) the APDU log is written too: its
+    plaintext views hold personal data, so it is only written on request.
+    """
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)
+    aa = result.active_auth
+    if aa is not None and aa.challenge and aa.response:
+        evidence = {"challenge": aa.challenge.hex(), "response": aa.response.hex()}
+        _write_private(out / AA_EVIDENCE, json.dumps(evidence, indent=2).encode())
+    if session is not None:
+        log = [
+            {
+                "at": rec.at,
+                "command": rec.command.hex(),
+                "response": rec.response.hex(),
+                "plain_command": rec.plain_command.hex() if rec.plain_command else None,
+                "plain_response": rec.plain_response.hex() if rec.plain_response else None,
+            }
+            for rec in session.channel.log
+        ]
+        _write_private(out / APDU_LOG, json.dumps(log, indent=1).encode())
     for name in DUMP_FILES:
         raw = result.files.get(name)
         if raw is not None:
@@ -212,13 +324,112 @@ def _emit(result: ReadResult, modeled: float | None, as_json: bool) -> None:
         print(format_text(holder_from(result.dg13, result.dg1), doc))
 
 
+def resolve_reader(args: argparse.Namespace) -> str:
+    """``--reader``, else the config file's reader, else the simulated default card."""
+    if args.reader:
+        return str(args.reader)
+    if args.config is not None:
+        from kiosk.config import load_config
+
+        return load_config(args.config).reader.name
+    return "sim:default"
+
+
 def cmd_read(args: argparse.Namespace) -> int:
+    if args.evidence and args.out is None:
+        raise UsageError("--evidence needs --out DIR")
     keys = keys_from_args(args)
-    result, modeled = read_card(args.reader, keys, args.access, _sim_options(args))
+    reader = resolve_reader(args)
+    trust = load_trust(args.trust, demo=reader.startswith("sim:") and not args.trust)
+    result, modeled, session = read_card(
+        reader, keys, args.access, _sim_options(args), trust=trust, keep_log=args.evidence
+    )
     if args.out is not None:
-        write_dump(args.out, result)
+        write_dump(args.out, result, session if args.evidence else None)
     _emit(result, modeled, args.json)
     return EXIT_OK
+
+
+def _load_dump(folder: Path) -> dict[str, bytes]:
+    """The raw files of a dump; each must be one TLV object (EF.CardAccess: a SET)."""
+    from kiosk.emrtd import tlv
+    from kiosk.emrtd.lds.files import by_name
+
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder written by `cccd-kiosk read --out`")
+    files: dict[str, bytes] = {}
+    for name in DUMP_FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        if path.stat().st_size > by_name(name).max_size:
+            raise UsageError(f"{path}: larger than any {name} can be")
+        raw = path.read_bytes()
+        try:
+            tlv.decode_prefix(raw, max_length=by_name(name).max_size)
+        except EmrtdError as exc:
+            raise UsageError(f"{path}: not a {name} file ({exc})") from exc
+        files[name] = raw
+    if "EF.SOD" not in files:
+        raise UsageError(f"{folder}: EF.SOD is missing, nothing can be verified")
+    return files
+
+
+def _parse_or_none(parser: Any, raw: bytes | None) -> Any:
+    if raw is None:
+        return None
+    try:
+        return parser(raw)
+    except EmrtdError:
+        return None
+
+
+def _aa_from_dump(folder: Path, dg14: Any, dg15: Any) -> Any:
+    from kiosk.emrtd.aa import AAResult, verify_active_authentication
+
+    path = folder / AA_EVIDENCE
+    if not path.is_file():
+        reason = "no AA evidence (AA.json) in the dump" if dg15 else "no DG15 (no AA key)"
+        return AAResult("not_supported", None, b"", b"", reason)
+    try:
+        evidence = json.loads(path.read_text())
+        challenge = bytes.fromhex(evidence["challenge"])
+        response = bytes.fromhex(evidence["response"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path}: not AA evidence written by `cccd-kiosk read --out`") from exc
+    return verify_active_authentication(dg15, dg14, challenge, response)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Re-verify a dump: PA against ``--trust``, AA from the recorded challenge/response.
+
+    Exit 0 verified, 3 issuer unknown, 4 failed (PA failed, or AA failed: a clone),
+    2 unusable input.
+    """
+    from kiosk.emrtd.lds import dg1, dg13, dg14, dg15, sod
+    from kiosk.emrtd.pa import passive_authentication
+
+    files = _load_dump(args.dir)
+    try:
+        sod_obj = sod.parse(files["EF.SOD"])
+    except EmrtdError as exc:
+        raise UsageError(f"{args.dir / 'EF.SOD'}: unparseable ({exc})") from exc
+    trust = load_trust(args.trust)
+    pa = passive_authentication(sod_obj, files, trust)
+    p14 = _parse_or_none(dg14.parse, files.get("DG14"))
+    p15 = _parse_or_none(dg15.parse, files.get("DG15"))
+    aa = _aa_from_dump(args.dir, p14, p15)
+    holder = holder_from(
+        _parse_or_none(dg13.parse, files.get("DG13")), _parse_or_none(dg1.parse, files.get("DG1"))
+    )
+    doc = {"passive_auth": pa.to_json(), "active_auth": aa.to_json(), "holder": holder.to_json()}
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(format_auth(doc)))
+    if pa.verdict == "failed" or aa.result == "failed":
+        return EXIT_NOT_GENUINE
+    return EXIT_OK if pa.verdict == "verified" else EXIT_ISSUER_UNKNOWN
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -231,7 +442,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise ReaderSpecError(f"no simulated card named {args.card!r}") from exc
     keys = [access.key_from_id(profile.id_number)]
     print(f"Thẻ mô phỏng / Simulated card: {args.card} (CAN {keys[0].value})", file=sys.stderr)
-    result, modeled = read_card(f"sim:{args.card}", keys, "auto", _sim_options(args))
+    result, modeled, _ = read_card(
+        f"sim:{args.card}", keys, "auto", _sim_options(args), trust=load_trust([], demo=True)
+    )
     _emit(result, modeled, args.json)
     return EXIT_OK
 
@@ -243,12 +456,13 @@ def _fail(code: int, message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from drivers.registry import ReaderSpecError
+    from kiosk.config import ConfigError
 
     args = build_parser().parse_args(argv)
-    handler = {"read": cmd_read, "demo": cmd_demo}[args.command]
+    handler = {"read": cmd_read, "verify": cmd_verify, "demo": cmd_demo}[args.command]
     try:
         return handler(args)
-    except (UsageError, ReaderSpecError) as exc:
+    except (UsageError, ReaderSpecError, ConfigError, TrustStoreError) as exc:
         return _fail(EXIT_USAGE, str(exc))
     except AccessKeyError as exc:
         return _fail(EXIT_USAGE, str(exc))

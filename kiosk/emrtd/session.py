@@ -3,8 +3,8 @@
 The order follows ARCHITECTURE.md: EF.CardAccess (read directly — a CCCD
 answers 6D00 to SELECT MF) → PACE, or BAC → SELECT the eMRTD application →
 EF.SOD → EF.COM → the data groups the SOD lists, small and decisive ones first
-(DG1, DG13 before DG2) → parse. Chip/Active Authentication and Passive
-Authentication are later steps appended to the same list. Each step is a
+(DG1, DG13 before DG2) → parse → Chip Authentication → Active Authentication →
+Passive Authentication. Each step is a
 plain function of the :class:`ReadContext`, so it can be tested alone and
 the list can be changed without touching the others.
 
@@ -21,7 +21,10 @@ from enum import StrEnum
 from typing import Any
 
 from kiosk.access import CAN, AccessKey, MRZKey
+from kiosk.emrtd import aa as aa_mod
 from kiosk.emrtd import bac as bac_mod
+from kiosk.emrtd import ca as ca_mod
+from kiosk.emrtd import pa as pa_mod
 from kiosk.emrtd import pace as pace_mod
 from kiosk.emrtd.apdu import INS_SELECT, SW_FILE_NOT_FOUND, SW_OK, CommandAPDU
 from kiosk.emrtd.channel import CardChannel
@@ -49,6 +52,7 @@ from kiosk.emrtd.lds.files import (
 )
 from kiosk.emrtd.reader import FileReader, ProgressFn
 from kiosk.emrtd.security_infos import ID_PACE_ECDH_GM, PACEInfo
+from kiosk.emrtd.trust import TrustStore
 from kiosk.transport import Transport
 
 SW_PROTECTED = 0x6982
@@ -84,6 +88,12 @@ class ReadResult:
     absent: tuple[str, ...] = ()
     #: Files read but not parseable: name → reason (raw bytes are still in ``files``).
     parse_errors: dict[str, str] = field(default_factory=dict)
+    #: Passive Authentication (None when the step was not run).
+    passive_auth: pa_mod.PassiveAuthResult | None = None
+    #: Active Authentication: challenge and response kept as evidence.
+    active_auth: aa_mod.AAResult | None = None
+    #: Chip Authentication.
+    chip_auth: ca_mod.CAResult | None = None
     apdus: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
@@ -113,6 +123,10 @@ class ReadContext:
     absent: list[str] = field(default_factory=list)
     parsed: dict[str, Any] = field(default_factory=dict)
     parse_errors: dict[str, str] = field(default_factory=dict)
+    trust: TrustStore | None = None
+    passive_auth: pa_mod.PassiveAuthResult | None = None
+    active_auth: aa_mod.AAResult | None = None
+    chip_auth: ca_mod.CAResult | None = None
 
     def got_file(self, name: str, raw: bytes) -> None:
         self.files[name] = raw
@@ -284,8 +298,40 @@ def parse_data_groups(ctx: ReadContext) -> None:
             ctx.parse_errors[name] = str(exc)
 
 
-#: The default ordered step list of a read.
-DEFAULT_STEPS: tuple[Step, ...] = (
+def chip_authenticate(ctx: ReadContext) -> None:
+    """Chip Authentication with the DG14 key; on success the session continues under its keys."""
+    ctx.progress("CA", 0, 0)
+    ctx.chip_auth = ca_mod.chip_authentication(ctx.channel, ctx.parsed.get("DG14"), ctx.card_access)
+
+
+def active_authenticate(ctx: ReadContext) -> None:
+    """Active Authentication against DG15 (skipped when a failed CA has ended the session)."""
+    ctx.progress("AA", 0, 0)
+    if ctx.chip_auth is not None and ctx.chip_auth.result == "failed":
+        ctx.active_auth = aa_mod.AAResult(
+            "not_supported", None, b"", b"", "not run: chip authentication failed first"
+        )
+        return
+    ctx.active_auth = aa_mod.active_authentication(
+        ctx.channel, ctx.parsed.get("DG15"), ctx.parsed.get("DG14")
+    )
+
+
+def passive_authenticate(ctx: ReadContext) -> None:
+    """Passive Authentication: DG hashes, the SOD signature and the DSC chain to a CSCA."""
+    ctx.progress("PA", 0, 0)
+    if ctx.sod is None:
+        ctx.passive_auth = pa_mod.PassiveAuthResult(
+            "failed", "invalid", "invalid", ("EF.SOD could not be read or parsed",), None
+        )
+        return
+    ctx.passive_auth = pa_mod.passive_authentication(
+        ctx.sod, ctx.files, ctx.trust, protected=ctx.protected
+    )
+
+
+#: The steps that only read (no verification).
+READ_STEPS: tuple[Step, ...] = (
     read_card_access,
     establish_access,
     select_application,
@@ -293,6 +339,14 @@ DEFAULT_STEPS: tuple[Step, ...] = (
     read_com,
     read_data_groups,
     parse_data_groups,
+)
+
+#: The default ordered step list of a read: read, then CA → AA → PA.
+DEFAULT_STEPS: tuple[Step, ...] = (
+    *READ_STEPS,
+    chip_authenticate,
+    active_authenticate,
+    passive_authenticate,
 )
 
 
@@ -308,6 +362,7 @@ class ReaderSession:
         on_file: FileHook | None = None,
         keep_log: bool = False,
         read_dg2: bool = True,
+        trust: TrustStore | None = None,
         steps: Sequence[Step] = DEFAULT_STEPS,
     ) -> None:
         self.transport = transport
@@ -315,6 +370,7 @@ class ReaderSession:
         self.progress: ProgressFn = progress or (lambda phase, done, total: None)
         self.on_file = on_file
         self.read_dg2 = read_dg2
+        self.trust = trust
         self.steps = list(steps)
         self.channel = CardChannel(transport, keep_log=keep_log)
 
@@ -328,6 +384,7 @@ class ReaderSession:
             progress=self.progress,
             on_file=self.on_file,
             read_dg2=self.read_dg2,
+            trust=self.trust,
         )
         for step in self.steps:
             step(ctx)
@@ -346,6 +403,9 @@ class ReaderSession:
             protected=tuple(ctx.protected),
             absent=tuple(ctx.absent),
             parse_errors=ctx.parse_errors,
+            passive_auth=ctx.passive_auth,
+            active_auth=ctx.active_auth,
+            chip_auth=ctx.chip_auth,
             apdus=ch.apdu_count,
             bytes_sent=ch.bytes_sent,
             bytes_received=ch.bytes_received,
