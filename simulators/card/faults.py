@@ -30,7 +30,7 @@ What each fault is, and what the kiosk must conclude:
   → CA ``failed``; PA still holds.
 * ``bad-sm-mac-N``: the chip's Nth secure-messaging reply carries a wrong
   MAC → the reader stops with a secure messaging error (``bad-sm-mac``: N=3,
-  a READ BINARY of EF.SOD).
+  a READ BINARY early in the read).
 * ``tear-N``: the card leaves the field after N APDUs → CardRemoved.
 
 The certificates and keys come from the cached fault PKI
@@ -80,7 +80,7 @@ __all__ = [
 ]
 
 #: Which secure-messaging reply ``bad-sm-mac`` spoils: after access control the 1st is
-#: SELECT of the eMRTD application, the 2nd and 3rd are READ BINARY of EF.SOD.
+#: SELECT of the eMRTD application, then READ BINARY of EF.SOD (then EF.COM, the DGs).
 DEFAULT_BAD_MAC_REPLY = 3
 
 #: Every fault by name, with what it does (one line each). The matrix of bad cards.
