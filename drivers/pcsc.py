@@ -355,6 +355,24 @@ def _pyscard_connection(reader: str) -> Connection:
     return conn
 
 
+def _discard(conn: Connection) -> None:
+    """Disconnect and release ``conn``, whatever state pcscd is in.
+
+    pyscard's connection releases its context again in ``__del__`` and raises there
+    when pcscd has gone meanwhile; clearing its handles keeps that quiet.
+    """
+    with contextlib.suppress(Exception):
+        conn.disconnect()
+    release = getattr(conn, "release", None)
+    if callable(release):
+        with contextlib.suppress(Exception):
+            release()
+    for handle in ("hcard", "hcontext"):
+        if getattr(conn, handle, None) is not None:
+            with contextlib.suppress(Exception):
+                setattr(conn, handle, None)
+
+
 def with_le(apdu: bytes, le: int) -> bytes | None:
     """``apdu`` (short form) with its Le set to ``le`` (0 = 256); None for extended APDUs."""
     header, body = apdu[:4], apdu[4:]
@@ -442,6 +460,7 @@ class PcscTransport:
             except Exception as exc:
                 err = map_exception(exc, self.reader)
                 if isinstance(err, CardRemoved | ReaderGone):
+                    _discard(conn)
                     raise err from exc
                 last = err
                 continue
@@ -453,8 +472,11 @@ class PcscTransport:
                 conn.disposition = SCARD_LEAVE_CARD  # what disconnect() does
                 self.atr = bytes(conn.getATR())
             except Exception as exc:
+                self._conn = None
+                _discard(conn)
                 raise map_exception(exc, self.reader) from exc
             return
+        _discard(conn)
         assert last is not None
         raise last
 
@@ -530,12 +552,8 @@ class PcscTransport:
                     raise TransportError("the card keeps answering 61xx")
                 data += reply[:-2]
                 reply = self._exchange(bytes((apdu[0] & 0x03, 0xC0, 0x00, 0x00, reply[-1])))
-            if data:
+            if data:  # may exceed max_response_len: GET RESPONSE exists for exactly that
                 reply = bytes(data) + reply
-        if len(reply) > self.max_response_len:
-            raise TransportError(
-                f"reply of {len(reply)} bytes exceeds the reader's {self.max_response_len}"
-            )
         return reply
 
     def close(self) -> None:
@@ -551,12 +569,7 @@ class PcscTransport:
             self.closed = True
             conn, self._conn = self._conn, None
         if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.disconnect()
-            release = getattr(conn, "release", None)
-            if callable(release):
-                with contextlib.suppress(Exception):
-                    release()
+            _discard(conn)
 
     def __enter__(self) -> PcscTransport:
         return self

@@ -28,3 +28,7 @@ os.environ["CCCD_SIM_HOME"] = os.environ.get(
     "CCCD_TEST_SIM_HOME",
     os.path.join(tempfile.gettempdir(), f"cccd-kiosk-test-sim-{os.getuid()}"),
 )
+
+# PC/SC tests: a private pcscd per worker (tests/pcscd.py). Importing it also points the
+# PC/SC client library of every test at that private socket, never at the system pcscd.
+from tests.pcscd import pcscd, running_pcscd  # noqa: E402, F401
