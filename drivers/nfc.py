@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.transport import CardRemoved, TransportError, TransportTimeout
+from kiosk.transport import CardRemoved, TransportError, TransportTimeout, collect_response
 
 #: Largest short command APDU: header 4 + Lc 1 + 255 data + Le 1.
 SHORT_MAX_COMMAND = 261
@@ -253,6 +253,10 @@ class NfcTransport:
                 f"command APDU of {len(apdu)} bytes exceeds the {self.device.name}'s "
                 f"{self.max_command_len}"
             )
+        return collect_response(self._exchange(apdu), self._exchange)
+
+    def _exchange(self, apdu: bytes) -> bytes:
+        """One ``tag.transceive``, errors mapped, counters kept."""
         try:
             reply = self.tag.transceive(bytearray(apdu), self.timeout)
         except Exception as exc:

@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kiosk.transport import TransportError
+from kiosk.transport import TransportError, collect_response
 
 if TYPE_CHECKING:
     from simulators.card.chip import Chip
@@ -163,14 +163,19 @@ class SimulatedTransport:
             raise TransportError(
                 f"command APDU of {len(apdu)} bytes exceeds the reader's {self.max_command_len}"
             )
+        # Like a reader's driver: a long reply announced with 61xx is collected here.
+        return collect_response(self._exchange(apdu), self._exchange)
+
+    def _exchange(self, apdu: bytes) -> bytes:
+        """One command/response pair on the modeled link."""
         reply = self.chip.process(apdu)  # CardRemoved propagates as is
         self.apdu_count += 1
         self.bytes_sent += len(apdu)
         self.bytes_received += len(reply)
         self.modeled_seconds += self.link.apdu_seconds(apdu, reply)
-        if len(reply) > self.max_response_len:
+        if len(reply) > self.max_response_len or len(reply) < 2:
             raise TransportError(
-                f"reply of {len(reply)} bytes exceeds the reader's {self.max_response_len}"
+                f"reply of {len(reply)} bytes does not fit the reader's {self.max_response_len}"
             )
         return reply
 

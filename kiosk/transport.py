@@ -7,6 +7,7 @@ hierarchy, so a reader can be swapped without touching protocol code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 
@@ -52,3 +53,29 @@ class Transport(Protocol):
     def close(self) -> None:
         """Release the reader; idempotent."""
         ...
+
+
+#: Most GET RESPONSE rounds for one command (a card looping on 61xx is broken).
+MAX_GET_RESPONSE_ROUNDS = 256
+
+
+def collect_response(reply: bytes, exchange: Callable[[bytes], bytes]) -> bytes:
+    """Follow ``61xx`` with GET RESPONSE until the card has sent the whole reply.
+
+    ISO/IEC 7816-4 §5.3.4: a card whose reply is longer than the command's Ne
+    sends part of it with SW ``61xx`` (``xx`` more bytes, 00 = 256 or more)
+    and the rest on GET RESPONSE. Readers' drivers do this below the
+    protocol layer, so secure messaging sees one reply. ``exchange`` sends one
+    raw APDU and returns the raw reply.
+    """
+    if len(reply) < 2 or reply[-2] != 0x61:
+        return reply
+    data = bytearray()
+    for _ in range(MAX_GET_RESPONSE_ROUNDS):
+        data += reply[:-2]
+        reply = exchange(bytes((0x00, 0xC0, 0x00, 0x00, reply[-1])))
+        if len(reply) < 2:
+            raise TransportError("the card answered GET RESPONSE without a status word")
+        if reply[-2] != 0x61:
+            return bytes(data) + reply
+    raise TransportError("the card keeps answering 61xx")

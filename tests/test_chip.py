@@ -524,10 +524,20 @@ def test_active_authentication_rsa_iso9796_2(rsa_key: rsa.RSAPrivateKey) -> None
     assert f[0] == 0x6A and f[-1] == 0xBC
     m1, digest = f[1:-21], f[-21:-1]
     assert digest == hashlib.sha1(m1 + nonce).digest()
-    # Through the chip: needs extended length under SM (the protected reply exceeds 256 bytes).
+    # Through the chip with a short Le: the protected reply exceeds 256 bytes, so the chip
+    # sends 256 bytes with 61xx and the rest on GET RESPONSE (ISO/IEC 7816-4 §5.3.4).
     c = Chip(files(aa_key=rsa_key), ChipOptions(extended_length=True))
     ch = with_pace(c)
-    assert ch.send(CommandAPDU(0x00, 0x88, 0, 0, nonce, ne=256)).sw == 0x6700
+    sm = ch.sm
+    assert sm is not None
+    wire = sm.protect(CommandAPDU(0x00, 0x88, 0, 0, nonce, ne=256), False).to_bytes()
+    first = c.process(wire)
+    assert first[-2] == 0x61 and len(first) == 258
+    rest = c.process(bytes((0x00, 0xC0, 0x00, 0x00, first[-1])))
+    assert rest[-2:] == b"\x90\x00"
+    reply = sm.unprotect(ResponseAPDU.parse(first[:-2] + rest))
+    assert reply.sw == 0x9000 and len(reply.data) == 256
+    assert c.process(bytes((0x00, 0xC0, 0x00, 0x00, 0x00)))[-2:] == b"\x69\x85"
     r = ch.send(CommandAPDU(0x00, 0x88, 0, 0, nonce, ne=256), extended=True)
     assert r.sw == 0x9000 and len(r.data) == 256
 

@@ -116,6 +116,7 @@ def test_out_writes_raw_files_owner_only(tmp_path: Path, cards: dict[str, dict[s
         "DG14",
         "DG15",
         "DG2.jpg",
+        "AA.json",
     }
     tags = {"EF.COM": 0x60, "EF.SOD": 0x77, "DG1": 0x61, "DG2": 0x75, "DG13": 0x6D, "DG15": 0x6F}
     for name, tag in tags.items():

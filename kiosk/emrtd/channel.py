@@ -10,7 +10,7 @@ channel counts APDUs and bytes for the read report and can keep an APDU log
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from kiosk.emrtd.apdu import CommandAPDU, ResponseAPDU
@@ -64,6 +64,11 @@ class CardChannel:
             return self.transmit_raw(cmd, extended)
         ext = cmd.needs_extended if extended is None else extended
         protected = sm.protect(cmd, ext)
+        limit = self.transport.max_response_len - 2
+        if protected.ne is not None and protected.ne > limit:
+            # Readers with small frames (ACR122U): ask for what they carry; a longer reply
+            # then arrives in pieces (61xx + GET RESPONSE) inside the transport.
+            protected = replace(protected, ne=limit)
         raw = protected.to_bytes(ext or protected.needs_extended)
         reply = self.transport.transmit(raw)
         self._count(raw, reply)

@@ -42,6 +42,7 @@ from kiosk.emrtd.apdu import (
     EXT_MAX_NE,
     INS_GENERAL_AUTHENTICATE,
     INS_GET_CHALLENGE,
+    INS_GET_RESPONSE,
     INS_INTERNAL_AUTHENTICATE,
     INS_MSE,
     INS_MUTUAL_AUTHENTICATE,
@@ -155,6 +156,14 @@ class _State:
     ca_pending: bool = False  # MSE:Set AT for CA received
 
 
+def _outer_ne(raw: bytes) -> int | None:
+    """The Ne of a command APDU as sent (what one reply may carry); None without a Le field."""
+    try:
+        return CommandAPDU.parse(raw).ne
+    except APDUError:
+        return None
+
+
 def _is_extended(raw: bytes) -> bool:
     """Whether a (well-formed) command APDU uses extended length fields."""
     body = raw[4:]
@@ -197,6 +206,8 @@ class Chip:
         self._state = _State()
         self._bac: object | None = None
         self._pace: object | None = None
+        #: The rest of a reply longer than the command's Ne, served by GET RESPONSE.
+        self._pending = b""
         self._handlers: dict[int, Callable[[CommandAPDU, int], ResponseAPDU]] = {
             INS_SELECT: self._select,
             INS_READ_BINARY: self._read_binary,
@@ -263,6 +274,7 @@ class Chip:
         self._state = _State()
         self._bac = None
         self._pace = None
+        self._pending = b""
 
     # ---- entry point --------------------------------------------------------------------
 
@@ -281,6 +293,31 @@ class Chip:
         return self._process(bytes(apdu)).to_bytes()
 
     def _process(self, raw: bytes) -> ResponseAPDU:
+        """Answer one APDU; replies longer than Ne go out in pieces (``61xx`` + GET RESPONSE)."""
+        if raw[:2] == bytes((0x00, INS_GET_RESPONSE)) and len(raw) == 5:
+            return self._get_response(raw[4] or SHORT_MAX_NE)
+        self._pending = b""
+        reply = self._process_command(raw)
+        limit = _outer_ne(raw)
+        if limit is None or len(reply.data) <= limit:
+            return reply
+        # ISO/IEC 7816-4 §5.3.4: send Ne bytes, announce the rest with 61xx.
+        self._pending = reply.data[limit:] + reply.sw.to_bytes(2, "big")
+        return _r(0x6100 | (min(len(self._pending) - 2, 256) & 0xFF), reply.data[:limit])
+
+    def _get_response(self, ne: int) -> ResponseAPDU:
+        """GET RESPONSE: the next piece of a long reply (the final SW1 SW2 come last)."""
+        if not self._pending:
+            return _r(SW_CONDITIONS_NOT_SATISFIED)
+        body, sw = self._pending[:-2], self._pending[-2:]
+        chunk, rest = body[:ne], body[ne:]
+        if rest:
+            self._pending = rest + sw
+            return _r(0x6100 | (min(len(rest), 256) & 0xFF), chunk)
+        self._pending = b""
+        return _r(int.from_bytes(sw, "big"), chunk)
+
+    def _process_command(self, raw: bytes) -> ResponseAPDU:
         sm = self._state.sm
         try:
             cmd = CommandAPDU.parse(raw)
@@ -721,9 +758,7 @@ class Chip:
             sig = aa_sign_rsa(key, cmd.data, self.rng, self.files.aa_rsa_hash)
         else:
             sig = aa_sign_ec(key, cmd.data, _aa_ec_hash(self.files.dgs.get(14)))
-        if capacity and len(sig) > capacity:
-            # The protected reply would not fit the outer Le (RSA-2048 needs extended length).
-            return _r(SW_WRONG_LENGTH)
+        # A protected RSA-2048 reply is longer than a short Le: _process sends it in pieces.
         if cmd.ne < len(sig) and cmd.ne != SHORT_MAX_NE:
             return self._length_error(len(sig))
         return _r(SW_OK, sig)
