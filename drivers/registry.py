@@ -67,12 +67,15 @@ def _no_options(kind: str, options: dict[str, Any]) -> None:
 
 def _open_sim(name: str, options: dict[str, Any]) -> Transport:
     from drivers.simulated import open_simulated
+    from simulators.card.faults import FaultError
     from simulators.card.profile import UnknownProfile
 
     try:
         return open_simulated(name, **options)
     except UnknownProfile as exc:
         raise ReaderSpecError(f"no simulated card named {name!r} (see `cccd-sim cards`)") from exc
+    except FaultError as exc:
+        raise ReaderSpecError(f"sim:{name}: {exc}") from exc
 
 
 def _open_pcsc(name: str | None) -> Transport:

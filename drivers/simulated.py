@@ -195,10 +195,18 @@ def open_simulated(
 ) -> SimulatedTransport:
     """A simulated reader with the sample card ``name`` in its field.
 
+    ``name`` may carry a fault for testers: ``default+clone``,
+    ``anh-tuyet+tampered-dg2`` (see :data:`simulators.card.faults.FAULTS`).
     ``options`` go to :func:`simulators.card.personalize.make_chip` (chip
     options such as ``mode``, ``max_read``, ``plain_errors``, and ``rng``).
     """
-    from simulators.card.personalize import make_chip
+    card, _, fault = name.partition("+")
+    if fault:
+        from simulators.card.faults import make_faulty_chip
 
-    chip = make_chip(name, **options)
+        chip = make_faulty_chip(card, fault, **options)
+    else:
+        from simulators.card.personalize import make_chip
+
+        chip = make_chip(card, **options)
     return SimulatedTransport(chip, link, extended_length=extended_length)

@@ -137,7 +137,7 @@ def load_trust(paths: Sequence[str], *, demo: bool = False) -> TrustStore | None
     if demo or DEMO_TRUST in paths:
         from simulators.card.pki import load_or_create_pki
 
-        real.append(load_or_create_pki().csca_cert_path)
+        real.extend(load_or_create_pki().trust_paths)
     return TrustStore.from_paths(real) if real else None
 
 

@@ -145,3 +145,28 @@ def test_evidence_writes_apdu_log(tmp_path: Path) -> None:
     assert any(
         (e["plain_command"] or "").upper().startswith("00A4040C07A0000002471001") for e in log
     )
+
+
+@pytest.mark.parametrize(
+    ("fault", "key", "expected"),
+    [
+        ("clone", "active_auth", "failed"),
+        ("ca-mismatch", "chip_auth", "failed"),
+        ("tampered-dg2", "passive_auth", "failed"),
+        ("revoked-dsc", "passive_auth", "failed"),
+        ("untrusted-csca", "passive_auth", "issuer_unknown"),
+    ],
+)
+def test_faulty_simulated_card_from_the_command_line(fault: str, key: str, expected: str) -> None:
+    proc = run("read", "--reader", f"sim:default+{fault}", "--can", "034517", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    got = doc[key]["verdict"] if key == "passive_auth" else doc[key]["result"]
+    assert got == expected
+    assert doc["passive_auth"]["verdict"] != "verified" or key != "passive_auth"
+
+
+def test_unknown_fault_is_a_usage_error() -> None:
+    proc = run("read", "--reader", "sim:default+nonsense", "--can", "034517")
+    assert proc.returncode == 2
+    assert "unknown fault" in proc.stderr and "Traceback" not in proc.stderr

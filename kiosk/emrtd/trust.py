@@ -368,10 +368,10 @@ class TrustStore:
 
 
 def demo_trust_store() -> TrustStore:
-    """A store trusting only the card simulator's test CSCA (demo mode, never production)."""
+    """A store trusting only the simulator's test CSCA and its CRL (demo mode, not production)."""
     from simulators.card.pki import load_or_create_pki  # lazy: kiosk never needs the simulator
 
-    return TrustStore.from_paths([load_or_create_pki().csca_cert_path])
+    return TrustStore.from_paths(load_or_create_pki().trust_paths)
 
 
 __all__ = [
