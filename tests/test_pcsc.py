@@ -321,30 +321,81 @@ def test_extended_length_card_through_pcscd(running_pcscd: Pcscd) -> None:
         pcsc.wait_for_removal(timeout=10)
 
 
-@pytest.mark.pcsc
-def test_removal_matrix(card: VpcdCard, reference: dict[str, bytes]) -> None:
-    """Pull the card at every APDU of a full PACE read: a clean CardRemoved every time, and
-    the next insert reads the whole card again."""
-    before = card.apdus
-    files, _ = call_with_timeout(_read, 30)
-    assert files == reference
-    count = card.apdus - before
-    assert count > 30
-    outcomes: list[str] = []
-    for index in range(1, count + 1):
+def _pull_at_every_apdu(
+    card: VpcdCard, reader: str, indices: list[int], reference: dict[str, bytes]
+) -> list[str]:
+    """For each APDU index: a read that loses the card there, then a full read after the
+    next insert. Returns what went wrong (empty when every case behaved)."""
+    problems: list[str] = []
+
+    def read() -> tuple[dict[str, bytes], int]:
+        return _read(reader)
+
+    for index in indices:
         card.remove_after(index - 1)  # the index-th APDU of the next read finds no card
+        try:
+            call_with_timeout(read, 20)
+            problems.append(f"APDU {index}: the read succeeded")
+        except CardRemoved:
+            pass
+        except BaseException as exc:  # anything else (or a hang) is a failure
+            problems.append(f"APDU {index}: {exc!r}")
+        if card.inserted:
+            problems.append(f"APDU {index}: the card never left")
+            card.remove()
+        pcsc.wait_for_removal(reader, timeout=10)
+        card.insert()
+        pcsc.wait_for_card(reader, timeout=10)
+        try:
+            files, _ = call_with_timeout(read, 30)
+            if files != reference:
+                problems.append(f"APDU {index}: the next read gave other files")
+        except BaseException as exc:
+            problems.append(f"APDU {index}: the next read failed: {exc!r}")
+    return problems
 
-        def pulled_read() -> None:
-            _read()
 
-        with pytest.raises(CardRemoved):
-            call_with_timeout(pulled_read, 20)
-        assert not card.inserted, f"APDU {index}: the card should have left"
-        outcomes.append("removed")
-        _reinsert(card)
+@pytest.mark.pcsc
+def test_removal_matrix(running_pcscd: Pcscd, reference: dict[str, bytes]) -> None:
+    """Pull the card at every APDU of a full PACE read: a clean CardRemoved every time, and
+    the next insert reads the whole card again. The indices are shared between the two
+    vpcd readers, run side by side (pcscd's 0.4 s presence polling dominates the time)."""
+    cards = [
+        VpcdCard(make_chip("default"), port=running_pcscd.port + slot).start() for slot in (0, 1)
+    ]
+    try:
+        for reader in (READER0, READER1):
+            pcsc.wait_for_card(reader, timeout=10)
+        before = cards[0].apdus
         files, _ = call_with_timeout(_read, 30)
-        assert files == reference, f"read after removal at APDU {index}"
-    assert outcomes == ["removed"] * count
+        assert files == reference
+        count = cards[0].apdus - before
+        assert count > 30  # PACE, CA, AA and every file: the whole read is covered
+        results: list[list[str]] = [[], []]
+        threads = [
+            threading.Thread(
+                target=lambda slot=slot: results[slot].extend(
+                    _pull_at_every_apdu(
+                        cards[slot],
+                        (READER0, READER1)[slot],
+                        list(range(1 + slot, count + 1, 2)),
+                        reference,
+                    )
+                ),
+                daemon=True,
+            )
+            for slot in (0, 1)
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(600)
+            assert not th.is_alive(), "the removal matrix hung"
+        assert results == [[], []]
+    finally:
+        for c in cards:
+            c.stop()
+        pcsc.wait_for_removal(timeout=10)
 
 
 @pytest.mark.pcsc
