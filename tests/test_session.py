@@ -229,3 +229,34 @@ def test_6700_on_plain_256_read_costs_at_most_two_apdus() -> None:
     fussy, _ = _read("default", [can], max_read=223, max_read_sw=0x6700, extended_length=True)
     assert fussy.files == reference.files
     assert fussy.apdus <= reference.apdus + 2
+
+
+def _cam_card(**changes: object) -> Chip:
+    """The default card offering PACE-CAM (and GM) in EF.CardAccess."""
+    from cryptography.hazmat.primitives.asymmetric import ec as cec
+
+    from kiosk.emrtd.lds import card_access as ca_file
+    from kiosk.emrtd.security_infos import ID_PACE_ECDH_CAM, PACEInfo
+
+    files = make_chip("default").files
+    assert files.card_access is not None
+    current = ca_file.parse(files.card_access)
+    cam = PACEInfo(ID_PACE_ECDH_CAM + ".2", 2, 13)
+    access_file = ca_file.encode(ca_file.CardAccess((*current.security_infos, cam)))
+    if changes.pop("wrong_ca_key", False):
+        changes["ca_private_key"] = cec.generate_private_key(cec.BrainpoolP256R1())
+    return Chip(replace(files, card_access=access_file, pace_info=cam, **changes))
+
+
+def test_pace_cam_is_preferred_and_proves_the_chip() -> None:
+    result = ReaderSession(SimulatedTransport(_cam_card())).read([access.CAN("034517")])
+    assert result.access_protocol == "PACE"
+    assert result.chip_auth is not None and result.chip_auth.result == "passed"
+    assert result.chip_auth.protocol is not None and ".2.2.4.6." in result.chip_auth.protocol
+    assert result.passive_auth is not None and result.passive_auth.signature == "valid"
+
+
+def test_pace_cam_with_the_wrong_chip_key_fails_chip_authentication() -> None:
+    chip = _cam_card(wrong_ca_key=True)
+    result = ReaderSession(SimulatedTransport(chip)).read([access.CAN("034517")])
+    assert result.chip_auth is not None and result.chip_auth.result == "failed"

@@ -51,7 +51,7 @@ from kiosk.emrtd.lds.files import (
     READ_PRIORITY,
 )
 from kiosk.emrtd.reader import FileReader, ProgressFn
-from kiosk.emrtd.security_infos import ID_PACE_ECDH_GM, PACEInfo
+from kiosk.emrtd.security_infos import ID_PACE_ECDH_CAM, PACEInfo
 from kiosk.emrtd.trust import TrustStore
 from kiosk.transport import Transport
 
@@ -124,6 +124,7 @@ class ReadContext:
     parsed: dict[str, Any] = field(default_factory=dict)
     parse_errors: dict[str, str] = field(default_factory=dict)
     trust: TrustStore | None = None
+    pace_result: pace_mod.PaceResult | None = None
     passive_auth: pa_mod.PassiveAuthResult | None = None
     active_auth: aa_mod.AAResult | None = None
     chip_auth: ca_mod.CAResult | None = None
@@ -162,13 +163,13 @@ def _read_bare(ctx: ReadContext) -> bytes:
 
 
 def supported_pace_info(card_access: card_access_mod.CardAccess | None) -> PACEInfo | None:
-    """The first PACEInfo this kiosk can run (ECDH generic mapping), in the chip's order."""
+    """The PACEInfo to run: chip authentication mapping first (it also proves the chip),
+    then the chip's order among the ones this kiosk supports (ECDH GM, IM, CAM)."""
     if card_access is None:
         return None
-    for info in card_access.pace_infos:
-        if info.protocol.startswith(ID_PACE_ECDH_GM + ".") and pace_mod.is_supported(info):
-            return info
-    return None
+    usable = [i for i in card_access.pace_infos if pace_mod.is_supported(i)]
+    cam = [i for i in usable if i.protocol.startswith(ID_PACE_ECDH_CAM + ".")]
+    return (cam or usable or [None])[0]
 
 
 def establish_access(ctx: ReadContext) -> None:
@@ -191,7 +192,7 @@ def establish_access(ctx: ReadContext) -> None:
                 else pace_mod.PacePassword.from_mrz(key.mrz_information)
             )
             try:
-                pace_mod.pace(ctx.channel, password, info)
+                ctx.pace_result = pace_mod.run(ctx.channel, password, info)
             except AccessDenied as exc:
                 denied, tried = exc, tried + 1
                 continue
@@ -299,9 +300,18 @@ def parse_data_groups(ctx: ReadContext) -> None:
 
 
 def chip_authenticate(ctx: ReadContext) -> None:
-    """Chip Authentication with the DG14 key; on success the session continues under its keys."""
+    """Chip Authentication with the DG14 key; on success the session continues under its keys.
+
+    After PACE-CAM the chip has already proven its key: check that proof
+    against DG14 instead of running CA again.
+    """
     ctx.progress("CA", 0, 0)
-    ctx.chip_auth = ca_mod.chip_authentication(ctx.channel, ctx.parsed.get("DG14"), ctx.card_access)
+    dg14 = ctx.parsed.get("DG14")
+    result = ctx.pace_result
+    if result is not None and result.suite.protocol.startswith(ID_PACE_ECDH_CAM + "."):
+        ctx.chip_auth = ca_mod.verify_cam(result, dg14)
+        return
+    ctx.chip_auth = ca_mod.chip_authentication(ctx.channel, dg14, ctx.card_access)
 
 
 def active_authenticate(ctx: ReadContext) -> None:
