@@ -169,7 +169,8 @@ def supported_pace_info(card_access: card_access_mod.CardAccess | None) -> PACEI
         return None
     usable = [i for i in card_access.pace_infos if pace_mod.is_supported(i)]
     cam = [i for i in usable if i.protocol.startswith(ID_PACE_ECDH_CAM + ".")]
-    return (cam or usable or [None])[0]
+    chosen = cam or usable
+    return chosen[0] if chosen else None
 
 
 def establish_access(ctx: ReadContext) -> None:
