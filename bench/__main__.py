@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import auth_bench, read_bench
+from bench import auth_bench, pcsc_bench, read_bench
 
-BENCHES = {"read": read_bench.main, "auth": auth_bench.main}
+BENCHES = {"read": read_bench.main, "auth": auth_bench.main, "pcsc": pcsc_bench.main}
 
 
 def main(argv: list[str]) -> int:
