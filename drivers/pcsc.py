@@ -705,6 +705,7 @@ class PcscMonitor:
         """Follow one context until it breaks (pcscd gone) or the monitor stops."""
         sc = _require_pyscard()
         states: dict[str, int] = {}
+        counts: dict[str, int] = {}
         pnp_state = sc.SCARD_STATE_UNAWARE
         while not self._stop.is_set():
             names = ctx.readers()
@@ -713,6 +714,7 @@ class PcscMonitor:
                     self._emit("card-removed", gone)
                 self._emit("reader-removed", gone)
                 states.pop(gone, None)
+                counts.pop(gone, None)
             for new in names:
                 if new not in self.readers:
                     self.readers[new] = False
@@ -734,7 +736,15 @@ class PcscMonitor:
                 if event & (sc.SCARD_STATE_UNKNOWN | sc.SCARD_STATE_UNAVAILABLE):
                     continue  # reader vanishing: the next listing reports it
                 present = bool(event & sc.SCARD_STATE_PRESENT)
-                if present != self.readers[reader]:
+                # pcsc-lite counts card events in the high word: a card pulled and another
+                # tapped between two polls still shows as "present" but with a new count.
+                count = event >> 16
+                swapped = present and self.readers[reader] and count != counts.get(reader, count)
+                counts[reader] = count
+                if swapped:
+                    self._emit("card-removed", reader)
+                    self._emit("card-inserted", reader, atr)
+                elif present != self.readers[reader]:
                     self.readers[reader] = present
                     if present:
                         self._emit("card-inserted", reader, atr)
