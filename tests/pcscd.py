@@ -13,8 +13,13 @@ ever connects to 127.0.0.1). The reader configuration is a private
 ``port + 1``.
 
 Needs root (or password-less sudo) for the mount namespace; without either
-the PC/SC tests skip, saying so. ``scripts/bootstrap.sh`` installs pcscd,
-vsmartcard-vpcd and pyscard, so in CI (root) they run.
+the PC/SC tests skip, saying so. Where mount namespaces are not allowed (a
+container without CAP_SYS_ADMIN; or ``CCCD_PCSCD_SHARED=1``), the fixture falls
+back to one pcscd on the system socket, started only when no other pcscd is
+running (else the tests skip, saying so) and shared in turn by the workers
+through a lock file; the private socket path is then a symlink to it.
+``scripts/bootstrap.sh`` installs pcscd, vsmartcard-vpcd and pyscard, so in CI
+(root) they run.
 
 The client socket path must be fixed before libpcsclite is first used in the
 process (it reads the variable once), so importing this module sets it.
@@ -23,6 +28,8 @@ process (it reads the variable once), so importing this module sets it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import functools
 import os
 import random
 import shutil
@@ -42,6 +49,9 @@ VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 WORKDIR = Path(tempfile.gettempdir()) / f"cccd-pcscd-{os.getpid()}"
 SOCKET = WORKDIR / "run" / "pcscd.comm"
 os.environ["PCSCLITE_CSOCK_NAME"] = str(SOCKET)
+
+SYSTEM_SOCKET = Path("/run/pcscd/pcscd.comm")
+SHARED_LOCK = Path(tempfile.gettempdir()) / "cccd-pcscd-shared.lock"
 
 T = TypeVar("T")
 
@@ -73,6 +83,50 @@ def why_not() -> str | None:
     return None
 
 
+class SharedLock:
+    """The machine-wide turn for the fallback pcscd on the system socket (flock)."""
+
+    def __init__(self) -> None:
+        self._file = SHARED_LOCK.open("a")
+
+    def acquire(self, timeout: float = 1800.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("waited too long for the shared pcscd") from None
+                time.sleep(0.2)
+
+    def release(self) -> None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._file.close()
+
+
+@functools.cache
+def namespaces_work() -> bool:
+    """Whether pcscd can get a private mount namespace here."""
+    if os.environ.get("CCCD_PCSCD_SHARED") == "1":
+        return False
+    prefix = _privilege_prefix()
+    if prefix is None:
+        return False
+    probe = [*prefix, "unshare", "--mount", "--propagation=private", "true"]
+    return subprocess.run(probe, capture_output=True).returncode == 0
+
+
+def _system_pcscd_running() -> bool:
+    with socket.socket(socket.AF_UNIX) as s:
+        try:
+            s.connect(str(SYSTEM_SOCKET))
+        except OSError:
+            return False
+    return True
+
+
 def _port_pair_free(port: int) -> bool:
     for p in (port, port + 1):
         with socket.socket() as s:
@@ -94,6 +148,10 @@ def free_port_pair() -> int:
     raise RuntimeError("no free pair of TCP ports for vpcd")
 
 
+class PcscdBusy(RuntimeError):
+    """The fallback needs the system socket, and another pcscd holds it."""
+
+
 class Pcscd:
     """One private ``pcscd -f`` with two vpcd readers on ``port`` and ``port + 1``."""
 
@@ -105,6 +163,7 @@ class Pcscd:
         self.port = free_port_pair()
         self.proc: subprocess.Popen[bytes] | None = None
         self.prefix = _privilege_prefix() or []
+        self.private = namespaces_work()
         self.starts = 0
 
     def _write_config(self) -> None:
@@ -123,16 +182,27 @@ class Pcscd:
             raise RuntimeError("pcscd already running")
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self._write_config()
-        script = (
-            f"mkdir -p /run/pcscd && mount --bind {self.run_dir} /run/pcscd && "
-            f"exec pcscd --foreground --config {self.conf_dir} --error"
-        )
+        pcscd = ["pcscd", "--foreground", "--config", str(self.conf_dir), "--error"]
+        if self.private:
+            script = (
+                f"mkdir -p /run/pcscd && mount --bind {self.run_dir} /run/pcscd && "
+                f"exec {' '.join(pcscd)}"
+            )
+            argv = [*self.prefix, "unshare", "--mount", "--propagation=private", "sh", "-c", script]
+        else:
+            if _system_pcscd_running():
+                raise PcscdBusy(
+                    "another pcscd is running and this machine allows no private one "
+                    "(mount namespace): stop it to run the PC/SC tests"
+                )
+            if not SOCKET.is_symlink():
+                with contextlib.suppress(OSError):
+                    SOCKET.unlink()
+                SOCKET.symlink_to(SYSTEM_SOCKET)
+            argv = [*self.prefix, *pcscd]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [*self.prefix, "unshare", "--mount", "--propagation=private", "sh", "-c", script],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
             )
         self.starts += 1
         deadline = time.monotonic() + timeout
@@ -161,8 +231,7 @@ class Pcscd:
             except subprocess.TimeoutExpired:
                 self._signal(proc, signal.SIGKILL)
                 proc.wait(timeout)
-        with contextlib.suppress(OSError):
-            SOCKET.unlink()
+        self._forget_socket()
 
     def kill(self) -> None:
         """SIGKILL the daemon at once (a reader vanishing mid-exchange) and reap it."""
@@ -170,8 +239,16 @@ class Pcscd:
         if proc is not None and proc.poll() is None:
             self._signal(proc, signal.SIGKILL)
             proc.wait(10)
+        self._forget_socket()
+
+    def _forget_socket(self) -> None:
+        """Remove the dead daemon's socket so a restart waits for the new one."""
+        target = SOCKET if self.private else SYSTEM_SOCKET
         with contextlib.suppress(OSError):
-            SOCKET.unlink()
+            if self.prefix:
+                subprocess.run([*self.prefix, "rm", "-f", str(target)], check=False)
+            else:
+                target.unlink()
 
     def _signal(self, proc: subprocess.Popen[bytes], sig: int) -> None:
         if self.prefix:
@@ -201,11 +278,19 @@ def pcscd() -> Iterator[Pcscd]:
     if reason is not None:
         pytest.skip(reason)
     daemon = Pcscd()
-    daemon.start()
+    lock = None if daemon.private else SharedLock()
+    if lock is not None:
+        lock.acquire()
     try:
+        try:
+            daemon.start()
+        except PcscdBusy as exc:
+            pytest.skip(str(exc))
         yield daemon
     finally:
         daemon.stop()
+        if lock is not None:
+            lock.release()
         shutil.rmtree(WORKDIR, ignore_errors=True)
 
 
