@@ -15,9 +15,11 @@ import pytest
 from drivers import pcsc
 from drivers.simulated import open_simulated
 from kiosk import access
+from kiosk.emrtd.lds import dg1
 from kiosk.emrtd.session import ReaderSession
 from kiosk.transport import CardRemoved, Transport, TransportError, TransportTimeout
 from simulators.card.personalize import make_chip
+from simulators.card.profile import list_profiles, load_profile
 from simulators.vpcd import VpcdCard
 from tests.pcscd import Pcscd, call_with_timeout
 
@@ -353,6 +355,33 @@ def _pull_at_every_apdu(
         except BaseException as exc:
             problems.append(f"APDU {index}: the next read failed: {exc!r}")
     return problems
+
+
+def _best_key(name: str) -> access.AccessKey:
+    """The CAN for PACE cards, the MRZ key for BAC-only ones."""
+    profile = load_profile(name)
+    if profile.chip.mode != "bac":
+        return access.key_from_id(profile.id_number)
+    mrz = dg1.parse(make_chip(name).files.dgs[1]).mrz
+    return access.MRZKey(mrz.document_number, mrz.date_of_birth, mrz.date_of_expiry)
+
+
+@pytest.mark.pcsc
+@pytest.mark.parametrize("name", [n for n in list_profiles() if n != "default"])
+def test_every_sample_card_reads_through_pcscd(running_pcscd: Pcscd, name: str) -> None:
+    key = _best_key(name)
+    expected = ReaderSession(open_simulated(name)).read([key])
+    with VpcdCard(make_chip(name), port=running_pcscd.port).start() as c:
+        pcsc.wait_for_card(READER0, timeout=10)
+
+        def read() -> tuple[str, dict[str, bytes]]:
+            with pcsc.open_pcsc(READER0) as t:
+                result = ReaderSession(t).read([key])
+                return result.access_protocol, result.files
+
+        assert call_with_timeout(read, 60) == (expected.access_protocol, expected.files)
+        c.remove()
+        pcsc.wait_for_removal(READER0, timeout=10)
 
 
 @pytest.mark.pcsc
