@@ -43,7 +43,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kiosk.transport import CardRemoved, TransportError, TransportTimeout
+from kiosk.transport import CardRemoved, TransportError, TransportTimeout, collect_response
 
 try:  # pyscard needs libpcsclite1 at run time; report its absence as a TransportError.
     from smartcard import scard as _scard
@@ -111,8 +111,6 @@ SHORT_MAX_COMMAND = 261
 SHORT_MAX_RESPONSE = 258
 EXT_MAX_COMMAND = 65544
 EXT_MAX_RESPONSE = 65538
-#: GET RESPONSE rounds allowed for one command (256 x 256 bytes covers any extended reply).
-MAX_GET_RESPONSE = 256
 
 T0 = 0x01
 T1 = 0x02
@@ -544,16 +542,7 @@ class PcscTransport:
                 again = with_le(apdu, reply[-1])
                 if again is not None:
                     reply = self._exchange(again)
-            data = bytearray()
-            rounds = 0
-            while reply[-2] == 0x61:
-                rounds += 1
-                if rounds > MAX_GET_RESPONSE:
-                    raise TransportError("the card keeps answering 61xx")
-                data += reply[:-2]
-                reply = self._exchange(bytes((apdu[0] & 0x03, 0xC0, 0x00, 0x00, reply[-1])))
-            if data:  # may exceed max_response_len: GET RESPONSE exists for exactly that
-                reply = bytes(data) + reply
+            reply = collect_response(reply, self._exchange)  # 61xx: GET RESPONSE
         return reply
 
     def close(self) -> None:
