@@ -16,6 +16,7 @@ namespace, so root or password-less sudo) and says why when it cannot.
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -97,6 +98,7 @@ def main() -> None:
                 detect.append(time.perf_counter() - t0)
     finally:
         daemon.stop()
+        shutil.rmtree(daemon.workdir, ignore_errors=True)
 
     lo, pc = _median_ms(local_apdu), _median_ms(pcsc_apdu)
     print(f"  per APDU (SELECT, n={APDUS}): in-process {lo:.3f} ms, pcscd+vpcd {pc:.3f} ms")
