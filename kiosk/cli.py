@@ -47,6 +47,10 @@ class UsageError(Exception):
     """Arguments that parse but cannot be used (exit 2)."""
 
 
+class NoCard(Exception):
+    """The reader is there but holds no card (exit 1)."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports errors in one line and exits 2."""
 
@@ -153,7 +157,10 @@ def read_card(
     """Open the reader, run one read (with CA, AA, PA) and return it with the modeled link time."""
     from drivers.registry import open_transport
 
-    transport = open_transport(reader, **(opts if reader.startswith("sim") else {}))
+    try:
+        transport = open_transport(reader, **(opts if reader.startswith("sim") else {}))
+    except CardRemoved as exc:
+        raise NoCard(str(exc)) from exc
     try:
         session = ReaderSession(transport, access=mode, trust=trust, keep_log=keep_log)
         result = session.read(keys)
@@ -470,8 +477,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(EXIT_ACCESS_DENIED, f"access denied — check the CAN / MRZ ({exc})")
     except UnsupportedProtocol as exc:
         return _fail(EXIT_FAILED, str(exc))
+    except NoCard:
+        return _fail(EXIT_FAILED, "no card on the reader — Đặt thẻ lên đầu đọc / place the card")
     except CardRemoved:
-        return _fail(EXIT_FAILED, "the card was removed during the read — place it again")
+        return _fail(
+            EXIT_FAILED,
+            "the card was removed during the read — Đặt lại thẻ / place the card again",
+        )
     except (TransportError, EmrtdError) as exc:
         return _fail(EXIT_FAILED, f"read failed: {exc}")
     except BrokenPipeError:

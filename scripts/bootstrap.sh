@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 # - vsmartcard-vpcd: pcscd's virtual reader driver, so the PC/SC tests run the simulated card
 #   behind a real pcscd (a test tool only: never install it on a deployed kiosk);
 # - libpcsclite-dev, swig, gcc, libc6-dev, python3-dev: to build pyscard where no wheel fits.
-REQUIRED_DEBS=(pcscd libpcsclite1 vsmartcard-vpcd libpcsclite-dev swig gcc libc6-dev python3-dev)
+# - libusb-1.0-0: nfcpy talks to USB NFC frontends through it.
+REQUIRED_DEBS=(pcscd libpcsclite1 vsmartcard-vpcd libpcsclite-dev swig gcc libc6-dev python3-dev
+  libusb-1.0-0)
 # Debian packages needed only when no Python >= 3.11 with venv is on the machine.
 PYTHON_DEBS=(python3 python3-venv python3-pip python3-dev)
 
