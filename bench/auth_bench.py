@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from bench.common import ChipClock
 from drivers.simulated import LinkModel, SimulatedTransport
 from kiosk import access
 from kiosk.emrtd import aa, ca
@@ -110,27 +111,6 @@ def _time(fn: Callable[[], object], runs: int = RUNS) -> list[float]:
     return out
 
 
-class _ChipClock:
-    """Wraps a transport and adds up the process time spent inside the simulated chip."""
-
-    def __init__(self, inner: SimulatedTransport) -> None:
-        self.inner = inner
-        self.inside = 0.0
-        self.max_command_len = inner.max_command_len
-        self.max_response_len = inner.max_response_len
-        self.extended_length = inner.extended_length
-
-    def transmit(self, apdu: bytes) -> bytes:
-        t0 = time.process_time()
-        try:
-            return self.inner.transmit(apdu)
-        finally:
-            self.inside += time.process_time() - t0
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def _reader_side(card: str, check: str, runs: int = RUNS) -> tuple[list[float], str]:
     """Reader CPU of one AA or CA exchange on a freshly opened card (chip time subtracted)."""
     profile = load_profile(card)
@@ -139,7 +119,7 @@ def _reader_side(card: str, check: str, runs: int = RUNS) -> tuple[list[float], 
     samples: list[float] = []
     outcome = ""
     for _ in range(runs + 2):
-        clock = _ChipClock(
+        clock = ChipClock(
             SimulatedTransport(Chip(template.files, template.options), LinkModel.zero())
         )
         session = ReaderSession(clock, steps=READ_STEPS)  # type: ignore[arg-type]
