@@ -10,8 +10,8 @@ import pytest
 
 from offline_cache.crypto import (
     KEY_ENV,
-    SealError,
     Sealer,
+    SealError,
     StorageKeyError,
     load_or_create_key,
 )
