@@ -1,0 +1,66 @@
+"""Where the kiosk's SQLite files live and how they are opened: one policy for cache and journal.
+
+* :func:`default_data_dir` — ``$CCCD_KIOSK_DATA_DIR`` when set (tests, kiosks with a
+  dedicated volume), else the per-user data directory from platformdirs.
+* :func:`open_db` — a :class:`sqlite_utils.Database` in WAL mode (readers never block the
+  writer, and a crash leaves the last committed transaction intact) with
+  ``synchronous=FULL`` (a commit is on disk before it returns: a check-in acknowledged to
+  the patient must survive a power cut) and a busy timeout, so a second process (the
+  outbox, a staff export) waits for a lock instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import platformdirs
+import sqlite_utils
+
+from offline_cache.crypto import StorageError
+
+DATA_DIR_ENV = "CCCD_KIOSK_DATA_DIR"
+APP_NAME = "cccd-kiosk"
+DEFAULT_BUSY_TIMEOUT_S = 5.0
+
+
+def default_data_dir() -> Path:
+    """``$CCCD_KIOSK_DATA_DIR`` if set and non-empty, else ``user_data_dir("cccd-kiosk")``.
+
+    Only computes the path; callers create it (with mode 0700) when they first write.
+    """
+    configured = os.environ.get(DATA_DIR_ENV, "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def open_db(path: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sqlite_utils.Database:
+    """Open (creating if needed) the SQLite database at ``path`` for durable shared use.
+
+    The parent directory is created with mode 0700 (the files hold sealed personal data;
+    other local users have no business listing them). Raises :class:`StorageError` when
+    the file cannot be opened or WAL mode cannot be enabled (e.g. a network filesystem).
+    sqlite-utils plugins are not loaded: storage must not depend on what else is installed.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        conn = sqlite3.connect(str(path), timeout=busy_timeout_s)
+    except (OSError, sqlite3.Error) as exc:
+        raise StorageError(f"cannot open database {path}: {exc}") from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StorageError(f"database {path} cannot use WAL mode (got {mode!r})")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return sqlite_utils.Database(conn, execute_plugins=False)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StorageError(f"cannot open database {path}: {exc}") from exc
+    except StorageError:
+        conn.close()
+        raise
