@@ -1,0 +1,31 @@
+"""Why an eligibility backend could not give an answer.
+
+Backends return an ``EligibilityResult`` for every answer the gateway gives; they raise these
+only when there is no answer. ``GatewayUnavailable`` is the one the check-in pipeline catches
+to fall back to the offline cache; the others point at something an administrator must fix.
+"""
+
+from __future__ import annotations
+
+
+class EligibilityError(Exception):
+    """Base class: no eligibility answer could be obtained."""
+
+
+class GatewayUnavailable(EligibilityError):
+    """The gateway did not answer in time or at all: connect/read timeout, connection refused,
+    5xx after the retries, or the circuit breaker is open. The caller falls back to the cache."""
+
+
+class GatewayAuthError(EligibilityError):
+    """The gateway rejected the kiosk's credentials, even after renewing the token once."""
+
+
+class GatewayProtocolError(EligibilityError):
+    """The gateway answered with something that is not the documented shape (bad JSON, missing
+    fields, unexpected types)."""
+
+
+class ConfigurationError(EligibilityError):
+    """The kiosk is not configured to ask the gateway; the message names the missing setting
+    (e.g. the environment variable)."""
