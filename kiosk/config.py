@@ -6,6 +6,23 @@ A file looks like::
     name = "auto"        # or "pcsc", "pcsc:ACS ACR1281 1S Dual Reader PICC 00 00",
                          # "nfc", "nfc:usb:054c:06c3", "sim:default"
 
+    [gateway]            # where eligibility is asked (credentials: environment only)
+    url = "https://egw.baohiemxahoi.gov.vn"
+    kind = "bhxh"        # or "fhir"
+    api_version = "2024" # BHXH card check: "2024" (staff fields) or "2019"
+    connect_timeout_s = 2.0
+    timeout_s = 6.0      # total per look-up, retries included
+    ca_bundle = "/etc/ssl/clinic-ca.pem"   # optional
+
+    [storage]            # the encrypted cache, the check-in journal and their key
+    data_dir = "/var/lib/cccd-kiosk"       # default: the user data directory
+    cache_ttl_hours = 24
+    max_stale_days = 7
+
+    [his]                # the hospital system the outbox forwards check-ins to
+    url = "https://his.example.vn/api/checkin"
+    format = "xml130"    # or "fhir"
+
 Every key has a default (:class:`Config` is a tree of frozen dataclasses),
 so an empty file is a valid configuration. Anything the kiosk does not know
 is an error that names the key — a misspelt key silently ignored would leave
@@ -114,11 +131,92 @@ class ReaderConfig:
         return ReaderSpec.parse(self.name)
 
 
+GATEWAY_KINDS = ("bhxh", "fhir")
+BHXH_API_VERSIONS = ("2024", "2019")
+HIS_FORMATS = ("xml130", "fhir")
+
+
+def _url(value: str | None, key: str) -> None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ConfigValueError(f"must be an http:// or https:// URL, not {value!r}", key=key)
+
+
+def _choice(value: str, choices: tuple[str, ...], key: str) -> None:
+    if value not in choices:
+        raise ConfigValueError(f"must be one of {', '.join(choices)}, not {value!r}", key=key)
+
+
+def _positive(value: float, key: str) -> None:
+    if not value > 0:
+        raise ConfigValueError(f"must be greater than 0, not {value!r}", key=key)
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """``[gateway]``: the eligibility gateway. Credentials are never here: environment only.
+
+    ``url`` None means not configured (check-ins then answer from the cache or "ask staff").
+    ``timeout_s`` bounds one look-up, retries included, so a slow gateway costs a patient at
+    most that long before the cache answers.
+    """
+
+    url: str | None = None
+    kind: str = "bhxh"
+    api_version: str = "2024"
+    connect_timeout_s: float = 2.0
+    timeout_s: float = 6.0
+    ca_bundle: str | None = None
+
+    def __post_init__(self) -> None:
+        _url(self.url, "gateway.url")
+        _choice(self.kind, GATEWAY_KINDS, "gateway.kind")
+        _choice(self.api_version, BHXH_API_VERSIONS, "gateway.api_version")
+        _positive(self.connect_timeout_s, "gateway.connect_timeout_s")
+        _positive(self.timeout_s, "gateway.timeout_s")
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """``[storage]``: where the cache, journal and storage key live, and how long answers keep.
+
+    A cached answer is fresh for ``cache_ttl_hours``; past that it may still be shown, marked
+    stale with its age, up to ``max_stale_days``.
+    """
+
+    data_dir: str | None = None
+    cache_ttl_hours: float = 24.0
+    max_stale_days: float = 7.0
+
+    def __post_init__(self) -> None:
+        _positive(self.cache_ttl_hours, "storage.cache_ttl_hours")
+        _positive(self.max_stale_days, "storage.max_stale_days")
+        if self.max_stale_days * 24 < self.cache_ttl_hours:
+            raise ConfigValueError(
+                "must be at least cache_ttl_hours (a stale answer outlives a fresh one)",
+                key="storage.max_stale_days",
+            )
+
+
+@dataclass(frozen=True)
+class HisConfig:
+    """``[his]``: the hospital information system check-ins are forwarded to (None: none)."""
+
+    url: str | None = None
+    format: str = "xml130"
+
+    def __post_init__(self) -> None:
+        _url(self.url, "his.url")
+        _choice(self.format, HIS_FORMATS, "his.format")
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration; every section has defaults."""
 
     reader: ReaderConfig = field(default_factory=ReaderConfig)
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    his: HisConfig = field(default_factory=HisConfig)
 
 
 def _type_name(tp: Any) -> str:
