@@ -36,18 +36,27 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
-def open_db(path: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sqlite_utils.Database:
+def open_db(
+    path: Path,
+    *,
+    busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    check_same_thread: bool = True,
+) -> sqlite_utils.Database:
     """Open (creating if needed) the SQLite database at ``path`` for durable shared use.
 
     The parent directory is created with mode 0700 (the files hold sealed personal data;
     other local users have no business listing them). Raises :class:`StorageError` when
     the file cannot be opened or WAL mode cannot be enabled (e.g. a network filesystem).
     sqlite-utils plugins are not loaded: storage must not depend on what else is installed.
+    ``check_same_thread=False`` lets an object that serialises its own access (a lock) use
+    the connection from worker threads, as the check-in pipeline does.
     """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        conn = sqlite3.connect(str(path), timeout=busy_timeout_s)
+        conn = sqlite3.connect(
+            str(path), timeout=busy_timeout_s, check_same_thread=check_same_thread
+        )
     except (OSError, sqlite3.Error) as exc:
         raise StorageError(f"cannot open database {path}: {exc}") from exc
     try:

@@ -1,0 +1,225 @@
+"""Encrypted eligibility cache: the last gateway answer per patient, for when the network is down.
+
+Each row holds one patient's latest eligibility result as an opaque JSON-able dict (the
+result type belongs to the eligibility module; the cache neither knows nor needs it):
+
+* ``key`` — HMAC-SHA256 (hex) of the ID number (:meth:`Sealer.index`): lookups work, yet
+  neither the ID number nor anything derived from it without the storage key is on disk;
+* ``as_of`` — when the gateway gave the answer, in clear as a fixed-width ISO-8601 UTC
+  string (not personal data; lets :meth:`EligibilityCache.purge` run in SQL, and sorts
+  correctly as text);
+* ``sealed`` — the payload as UTF-8 JSON under AES-256-GCM, with associated data binding
+  it to the table, the row key *and* ``as_of``: a row copied under another patient's key,
+  or an ``as_of`` edited to make an old answer look fresh, no longer opens.
+
+Freshness: younger than ``ttl`` (default 24 h) it is a current answer; up to
+``max_stale`` (default 7 days) it is still returned but flagged ``stale`` with its age so
+staff can judge it; beyond that it is treated as absent and deleted lazily (and in bulk by
+:meth:`EligibilityCache.purge`).
+
+Rows that do not open (wrong storage key, altered bytes, swapped rows, undecodable JSON)
+are reported as absent and counted in :attr:`EligibilityCache.rejected` — never an
+exception in the check-in path, never another patient's data. They are not deleted: a
+misconfigured key must not destroy the cache; age-based purging removes them in time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from offline_cache.crypto import Sealer, SealError
+from offline_cache.store import open_db
+
+log = logging.getLogger(__name__)
+
+TABLE = "eligibility_cache"
+DEFAULT_TTL = timedelta(hours=24)
+DEFAULT_MAX_STALE = timedelta(days=7)
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
+
+
+@dataclass(frozen=True, slots=True)
+class CachedEntry:
+    """One cached answer: the stored payload, when the gateway gave it and how old it is now."""
+
+    payload: dict[str, Any]
+    as_of: datetime
+    age: timedelta
+    stale: bool
+
+
+def _utc(moment: datetime, what: str) -> datetime:
+    """``moment`` in UTC; naive datetimes are refused (a kiosk's local clock zone is a guess)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware")
+    return moment.astimezone(UTC)
+
+
+def _format_ts(moment: datetime) -> str:
+    return moment.strftime(_TS_FORMAT)
+
+
+def _parse_ts(text: str) -> datetime:
+    return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
+
+
+def _aad(key: str, as_of: str) -> bytes:
+    """Associated data: table, row key and timestamp, NUL-separated (none contains NUL)."""
+    return f"{TABLE}\x00{key}\x00{as_of}".encode("ascii")
+
+
+class EligibilityCache:
+    """The eligibility cache in one SQLite file (WAL; safe with other readers and writers).
+
+    Thread-safe: one connection, serialised by a lock, usable from the pipeline's worker
+    threads. Times are timezone-aware datetimes; ``now`` can be injected for tests.
+    """
+
+    def __init__(
+        self,
+        db_path: Path,
+        sealer: Sealer,
+        *,
+        ttl: timedelta = DEFAULT_TTL,
+        max_stale: timedelta = DEFAULT_MAX_STALE,
+    ) -> None:
+        if ttl <= timedelta(0) or max_stale < ttl:
+            raise ValueError("need 0 < ttl <= max_stale")
+        self._sealer = sealer
+        self.ttl = ttl
+        self.max_stale = max_stale
+        #: rows found but refused (did not open or did not decode) since this object was made
+        self.rejected = 0
+        self._lock = threading.Lock()
+        self._db = open_db(db_path, check_same_thread=False)
+        self._conn = self._db.conn
+        with self._lock, self._conn:
+            # WITHOUT ROWID: the HMAC key is the clustered primary key, one B-tree per lookup.
+            self._conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+                " key TEXT PRIMARY KEY NOT NULL,"
+                " as_of TEXT NOT NULL,"
+                " sealed BLOB NOT NULL"
+                ") WITHOUT ROWID"
+            )
+            self._conn.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_as_of ON {TABLE} (as_of)")
+
+    # -- writing -----------------------------------------------------------------------
+
+    def _row(
+        self, id_number: str, payload: dict[str, Any], as_of: datetime
+    ) -> tuple[str, str, bytes]:
+        key = self._sealer.index(id_number)
+        ts = _format_ts(_utc(as_of, "as_of"))
+        plaintext = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return key, ts, self._sealer.seal(plaintext, _aad(key, ts))
+
+    # An older answer arriving late (a slow retry) never replaces a newer one.
+    _UPSERT = (
+        f"INSERT INTO {TABLE} (key, as_of, sealed) VALUES (?, ?, ?) "
+        f"ON CONFLICT(key) DO UPDATE SET as_of = excluded.as_of, sealed = excluded.sealed "
+        f"WHERE excluded.as_of >= {TABLE}.as_of"
+    )
+
+    def put(self, id_number: str, payload: dict[str, Any], *, as_of: datetime) -> None:
+        """Store ``payload`` (JSON-able) as the answer for ``id_number`` given at ``as_of``.
+
+        Replaces the patient's previous entry unless that one is newer. Committed (and,
+        with ``synchronous=FULL``, on disk) when this returns.
+        """
+        row = self._row(id_number, payload, as_of)
+        with self._lock, self._conn:
+            self._conn.execute(self._UPSERT, row)
+
+    def put_many(self, entries: Iterable[tuple[str, dict[str, Any]]], *, as_of: datetime) -> int:
+        """Store many ``(id_number, payload)`` pairs in one transaction; returns the count.
+
+        For bulk loads (a pre-filled kiosk, the benchmark): one commit instead of one each.
+        """
+        rows = [self._row(id_number, payload, as_of) for id_number, payload in entries]
+        with self._lock, self._conn:
+            self._conn.executemany(self._UPSERT, rows)
+        return len(rows)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def get(self, id_number: str, *, now: datetime | None = None) -> CachedEntry | None:
+        """The cached answer for ``id_number``, or ``None`` if none is usable.
+
+        ``None`` when absent, older than ``max_stale`` (the row is then deleted), or when
+        the row does not open under this key (counted in :attr:`rejected`). An ``as_of``
+        in the future (clock skew between the gateway and the kiosk) counts as age zero.
+        """
+        at = _utc(now, "now") if now is not None else datetime.now(UTC)
+        key = self._sealer.index(id_number)
+        with self._lock:
+            found = self._conn.execute(
+                f"SELECT as_of, sealed FROM {TABLE} WHERE key = ?", (key,)
+            ).fetchone()
+        if found is None:
+            return None
+        ts, sealed = found
+        try:
+            as_of = _parse_ts(ts)
+        except (TypeError, ValueError):
+            self._reject()
+            return None
+        age = max(at - as_of, timedelta(0))
+        if age > self.max_stale:
+            with self._lock, self._conn:
+                self._conn.execute(f"DELETE FROM {TABLE} WHERE key = ? AND as_of = ?", (key, ts))
+            return None
+        try:
+            payload = json.loads(self._sealer.open(bytes(sealed), _aad(key, ts)))
+        except (SealError, TypeError, ValueError):
+            self._reject()
+            return None
+        if not isinstance(payload, dict):
+            self._reject()
+            return None
+        return CachedEntry(payload=payload, as_of=as_of, age=age, stale=age > self.ttl)
+
+    def _reject(self) -> None:
+        """Count a row that does not open; log without anything that identifies the patient."""
+        self.rejected += 1
+        log.warning("eligibility cache: a row did not open (wrong key or altered); ignored")
+
+    # -- housekeeping ------------------------------------------------------------------
+
+    def purge(self, *, now: datetime | None = None) -> int:
+        """Delete every row older than ``max_stale``; returns how many were deleted."""
+        at = _utc(now, "now") if now is not None else datetime.now(UTC)
+        cutoff = _format_ts(at - self.max_stale)
+        with self._lock, self._conn:
+            cursor = self._conn.execute(f"DELETE FROM {TABLE} WHERE as_of < ?", (cutoff,))
+        return cursor.rowcount
+
+    def __len__(self) -> int:
+        """Number of rows, usable or not."""
+        with self._lock:
+            (count,) = self._conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
+        return int(count)
+
+    def close(self) -> None:
+        """Close the database connection (idempotent)."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> EligibilityCache:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
