@@ -1,0 +1,490 @@
+"""The check-in pipeline: tap → read → journal → eligibility (in parallel) → verify → result.
+
+The point of a tap is the answer "is this patient's BHYT valid here, today?", as fast as
+the card allows. So the pipeline does not wait for the whole read before asking the
+gateway: the moment DG13 (the Vietnamese personal data, read right after DG1 and before the
+40 KB photo in DG2) yields the ID number, it
+
+1. writes the check-in to the journal — durable before any network call, so an outage or
+   a crash never costs the patient their queue number — and
+2. starts the eligibility look-up on a worker thread,
+
+while the reader goes on with DG2, DG14, DG15 and the authenticity checks. Tap→result is
+then about max(card read, gateway) instead of their sum.
+
+When the gateway is down, slow (past ``eligibility_timeout``) or answers garbage, the
+answer comes from the encrypted cache (``source="cache"``, ``stale`` when past its TTL,
+with its age); with nothing cached the answer is ``unknown`` / "ask staff". A live answer
+that says something definite is put into the cache for the next outage.
+
+Patients without a readable chip check in with their BHYT card QR
+(:meth:`CheckInPipeline.checkin_bhyt_qr`) or at reception with a typed ID, name and birth
+date (:meth:`CheckInPipeline.checkin_manual`); those check-ins are not chip-verified.
+
+Progress goes to ``on_event`` as :class:`CheckInEvent` values, always on the calling thread
+(the UI marshals them to its own). Events and log records carry no personal data: only
+phases, counts, check-in ids and status words.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from kiosk.access import AccessKey
+from kiosk.bhyt_qr import BhytCard, parse_bhyt_qr
+from kiosk.eligibility.base import EligibilityBackend, EligibilityResult, Person, ask_staff
+from kiosk.eligibility.errors import (
+    ConfigurationError,
+    EligibilityError,
+    GatewayAuthError,
+)
+from kiosk.emrtd import aa as aa_mod
+from kiosk.emrtd import ca as ca_mod
+from kiosk.emrtd import pa as pa_mod
+from kiosk.emrtd.errors import AccessKeyError, EmrtdError
+from kiosk.emrtd.lds import dg1 as dg1_mod
+from kiosk.emrtd.lds import dg13 as dg13_mod
+from kiosk.emrtd.session import AccessMode, ReaderSession, ReadResult
+from kiosk.emrtd.trust import TrustStore
+from kiosk.holder import Holder, holder_from
+from kiosk.transport import Transport
+
+log = logging.getLogger(__name__)
+
+Method = Literal["chip", "bhyt_qr", "manual"]
+EventKind = Literal["reading", "verified", "eligibility", "done", "error"]
+
+#: Longest the pipeline waits for the gateway after the card is read (the backend's own
+#: timeouts are shorter; this only bounds a backend that forgets them).
+DEFAULT_ELIGIBILITY_TIMEOUT_S = 10.0
+
+#: Files whose arrival (after DG1) means DG13 will not come next: start from DG1 then.
+_ID_FILES = ("DG1", "DG13")
+
+
+class CheckInCache(Protocol):
+    """What the pipeline needs of :class:`offline_cache.cache.EligibilityCache`."""
+
+    def put(self, id_number: str, payload: dict[str, Any], *, as_of: datetime) -> None: ...
+
+    def get(self, id_number: str, *, now: datetime | None = None) -> Any: ...
+
+
+class CheckInJournal(Protocol):
+    """What the pipeline needs of :class:`offline_cache.journal.Journal`."""
+
+    def record(
+        self,
+        *,
+        method: Method,
+        chip_verified: bool,
+        holder: dict[str, Any],
+        authenticity: dict[str, Any] | None = None,
+        bhyt_card: str | None = None,
+    ) -> Any: ...
+
+    def attach_eligibility(self, checkin_id: str, eligibility: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class CheckInEvent:
+    """One progress step for the UI; never personal data.
+
+    ``kind`` is ``reading`` (``phase`` = step or file name, ``done``/``total`` bytes),
+    ``verified`` (``phase`` = the Passive Authentication verdict), ``eligibility``
+    (``phase`` = ``started``, ``live``, ``cache`` or ``ask_staff``), ``done`` (``phase`` =
+    the eligibility status) or ``error`` (``phase`` = the exception class name).
+    """
+
+    kind: EventKind
+    phase: str
+    done: int = 0
+    total: int = 0
+    checkin_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Authenticity:
+    """The three chip checks of a read (None when not run)."""
+
+    passive_auth: pa_mod.PassiveAuthResult | None
+    chip_auth: ca_mod.CAResult | None
+    active_auth: aa_mod.AAResult | None
+
+    @property
+    def verified(self) -> bool:
+        """Data proven genuine: PA verified and neither CA nor AA failed (a clone fails them)."""
+        pa = self.passive_auth
+        return (
+            pa is not None
+            and pa.verdict == "verified"
+            and not (self.chip_auth is not None and self.chip_auth.result == "failed")
+            and not (self.active_auth is not None and self.active_auth.result == "failed")
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The three results as JSON (the same objects as ``cccd-kiosk read --json``)."""
+        return {
+            "passive_auth": self.passive_auth.to_json() if self.passive_auth else None,
+            "chip_auth": self.chip_auth.to_json() if self.chip_auth else None,
+            "active_auth": self.active_auth.to_json() if self.active_auth else None,
+        }
+
+    @classmethod
+    def of(cls, result: ReadResult) -> Authenticity:
+        return cls(result.passive_auth, result.chip_auth, result.active_auth)
+
+
+@dataclass(frozen=True)
+class CheckInOutcome:
+    """What one check-in produced (``holder`` and ``read`` hold personal data: never log).
+
+    ``cache_age`` is the age of a cached answer (None for a live one or "ask staff");
+    ``read`` is the full chip read for the chip method (the CLI prints it).
+    """
+
+    checkin_id: str
+    queue_number: int
+    holder: Holder | None
+    authenticity: Authenticity | None
+    eligibility: EligibilityResult
+    chip_verified: bool
+    method: Method
+    cache_age: timedelta | None = None
+    bhyt_card: BhytCard | None = None
+    read: ReadResult | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"CheckInOutcome(checkin_id={self.checkin_id!r}, method={self.method!r}, "
+            f"status={self.eligibility.status!r}, source={self.eligibility.source!r}, "
+            "<personal data>)"
+        )
+
+
+@dataclass
+class _Lookup:
+    """One eligibility look-up in flight (started from the read hook or directly)."""
+
+    person: Person
+    checkin_id: str
+    queue_number: int
+    holder_json: dict[str, Any]
+    future: concurrent.futures.Future[tuple[EligibilityResult, timedelta | None]]
+
+
+def _person_from(holder: Holder) -> Person | None:
+    if not holder.id_number or not holder.full_name:
+        return None
+    return Person(
+        id_number=holder.id_number,
+        full_name=holder.full_name,
+        date_of_birth=holder.date_of_birth,
+        birth_year=holder.date_of_birth.year if holder.date_of_birth else None,
+        sex=holder.sex,
+    )
+
+
+class CheckInPipeline:
+    """Runs check-ins against one eligibility backend, cache and journal.
+
+    ``trust`` is the CSCA trust store for Passive Authentication. ``on_event`` receives
+    :class:`CheckInEvent` values on the calling thread. One pipeline serves one kiosk: calls
+    are not meant to overlap (the journal's connection belongs to the calling thread).
+    """
+
+    def __init__(
+        self,
+        backend: EligibilityBackend | None,
+        cache: CheckInCache,
+        journal: CheckInJournal,
+        *,
+        trust: TrustStore | None = None,
+        on_event: Callable[[CheckInEvent], None] | None = None,
+        eligibility_timeout: float = DEFAULT_ELIGIBILITY_TIMEOUT_S,
+        access: AccessMode | str = AccessMode.AUTO,
+    ) -> None:
+        self.backend = backend
+        self.cache = cache
+        self.journal = journal
+        self.trust = trust
+        self.on_event = on_event
+        self.eligibility_timeout = eligibility_timeout
+        self.access = AccessMode(access)
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="eligibility"
+        )
+
+    def close(self) -> None:
+        """Stop the worker threads (look-ups still running finish in the background)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> CheckInPipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- events ------------------------------------------------------------------------
+
+    def _emit(self, kind: EventKind, phase: str, done: int = 0, total: int = 0, **kw: Any) -> None:
+        if self.on_event is not None:
+            self.on_event(CheckInEvent(kind, phase, done, total, **kw))
+
+    # ---- eligibility -------------------------------------------------------------------
+
+    def _start(
+        self, person: Person, *, method: Method, holder_json: dict[str, Any], bhyt_card: str | None
+    ) -> _Lookup:
+        """Journal the check-in (durable), then start the look-up on a worker thread."""
+        record = self.journal.record(
+            method=method, chip_verified=False, holder=holder_json, bhyt_card=bhyt_card
+        )
+        future = self._executor.submit(self._look_up, person)
+        log.info("check-in %s: journaled (%s), eligibility started", record.checkin_id, method)
+        self._emit("eligibility", "started", checkin_id=record.checkin_id)
+        return _Lookup(person, record.checkin_id, record.queue_number, holder_json, future)
+
+    def _look_up(self, person: Person) -> tuple[EligibilityResult, timedelta | None]:
+        """Worker thread: ask the backend; on no answer, the cache; then "ask staff"."""
+        reason_vi = "Không kết nối được cổng BHXH và chưa có kết quả lưu — hỏi nhân viên"
+        reason_en = "BHXH gateway unreachable and no saved answer — ask staff"
+        if self.backend is None:
+            reason_vi = "Chưa cấu hình cổng BHXH và chưa có kết quả lưu — hỏi nhân viên"
+            reason_en = "No BHXH gateway configured and no saved answer — ask staff"
+        else:
+            try:
+                result = self.backend.check(person)
+            except (GatewayAuthError, ConfigurationError) as exc:
+                log.error("eligibility: gateway refused the kiosk (%s)", type(exc).__name__)
+                reason_vi = "Cổng BHXH từ chối tài khoản của máy — hỏi nhân viên"
+                reason_en = "The BHXH gateway refused the kiosk's account — ask staff"
+            except EligibilityError as exc:
+                log.warning("eligibility: no answer from the gateway (%s)", type(exc).__name__)
+            except Exception as exc:  # a backend bug must not lose the check-in
+                log.error("eligibility: backend failed (%s)", type(exc).__name__)
+            else:
+                if result.status != "unknown":
+                    try:
+                        self.cache.put(person.id_number, result.to_json(), as_of=result.as_of)
+                    except Exception as exc:  # the answer matters more than caching it
+                        log.error("eligibility cache: put failed (%s)", type(exc).__name__)
+                return result, None
+        return self._from_cache(person, reason_vi, reason_en)
+
+    def _from_cache(
+        self, person: Person, reason_vi: str, reason_en: str
+    ) -> tuple[EligibilityResult, timedelta | None]:
+        """The cached answer (``source="cache"``, stale past its TTL), else "ask staff"."""
+        try:
+            entry = self.cache.get(person.id_number)
+        except Exception as exc:
+            log.error("eligibility cache: get failed (%s)", type(exc).__name__)
+            entry = None
+        if entry is not None:
+            try:
+                cached = EligibilityResult.from_json(entry.payload)
+            except (ValueError, KeyError, TypeError):
+                log.error("eligibility cache: unreadable entry ignored")
+            else:
+                result = dataclasses.replace(
+                    cached, source="cache", stale=bool(entry.stale), as_of=entry.as_of
+                )
+                return result, entry.age
+        return ask_staff(reason_vi, reason_en), None
+
+    def _finish(
+        self,
+        lookup: _Lookup,
+        *,
+        method: Method,
+        holder: Holder | None,
+        authenticity: Authenticity | None,
+        chip_verified: bool,
+        bhyt_card: BhytCard | None = None,
+        read: ReadResult | None = None,
+    ) -> CheckInOutcome:
+        """Wait for the look-up (the cache answers a slow gateway), journal it, report it."""
+        try:
+            result, age = lookup.future.result(timeout=self.eligibility_timeout)
+        except concurrent.futures.TimeoutError:
+            log.warning("check-in %s: gateway too slow, answering from cache", lookup.checkin_id)
+            result, age = self._from_cache(
+                lookup.person,
+                "Cổng BHXH trả lời quá chậm và chưa có kết quả lưu — hỏi nhân viên",
+                "BHXH gateway too slow and no saved answer — ask staff",
+            )
+        phase = "ask_staff" if result.code is None and result.status == "unknown" else "live"
+        if result.source == "cache":
+            phase = "cache"
+        self._emit("eligibility", phase, checkin_id=lookup.checkin_id)
+        self.journal.attach_eligibility(lookup.checkin_id, result.to_json())
+        log.info(
+            "check-in %s: %s from %s%s",
+            lookup.checkin_id,
+            result.status,
+            result.source,
+            " (stale)" if result.stale else "",
+        )
+        self._emit("done", result.status, checkin_id=lookup.checkin_id)
+        return CheckInOutcome(
+            checkin_id=lookup.checkin_id,
+            queue_number=lookup.queue_number,
+            holder=holder,
+            authenticity=authenticity,
+            eligibility=result,
+            chip_verified=chip_verified,
+            method=method,
+            cache_age=age,
+            bhyt_card=bhyt_card,
+            read=read,
+        )
+
+    # ---- the three ways in -------------------------------------------------------------
+
+    def checkin_card(self, transport: Transport, keys: Sequence[AccessKey]) -> CheckInOutcome:
+        """Read and verify the chip, checking eligibility while the rest of the card is read.
+
+        Raises what :meth:`ReaderSession.read` raises (wrong key, card removed…) after an
+        ``error`` event; a check-in journaled before the failure stays in the journal.
+        """
+        state: dict[str, Any] = {"dg1": None, "dg13": None, "lookup": None}
+
+        def start(dg13: dg13_mod.DG13 | None, dg1: dg1_mod.DG1 | None) -> None:
+            holder = holder_from(dg13, dg1)
+            person = _person_from(holder)
+            if person is None:
+                return
+            state["lookup"] = self._start(
+                person, method="chip", holder_json=holder.to_json(), bhyt_card=None
+            )
+
+        def on_file(name: str, raw: bytes) -> None:
+            if state["lookup"] is not None or name not in _ID_FILES:
+                return
+            try:
+                parsed: Any = (dg13_mod.parse if name == "DG13" else dg1_mod.parse)(raw)
+            except EmrtdError:
+                return  # the session records the parse error; start from the other file
+            state[name.lower()] = parsed
+            if name == "DG13":
+                start(parsed, state["dg1"])
+
+        def progress(phase: str, done: int, total: int) -> None:
+            # A file after DG1 that is not DG13 (DG13 absent): start from the MRZ name.
+            if state["lookup"] is None and state["dg1"] is not None and phase not in _ID_FILES:
+                start(None, state["dg1"])
+            self._emit("reading", phase, done, total)
+
+        session = ReaderSession(
+            transport, access=self.access, progress=progress, on_file=on_file, trust=self.trust
+        )
+        try:
+            result = session.read(keys)
+        except BaseException as exc:
+            self._emit("error", type(exc).__name__)
+            lookup = state["lookup"]
+            if lookup is not None:
+                lookup.future.cancel()
+            raise
+        holder = holder_from(result.dg13, result.dg1)
+        authenticity = Authenticity.of(result)
+        verdict = result.passive_auth.verdict if result.passive_auth else "not_run"
+        self._emit("verified", verdict)
+        lookup = state["lookup"]
+        if lookup is None:
+            person = _person_from(holder)
+            if person is None:
+                self._emit("error", "NoIdNumber")
+                raise EmrtdError("the card gave no ID number and name (DG13 and DG1 unreadable)")
+            lookup = self._start(
+                person, method="chip", holder_json=holder.to_json(), bhyt_card=None
+            )
+        return self._finish(
+            lookup,
+            method="chip",
+            holder=holder,
+            authenticity=authenticity,
+            chip_verified=authenticity.verified,
+            read=result,
+        )
+
+    def checkin_bhyt_qr(self, text: str) -> CheckInOutcome:
+        """Check in with the BHYT card QR (paper card or VssID); not chip-verified.
+
+        Eligibility is asked by the card number (``maThe``). Raises
+        :class:`~kiosk.bhyt_qr.BhytQRError` for an unusable QR (nothing is journaled then).
+        """
+        card = parse_bhyt_qr(text)
+        person = Person(
+            id_number=card.card_number,
+            full_name=card.full_name,
+            date_of_birth=card.date_of_birth,
+            birth_year=card.birth_year,
+            sex=card.sex,
+        )
+        holder_json = {
+            "id_number": None,
+            "full_name": card.full_name,
+            "date_of_birth": card.date_of_birth.isoformat() if card.date_of_birth else None,
+            "birth_year": card.birth_year,
+            "sex": card.sex,
+            "place_of_residence": card.address,
+        }
+        lookup = self._start(
+            person, method="bhyt_qr", holder_json=holder_json, bhyt_card=card.card_number
+        )
+        return self._finish(
+            lookup,
+            method="bhyt_qr",
+            holder=None,
+            authenticity=None,
+            chip_verified=False,
+            bhyt_card=card,
+        )
+
+    def checkin_manual(self, id_number: str, full_name: str, date_of_birth: date) -> CheckInOutcome:
+        """Reception mode: a typed 12-digit ID, name and birth date; not chip-verified.
+
+        Raises :class:`AccessKeyError` (``field`` set) for an unusable entry.
+        """
+        number = "".join(id_number.split())
+        if not (len(number) == 12 and number.isascii() and number.isdigit()):
+            raise AccessKeyError(
+                "ID number: expected the 12 digits of the CCCD number", "id_number"
+            )
+        name = " ".join(full_name.split())
+        if not name:
+            raise AccessKeyError("full name: empty; expected the patient's name", "full_name")
+        if date_of_birth > date.today():
+            raise AccessKeyError("date of birth: in the future", "date_of_birth")
+        holder = Holder(
+            id_number=number,
+            full_name=name,
+            date_of_birth=date_of_birth,
+            sex=None,
+            nationality=None,
+            ethnicity=None,
+            religion=None,
+            place_of_origin=None,
+            place_of_residence=None,
+            identifying_marks=None,
+            date_of_issue=None,
+            date_of_expiry=None,
+            father_name=None,
+            mother_name=None,
+            spouse_name=None,
+            old_id_number=None,
+        )
+        person = _person_from(holder)
+        assert person is not None
+        lookup = self._start(person, method="manual", holder_json=holder.to_json(), bhyt_card=None)
+        return self._finish(
+            lookup, method="manual", holder=holder, authenticity=None, chip_verified=False
+        )

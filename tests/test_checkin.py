@@ -1,0 +1,319 @@
+"""kiosk.checkin: the check-in pipeline on simulated cards, with stand-in backends and with
+the real gateway simulator process (``gateway`` fixture)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drivers.simulated import LinkModel, open_simulated
+from kiosk import access
+from kiosk.checkin import CheckInEvent, CheckInOutcome, CheckInPipeline
+from kiosk.eligibility.base import EligibilityResult, Person
+from kiosk.eligibility.errors import GatewayProtocolError, GatewayUnavailable
+from kiosk.emrtd.errors import AccessDenied, AccessKeyError
+from kiosk.emrtd.lds import dg1
+from kiosk.emrtd.trust import TrustStore, demo_trust_store
+from offline_cache.cache import EligibilityCache
+from offline_cache.crypto import Sealer
+from simulators.card.personalize import make_chip
+from simulators.card.profile import list_profiles, load_profile
+
+journal_mod = pytest.importorskip("offline_cache.journal")
+
+CARDS = list_profiles()
+BHYT_EXAMPLE = (
+    "0111077012|4e677579e1bb856e205469e1babf6e20c490e1baa174|29/03/1988|1|-|01 - C54|"
+    "01/07/2023|-|31/07/2023|01050111077012|-|4| 01/10/2027|4641c59ff02659c3-1202|4|…|$"
+)
+
+
+def card_keys(name: str) -> list[access.AccessKey]:
+    """The key a patient's card opens with: CAN, or the MRZ for BAC-only cards."""
+    profile = load_profile(name)
+    if profile.chip.mode == "bac":
+        td1 = dg1.parse(make_chip(name).files.dgs[1]).mrz
+        return [access.MRZKey(td1.document_number, td1.date_of_birth, td1.date_of_expiry)]
+    return [access.key_from_id(profile.id_number)]
+
+
+def result(status: str = "eligible", code: str | None = "000", **kw: Any) -> EligibilityResult:
+    fields: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "message": "Thẻ còn giá trị sử dụng",
+        "advice_vi": "Tiếp nhận",
+        "advice_en": "Check in",
+        "valid_from": date(2025, 1, 1),
+        "valid_to": date(2026, 12, 31),
+        "registered_clinic": "01C54",
+        "card_number": None,
+        "as_of": datetime.now(UTC),
+    }
+    fields.update(kw)
+    return EligibilityResult(**fields)
+
+
+class StandIn:
+    """A backend that answers with ``answer`` (a result, or an exception to raise)."""
+
+    def __init__(self, answer: EligibilityResult | Exception | None = None) -> None:
+        self.answer = answer if answer is not None else result()
+        self.asked: list[Person] = []
+        self.called = threading.Event()
+        self.release: threading.Event | None = None
+
+    def check(self, person: Person) -> EligibilityResult:
+        self.asked.append(person)
+        self.called.set()
+        if self.release is not None:
+            self.release.wait(30)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.fixture(scope="module")
+def trust() -> TrustStore:
+    return demo_trust_store()
+
+
+@pytest.fixture
+def sealer() -> Sealer:
+    return Sealer(os.urandom(32))
+
+
+@pytest.fixture
+def stores(tmp_path: Path, sealer: Sealer) -> Iterator[tuple[EligibilityCache, Any]]:
+    cache = EligibilityCache(tmp_path / "cache.db", sealer)
+    journal = journal_mod.Journal(tmp_path / "journal.db", sealer)
+    yield cache, journal
+    cache.close()
+    journal.close()
+
+
+Make = Callable[..., tuple[CheckInPipeline, list[CheckInEvent]]]
+
+
+@pytest.fixture
+def make(stores: tuple[EligibilityCache, Any], trust: TrustStore) -> Iterator[Make]:
+    made: list[CheckInPipeline] = []
+
+    def _make(backend: Any, **kw: Any) -> tuple[CheckInPipeline, list[CheckInEvent]]:
+        events: list[CheckInEvent] = []
+        on_event = kw.pop("on_event", events.append)
+        cache, journal = stores
+        p = CheckInPipeline(backend, cache, journal, trust=trust, on_event=on_event, **kw)
+        made.append(p)
+        return p, events
+
+    yield _make
+    for p in made:
+        p.close()
+
+
+def tap(pipeline: CheckInPipeline, name: str) -> CheckInOutcome:
+    return pipeline.checkin_card(open_simulated(name, link=LinkModel.zero()), card_keys(name))
+
+
+def journaled(journal: Any, checkin_id: str) -> Any:
+    today = datetime.now(journal_mod.VIETNAM_TZ).date()
+    found = [r for d in (today, today - timedelta(days=1)) for r in journal.day(d)]
+    return next((r for r in found if r.checkin_id == checkin_id), None)
+
+
+# ---- the pipeline with stand-in backends --------------------------------------------------
+
+
+def test_chip_checkin_live(make: Make, stores: tuple[EligibilityCache, Any]) -> None:
+    backend = StandIn()
+    pipeline, events = make(backend)
+    out = tap(pipeline, "default")
+    profile = load_profile("default")
+    assert out.method == "chip" and out.chip_verified
+    assert out.holder is not None and out.holder.id_number == profile.id_number
+    assert out.authenticity is not None and out.authenticity.verified
+    assert out.eligibility.status == "eligible" and out.eligibility.source == "live"
+    assert out.cache_age is None and out.queue_number >= 1
+    (asked,) = backend.asked
+    assert asked.id_number == profile.id_number
+    assert asked.full_name == profile.full_name  # DG13's name, diacritics kept
+    kinds = [(e.kind, e.phase) for e in events]
+    assert kinds[-1] == ("done", "eligible")
+    assert ("eligibility", "live") in kinds and ("verified", "verified") in kinds
+    cache, journal = stores
+    assert cache.get(profile.id_number) is not None  # a live answer is cached
+    rec = journaled(journal, out.checkin_id)
+    assert rec is not None and rec.eligibility is not None
+    assert rec.eligibility["status"] == "eligible"
+
+
+def test_eligibility_starts_before_dg2_finishes(make: Make) -> None:
+    """The backend is called while DG2 is still being read (order, not times)."""
+    backend = StandIn()
+    seen: list[CheckInEvent] = []
+    called_during_dg2: list[bool] = []
+
+    def on_event(e: CheckInEvent) -> None:
+        seen.append(e)
+        if e.kind == "reading" and e.phase == "DG2" and not called_during_dg2:
+            # The first DG2 progress: the look-up must already be on its way.
+            called_during_dg2.append(backend.called.wait(10))
+
+    pipeline, _ = make(backend, on_event=on_event)
+    tap(pipeline, "big-photo")
+    assert called_during_dg2 == [True]
+    order = [(e.kind, e.phase) for e in seen]
+    started = order.index(("eligibility", "started"))
+    dg2 = [i for i, k in enumerate(order) if k == ("reading", "DG2")]
+    assert dg2 and started < dg2[0] and started < dg2[-1]
+    assert started < order.index(("verified", "verified")) < order.index(("eligibility", "live"))
+
+
+def test_journal_entry_written_before_the_gateway_is_asked(
+    make: Make, stores: tuple[EligibilityCache, Any], sealer: Sealer
+) -> None:
+    _, journal = stores
+    seen_in_journal: list[int] = []
+
+    class Probe(StandIn):
+        def check(self, person: Person) -> EligibilityResult:
+            today = datetime.now(journal_mod.VIETNAM_TZ).date()
+            reader = journal_mod.Journal(journal.db_path, sealer)
+            seen_in_journal.append(len(reader.day(today)))
+            reader.close()
+            return super().check(person)
+
+    pipeline, _ = make(Probe())
+    tap(pipeline, "teen")
+    assert seen_in_journal == [1]
+
+
+@pytest.mark.parametrize(
+    "error", [GatewayUnavailable("down"), GatewayProtocolError("bad json"), RuntimeError("bug")]
+)
+def test_gateway_down_answers_from_cache_with_age(
+    make: Make, stores: tuple[EligibilityCache, Any], error: Exception
+) -> None:
+    cache, _ = stores
+    profile = load_profile("anh-tuyet")
+    then = datetime.now(UTC) - timedelta(hours=30)
+    cache.put(profile.id_number, result(as_of=then).to_json(), as_of=then)
+    pipeline, events = make(StandIn(error))
+    out = tap(pipeline, "anh-tuyet")
+    assert out.eligibility.status == "eligible"
+    assert out.eligibility.source == "cache"
+    assert out.eligibility.stale  # past the 24 h TTL
+    assert out.eligibility.as_of == then
+    assert out.cache_age is not None and out.cache_age >= timedelta(hours=30)
+    assert ("eligibility", "cache") in [(e.kind, e.phase) for e in events]
+
+
+def test_fresh_cache_answer_is_not_stale(make: Make, stores: tuple[EligibilityCache, Any]) -> None:
+    cache, _ = stores
+    profile = load_profile("teen")
+    then = datetime.now(UTC) - timedelta(hours=1)
+    cache.put(profile.id_number, result(as_of=then).to_json(), as_of=then)
+    out = tap(make(StandIn(GatewayUnavailable("down")))[0], "teen")
+    assert out.eligibility.source == "cache" and not out.eligibility.stale
+
+
+def test_nothing_cached_asks_staff_and_journal_keeps_the_checkin(
+    make: Make, stores: tuple[EligibilityCache, Any]
+) -> None:
+    pipeline, events = make(StandIn(GatewayUnavailable("down")))
+    out = tap(pipeline, "elder")
+    assert out.eligibility.status == "unknown" and out.eligibility.code is None
+    assert "ask staff" in out.eligibility.advice_en
+    assert "hỏi nhân viên" in out.eligibility.advice_vi
+    assert ("eligibility", "ask_staff") in [(e.kind, e.phase) for e in events]
+    _, journal = stores
+    rec = journaled(journal, out.checkin_id)
+    assert rec is not None and rec.method == "chip"
+    assert rec.eligibility is not None and rec.eligibility["status"] == "unknown"
+
+
+def test_no_backend_configured_asks_staff(make: Make) -> None:
+    out = tap(make(None)[0], "default")
+    assert out.eligibility.status == "unknown" and "configured" in out.eligibility.advice_en
+
+
+def test_slow_gateway_answers_from_cache(make: Make, stores: tuple[EligibilityCache, Any]) -> None:
+    cache, _ = stores
+    profile = load_profile("default")
+    then = datetime.now(UTC) - timedelta(hours=2)
+    cache.put(profile.id_number, result(as_of=then).to_json(), as_of=then)
+    backend = StandIn()
+    backend.release = threading.Event()
+    pipeline, _ = make(backend, eligibility_timeout=0.05)
+    try:
+        out = tap(pipeline, "default")
+    finally:
+        backend.release.set()
+    assert out.eligibility.source == "cache"
+
+
+def test_unknown_live_answer_is_not_cached(
+    make: Make, stores: tuple[EligibilityCache, Any]
+) -> None:
+    pipeline, _ = make(StandIn(result("unknown", "500")))
+    out = tap(pipeline, "default")
+    assert out.eligibility.code == "500"
+    assert stores[0].get(load_profile("default").id_number) is None
+
+
+def test_clone_is_not_chip_verified(make: Make) -> None:
+    pipeline, _ = make(StandIn())
+    out = pipeline.checkin_card(
+        open_simulated("default+clone", link=LinkModel.zero()), card_keys("default")
+    )
+    assert out.method == "chip" and not out.chip_verified
+    assert out.eligibility.status == "eligible"
+
+
+def test_wrong_key_raises_after_an_error_event(make: Make) -> None:
+    backend = StandIn()
+    pipeline, events = make(backend)
+    with pytest.raises(AccessDenied):
+        pipeline.checkin_card(open_simulated("default"), [access.CAN("000000")])
+    assert events[-1].kind == "error" and events[-1].phase == "AccessDenied"
+    assert backend.asked == []
+
+
+def test_bhyt_qr_checkin_is_not_chip_verified(
+    make: Make, stores: tuple[EligibilityCache, Any]
+) -> None:
+    backend = StandIn()
+    pipeline, _ = make(backend)
+    out = pipeline.checkin_bhyt_qr(BHYT_EXAMPLE)
+    assert out.method == "bhyt_qr" and not out.chip_verified
+    assert out.bhyt_card is not None and out.bhyt_card.registered_clinic == "01C54"
+    (asked,) = backend.asked
+    assert asked.id_number == "0111077012" and asked.full_name == "Nguyễn Tiến Đạt"
+    rec = journaled(stores[1], out.checkin_id)
+    assert rec.method == "bhyt_qr" and not rec.chip_verified and rec.bhyt_card == "0111077012"
+
+
+def test_manual_checkin_is_not_chip_verified(make: Make) -> None:
+    backend = StandIn()
+    pipeline, _ = make(backend)
+    out = pipeline.checkin_manual("001088034517", " Trần  Đức Minh ", date(1988, 4, 12))
+    assert out.method == "manual" and not out.chip_verified and out.authenticity is None
+    assert backend.asked[0].full_name == "Trần Đức Minh"
+    with pytest.raises(AccessKeyError) as info:
+        pipeline.checkin_manual("12345", "A", date(1988, 4, 12))
+    assert info.value.field == "id_number"
+
+
+def test_queue_numbers_increase(make: Make) -> None:
+    pipeline, _ = make(StandIn())
+    first = pipeline.checkin_manual("001088034517", "Trần Đức Minh", date(1988, 4, 12))
+    second = pipeline.checkin_manual("001088034517", "Trần Đức Minh", date(1988, 4, 12))
+    assert second.queue_number == first.queue_number + 1
+    assert "Trần" not in repr(second)
