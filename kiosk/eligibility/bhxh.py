@@ -1,0 +1,492 @@
+"""The BHXH eligibility gateway client (``/api/token/take`` + ``KQNhanLichSuKCB2024/2019``).
+
+What it does, in the order a check runs:
+
+1. The circuit breaker (``breaker.py``) is asked first: while it is open the check fails at once
+   with ``GatewayUnavailable`` so an outage costs one timeout, not one per patient.
+2. A token is taken from ``/api/token/take`` (username + MD5 hex of the password, as hospital
+   systems do) and kept until a minute before it expires; a 401 (HTTP or ``maKetQua`` "401")
+   on the card check renews it once, a second 401 is ``GatewayAuthError``.
+3. The card check posts ``maThe`` (the 12-digit CCCD), ``hoTen``, ``ngaySinh`` (dd/MM/yyyy, or
+   yyyy when only the year is known) and, for the 2024 API, ``hoTenCb``/``cccdCb`` (the staff
+   member from configuration).
+4. The answer becomes an ``EligibilityResult`` through ``codes.meaning``.
+
+Every HTTP exchange has a connect timeout (~2 s) and shares one total budget per check
+(``total_timeout``, token + card check + retries), so no patient waits longer than that.
+Timeouts and 5xx are retried (``retries`` times, exponential backoff from ``backoff_s``); a
+refused connection, a TLS failure or a 4xx is not. TLS verification is on, with an optional CA
+bundle for gateways under a private CA.
+
+Privacy: logs carry only result codes, HTTP statuses, attempt counts and durations. The token
+and password hash travel in the query string (the gateway's design), so a filter strips the
+query from httpx's request log lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import ssl
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+import httpx
+
+from kiosk.eligibility.base import EligibilityResult, Person, ask_staff
+from kiosk.eligibility.breaker import CircuitBreaker
+from kiosk.eligibility.codes import meaning
+from kiosk.eligibility.errors import (
+    ConfigurationError,
+    GatewayAuthError,
+    GatewayProtocolError,
+    GatewayUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+ENV_USERNAME = "CCCD_KIOSK_BHXH_USERNAME"
+ENV_PASSWORD = "CCCD_KIOSK_BHXH_PASSWORD"
+ENV_STAFF_NAME = "CCCD_KIOSK_BHXH_STAFF_NAME"
+ENV_STAFF_CCCD = "CCCD_KIOSK_BHXH_STAFF_CCCD"
+
+TOKEN_PATH = "/api/token/take"
+CHECK_PATHS = {
+    "2024": "/api/egw/KQNhanLichSuKCB2024",
+    "2019": "/api/egw/KQNhanLichSuKCB2019",
+}
+#: Renew the token this long before the gateway says it expires.
+TOKEN_RENEW_EARLY_S = 60.0
+#: Used when the token answer has no usable ``expires_in`` (clients cache it ~50 min).
+DEFAULT_TOKEN_LIFETIME_S = 50 * 60.0
+
+ApiVersion = Literal["2024", "2019"]
+
+
+@dataclass(frozen=True)
+class BhxhConfig:
+    """How to reach the gateway. Credentials and staff identity are kept out of ``repr``."""
+
+    base_url: str
+    username: str
+    password: str = field(repr=False)
+    staff_name: str = field(default="", repr=False)
+    staff_cccd: str = field(default="", repr=False)
+    api_version: ApiVersion = "2024"
+    connect_timeout: float = 2.0
+    total_timeout: float = 8.0
+    retries: int = 2
+    backoff_s: float = 0.2
+    ca_bundle: str | None = None
+    verify_tls: bool = True
+    breaker_failures: int = 3
+    breaker_reset_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.api_version not in CHECK_PATHS:
+            raise ConfigurationError(f"api_version must be 2024 or 2019, not {self.api_version!r}")
+        if not self.base_url.startswith(("https://", "http://")):
+            raise ConfigurationError("base_url must be an http(s) URL")
+        if self.retries < 0 or self.connect_timeout <= 0 or self.total_timeout <= 0:
+            raise ConfigurationError("retries must be >= 0 and timeouts > 0")
+        if self.api_version == "2024" and not (self.staff_name and self.staff_cccd):
+            raise ConfigurationError(
+                f"the 2024 API needs the staff name and CCCD ({ENV_STAFF_NAME}, {ENV_STAFF_CCCD})"
+            )
+
+    @classmethod
+    def from_env(
+        cls, base_url: str, *, env: Mapping[str, str] | None = None, **overrides: Any
+    ) -> BhxhConfig:
+        """Credentials and staff identity from the environment, the rest from ``overrides``.
+
+        Raises ``ConfigurationError`` naming the first missing variable; the staff variables
+        are only required by the 2024 API.
+        """
+        env = os.environ if env is None else env
+        version = overrides.get("api_version", "2024")
+        needed = [ENV_USERNAME, ENV_PASSWORD]
+        if version == "2024":
+            needed += [ENV_STAFF_NAME, ENV_STAFF_CCCD]
+        for name in needed:
+            if not env.get(name):
+                raise ConfigurationError(f"{name} is not set")
+        cfg = cls(
+            base_url=base_url,
+            username=env[ENV_USERNAME],
+            password=env[ENV_PASSWORD],
+            staff_name=unicodedata.normalize("NFC", env.get(ENV_STAFF_NAME, "")),
+            staff_cccd=env.get(ENV_STAFF_CCCD, ""),
+            api_version=version,
+        )
+        return replace(cfg, **overrides) if overrides else cfg
+
+
+@dataclass
+class _Token:
+    access_token: str
+    id_token: str
+    username: str
+    expires_at: float  # on the client's injected clock
+
+
+class _StripQuery(logging.Filter):
+    """Removes the query string (token, password hash) from httpx's request log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                a.copy_with(query=None) if isinstance(a, httpx.URL) else a for a in record.args
+            )
+        return True
+
+
+_STRIP_QUERY = _StripQuery()
+
+
+def _install_log_filter() -> None:
+    lg = logging.getLogger("httpx")
+    if _STRIP_QUERY not in lg.filters:
+        lg.addFilter(_STRIP_QUERY)
+
+
+def md5_hex(password: str) -> str:
+    """The password as the gateway expects it: lowercase MD5 hex of its UTF-8 bytes."""
+    return hashlib.md5(password.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def parse_gateway_date(value: Any) -> date | None:
+    """``dd/MM/yyyy`` → date; empty/None → None. Anything else is a protocol error."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise GatewayProtocolError("date field is not a string")
+    try:
+        return datetime.strptime(value.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        raise GatewayProtocolError("date field is not dd/MM/yyyy") from None
+
+
+def _opt_str(d: Mapping[str, Any], key: str) -> str | None:
+    v = d.get(key)
+    if v is None or v == "":
+        return None
+    if not isinstance(v, str):
+        raise GatewayProtocolError(f"{key} is not a string")
+    return v
+
+
+def _result_code(d: Mapping[str, Any]) -> str:
+    code = d.get("maKetQua")
+    if isinstance(code, int) and not isinstance(code, bool):
+        return f"{code:03d}"
+    if not isinstance(code, str) or not code.strip():
+        raise GatewayProtocolError("answer has no maKetQua")
+    return code.strip()
+
+
+def _tls_verify(config: BhxhConfig) -> ssl.SSLContext | bool:
+    if not config.verify_tls:
+        log.warning("BHXH gateway TLS verification is OFF (verify_tls=false)")
+        return False
+    try:
+        return ssl.create_default_context(cafile=config.ca_bundle)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(f"ca_bundle cannot be loaded ({type(exc).__name__})") from exc
+
+
+class BhxhClient:
+    """``EligibilityBackend`` for the BHXH gateway (see the module docstring).
+
+    ``transport`` replaces httpx's network transport (tests use ``httpx.MockTransport``);
+    ``clock`` (monotonic seconds) drives the token lifetime, the time budget and the breaker;
+    ``sleep`` waits between retries; ``now`` stamps ``as_of``. Safe to share between threads.
+    """
+
+    def __init__(
+        self,
+        config: BhxhConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._sleep = sleep
+        self._now = now or (lambda: datetime.now(UTC))
+        self.verify = _tls_verify(config)
+        self.breaker = CircuitBreaker(config.breaker_failures, config.breaker_reset_s, clock=clock)
+        self._token: _Token | None = None
+        self._token_lock = threading.Lock()
+        self._password_md5 = md5_hex(config.password)
+        _install_log_filter()
+        self._http = httpx.Client(
+            base_url=config.base_url,
+            transport=transport,
+            verify=self.verify,
+            timeout=httpx.Timeout(config.total_timeout, connect=config.connect_timeout),
+            follow_redirects=False,
+        )
+        #: Counters for tests and diagnostics: HTTP attempts and tokens taken.
+        self.attempts = 0
+        self.tokens_taken = 0
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> BhxhClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the check ----------------------------------------------------------------------------
+
+    def check(self, person: Person) -> EligibilityResult:
+        """Ask the gateway about ``person``.
+
+        Returns a result for every gateway answer; raises ``GatewayUnavailable`` (no answer in
+        time, or the breaker is open), ``GatewayAuthError`` or ``GatewayProtocolError``.
+        """
+        body = self._body(person)
+        if body is None:
+            return ask_staff(
+                "Thiếu ngày sinh: nhập ngày sinh rồi kiểm tra lại.",
+                "No birth date: enter the birth date and check again.",
+                now=self._now(),
+            )
+        if not self.breaker.allow():
+            log.info(
+                "bhxh check skipped: circuit open, %.1f s left", self.breaker.seconds_until_retry()
+            )
+            raise GatewayUnavailable("BHXH gateway circuit open (recent outage)")
+        started = self._clock()
+        deadline = started + self.config.total_timeout
+        try:
+            answer = self._check_with_renewal(body, deadline)
+        except GatewayUnavailable as exc:
+            self.breaker.record_failure()
+            log.warning(
+                "bhxh check unavailable after %.0f ms: %s (breaker %s)",
+                (self._clock() - started) * 1000,
+                exc,
+                self.breaker.state,
+            )
+            raise
+        except GatewayAuthError:
+            self.breaker.record_success()  # reachable; the credentials are the problem
+            log.error("bhxh check: credentials rejected")
+            raise
+        except GatewayProtocolError as exc:
+            self.breaker.release()
+            log.error("bhxh check: unexpected answer: %s", exc)
+            raise
+        self.breaker.record_success()
+        result = self._to_result(answer)
+        log.info(
+            "bhxh check maKetQua=%s status=%s in %.0f ms",
+            result.code,
+            result.status,
+            (self._clock() - started) * 1000,
+        )
+        return result
+
+    def _body(self, person: Person) -> dict[str, str] | None:
+        if person.date_of_birth is not None:
+            dob = person.date_of_birth.strftime("%d/%m/%Y")
+        elif person.birth_year is not None:
+            dob = f"{person.birth_year:04d}"
+        else:
+            return None
+        body = {
+            "maThe": person.id_number.strip(),
+            "hoTen": unicodedata.normalize("NFC", person.full_name.strip()),
+            "ngaySinh": dob,
+        }
+        if self.config.api_version == "2024":
+            body["hoTenCb"] = self.config.staff_name
+            body["cccdCb"] = self.config.staff_cccd
+        return body
+
+    def _check_with_renewal(self, body: dict[str, str], deadline: float) -> dict[str, Any]:
+        path = CHECK_PATHS[self.config.api_version]
+        for renewal in (False, True):
+            token = self._get_token(deadline, force=renewal)
+            params = {
+                "token": token.access_token,
+                "id_token": token.id_token,
+                "username": token.username,
+                "password": self._password_md5,
+            }
+            resp = self._post(path, body, deadline, params=params)
+            if resp.status_code == 401:
+                log.info("bhxh card check: HTTP 401%s", " again" if renewal else ", renewing")
+                continue
+            if resp.status_code >= 400:
+                raise GatewayProtocolError(f"card check answered HTTP {resp.status_code}")
+            answer = self._json(resp)
+            if _result_code(answer) == "401":
+                log.info("bhxh card check: maKetQua 401%s", " again" if renewal else ", renewing")
+                continue
+            return answer
+        with self._token_lock:
+            self._token = None
+        raise GatewayAuthError("the gateway rejected the token after one renewal")
+
+    # -- token --------------------------------------------------------------------------------
+
+    def _get_token(self, deadline: float, *, force: bool) -> _Token:
+        with self._token_lock:
+            tok = self._token
+            if not force and tok is not None and self._clock() < tok.expires_at:
+                return tok
+            self._token = None
+            tok = self._take_token(deadline)
+            self._token = tok
+            return tok
+
+    def _take_token(self, deadline: float) -> _Token:
+        body = {"username": self.config.username, "password": self._password_md5}
+        resp = self._post(TOKEN_PATH, body, deadline)
+        if resp.status_code == 401:
+            raise GatewayAuthError("the gateway rejected the kiosk's credentials (HTTP 401)")
+        if resp.status_code >= 400:
+            raise GatewayProtocolError(f"token endpoint answered HTTP {resp.status_code}")
+        answer = self._json(resp)
+        code = _result_code(answer)
+        if code == "401":
+            raise GatewayAuthError("the gateway rejected the kiosk's credentials (maKetQua 401)")
+        if code != "200":
+            if code in ("500", "101"):
+                raise GatewayUnavailable(f"token endpoint maKetQua {code}")
+            raise GatewayProtocolError(f"token endpoint maKetQua {code}")
+        key = answer.get("APIKey")
+        if not isinstance(key, dict):
+            raise GatewayProtocolError("token answer has no APIKey")
+        access, id_token = key.get("access_token"), key.get("id_token")
+        if not isinstance(access, str) or not access or not isinstance(id_token, str):
+            raise GatewayProtocolError("token answer has no access_token/id_token")
+        user = key.get("username")
+        lifetime = self._lifetime(key.get("expires_in"))
+        self.tokens_taken += 1
+        log.info("bhxh token taken, valid %.0f s", lifetime)
+        return _Token(
+            access_token=access,
+            id_token=id_token,
+            username=user if isinstance(user, str) and user else self.config.username,
+            expires_at=self._clock() + max(0.0, lifetime - TOKEN_RENEW_EARLY_S),
+        )
+
+    def _lifetime(self, expires_in: Any) -> float:
+        """Seconds the token lives: a number of seconds, or an ISO 8601 expiry time."""
+        if isinstance(expires_in, bool):
+            return DEFAULT_TOKEN_LIFETIME_S
+        if isinstance(expires_in, int | float):
+            return float(expires_in)
+        if isinstance(expires_in, str) and expires_in.strip():
+            s = expires_in.strip()
+            try:
+                return float(s)
+            except ValueError:
+                pass
+            try:
+                at = datetime.fromisoformat(s.replace("Z", "+00:00"))
+            except ValueError:
+                return DEFAULT_TOKEN_LIFETIME_S
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=UTC)
+            return (at - self._now()).total_seconds()
+        return DEFAULT_TOKEN_LIFETIME_S
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    def _post(
+        self,
+        path: str,
+        body: dict[str, str],
+        deadline: float,
+        *,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """POST with the timeouts and retries; returns any non-5xx response.
+
+        Retries timeouts and 5xx with exponential backoff while the check's time budget lasts;
+        raises ``GatewayUnavailable`` when they run out or on any other transport failure.
+        """
+        cfg = self.config
+        what = "token" if path == TOKEN_PATH else "card check"
+        last = "no attempt"
+        for attempt in range(cfg.retries + 1):
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                last = "time budget used up"
+                break
+            timeout = httpx.Timeout(remaining, connect=min(cfg.connect_timeout, remaining))
+            self.attempts += 1
+            try:
+                resp = self._http.post(path, json=body, params=params, timeout=timeout)
+            except httpx.TimeoutException as exc:
+                last = type(exc).__name__
+            except httpx.TransportError as exc:
+                reason = "TLS verification failed" if _is_tls_error(exc) else type(exc).__name__
+                raise GatewayUnavailable(f"{what}: {reason}") from exc
+            else:
+                if resp.status_code < 500:
+                    return resp
+                last = f"HTTP {resp.status_code}"
+            log.info("bhxh %s attempt %d failed: %s", what, attempt + 1, last)
+            if attempt < cfg.retries:
+                delay = cfg.backoff_s * (2**attempt)
+                if self._clock() + delay >= deadline:
+                    last += " (no time left to retry)"
+                    break
+                self._sleep(delay)
+        raise GatewayUnavailable(f"{what}: {last}")
+
+    @staticmethod
+    def _json(resp: httpx.Response) -> dict[str, Any]:
+        try:
+            data = resp.json()
+        except ValueError:
+            raise GatewayProtocolError("answer is not JSON") from None
+        if not isinstance(data, dict):
+            raise GatewayProtocolError("answer is not a JSON object")
+        return data
+
+    def _to_result(self, d: dict[str, Any]) -> EligibilityResult:
+        code = _result_code(d)
+        m = meaning(code)
+        new_card = _opt_str(d, "maTheMoi")
+        return EligibilityResult(
+            status=m.status,
+            code=code,
+            message=_opt_str(d, "ghiChu"),
+            advice_vi=m.advice_vi,
+            advice_en=m.advice_en,
+            valid_from=parse_gateway_date(d.get("gtTheTu")),
+            valid_to=parse_gateway_date(d.get("gtTheDen")),
+            registered_clinic=_opt_str(d, "maDKBD"),
+            # A new card (003/004) is the number the hospital system should use from now on.
+            card_number=new_card or _opt_str(d, "maThe"),
+            as_of=self._now(),
+        )
+
+
+def _is_tls_error(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(e):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
