@@ -1,0 +1,310 @@
+"""The check-in journal: every check-in is on disk, sealed, before the kiosk talks to anyone.
+
+The pipeline calls :meth:`Journal.record` before any network call, so a gateway outage, a
+crash or a power cut never costs a patient their place in the queue. One SQLite transaction
+inserts the check-in *and* its outbox row (the HIS hand-off, :mod:`offline_cache.outbox`),
+so a recorded check-in is always eventually forwarded and a forwarded one always recorded.
+
+Only non-personal columns are in clear: ids, times, method, the chip-verified flag, the
+queue number and the HMAC of the ID number (per-patient lookup without the number). The
+holder, the BHYT card number, the authenticity details and the eligibility answer (which
+carries the card number) are sealed with AES-256-GCM, bound to their row and column.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import sqlite_utils
+
+from offline_cache.crypto import Sealer
+from offline_cache.store import open_db
+
+Method = Literal["chip", "bhyt_qr", "manual"]
+METHODS: tuple[Method, ...] = ("chip", "bhyt_qr", "manual")
+
+#: Vietnam has one time zone (UTC+7) and no daylight saving: the queue restarts at local midnight.
+VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS checkins (
+        checkin_id TEXT PRIMARY KEY,
+        day TEXT NOT NULL,
+        queue_number INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        method TEXT NOT NULL,
+        chip_verified INTEGER NOT NULL,
+        id_index TEXT,
+        sealed BLOB NOT NULL,
+        eligibility BLOB,
+        UNIQUE (day, queue_number)
+    )""",
+    "CREATE INDEX IF NOT EXISTS checkins_id_index ON checkins (id_index)",
+    """CREATE TABLE IF NOT EXISTS outbox (
+        checkin_id TEXT PRIMARY KEY REFERENCES checkins (checkin_id),
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        last_status TEXT,
+        delivered_at REAL
+    )""",
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at)",
+)
+
+
+@dataclass(frozen=True)
+class CheckInRecord:
+    """One check-in as the kiosk saw it (decrypted; never log or print one).
+
+    ``checkin_id`` is ``YYYYMMDD-NNNN-<8 hex>`` (local day, queue number, random part) and is
+    the idempotency key towards the HIS; ``queue_number`` is the per-day number the patient
+    is called by. ``holder``, ``bhyt_card`` and ``eligibility`` are personal data.
+    """
+
+    checkin_id: str
+    queue_number: int
+    created_at: datetime
+    method: Method
+    chip_verified: bool
+    authenticity: dict[str, Any] | None
+    holder: dict[str, Any]
+    bhyt_card: str | None
+    eligibility: dict[str, Any] | None
+
+    def __repr__(self) -> str:
+        """No personal data in reprs: a record that lands in a log or traceback stays private."""
+        return (
+            f"CheckInRecord(checkin_id={self.checkin_id!r}, queue_number={self.queue_number}, "
+            f"method={self.method!r}, chip_verified={self.chip_verified}, <personal data>)"
+        )
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create the journal and outbox tables if missing (idempotent, safe from any process)."""
+    for statement in _SCHEMA:
+        db.conn.execute(statement)
+    db.conn.commit()
+
+
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction taken up front (BEGIN IMMEDIATE), committed or rolled back.
+
+    Taking the write lock at the start makes concurrent writers (two kiosk processes, the
+    outbox) queue on the busy timeout instead of failing on a lock upgrade mid-transaction.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
+def _aad(checkin_id: str, column: str) -> bytes:
+    return b"checkins\x00" + checkin_id.encode("ascii") + b"\x00" + column.encode("ascii")
+
+
+def _dump(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics (``Đặng`` → ``dang``), for reception search."""
+    text = text.replace("Đ", "D").replace("đ", "d")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+class Journal:
+    """The kiosk's check-in journal in the SQLite file ``db_path`` (shared with the outbox).
+
+    ``tz`` decides the local day the queue number counts in (Vietnam time by default).
+    """
+
+    def __init__(self, db_path: Path, sealer: Sealer, *, tz: tzinfo = VIETNAM_TZ) -> None:
+        self.db_path = Path(db_path)
+        self._sealer = sealer
+        self._tz = tz
+        self.db = open_db(self.db_path)
+        ensure_schema(self.db)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.db.conn.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def record(
+        self,
+        *,
+        method: Method,
+        chip_verified: bool,
+        holder: dict[str, Any],
+        authenticity: dict[str, Any] | None = None,
+        bhyt_card: str | None = None,
+        now: datetime | None = None,
+    ) -> CheckInRecord:
+        """Journal a check-in and queue it for the HIS; durable (fsynced) when this returns.
+
+        Assigns the next queue number of the local day inside the write transaction, so two
+        processes recording at once never hand out the same number.
+        """
+        if method not in METHODS:
+            raise ValueError(f"unknown check-in method {method!r}")
+        if chip_verified and method != "chip":
+            raise ValueError("only a chip read can be chip-verified")
+        created = (now or datetime.now(UTC)).astimezone(UTC)
+        local_day = created.astimezone(self._tz).date()
+        id_number = holder.get("id_number")
+        id_index = self._sealer.index(str(id_number)) if id_number else None
+        conn = self.db.conn
+        with immediate(conn):
+            row = conn.execute(
+                "SELECT COALESCE(MAX(queue_number), 0) + 1 FROM checkins WHERE day = ?",
+                (local_day.isoformat(),),
+            ).fetchone()
+            queue_number = int(row[0])
+            checkin_id = f"{local_day:%Y%m%d}-{queue_number:04d}-{secrets.token_hex(4)}"
+            sealed = self._sealer.seal(
+                _dump({"holder": holder, "bhyt_card": bhyt_card, "authenticity": authenticity}),
+                _aad(checkin_id, "sealed"),
+            )
+            conn.execute(
+                "INSERT INTO checkins (checkin_id, day, queue_number, created_at, method,"
+                " chip_verified, id_index, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    checkin_id,
+                    local_day.isoformat(),
+                    queue_number,
+                    created.isoformat(),
+                    method,
+                    int(chip_verified),
+                    id_index,
+                    sealed,
+                ),
+            )
+            conn.execute(
+                "INSERT INTO outbox (checkin_id, next_attempt_at) VALUES (?, ?)",
+                (checkin_id, created.timestamp()),
+            )
+        return CheckInRecord(
+            checkin_id=checkin_id,
+            queue_number=queue_number,
+            created_at=created,
+            method=method,
+            chip_verified=chip_verified,
+            authenticity=authenticity,
+            holder=holder,
+            bhyt_card=bhyt_card,
+            eligibility=None,
+        )
+
+    def attach_eligibility(self, checkin_id: str, eligibility: dict[str, Any]) -> None:
+        """Store the eligibility answer (sealed) with a check-in.
+
+        The outbox builds its payload from the journal at send time, so a check-in not yet
+        delivered goes out with this answer; it is also made due now, so the HIS gets the
+        complete record without waiting out a retry backoff. Raises KeyError for an unknown id.
+        """
+        sealed = self._sealer.seal(_dump(eligibility), _aad(checkin_id, "eligibility"))
+        conn = self.db.conn
+        with immediate(conn):
+            cur = conn.execute(
+                "UPDATE checkins SET eligibility = ? WHERE checkin_id = ?", (sealed, checkin_id)
+            )
+            if cur.rowcount != 1:
+                raise KeyError(checkin_id)
+            conn.execute(
+                "UPDATE outbox SET next_attempt_at = MIN(next_attempt_at, ?)"
+                " WHERE checkin_id = ? AND state = 'pending'",
+                (datetime.now(UTC).timestamp(), checkin_id),
+            )
+
+    _COLUMNS = "checkin_id, queue_number, created_at, method, chip_verified, sealed, eligibility"
+
+    def _decode(self, row: tuple[Any, ...]) -> CheckInRecord:
+        checkin_id, queue_number, created_at, method, verified, sealed, elig = row
+        body = json.loads(self._sealer.open(sealed, _aad(checkin_id, "sealed")))
+        eligibility = (
+            json.loads(self._sealer.open(elig, _aad(checkin_id, "eligibility")))
+            if elig is not None
+            else None
+        )
+        return CheckInRecord(
+            checkin_id=checkin_id,
+            queue_number=int(queue_number),
+            created_at=datetime.fromisoformat(created_at),
+            method=cast(Method, method),
+            chip_verified=bool(verified),
+            authenticity=body.get("authenticity"),
+            holder=body["holder"],
+            bhyt_card=body.get("bhyt_card"),
+            eligibility=eligibility,
+        )
+
+    def get(self, checkin_id: str) -> CheckInRecord | None:
+        """One check-in, decrypted; None when there is none with this id."""
+        row = self.db.conn.execute(
+            f"SELECT {self._COLUMNS} FROM checkins WHERE checkin_id = ?", (checkin_id,)
+        ).fetchone()
+        return self._decode(row) if row else None
+
+    def get_many(self, checkin_ids: list[str]) -> dict[str, CheckInRecord]:
+        """Several check-ins at once (the outbox's batch read), keyed by id."""
+        out: dict[str, CheckInRecord] = {}
+        for start in range(0, len(checkin_ids), 500):
+            chunk = checkin_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.conn.execute(
+                f"SELECT {self._COLUMNS} FROM checkins WHERE checkin_id IN ({marks})", chunk
+            ):
+                record = self._decode(row)
+                out[record.checkin_id] = record
+        return out
+
+    def day(self, d: date) -> list[CheckInRecord]:
+        """Every check-in of local day ``d``, decrypted, in queue order."""
+        rows = self.db.conn.execute(
+            f"SELECT {self._COLUMNS} FROM checkins WHERE day = ? ORDER BY queue_number",
+            (d.isoformat(),),
+        ).fetchall()
+        return [self._decode(row) for row in rows]
+
+    def search(self, d: date, text: str) -> list[CheckInRecord]:
+        """Check-ins of day ``d`` whose name or ID number contains ``text`` (reception search).
+
+        Case- and diacritics-insensitive (``tuyet`` finds ``Ánh Tuyết``); works on the
+        decrypted day, as names are sealed and cannot be matched in SQL.
+        """
+        needle = fold(text.strip())
+        if not needle:
+            return self.day(d)
+        return [
+            r
+            for r in self.day(d)
+            if needle in fold(str(r.holder.get("full_name", "")))
+            or needle in str(r.holder.get("id_number", ""))
+        ]
+
+    def by_patient(self, id_number: str) -> list[str]:
+        """Ids of every check-in of the holder of ``id_number`` (by its HMAC), oldest first."""
+        rows = self.db.conn.execute(
+            "SELECT checkin_id FROM checkins WHERE id_index = ? ORDER BY created_at",
+            (self._sealer.index(id_number),),
+        ).fetchall()
+        return [r[0] for r in rows]

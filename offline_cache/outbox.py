@@ -1,0 +1,234 @@
+"""The outbox: forwards journaled check-ins to the hospital system (HIS), at least once.
+
+Every check-in gets an outbox row in the same transaction that journals it
+(:meth:`offline_cache.journal.Journal.record`). :meth:`Outbox.drain` POSTs the due ones as
+JSON with ``Idempotency-Key: <checkin_id>``:
+
+* 2xx — delivered: marked, never sent again;
+* 409 echoing the same key (header or JSON ``idempotency_key``) — the HIS already has it
+  (our earlier 2xx was lost on the way back): delivered;
+* anything else (other statuses, timeouts, dropped connections) — tried again later, after
+  ``backoff_s · 2^(attempts-1)`` (capped at :data:`MAX_BACKOFF_S`); after ``max_attempts``
+  failures (if set) the row is parked as ``failed`` for staff instead of retried forever.
+
+A crash between the HIS's 2xx and our mark means one more POST with the same key: the HIS
+dedupes it. The payload is built from the sealed record at send time (XML 130 fields or a
+FHIR bundle, :mod:`offline_cache.his`), so nothing personal waits in the outbox in any other
+form, and a check-in completed later goes out complete. When the HIS is unreachable
+(connection refused, timeout) the drain stops at the first such failure rather than paying
+the timeout once per queued check-in; the rest stay due for the next drain.
+
+Nothing personal is logged: only check-in ids, HTTP statuses and exception class names.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from offline_cache.crypto import Sealer, StorageError
+from offline_cache.his import fhir_bundle, xml130_payload
+from offline_cache.journal import CheckInRecord, Journal, immediate
+
+log = logging.getLogger(__name__)
+
+PayloadFormat = Literal["xml130", "fhir"]
+BUILDERS: dict[str, Callable[[CheckInRecord], dict[str, Any]]] = {
+    "xml130": xml130_payload,
+    "fhir": fhir_bundle,
+}
+#: Longest wait between two attempts for one check-in.
+MAX_BACKOFF_S = 600.0
+#: Check-ins read, sent and marked per database round (one read, one write transaction).
+BATCH = 256
+
+
+@dataclass(frozen=True)
+class DrainReport:
+    """One drain: check-ins delivered and attempts failed in it; outbox rows still pending."""
+
+    delivered: int
+    failed: int
+    pending: int
+
+
+class _Unreachable(Exception):
+    """The HIS did not answer at all (connect error or timeout): stop this drain."""
+
+
+class Outbox:
+    """Sends the journal's pending check-ins to the HIS at ``url``.
+
+    ``client`` lets the caller share an :class:`httpx.Client` (TLS settings, a mock
+    transport in tests); otherwise one keep-alive client is made and closed by :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        db_path: Path,
+        sealer: Sealer,
+        *,
+        url: str,
+        payload_format: PayloadFormat = "xml130",
+        timeout: float = 5.0,
+        max_attempts: int | None = None,
+        backoff_s: float = 1.0,
+        client: httpx.Client | None = None,
+    ) -> None:
+        if payload_format not in BUILDERS:
+            raise ValueError(f"unknown HIS payload format {payload_format!r}")
+        if max_attempts is not None and max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.url = url
+        self.payload_format = payload_format
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self._build = BUILDERS[payload_format]
+        self._journal = Journal(db_path, sealer)
+        self._own_client = client is None
+        self._client = client or httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0))
+        )
+
+    def close(self) -> None:
+        """Close the database and, if this outbox made it, the HTTP client."""
+        if self._own_client:
+            self._client.close()
+        self._journal.close()
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def pending(self) -> int:
+        """Check-ins not yet delivered and still being retried (due now or later)."""
+        row = self._journal.db.conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'pending'"
+        ).fetchone()
+        return int(row[0])
+
+    def counts(self) -> dict[str, int]:
+        """Outbox rows by state: ``pending``, ``delivered``, ``failed`` (gave up, see staff)."""
+        out = {"pending": 0, "delivered": 0, "failed": 0}
+        for state, n in self._journal.db.conn.execute(
+            "SELECT state, COUNT(*) FROM outbox GROUP BY state"
+        ):
+            out[state] = int(n)
+        return out
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait after the ``attempts``-th failure: exponential, capped."""
+        return float(min(MAX_BACKOFF_S, self.backoff_s * 2.0 ** max(0, attempts - 1)))
+
+    def _send(self, record: CheckInRecord) -> tuple[bool, str]:
+        """POST one check-in: (delivered?, status for the row). Raises _Unreachable."""
+        body = json.dumps(self._build(record), ensure_ascii=False).encode("utf-8")
+        key = record.checkin_id
+        try:
+            resp = self._client.post(
+                self.url,
+                content=body,
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "Idempotency-Key": key,
+                },
+            )
+        except (httpx.ConnectError, httpx.TimeoutException) as exc:
+            raise _Unreachable(type(exc).__name__) from exc
+        except httpx.HTTPError as exc:  # dropped connection, protocol error: retry later
+            return False, type(exc).__name__
+        if 200 <= resp.status_code < 300:
+            return True, str(resp.status_code)
+        if resp.status_code == 409 and _echoes(resp, key):
+            return True, "409"
+        return False, str(resp.status_code)
+
+    def drain(self, *, limit: int | None = None, now: datetime | None = None) -> DrainReport:
+        """Send every due check-in (at most ``limit``), oldest first; mark the results.
+
+        ``now`` (UTC aware) decides which rows are due and when failed ones come due again;
+        tests pass it to step through backoff without sleeping.
+        """
+        t = (now or datetime.now(UTC)).timestamp()
+        conn = self._journal.db.conn
+        delivered = failed = 0
+        left = limit
+        unreachable = False
+        while not unreachable and (left is None or left > 0):
+            n = BATCH if left is None else min(BATCH, left)
+            rows = conn.execute(
+                "SELECT checkin_id, attempts FROM outbox WHERE state = 'pending'"
+                " AND next_attempt_at <= ? ORDER BY next_attempt_at, checkin_id LIMIT ?",
+                (t, n),
+            ).fetchall()
+            conn.commit()  # end the read transaction: the writer may checkpoint meanwhile
+            if not rows:
+                break
+            records = self._journal.get_many([r[0] for r in rows])
+            done: list[tuple[float, str, str]] = []
+            retry: list[tuple[str, float, str, str]] = []
+            for checkin_id, attempts in rows:
+                try:
+                    record = records.get(checkin_id)
+                    if record is None:
+                        raise StorageError("check-in missing from the journal")
+                    ok, status = self._send(record)
+                except StorageError as exc:
+                    ok, status = False, type(exc).__name__
+                except _Unreachable as exc:
+                    ok, status, unreachable = False, str(exc), True
+                if ok:
+                    done.append((t, status, checkin_id))
+                else:
+                    tries = attempts + 1
+                    gave_up = self.max_attempts is not None and tries >= self.max_attempts
+                    state = "failed" if gave_up else "pending"
+                    log.warning(
+                        "outbox: check-in %s not delivered (%s), attempt %d%s",
+                        checkin_id,
+                        status,
+                        tries,
+                        ", giving up" if gave_up else "",
+                    )
+                    retry.append((state, t + self.backoff(tries), status, checkin_id))
+                if unreachable:
+                    break
+            with immediate(conn):
+                conn.executemany(
+                    "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_status = ?,"
+                    " attempts = attempts + 1 WHERE checkin_id = ? AND state = 'pending'",
+                    done,
+                )
+                conn.executemany(
+                    "UPDATE outbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?,"
+                    " last_status = ? WHERE checkin_id = ? AND state = 'pending'",
+                    retry,
+                )
+            delivered += len(done)
+            failed += len(retry)
+            if left is not None:
+                left -= len(rows)
+        pending = self.pending()
+        if delivered or failed:
+            log.info("outbox: delivered %d, failed %d, pending %d", delivered, failed, pending)
+        return DrainReport(delivered=delivered, failed=failed, pending=pending)
+
+
+def _echoes(resp: httpx.Response, key: str) -> bool:
+    """Whether a 409 says "this idempotency key is already done" (not some other conflict)."""
+    if resp.headers.get("Idempotency-Key") == key:
+        return True
+    try:
+        body = resp.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("idempotency_key") == key
