@@ -370,3 +370,25 @@ def test_usable_from_worker_threads(cache: EligibilityCache) -> None:
         t.join()
     assert errors == []
     assert len(cache) == 4
+
+
+def test_put_many_restores_the_page_cache_size(cache: EligibilityCache) -> None:
+    conn = cache._conn
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    cache.put_many([(TUYET_ID, {})], as_of=T0)
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == before
+
+
+def test_cache_bench_runs_small(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import cache_bench
+
+    monkeypatch.setattr(cache_bench, "ENTRIES", 300)
+    monkeypatch.setattr(cache_bench, "LOOKUPS", 50)
+    monkeypatch.setattr(cache_bench, "MISSES", 5)
+    cache_bench.main()
+    out = capsys.readouterr().out
+    assert "300 entries" in out and "get, hit" in out and "get, miss" in out and "p99" in out
+    assert len({cache_bench._id_number(i) for i in range(5000)}) == 5000
+    assert all(len(cache_bench._id_number(i)) == 12 for i in (0, 999_999, 1_999_999))
