@@ -21,8 +21,9 @@ test: $(STAMP)
 	$(PY) -m pytest -q -n 2 tests
 
 ## make bench: benchmarks; prints medians and ratios quoted in the README.
+## make bench BENCH="read auth": only those (read, auth, pcsc, cache, outbox, checkin).
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH)
 
 ## make fuzz: the hypothesis properties run far longer (>= 1 M inputs in all).
 fuzz: $(STAMP)
