@@ -26,10 +26,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import httpx
 
@@ -50,8 +49,7 @@ MAX_BACKOFF_S = 600.0
 BATCH = 256
 
 
-@dataclass(frozen=True)
-class DrainReport:
+class DrainReport(NamedTuple):
     """One drain: check-ins delivered and attempts failed in it; outbox rows still pending."""
 
     delivered: int

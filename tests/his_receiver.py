@@ -55,7 +55,9 @@ class HisReceiver:
 
     def start(self) -> HisReceiver:
         """Serve in a daemon thread."""
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
