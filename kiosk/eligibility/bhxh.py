@@ -191,12 +191,13 @@ def _result_code(d: Mapping[str, Any]) -> str:
     return code.strip()
 
 
-def _tls_verify(config: BhxhConfig) -> ssl.SSLContext | bool:
-    if not config.verify_tls:
-        log.warning("BHXH gateway TLS verification is OFF (verify_tls=false)")
+def tls_verify(verify_tls: bool, ca_bundle: str | None) -> ssl.SSLContext | bool:
+    """httpx's ``verify``: the system/default trust (or ``ca_bundle`` alone), or off (warned)."""
+    if not verify_tls:
+        log.warning("eligibility gateway TLS verification is OFF (verify_tls=false)")
         return False
     try:
-        return ssl.create_default_context(cafile=config.ca_bundle)
+        return ssl.create_default_context(cafile=ca_bundle)
     except (OSError, ssl.SSLError) as exc:
         raise ConfigurationError(f"ca_bundle cannot be loaded ({type(exc).__name__})") from exc
 
@@ -222,7 +223,7 @@ class BhxhClient:
         self._clock = clock
         self._sleep = sleep
         self._now = now or (lambda: datetime.now(UTC))
-        self.verify = _tls_verify(config)
+        self.verify = tls_verify(config.verify_tls, config.ca_bundle)
         self.breaker = CircuitBreaker(config.breaker_failures, config.breaker_reset_s, clock=clock)
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
@@ -235,9 +236,21 @@ class BhxhClient:
             timeout=httpx.Timeout(config.total_timeout, connect=config.connect_timeout),
             follow_redirects=False,
         )
-        #: Counters for tests and diagnostics: HTTP attempts and tokens taken.
-        self.attempts = 0
+        self._poster = RetryingPoster(
+            self._http,
+            clock=clock,
+            sleep=sleep,
+            connect_timeout=config.connect_timeout,
+            retries=config.retries,
+            backoff_s=config.backoff_s,
+        )
+        #: Tokens taken so far (for tests and diagnostics).
         self.tokens_taken = 0
+
+    @property
+    def attempts(self) -> int:
+        """HTTP requests sent so far, retries included (for tests and diagnostics)."""
+        return self._poster.attempts
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -417,40 +430,8 @@ class BhxhClient:
         *,
         params: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """POST with the timeouts and retries; returns any non-5xx response.
-
-        Retries timeouts and 5xx with exponential backoff while the check's time budget lasts;
-        raises ``GatewayUnavailable`` when they run out or on any other transport failure.
-        """
-        cfg = self.config
         what = "token" if path == TOKEN_PATH else "card check"
-        last = "no attempt"
-        for attempt in range(cfg.retries + 1):
-            remaining = deadline - self._clock()
-            if remaining <= 0:
-                last = "time budget used up"
-                break
-            timeout = httpx.Timeout(remaining, connect=min(cfg.connect_timeout, remaining))
-            self.attempts += 1
-            try:
-                resp = self._http.post(path, json=body, params=params, timeout=timeout)
-            except httpx.TimeoutException as exc:
-                last = type(exc).__name__
-            except httpx.TransportError as exc:
-                reason = "TLS verification failed" if _is_tls_error(exc) else type(exc).__name__
-                raise GatewayUnavailable(f"{what}: {reason}") from exc
-            else:
-                if resp.status_code < 500:
-                    return resp
-                last = f"HTTP {resp.status_code}"
-            log.info("bhxh %s attempt %d failed: %s", what, attempt + 1, last)
-            if attempt < cfg.retries:
-                delay = cfg.backoff_s * (2**attempt)
-                if self._clock() + delay >= deadline:
-                    last += " (no time left to retry)"
-                    break
-                self._sleep(delay)
-        raise GatewayUnavailable(f"{what}: {last}")
+        return self._poster.post(path, body, deadline, what=what, params=params)
 
     @staticmethod
     def _json(resp: httpx.Response) -> dict[str, Any]:
@@ -479,6 +460,76 @@ class BhxhClient:
             card_number=new_card or _opt_str(d, "maThe"),
             as_of=self._now(),
         )
+
+
+class RetryingPoster:
+    """POSTs JSON with the per-check time budget and the retry policy both clients share.
+
+    Each attempt gets the connect timeout (capped by what is left of the budget) and the rest
+    of the budget for the rest. Timeouts and 5xx are retried with exponential backoff
+    (``backoff_s``, ×2 each time) while retries and budget last; any other transport failure
+    (refused, reset, TLS) raises ``GatewayUnavailable`` at once; other replies are returned.
+    """
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        connect_timeout: float,
+        retries: int,
+        backoff_s: float,
+    ) -> None:
+        self._http = http
+        self._clock = clock
+        self._sleep = sleep
+        self._connect_timeout = connect_timeout
+        self._retries = retries
+        self._backoff_s = backoff_s
+        self.attempts = 0
+
+    def post(
+        self,
+        path: str,
+        body: Any,
+        deadline: float,
+        *,
+        what: str,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """One logical request; see the class docstring for what is retried."""
+        last = "no attempt"
+        for attempt in range(self._retries + 1):
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                last = "time budget used up"
+                break
+            timeout = httpx.Timeout(remaining, connect=min(self._connect_timeout, remaining))
+            self.attempts += 1
+            try:
+                resp = self._http.post(
+                    path, json=body, params=params, headers=headers, timeout=timeout
+                )
+            except httpx.TimeoutException as exc:
+                last = type(exc).__name__
+            except httpx.TransportError as exc:
+                reason = "TLS verification failed" if _is_tls_error(exc) else type(exc).__name__
+                raise GatewayUnavailable(f"{what}: {reason}") from exc
+            else:
+                if resp.status_code < 500:
+                    return resp
+                resp.close()
+                last = f"HTTP {resp.status_code}"
+            log.info("%s attempt %d failed: %s", what, attempt + 1, last)
+            if attempt < self._retries:
+                delay = self._backoff_s * (2**attempt)
+                if self._clock() + delay >= deadline:
+                    last += " (no time left to retry)"
+                    break
+                self._sleep(delay)
+        raise GatewayUnavailable(f"{what}: {last}")
 
 
 def _is_tls_error(exc: BaseException) -> bool:
