@@ -1,4 +1,4 @@
-"""``cccd-sim``: the simulator's command line (sample cards now; vpcd bridge and gateway later).
+"""``cccd-sim``: the simulator's command line (sample cards, vpcd bridge, gateway).
 
 Subcommands are registered in :data:`COMMANDS` (name → (help, add_arguments,
 handler)), so adding ``vpcd`` or ``gateway`` is one entry and one function.
@@ -155,6 +155,82 @@ def cmd_vpcd(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _gateway_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (loopback by default)")
+    p.add_argument("--port", type=int, default=8765, help="TCP port (0 picks a free one)")
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (admin endpoints stay loopback-only)",
+    )
+    p.add_argument("--data", metavar="FILE", help="insured people (TOML; default: bundled)")
+    p.add_argument("--username", help="API user (or env CCCD_SIM_GATEWAY_USERNAME)")
+    p.add_argument("--password", help="API password (or env CCCD_SIM_GATEWAY_PASSWORD)")
+    p.add_argument("--latency-ms", type=int, default=0, help="added to every request")
+    p.add_argument("--token-ttl", type=int, default=3600, help="token lifetime in seconds")
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    """Run the simulated BHXH gateway until SIGINT/SIGTERM.
+
+    Credentials not given (flags or environment) are made up at random and printed once
+    (``credentials: username=... password=...``) so nothing secret lives in the repo; then
+    ``listening on http://HOST:PORT`` when requests are accepted (the real port for 0).
+    """
+    import os
+    import secrets
+    import signal
+    import threading
+    from pathlib import Path
+
+    from simulators.gateway.data import DataError, InsuredData
+    from simulators.gateway.server import GatewayState, is_loopback, make_server
+
+    def usage(message: str) -> SystemExit:
+        print(f"cccd-sim gateway: {message}", file=sys.stderr)
+        return SystemExit(EXIT_USAGE)
+
+    if not is_loopback(args.host) and not args.allow_remote:
+        raise usage(f"--host {args.host} is not loopback; add --allow-remote to mean it")
+    if not 0 <= args.port < 65536:
+        raise usage(f"--port {args.port} is not a TCP port")
+    if args.latency_ms < 0 or args.token_ttl < 0:
+        raise usage("--latency-ms and --token-ttl must be >= 0")
+    try:
+        data = InsuredData.load(Path(args.data) if args.data else None)
+    except DataError as exc:
+        raise usage(str(exc)) from None
+    username = args.username or os.environ.get("CCCD_SIM_GATEWAY_USERNAME")
+    password = args.password or os.environ.get("CCCD_SIM_GATEWAY_PASSWORD")
+    if not username or not password:
+        username = username or f"sim-{secrets.token_hex(4)}"
+        password = password or secrets.token_urlsafe(12)
+        print(f"credentials: username={username} password={password}", flush=True)
+    state = GatewayState(
+        data, username, password, token_ttl=args.token_ttl, latency_ms=args.latency_ms
+    )
+    try:
+        server = make_server(args.host, args.port, state)
+    except OSError as exc:
+        print(f"cccd-sim gateway: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        state.stopping.set()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    shown = f"[{host}]" if ":" in host else host
+    print(f"listening on http://{shown}:{port}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
 def _usage(message: str) -> SystemExit:
     print(f"cccd-sim vpcd: {message}", file=sys.stderr)
     return SystemExit(EXIT_USAGE)
@@ -165,6 +241,7 @@ Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
     "cards": ("list the sample cards (name, ID number, CAN, MRZ)", _cards_args, cmd_cards),
     "vpcd": ("put a sample card in vpcd's reader inside pcscd", _vpcd_args, cmd_vpcd),
+    "gateway": ("run the simulated BHXH eligibility gateway", _gateway_args, cmd_gateway),
 }
 
 
