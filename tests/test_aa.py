@@ -148,15 +148,15 @@ def test_clone_fails(default_files: CardFiles, ec_files: CardFiles, card: str) -
     assert res.response  # the evidence is kept
 
 
-def test_no_dg15_or_no_aa_key_is_not_supported(ec_files: CardFiles) -> None:
+def test_no_dg15_is_not_supported_but_refusing_with_dg15_fails(ec_files: CardFiles) -> None:
     ch = _open(Chip(ec_files))
     res = active_authentication(ch, None, None)
     assert res.result == "not_supported" and res.response == b""
-    # DG15 present but the chip has no AA key: it answers 6D00.
+    # DG15 (signed) says the chip has an AA key, yet it answers 6D00: what a clone does.
     files = replace(ec_files, aa_private_key=None)
     dg15, dg14 = _dgs(files)
     res = active_authentication(_open(Chip(files)), dg15, dg14)
-    assert res.result == "not_supported" and "6D00" in (res.reason or "")
+    assert res.result == "failed" and "6D00" in (res.reason or "")
 
 
 def test_unexpected_status_word_fails(ec_files: CardFiles) -> None:

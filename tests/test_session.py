@@ -260,3 +260,20 @@ def test_pace_cam_with_the_wrong_chip_key_fails_chip_authentication() -> None:
     chip = _cam_card(wrong_ca_key=True)
     result = ReaderSession(SimulatedTransport(chip)).read([access.CAN("034517")])
     assert result.chip_auth is not None and result.chip_auth.result == "failed"
+
+
+@pytest.mark.parametrize("withheld", [(14,), (15,), (14, 15), (13,)])
+def test_a_chip_withholding_listed_dgs_is_not_genuine(withheld: tuple[int, ...]) -> None:
+    """A clone can refuse DG14/DG15 to dodge CA/AA: the SOD lists them, so that fails."""
+    honest = make_chip("default")
+    chip = Chip(replace(honest.files, protected=frozenset({3, *withheld})), honest.options)
+    result = ReaderSession(SimulatedTransport(chip)).read([access.CAN("034517")])
+    assert result.protected == ("DG3",)
+    assert result.passive_auth is not None and result.passive_auth.verdict == "failed"
+    for n in withheld:
+        assert any(f"DG{n}" in r for r in result.passive_auth.reasons)
+    if 14 in withheld:
+        assert result.chip_auth is not None and result.chip_auth.result == "failed"
+        assert "withheld DG14" in (result.chip_auth.reason or "")
+    if 15 in withheld:
+        assert result.active_auth is not None and result.active_auth.result == "failed"

@@ -18,16 +18,16 @@ check.
 Long replies. An RSA-2048 signature is 256 bytes; under AES secure messaging
 the protected reply no longer fits a short APDU (ICAO 9303-11 §6.1.4: keys
 above 1792 bits need extended length). The reader asks with extended length
-when the transport offers it. When it does not, the chip answers ``6700`` and
-the result is ``not_supported`` with that reason — we do not implement
-``61xx`` / GET RESPONSE chaining: ISO 7816-4 leaves GET RESPONSE under SM
-chip-specific, pyscard does not chain it, and every reader the kiosk targets
-(PC/SC readers such as the ACR1281U, the simulator) has extended length.
+when the transport offers it. When it does not, a chip that chains sends the
+reply as ``61xx`` + GET RESPONSE, which every transport collects
+(:func:`kiosk.transport.collect_response`); a chip that answers ``6700``
+instead gives ``not_supported`` with that reason (a reader limitation, not a
+verdict on the chip).
 
 Results, never bare booleans: ``passed``; ``failed`` — the chip answered but
-could not prove it holds the key (a cloned chip, or a chip refusing with an
-unexpected status word although DG15 says it has a key); ``not_supported`` —
-no DG15, the chip says it does not do AA (``6D00``/``6A81``/``6E00``), an
+could not prove it holds the key (a cloned chip, or a chip refusing —
+including ``6D00``/``6A81``/``6E00`` — although DG15 says it has a key);
+``not_supported`` — no DG15, an
 unusable key, or a transport without extended length. Transport failures and
 secure messaging errors stay exceptions.
 """
@@ -168,12 +168,15 @@ def active_authentication(
     cmd = CommandAPDU(0x00, INS_INTERNAL_AUTHENTICATE, 0x00, 0x00, nonce, ne=ne)
     resp = channel.send(cmd, extended)
     if resp.sw in _NOT_SUPPORTED_SW:
+        # DG15 (signed in the SOD) says this chip has an AA key: refusing to use it is
+        # what a clone without the key would do.
         return AAResult(
-            "not_supported",
+            "failed",
             None,
             nonce,
             b"",
-            f"the chip does not perform Active Authentication ({resp.sw:04X})",
+            f"the chip refused Active Authentication although DG15 holds its key "
+            f"({resp.sw:04X}) — possibly a cloned chip",
         )
     if resp.sw == SW_WRONG_LENGTH and not extended:
         return AAResult(

@@ -16,7 +16,7 @@ can start work on DG13 while DG2 is still being read.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -262,21 +262,39 @@ def data_groups_to_read(ctx: ReadContext) -> list[int]:
     return [n for n in READ_PRIORITY if n in listed]
 
 
+#: Data groups a chip may refuse without suspicion: fingerprints and iris, EAC-protected.
+EAC_PROTECTED_DGS = frozenset({3, 4})
+
+
 def read_data_groups(ctx: ReadContext) -> None:
-    """Read each listed DG; 6982 is recorded as protected and 6A82 as absent."""
+    """Read each listed DG. DG3/DG4 answering 6982 are *protected* (EAC), which is normal;
+    any other DG the chip refuses (6982) or lacks (6A82) is recorded as *withheld* — a
+    genuine chip hands over everything its SOD lists, a clone may not."""
     for n in data_groups_to_read(ctx):
         info = DATA_GROUPS[n]
         try:
             raw = ctx.reader.read_file(info, progress=ctx.progress)
         except StatusError as exc:
-            if exc.sw == SW_PROTECTED:
+            if exc.sw == SW_PROTECTED and n in EAC_PROTECTED_DGS:
                 ctx.protected.append(info.name)
                 continue
-            if exc.sw == SW_FILE_NOT_FOUND:
+            if exc.sw in (SW_PROTECTED, SW_FILE_NOT_FOUND):
                 ctx.absent.append(info.name)
                 continue
             raise
         ctx.got_file(info.name, raw)
+
+
+def withheld(ctx: ReadContext) -> list[str]:
+    """DGs the SOD lists that the chip did not hand over (DG3/DG4 excepted)."""
+    if ctx.sod is None:
+        return []
+    listed = ctx.sod.lds_security_object.data_groups
+    return [
+        f"DG{n}"
+        for n in listed
+        if n not in EAC_PROTECTED_DGS and f"DG{n}" not in ctx.files and (n != 2 or ctx.read_dg2)
+    ]
 
 
 _PARSERS: dict[str, Callable[[bytes], Any]] = {
@@ -308,6 +326,10 @@ def chip_authenticate(ctx: ReadContext) -> None:
     """
     ctx.progress("CA", 0, 0)
     dg14 = ctx.parsed.get("DG14")
+    missing = _withheld_key_file(ctx, "DG14")
+    if missing is not None:
+        ctx.chip_auth = ca_mod.CAResult("failed", None, None, missing)
+        return
     result = ctx.pace_result
     if result is not None and result.suite.protocol.startswith(ID_PACE_ECDH_CAM + "."):
         ctx.chip_auth = ca_mod.verify_cam(result, dg14)
@@ -315,9 +337,22 @@ def chip_authenticate(ctx: ReadContext) -> None:
     ctx.chip_auth = ca_mod.chip_authentication(ctx.channel, dg14, ctx.card_access)
 
 
+def _withheld_key_file(ctx: ReadContext, name: str) -> str | None:
+    """A reason when the SOD lists ``name`` (DG14/DG15) but the chip withheld it or it is junk."""
+    if name in withheld(ctx):
+        return f"the chip withheld {name}, which its SOD lists — possibly a cloned chip"
+    if name in ctx.parse_errors:
+        return f"{name} could not be read as a key file — possibly a cloned chip"
+    return None
+
+
 def active_authenticate(ctx: ReadContext) -> None:
     """Active Authentication against DG15 (skipped when a failed CA has ended the session)."""
     ctx.progress("AA", 0, 0)
+    missing = _withheld_key_file(ctx, "DG15")
+    if missing is not None:
+        ctx.active_auth = aa_mod.AAResult("failed", None, b"", b"", missing)
+        return
     if ctx.chip_auth is not None and ctx.chip_auth.result == "failed":
         ctx.active_auth = aa_mod.AAResult(
             "not_supported", None, b"", b"", "not run: chip authentication failed first"
@@ -336,9 +371,12 @@ def passive_authenticate(ctx: ReadContext) -> None:
             "failed", "invalid", "invalid", ("EF.SOD could not be read or parsed",), None
         )
         return
-    ctx.passive_auth = pa_mod.passive_authentication(
-        ctx.sod, ctx.files, ctx.trust, protected=ctx.protected
-    )
+    result = pa_mod.passive_authentication(ctx.sod, ctx.files, ctx.trust, protected=ctx.protected)
+    refused = withheld(ctx)
+    if refused:
+        reasons = tuple(f"The chip refused {name}, which its SOD lists" for name in refused)
+        result = replace(result, verdict="failed", reasons=result.reasons + reasons)
+    ctx.passive_auth = result
 
 
 #: The steps that only read (no verification).
