@@ -19,6 +19,7 @@ from typing import Any
 
 from kiosk import access
 from kiosk.config import READER_HELP
+from kiosk.emrtd.certs import PassiveAuthError
 from kiosk.emrtd.errors import AccessDenied, AccessKeyError, EmrtdError, UnsupportedProtocol
 from kiosk.emrtd.session import AccessMode, ReaderSession, ReadResult
 from kiosk.emrtd.trust import TrustStore, TrustStoreError
@@ -142,7 +143,12 @@ def load_trust(paths: Sequence[str], *, demo: bool = False) -> TrustStore | None
         from simulators.card.pki import load_or_create_pki
 
         real.extend(load_or_create_pki().trust_paths)
-    return TrustStore.from_paths(real) if real else None
+    if not real:
+        return None
+    try:
+        return TrustStore.from_paths(real)
+    except PassiveAuthError as exc:
+        raise UsageError(f"--trust: {exc}") from exc
 
 
 def read_card(
@@ -289,8 +295,7 @@ def write_dump(out: Path, result: ReadResult, session: ReaderSession | None = No
     With ``session`` (``--evidence``) the APDU log is written too: its
     plaintext views hold personal data, so it is only written on request.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    os.chmod(out, 0o700)
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
     aa = result.active_auth
     if aa is not None and aa.challenge and aa.response:
         evidence = {"challenge": aa.challenge.hex(), "response": aa.response.hex()}
@@ -342,9 +347,17 @@ def resolve_reader(args: argparse.Namespace) -> str:
     return "sim:default"
 
 
+def check_out_dir(out: Path) -> None:
+    """``--out`` must be new or empty: a dump never mixes two reads (two people's data)."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"--out {out}: use a new or empty folder (a dump holds one read only)")
+
+
 def cmd_read(args: argparse.Namespace) -> int:
     if args.evidence and args.out is None:
         raise UsageError("--evidence needs --out DIR")
+    if args.out is not None:
+        check_out_dir(args.out)
     keys = keys_from_args(args)
     reader = resolve_reader(args)
     trust = load_trust(args.trust, demo=reader.startswith("sim:") and not args.trust)

@@ -65,11 +65,14 @@ def holder_from(dg13: DG13 | None, dg1: DG1 | None) -> Holder:
     if dob is None and mrz is not None:
         dob = mrz.birth_date()
     sex = _nfc(d.sex if d else None) or (_SEX_FROM_MRZ.get(mrz.sex) if mrz else None)
-    expiry: date | None
-    if d is not None and d.date_of_expiry is not None:
-        expiry = parse_vn_date(d.date_of_expiry)
+    expiry: date | None = None
+    if d is not None and d.has_no_expiry:
+        expiry = None  # "Không thời hạn": the card really has no expiry
     else:
-        expiry = mrz.expiry_date if mrz else None
+        if d is not None:
+            expiry = parse_vn_date(d.date_of_expiry)
+        if expiry is None and mrz is not None:
+            expiry = mrz.expiry_date  # DG13 text unreadable: the MRZ still says when
     return Holder(
         id_number=id_number,
         full_name=full_name,

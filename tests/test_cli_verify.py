@@ -170,3 +170,22 @@ def test_unknown_fault_is_a_usage_error() -> None:
     proc = run("read", "--reader", "sim:default+nonsense", "--can", "034517")
     assert proc.returncode == 2
     assert "unknown fault" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_out_refuses_a_folder_holding_an_earlier_dump(dump: Path) -> None:
+    before = sorted(p.name for p in dump.iterdir())
+    proc = run("read", "--reader", "sim:default", "--can", "034517", "--out", str(dump))
+    assert proc.returncode == 2 and "new or empty folder" in proc.stderr
+    assert sorted(p.name for p in dump.iterdir()) == before  # nothing mixed in
+
+
+@pytest.mark.parametrize("command", ["read", "verify"])
+def test_unusable_trust_file_is_a_usage_error(dump: Path, tmp_path: Path, command: str) -> None:
+    junk = tmp_path / "not-a-cert.pem"
+    junk.write_text("hello\n")
+    if command == "read":
+        proc = run("read", "--reader", "sim:default", "--can", "034517", "--trust", str(junk))
+    else:
+        proc = run("verify", str(dump), "--trust", str(junk))
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert "--trust" in proc.stderr and "Traceback" not in proc.stderr

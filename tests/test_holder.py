@@ -1,0 +1,41 @@
+"""The holder view: DG13 first, DG1 (MRZ) to fill gaps; expiry handling."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from kiosk.emrtd.lds import dg1, dg13
+from kiosk.holder import holder_from
+from simulators.card.personalize import make_chip
+
+
+def _dgs(card: str) -> tuple[dg13.DG13, dg1.DG1]:
+    chip = make_chip(card)
+    return dg13.parse(chip.files.dgs[13]), dg1.parse(chip.files.dgs[1])
+
+
+def test_expiry_from_dg13() -> None:
+    d13, d1 = _dgs("default")
+    assert holder_from(d13, d1).date_of_expiry == date(2028, 7, 21)
+
+
+def test_unreadable_dg13_expiry_falls_back_to_the_mrz_not_to_no_expiry() -> None:
+    d13, d1 = _dgs("default")
+    odd = replace(d13, date_of_expiry="21/07/28")
+    assert holder_from(odd, d1).date_of_expiry == date(2028, 7, 21)
+
+
+def test_no_expiry_card() -> None:
+    d13, d1 = _dgs("elder")
+    assert d13.has_no_expiry
+    assert holder_from(d13, d1).date_of_expiry is None
+
+
+def test_mrz_only() -> None:
+    _, d1 = _dgs("anh-tuyet")
+    h = holder_from(None, d1)
+    assert h.id_number == "046196008821"
+    assert h.full_name == "NGUYEN THI ANH TUYET"
+    assert h.sex == "Nữ"
+    assert h.date_of_birth == date(1996, 11, 23)
