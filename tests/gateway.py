@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,8 +69,7 @@ class GatewayProcess:
                 stderr=log,
                 text=True,
             )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # blocks until the line or the process exits
+        line = self._first_line(timeout)
         match = _LISTENING.search(line)
         if match is None:
             self.stop()
@@ -84,6 +84,17 @@ class GatewayProcess:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("gateway did not answer /admin/health")
+
+    def _first_line(self, timeout: float) -> str:
+        """The server's first stdout line, or '' if it exits or stays silent for ``timeout``."""
+        proc = self.proc
+        assert proc is not None and proc.stdout is not None
+        stdout = proc.stdout
+        box: list[str] = []
+        reader = threading.Thread(target=lambda: box.append(stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        return box[0] if box else ""
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM, then SIGKILL if needed; wait for the process."""

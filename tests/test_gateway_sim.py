@@ -299,6 +299,9 @@ def test_fhir_codes(clean_gateway: GatewayProcess) -> None:
     expired = submit(gw, fhir_request("092079005136"), "/fhir/CoverageEligibilityRequest").json()
     assert expired["outcome"] == "complete" and expired["insurance"][0]["inforce"] is False
     assert expired["extension"][0]["valueCode"] == "010"
+    renewed = submit(gw, fhir_request("031085009214")).json()["insurance"][0]
+    assert renewed["inforce"] is True
+    assert renewed["extension"][-1]["valueIdentifier"]["value"] == "HT3313185009214"
     missing = submit(gw, fhir_request("040192003978")).json()
     assert missing["outcome"] == "error" and "insurance" not in missing
     assert missing["error"][0]["code"]["coding"][0]["code"] == "050"
@@ -481,6 +484,27 @@ def test_latency_ms_at_start() -> None:
         t0 = time.monotonic()
         token(gw)
         assert time.monotonic() - t0 >= 0.3
+    finally:
+        gw.close()
+
+
+def test_token_lifetime() -> None:
+    """A token past its expires_in is refused with HTTP 401 / maKetQua 401."""
+    gw = GatewayProcess("--token-ttl", "1")
+    gw.start()
+    try:
+        key = token(gw)
+        assert key["expires_in"] == 1
+        assert check(gw, DEFAULT_BODY, key=key).status_code == 200
+        time.sleep(1.2)
+        r = check(gw, DEFAULT_BODY, key=key)
+        assert r.status_code == 401 and r.json()["maKetQua"] == "401"
+        r = submit(
+            gw,
+            fhir_request("001088034517"),
+            headers={"Authorization": "Bearer " + key["access_token"]},
+        )
+        assert r.status_code == 401
     finally:
         gw.close()
 

@@ -39,7 +39,10 @@ Response (HTTP 200)::
         "extension": [{"url": EXT_REGISTERED_CLINIC,
                        "valueIdentifier": {"system": MA_DKBD_SYSTEM, "value": "01001"}},
                       {"url": EXT_REGISTERED_CLINIC_NAME,
-                       "valueString": "Phòng khám Đa khoa Mẫu Hà Nội"}]}],
+                       "valueString": "Phòng khám Đa khoa Mẫu Hà Nội"},
+                      # 003 / 004 only: the new card (maTheMoi)
+                      {"url": EXT_NEW_CARD,
+                       "valueIdentifier": {"system": BHYT_SYSTEM, "value": "HT3..."}}]}],
      "error": [{"code": {"coding": [{"system": EXT_RESULT_CODE, "code": "050"}],
                          "text": "Không thấy thông tin thẻ BHYT."}}]}   # only for "error"
 
@@ -66,6 +69,7 @@ EXT_REGISTERED_CLINIC = "https://baohiemxahoi.gov.vn/fhir/StructureDefinition/re
 EXT_REGISTERED_CLINIC_NAME = (
     "https://baohiemxahoi.gov.vn/fhir/StructureDefinition/registered-clinic-name"
 )
+EXT_NEW_CARD = "https://baohiemxahoi.gov.vn/fhir/StructureDefinition/new-card"
 
 _VN = timezone(timedelta(hours=7))
 
@@ -191,5 +195,12 @@ def response(value: str, result: CheckResult, request: dict[str, Any]) -> dict[s
             },
             {"url": EXT_REGISTERED_CLINIC_NAME, "valueString": person.clinic_name},
         ]
+    if f.get("maTheMoi"):
+        insurance.setdefault("extension", []).append(
+            {
+                "url": EXT_NEW_CARD,
+                "valueIdentifier": {"system": BHYT_SYSTEM, "value": f["maTheMoi"]},
+            }
+        )
     out["insurance"] = [insurance]
     return out
