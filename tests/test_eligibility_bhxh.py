@@ -353,6 +353,12 @@ def test_refused_connection_is_not_retried(ft: FakeTime) -> None:
     assert len(gw.checks) == 1 and ft.sleeps == []
 
 
+def test_400_with_a_result_code_is_an_answer(ft: FakeTime) -> None:
+    gw = FakeGateway(check_replies=[reply(400, body={"maKetQua": "205", "ghiChu": "x"})])
+    r = make(gw, ft).check(PERSON)
+    assert (r.status, r.code, r.message) == ("unknown", "205", "x")
+
+
 def test_4xx_is_not_retried(ft: FakeTime) -> None:
     gw = FakeGateway(check_replies=[reply(400, body={})])
     with pytest.raises(GatewayProtocolError):

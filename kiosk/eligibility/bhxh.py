@@ -345,8 +345,17 @@ class BhxhClient:
                 log.info("bhxh card check: HTTP 401%s", " again" if renewal else ", renewing")
                 continue
             if resp.status_code >= 400:
-                raise GatewayProtocolError(f"card check answered HTTP {resp.status_code}")
-            answer = self._json(resp)
+                # The gateway answers a parameter error (205) as HTTP 400 with maKetQua: that
+                # is still an answer; a 4xx without one is not.
+                try:
+                    answer = self._json(resp)
+                    _result_code(answer)
+                except GatewayProtocolError:
+                    raise GatewayProtocolError(
+                        f"card check answered HTTP {resp.status_code}"
+                    ) from None
+            else:
+                answer = self._json(resp)
             if _result_code(answer) == "401":
                 log.info("bhxh card check: maKetQua 401%s", " again" if renewal else ", renewing")
                 continue
