@@ -277,3 +277,19 @@ def test_a_chip_withholding_listed_dgs_is_not_genuine(withheld: tuple[int, ...])
         assert "withheld DG14" in (result.chip_auth.reason or "")
     if 15 in withheld:
         assert result.active_auth is not None and result.active_auth.result == "failed"
+
+
+@pytest.mark.parametrize(("sw", "slack"), [(0x6C00, 1.05), (0x6700, 1.12)])
+def test_a_chip_limited_to_100_byte_reads_costs_near_the_ideal(sw: int, slack: float) -> None:
+    """The chip's limit is learned once; a small file's 6Cxx (its size) must not cap later
+    reads, and 6700 must not halve far below the limit."""
+    import math
+
+    from kiosk.emrtd.session import READ_STEPS
+
+    transport = open_simulated("default", max_read=100, max_read_sw=sw)
+    session = ReaderSession(transport, steps=READ_STEPS, keep_log=True)
+    result = session.read([access.CAN("034517")])
+    reads = sum(1 for rec in session.channel.log if rec.command[1] in (0xB0, 0xB1))
+    ideal = sum(math.ceil(len(raw) / 100) for raw in result.files.values()) + 1  # + DG3
+    assert ideal <= reads <= ideal * slack

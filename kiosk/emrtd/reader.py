@@ -6,7 +6,7 @@ outer TLV header tells the total size, which is checked against the file's
 cap before the rest is read. Chunks use the largest Ne the transport carries
 (extended length when both the transport and the chip take it). On ``6700``
 the reader drops to short length, then to 223 bytes (which
-every chip takes), then halves; on ``6Cxx`` it re-issues
+every chip takes), then by quarters; on ``6Cxx`` it re-issues
 with the length the chip names. Both fallbacks happen inside one secure
 messaging session: the SM layer keeps the send sequence counter in step for
 protected and unprotected error replies alike. Offsets above 32767 use the
@@ -61,7 +61,7 @@ class FileReader:
         self.channel = channel
         #: Whether to try extended-length READ BINARY; cleared on the first refusal.
         self.extended = channel.transport.extended_length
-        self._ne_cap: int | None = None  # learned from 6700/6Cxx
+        self._ne_cap: int | None = None  # the chip's limit, learned from 6700/6Cxx
 
     # ---- sizing -------------------------------------------------------------------------
 
@@ -79,24 +79,21 @@ class FileReader:
             ne = min(ne, self._ne_cap)
         return max(ne, 1)
 
-    def _shrink(self, resp: ResponseAPDU, asked: int) -> bool:
-        """Adapt after a length error; False when there is nothing smaller left to try."""
-        if resp.sw1 == 0x6C:
-            exact = resp.sw2 or 256
-            if exact >= asked:
-                return False
-            self._ne_cap = exact
+    def _after_wrong_length(self, asked: int) -> bool:
+        """Adapt after ``6700``; False when there is nothing smaller left to try.
+
+        Extended length goes first; then 223 bytes (which every chip takes);
+        below that, steps of a quarter, so a chip limited to 100 bytes ends
+        near 93, not at 55 as halving would.
+        """
+        if self.extended:
+            self.extended = False
             return True
-        if resp.sw == SW_WRONG_LENGTH:
-            if self.extended:
-                self.extended = False
-                return True
-            smaller = SAFE_NE if asked > SAFE_NE else asked // 2
-            if smaller < MIN_NE:
-                return False
-            self._ne_cap = smaller
-            return True
-        return False
+        smaller = SAFE_NE if asked > SAFE_NE else asked - max(asked // 4, 1)
+        if smaller < MIN_NE:
+            return False
+        self._ne_cap = smaller
+        return True
 
     # ---- commands -----------------------------------------------------------------------
 
@@ -134,11 +131,20 @@ class FileReader:
             return ResponseAPDU(obj.value, resp.sw), le
         return self._send(cmd), ne
 
-    def read_chunk(self, offset: int, length: int, sfi: int | None = None) -> bytes:
-        """Read up to ``length`` bytes at ``offset``, shrinking Ne on 6700/6Cxx."""
+    def read_chunk(
+        self, offset: int, length: int, sfi: int | None = None, *, size_known: bool = True
+    ) -> bytes:
+        """Read up to ``length`` bytes at ``offset``, adapting Ne on 6700/6Cxx.
+
+        ``6Cxx`` names the Ne that works for *this* command. It becomes the
+        cap for the rest of the session only when it is below what we needed
+        from a file of known size (the chip's own limit); a ``6Cxx`` that just
+        says how many bytes a small file has left must not shrink later reads.
+        """
         odd = sfi is None and offset > MAX_EVEN_OFFSET
+        named: int | None = None  # the Ne the chip named for this chunk
         while True:
-            ne = self.max_ne()
+            ne = self.max_ne() if named is None else min(self.max_ne(), named)
             if not odd:
                 ne = min(length, ne)
             elif ne > length + 4:
@@ -146,7 +152,12 @@ class FileReader:
             resp, sent = self._read_chunk(offset, ne, sfi)
             if resp.sw in (SW_OK, SW_END_OF_FILE_WARNING):
                 return resp.data
-            if self._shrink(resp, sent):
+            if resp.sw1 == 0x6C and (resp.sw2 or 256) < sent:
+                named = resp.sw2 or 256
+                if size_known and named < min(length, sent):
+                    self._ne_cap = named
+                continue
+            if resp.sw == SW_WRONG_LENGTH and self._after_wrong_length(sent):
                 continue
             raise StatusError(resp.sw, command="READ BINARY")
 
@@ -163,7 +174,9 @@ class FileReader:
         """
         first: bytes
         try:
-            first = self.read_chunk(0, self.max_ne(), info.sfi if use_sfi else None)
+            first = self.read_chunk(
+                0, self.max_ne(), info.sfi if use_sfi else None, size_known=False
+            )
         except StatusError as exc:
             if not use_sfi or exc.sw in (0x6982,):
                 raise
@@ -171,7 +184,7 @@ class FileReader:
             sel = self.select(info)
             if sel.sw != SW_OK:
                 raise StatusError(sel.sw, command=f"SELECT {info.name}") from exc
-            first = self.read_chunk(0, self.max_ne())
+            first = self.read_chunk(0, self.max_ne(), size_known=False)
         if not first:
             raise StatusError(SW_FILE_NOT_FOUND, f"{info.name} is empty")
         try:
