@@ -146,6 +146,15 @@ def test_response_mapping(res: dict[str, Any], status: str, code: str | None) ->
     assert r.advice_en and r.advice_vi
 
 
+def test_new_card_extension_is_the_card_number() -> None:
+    res = response("004")
+    res["insurance"][0]["extension"].append(
+        {"url": EXT + "new-card", "valueIdentifier": {"value": "DN4010188099999"}}
+    )
+    r = client(lambda _: httpx.Response(200, json=res)).check(PERSON)
+    assert (r.status, r.card_number) == ("eligible", "DN4010188099999")
+
+
 def test_error_outcome_has_no_dates() -> None:
     res = {
         "resourceType": "CoverageEligibilityResponse",

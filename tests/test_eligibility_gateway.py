@@ -244,6 +244,8 @@ def test_fhir_every_person(gw: Any) -> None:
             r = c.check(person_of(p))
             assert r.code == p.code
             assert r.status == CODES[p.code].status
+            if p.fields.get("maTheMoi"):
+                assert r.card_number == p.fields["maTheMoi"]
         r = c.check(person_of(PEOPLE["001088034517"]))
         assert (r.card_number, r.registered_clinic, r.valid_to) == (
             "DN4010188034517",

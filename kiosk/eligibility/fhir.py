@@ -19,7 +19,8 @@ Assumptions (no national FHIR eligibility service exists yet):
   → unknown ("ask staff").
 - ``insurance[0].coverage.identifier`` is the BHYT card number; ``benefitPeriod`` the validity;
   the registered clinic (maDKBD) an ``insurance[0].extension`` whose URL ends
-  ``/registered-clinic`` (``valueIdentifier`` or ``valueString``).
+  ``/registered-clinic`` (``valueIdentifier`` or ``valueString``); a new card (003/004) one
+  ending ``/new-card``, which then becomes ``card_number`` as with the BHXH API's ``maTheMoi``.
 
 A static bearer ``token`` is sent when given; HTTP 401/403 is ``GatewayAuthError`` (a static
 token cannot be renewed here). Logs carry only codes, statuses and durations.
@@ -223,7 +224,9 @@ class FhirEligibilityClient:
             valid_from=_fhir_date(period.get("start")),
             valid_to=_fhir_date(period.get("end")),
             registered_clinic=_registered_clinic(ins),
-            card_number=card if isinstance(card, str) and card else None,
+            # A new card (003/004) is the number the hospital system should use from now on.
+            card_number=_identifier_extension(ins, "/new-card")
+            or (card if isinstance(card, str) and card else None),
             as_of=self._now(),
         )
 
@@ -264,8 +267,12 @@ def _result_code(res: dict[str, Any], disposition: str | None) -> str | None:
 
 
 def _registered_clinic(ins: dict[str, Any]) -> str | None:
+    return _identifier_extension(ins, "/registered-clinic")
+
+
+def _identifier_extension(ins: dict[str, Any], suffix: str) -> str | None:
     for e in _extensions(ins):
-        if str(e.get("url", "")).endswith("/registered-clinic"):
+        if str(e.get("url", "")).endswith(suffix):
             vi = e.get("valueIdentifier")
             v = vi.get("value") if isinstance(vi, dict) else e.get("valueString")
             if isinstance(v, str) and v:
