@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -66,6 +67,9 @@ class Outbox:
 
     ``client`` lets the caller share an :class:`httpx.Client` (TLS settings, a mock
     transport in tests); otherwise one keep-alive client is made and closed by :meth:`close`.
+    ``concurrency`` > 1 keeps that many POSTs in flight (threads sharing the client's
+    connection pool), in waves, so an unreachable HIS still stops the drain within one wave;
+    1 (the default) sends strictly in queue order.
     """
 
     def __init__(
@@ -79,15 +83,20 @@ class Outbox:
         max_attempts: int | None = None,
         backoff_s: float = 1.0,
         client: httpx.Client | None = None,
+        concurrency: int = 1,
     ) -> None:
         if payload_format not in BUILDERS:
             raise ValueError(f"unknown HIS payload format {payload_format!r}")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         if max_attempts is not None and max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.url = url
         self.payload_format = payload_format
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
+        self.concurrency = concurrency
+        self._pool = ThreadPoolExecutor(concurrency) if concurrency > 1 else None
         self._build = BUILDERS[payload_format]
         self._journal = Journal(db_path, sealer)
         self._own_client = client is None
@@ -97,6 +106,8 @@ class Outbox:
 
     def close(self) -> None:
         """Close the database and, if this outbox made it, the HTTP client."""
+        if self._pool is not None:
+            self._pool.shutdown()
         if self._own_client:
             self._client.close()
         self._journal.close()
@@ -150,6 +161,24 @@ class Outbox:
             return True, "409"
         return False, str(resp.status_code)
 
+    def _attempt(self, record: CheckInRecord | None) -> tuple[bool, str, bool]:
+        """One send, never raising: (delivered?, status for the row, HIS unreachable?)."""
+        try:
+            if record is None:
+                raise StorageError("check-in missing from the journal")
+            ok, status = self._send(record)
+            return ok, status, False
+        except StorageError as exc:  # a row that does not open: retried, and it shows
+            return False, type(exc).__name__, False
+        except _Unreachable as exc:
+            return False, str(exc), True
+
+    def _map(self, records: list[CheckInRecord | None]) -> list[tuple[bool, str, bool]]:
+        """Attempt a wave of sends: in this thread, or ``concurrency`` at once."""
+        if self._pool is None:
+            return [self._attempt(r) for r in records]
+        return list(self._pool.map(self._attempt, records))
+
     def drain(self, *, limit: int | None = None, now: datetime | None = None) -> DrainReport:
         """Send every due check-in (at most ``limit``), oldest first; mark the results.
 
@@ -174,22 +203,16 @@ class Outbox:
             records = self._journal.get_many([r[0] for r in rows])
             done: list[tuple[float, str, str]] = []
             retry: list[tuple[str, float, str, str]] = []
-            for checkin_id, attempts in rows:
-                try:
-                    record = records.get(checkin_id)
-                    if record is None:
-                        raise StorageError("check-in missing from the journal")
-                    ok, status = self._send(record)
-                except StorageError as exc:
-                    ok, status = False, type(exc).__name__
-                except _Unreachable as exc:
-                    ok, status, unreachable = False, str(exc), True
-                if ok:
-                    done.append((t, status, checkin_id))
-                else:
+            for start in range(0, len(rows), self.concurrency):
+                wave = rows[start : start + self.concurrency]
+                outcomes = self._map([records.get(checkin_id) for checkin_id, _ in wave])
+                for (checkin_id, attempts), (ok, status, down) in zip(wave, outcomes, strict=True):
+                    unreachable = unreachable or down
+                    if ok:
+                        done.append((t, status, checkin_id))
+                        continue
                     tries = attempts + 1
                     gave_up = self.max_attempts is not None and tries >= self.max_attempts
-                    state = "failed" if gave_up else "pending"
                     log.warning(
                         "outbox: check-in %s not delivered (%s), attempt %d%s",
                         checkin_id,
@@ -197,6 +220,7 @@ class Outbox:
                         tries,
                         ", giving up" if gave_up else "",
                     )
+                    state = "failed" if gave_up else "pending"
                     retry.append((state, t + self.backoff(tries), status, checkin_id))
                 if unreachable:
                     break

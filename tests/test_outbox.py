@@ -302,3 +302,28 @@ def test_bad_configuration(journal: Journal) -> None:
         _outbox(journal, "http://x", payload_format="hl7v2")
     with pytest.raises(ValueError):
         _outbox(journal, "http://x", max_attempts=0)
+
+
+def test_concurrent_drain_delivers_each_once(journal: Journal, his: HisReceiver) -> None:
+    ids = {
+        journal.record(method="chip", chip_verified=True, holder=MINH, now=T0).checkin_id
+        for _ in range(40)
+    }
+    his.lose_replies = 2
+    his.fail_next = [503]
+    with _outbox(journal, his.url, concurrency=4) as ob:
+        first = ob.drain(now=T0)
+        assert (first.delivered, first.failed, first.pending) == (37, 3, 3)
+        assert ob.drain(now=T0 + timedelta(minutes=1)) == (3, 0, 0)
+    assert set(his.accepted) == ids
+    assert his.stats()["max_per_key"] == 1 and his.stats()["duplicates"] == 2
+
+
+def test_concurrent_drain_stops_within_one_wave_when_unreachable(journal: Journal) -> None:
+    for _ in range(20):
+        journal.record(method="chip", chip_verified=True, holder=MINH, now=T0)
+    url = f"http://127.0.0.1:{_free_port()}/checkins"
+    with _outbox(journal, url, concurrency=3, timeout=1.0) as ob:
+        assert ob.drain(now=T0) == (0, 3, 20)
+    with pytest.raises(ValueError):
+        _outbox(journal, url, concurrency=0)
