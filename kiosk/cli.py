@@ -115,7 +115,7 @@ def keys_from_args(args: argparse.Namespace) -> list[access.AccessKey]:
         try:
             dob = date.fromisoformat(args.dob)
         except ValueError as exc:
-            raise UsageError(f"--dob {args.dob!r} is not a date YYYY-MM-DD") from exc
+            raise UsageError("--dob: not a date; expected YYYY-MM-DD") from exc
         return list(access.keys_from_id_and_birth(args.id_number, dob))
     if args.dob:
         raise UsageError("--dob is used only with --id")

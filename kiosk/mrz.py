@@ -312,9 +312,7 @@ def _shape(text: str, count: int, length: int, kind: str) -> list[str]:
 
 def _check_chars(value: str, allowed: frozenset[str], field: str, expected: str) -> None:
     if any(c not in allowed for c in value):
-        raise MRZError(
-            f"{_LABELS[field]}: {value!r} is not valid; expected {expected}", field=field
-        )
+        raise MRZError(f"{_LABELS[field]}: not valid; expected {expected}", field=field)
 
 
 def _verify(
@@ -328,10 +326,8 @@ def _verify(
     if digit == expected or (digit == "<" and set(value) <= {"<"}):
         return
     if strict:
-        shown = what or value
         raise MRZError(
-            f"{_LABELS[field]}: check digit {digit!r} does not match {shown!r} "
-            f"(expected {expected}); re-check the {_LABELS[field]}",
+            f"{_LABELS[field]}: the check digit does not match; re-check the {_LABELS[field]}",
             field=field,
         )
     errors.append(field)
@@ -497,13 +493,10 @@ def _field(value: str, length: int, field: str, allowed: frozenset[str] = _MRZ_C
     """Upper-case ``value``, check its characters and pad it with fillers to ``length``."""
     v = value.upper().replace(" ", "<") if value.isascii() else value
     if len(v) > length:
-        raise MRZError(
-            f"{_LABELS[field]}: {value!r} is longer than {length} characters", field=field
-        )
+        raise MRZError(f"{_LABELS[field]}: longer than {length} characters", field=field)
     if any(c not in allowed for c in v):
         raise MRZError(
-            f"{_LABELS[field]}: {value!r} has characters not allowed in an MRZ "
-            "(only A–Z, 0–9 and '<')",
+            f"{_LABELS[field]}: has characters not allowed in an MRZ (only A–Z, 0–9 and '<')",
             field=field,
         )
     return v.ljust(length, "<")
@@ -515,9 +508,7 @@ def _date_field(value: date | str | None, field: str) -> str:
     if isinstance(value, date):
         return yymmdd(value)
     if len(value) != 6 or any(c not in _DATE_CHARS for c in value):
-        raise MRZError(
-            f"{_LABELS[field]}: {value!r} is not valid; expected six digits YYMMDD", field=field
-        )
+        raise MRZError(f"{_LABELS[field]}: not valid; expected six digits YYMMDD", field=field)
     return value
 
 
@@ -546,8 +537,7 @@ def compose_td1(
     number = document_number.upper() if document_number.isascii() else document_number
     if not 1 <= len(number) <= MAX_DOCUMENT_NUMBER or any(c not in _MRZ_CHARS for c in number):
         raise MRZError(
-            f"document number: {document_number!r} is not valid; expected 1 to "
-            f"{MAX_DOCUMENT_NUMBER} letters or digits",
+            f"document number: not valid; expected 1 to {MAX_DOCUMENT_NUMBER} letters or digits",
             field="document_number",
         )
     opt1 = optional_data_1.upper() if optional_data_1.isascii() else optional_data_1
@@ -597,9 +587,7 @@ def compose_cccd_td1(
     ``sex`` is M/F or Nam/Nữ; names are readable Vietnamese text.
     """
     if not (len(id_number) == 12 and id_number.isdigit() and id_number.isascii()):
-        raise MRZError(
-            f"ID number: {id_number!r} is not valid; expected 12 digits", field="id_number"
-        )
+        raise MRZError("ID number: not valid; expected 12 digits", field="id_number")
     return compose_td1(
         document_code="ID",
         issuing_state=VIETNAM,
