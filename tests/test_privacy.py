@@ -12,6 +12,7 @@ names and addresses, in UTF-8 and in the ASCII forms the MRZ uses.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tomllib
 import unicodedata
@@ -97,10 +98,8 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[log
 
 def _texts(record: logging.LogRecord) -> list[str]:
     out = [str(record.msg), repr(record.args)]
-    try:
+    with contextlib.suppress(Exception):
         out.append(record.getMessage())
-    except Exception:
-        pass
     if record.exc_info and record.exc_info[1] is not None:
         out.append(repr(record.exc_info[1]))
     if record.exc_text:
