@@ -151,6 +151,11 @@ def load_trust(paths: Sequence[str], *, demo: bool = False) -> TrustStore | None
         raise UsageError(f"--trust: {exc}") from exc
 
 
+def _is_sim(reader: str) -> bool:
+    """Whether ``reader`` names the simulator (``sim`` or ``sim:CARD``): demo mode."""
+    return reader.partition(":")[0] == "sim"
+
+
 def read_card(
     reader: str,
     keys: Sequence[access.AccessKey],
@@ -164,7 +169,7 @@ def read_card(
     from drivers.registry import open_transport
 
     try:
-        transport = open_transport(reader, **(opts if reader.startswith("sim") else {}))
+        transport = open_transport(reader, **(opts if _is_sim(reader) else {}))
     except CardRemoved as exc:
         raise NoCard(str(exc)) from exc
     try:
@@ -360,7 +365,7 @@ def cmd_read(args: argparse.Namespace) -> int:
         check_out_dir(args.out)
     keys = keys_from_args(args)
     reader = resolve_reader(args)
-    trust = load_trust(args.trust, demo=reader.startswith("sim:") and not args.trust)
+    trust = load_trust(args.trust, demo=_is_sim(reader) and not args.trust)
     result, modeled, session = read_card(
         reader, keys, args.access, _sim_options(args), trust=trust, keep_log=args.evidence
     )

@@ -77,7 +77,7 @@ def test_read_json_every_card(name: str, cards: dict[str, dict[str, str]]) -> No
     assert set(holder) == HOLDER_KEYS
     person = profile.person
     assert holder["id_number"] == card["id_number"] == profile.id_number
-    assert holder["full_name"] == card["name"] or holder["full_name"] == person.full_name
+    assert holder["full_name"] == person.full_name
     assert holder["date_of_birth"] == person.date_of_birth.isoformat()
     if person.date_of_expiry is None:
         assert holder["date_of_expiry"] is None

@@ -209,9 +209,8 @@ def establish_access(ctx: ReadContext) -> None:
             ctx.access_protocol = "BAC"
             return
     if tried == 0:
-        raise UnsupportedProtocol(
-            "the card supports only BAC, which needs the MRZ or the birth date, not the CAN"
-        )
+        why = "the card supports only BAC" if info is None else "BAC was asked for"
+        raise UnsupportedProtocol(f"{why}, which needs the MRZ or the birth date, not the CAN")
     raise denied or AccessDenied("access key rejected")
 
 
