@@ -2,7 +2,9 @@
 
 * :func:`load_or_create_key` — the 32-byte storage key: from ``CCCD_KIOSK_STORAGE_KEY``
   (hex or base64) or configuration when given, else a key file created once with mode 0600
-  in the data directory. Never in the repository.
+  in the data directory (refused if others can read it). Never in the repository. The key
+  file next to the data protects against copies of the database alone; a deployment that
+  wants more keeps the key elsewhere (environment, secret store) and leaves no key file.
 * :class:`Sealer` — AES-256-GCM with a fresh 96-bit nonce per record; the associated data
   binds a ciphertext to its row (table and key), so rows cannot be swapped unnoticed.
 * :meth:`Sealer.index` — HMAC-SHA256 of an identifier (ID number, BHYT card number) under a
@@ -63,21 +65,27 @@ def load_or_create_key(data_dir: Path, configured: str | None = None) -> bytes:
         return _decode_key(text)
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = data_dir / KEY_FILE
-    if not path.exists():
-        tmp = data_dir / f".{KEY_FILE}.{os.getpid()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(os.urandom(KEY_LEN).hex())
-        try:
-            os.link(tmp, path)  # fails if another process won the race: use theirs
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
     try:
+        if not path.exists():
+            tmp = data_dir / f".{KEY_FILE}.{os.getpid()}.{os.urandom(4).hex()}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(os.urandom(KEY_LEN).hex())
+            try:
+                os.link(tmp, path)  # fails if another process won the race: use theirs
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise StorageKeyError(
+                f"the storage key {path} is readable by others (mode {mode:o}); "
+                "run: chmod 600 on it"
+            )
         return _decode_key(path.read_text())
     except OSError as exc:
-        raise StorageKeyError(f"cannot read the storage key {path}: {exc.strerror}") from exc
+        raise StorageKeyError(f"cannot use the storage key {path}: {exc.strerror}") from exc
 
 
 class Sealer:

@@ -59,3 +59,13 @@ def test_index_is_keyed_and_stable() -> None:
     assert a.index("001088034517") != b.index("001088034517")
     assert "001088034517" not in a.index("001088034517")
     assert len(a.index("x")) == 64
+
+
+def test_key_file_readable_by_others_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    load_or_create_key(tmp_path)
+    (tmp_path / "storage.key").chmod(0o644)
+    with pytest.raises(StorageKeyError, match="readable by others"):
+        load_or_create_key(tmp_path)
