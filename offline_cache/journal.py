@@ -235,6 +235,39 @@ class Journal:
                 (datetime.now(UTC).timestamp(), checkin_id),
             )
 
+    def attach_verification(
+        self, checkin_id: str, *, chip_verified: bool, authenticity: dict[str, Any] | None
+    ) -> None:
+        """Store the chip's authenticity verdict with a check-in journaled before it was known.
+
+        The pipeline journals a chip check-in as soon as DG13 is read (before Passive/Chip/
+        Active Authentication finish) with ``chip_verified=False``; this sets the flag and the
+        (sealed) details once they are in. Like :meth:`attach_eligibility`, a check-in not yet
+        delivered to the HIS goes out with them. Raises KeyError for an unknown id and
+        ValueError when a non-chip check-in is claimed chip-verified.
+        """
+        conn = self.db.conn
+        with immediate(conn):
+            row = conn.execute(
+                "SELECT method, sealed FROM checkins WHERE checkin_id = ?", (checkin_id,)
+            ).fetchone()
+            if row is None:
+                raise KeyError(checkin_id)
+            if chip_verified and row[0] != "chip":
+                raise ValueError("only a chip read can be chip-verified")
+            aad = _aad(checkin_id, "sealed")
+            body = json.loads(self._sealer.open(row[1], aad))
+            body["authenticity"] = authenticity
+            conn.execute(
+                "UPDATE checkins SET sealed = ?, chip_verified = ? WHERE checkin_id = ?",
+                (self._sealer.seal(_dump(body), aad), int(chip_verified), checkin_id),
+            )
+            conn.execute(
+                "UPDATE outbox SET next_attempt_at = MIN(next_attempt_at, ?)"
+                " WHERE checkin_id = ? AND state = 'pending'",
+                (datetime.now(UTC).timestamp(), checkin_id),
+            )
+
     _COLUMNS = "checkin_id, queue_number, created_at, method, chip_verified, sealed, eligibility"
 
     def _decode(self, row: tuple[Any, ...]) -> CheckInRecord:

@@ -286,3 +286,20 @@ def test_export_json(journal: Journal) -> None:
     assert rows[1]["eligibility_status"] is None
     with pytest.raises(ValueError):
         export_day(journal, DAY, "xml")  # type: ignore[arg-type]
+
+
+def test_attach_verification_after_the_read(journal: Journal) -> None:
+    rec = journal.record(method="chip", chip_verified=False, holder=MINH, now=T0)
+    verdict = {"verified": True, "passive": "ok", "chip": "ok", "active": None}
+    journal.attach_verification(rec.checkin_id, chip_verified=True, authenticity=verdict)
+    back = journal.get(rec.checkin_id)
+    assert back is not None
+    assert back.chip_verified is True and back.authenticity == verdict
+    assert back.holder == MINH  # the re-sealed row still holds the holder
+    manual = journal.record(method="manual", chip_verified=False, holder=TUYET, now=T0)
+    with pytest.raises(ValueError):
+        journal.attach_verification(manual.checkin_id, chip_verified=True, authenticity=None)
+    with pytest.raises(KeyError):
+        journal.attach_verification(
+            "20261124-0099-deadbeef", chip_verified=False, authenticity=None
+        )
