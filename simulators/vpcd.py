@@ -43,9 +43,19 @@ class VpcdError(SimulatorError):
 
 
 def check_loopback(host: str) -> str:
-    """``host`` if it names a loopback address; raise :class:`VpcdError` otherwise."""
+    """``host`` if it names a loopback address; raise :class:`VpcdError` otherwise.
+
+    A name (``localhost``) must resolve to loopback addresses only: a hosts file
+    can point it anywhere.
+    """
     if host == "localhost":
-        return host
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except OSError:
+            raise VpcdError("--host localhost does not resolve here; use 127.0.0.1") from None
+        if infos and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos):
+            return host
+        raise VpcdError("--host localhost does not resolve to loopback only; use 127.0.0.1")
     try:
         addr = ipaddress.ip_address(host)
     except ValueError:
