@@ -119,6 +119,19 @@ def _dump(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def _make_due(conn: sqlite3.Connection, checkin_id: str) -> None:
+    """Make a pending outbox row due now (due since the check-in was made), skipping any
+    hold or backoff: its record just became more complete. Inside the caller's transaction."""
+    row = conn.execute(
+        "SELECT created_at FROM checkins WHERE checkin_id = ?", (checkin_id,)
+    ).fetchone()
+    conn.execute(
+        "UPDATE outbox SET next_attempt_at = MIN(next_attempt_at, ?)"
+        " WHERE checkin_id = ? AND state = 'pending'",
+        (datetime.fromisoformat(row[0]).timestamp(), checkin_id),
+    )
+
+
 def fold(text: str) -> str:
     """Lower case without diacritics (``Đặng`` → ``dang``), for reception search."""
     text = text.replace("Đ", "D").replace("đ", "d")
@@ -130,12 +143,24 @@ class Journal:
     """The kiosk's check-in journal in the SQLite file ``db_path`` (shared with the outbox).
 
     ``tz`` decides the local day the queue number counts in (Vietnam time by default).
+    ``outbox_hold_s`` holds a new check-in back from the outbox for that long unless its
+    eligibility answer arrives first (:meth:`attach_eligibility` makes it due at once), so
+    the HIS gets the complete record rather than a bare one; after the hold it goes out
+    anyway (a crash, a gateway that never answers). 0 (default): due at once.
     """
 
-    def __init__(self, db_path: Path, sealer: Sealer, *, tz: tzinfo = VIETNAM_TZ) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        sealer: Sealer,
+        *,
+        tz: tzinfo = VIETNAM_TZ,
+        outbox_hold_s: float = 0.0,
+    ) -> None:
         self.db_path = Path(db_path)
         self._sealer = sealer
         self._tz = tz
+        self._hold_s = outbox_hold_s
         self.db = open_db(self.db_path)
         ensure_schema(self.db)
 
@@ -200,7 +225,7 @@ class Journal:
             )
             conn.execute(
                 "INSERT INTO outbox (checkin_id, next_attempt_at) VALUES (?, ?)",
-                (checkin_id, created.timestamp()),
+                (checkin_id, created.timestamp() + self._hold_s),
             )
         return CheckInRecord(
             checkin_id=checkin_id,
@@ -229,11 +254,7 @@ class Journal:
             )
             if cur.rowcount != 1:
                 raise KeyError(checkin_id)
-            conn.execute(
-                "UPDATE outbox SET next_attempt_at = MIN(next_attempt_at, ?)"
-                " WHERE checkin_id = ? AND state = 'pending'",
-                (datetime.now(UTC).timestamp(), checkin_id),
-            )
+            _make_due(conn, checkin_id)
 
     def attach_verification(
         self, checkin_id: str, *, chip_verified: bool, authenticity: dict[str, Any] | None
@@ -242,9 +263,10 @@ class Journal:
 
         The pipeline journals a chip check-in as soon as DG13 is read (before Passive/Chip/
         Active Authentication finish) with ``chip_verified=False``; this sets the flag and the
-        (sealed) details once they are in. Like :meth:`attach_eligibility`, a check-in not yet
-        delivered to the HIS goes out with them. Raises KeyError for an unknown id and
-        ValueError when a non-chip check-in is claimed chip-verified.
+        (sealed) details once they are in. A check-in not yet delivered to the HIS goes out
+        with them (call this before :meth:`attach_eligibility`, which releases a held one).
+        Raises KeyError for an unknown id and ValueError when a non-chip check-in is claimed
+        chip-verified.
         """
         conn = self.db.conn
         with immediate(conn):
@@ -261,11 +283,6 @@ class Journal:
             conn.execute(
                 "UPDATE checkins SET sealed = ?, chip_verified = ? WHERE checkin_id = ?",
                 (self._sealer.seal(_dump(body), aad), int(chip_verified), checkin_id),
-            )
-            conn.execute(
-                "UPDATE outbox SET next_attempt_at = MIN(next_attempt_at, ?)"
-                " WHERE checkin_id = ? AND state = 'pending'",
-                (datetime.now(UTC).timestamp(), checkin_id),
             )
 
     _COLUMNS = "checkin_id, queue_number, created_at, method, chip_verified, sealed, eligibility"

@@ -327,3 +327,19 @@ def test_concurrent_drain_stops_within_one_wave_when_unreachable(journal: Journa
         assert ob.drain(now=T0) == (0, 3, 20)
     with pytest.raises(ValueError):
         _outbox(journal, url, concurrency=0)
+
+
+def test_hold_until_eligibility_or_timeout(tmp_path: Path, his: HisReceiver) -> None:
+    with Journal(tmp_path / "k.db", Sealer(KEY), outbox_hold_s=30.0) as journal:
+        a = journal.record(method="chip", chip_verified=False, holder=MINH, now=T0)
+        b = journal.record(method="chip", chip_verified=False, holder=TUYET, now=T0)
+        with _outbox(journal, his.url) as ob:
+            assert ob.drain(now=T0 + timedelta(seconds=29)) == (0, 0, 2)  # held back
+            journal.attach_verification(a.checkin_id, chip_verified=True, authenticity=None)
+            assert ob.drain(now=T0 + timedelta(seconds=29)) == (0, 0, 2)  # still held
+            journal.attach_eligibility(a.checkin_id, ELIG)  # complete: due at once
+            assert ob.drain(now=T0 + timedelta(seconds=29)) == (1, 0, 1)
+            assert ob.drain(now=T0 + timedelta(seconds=30)) == (1, 0, 0)  # hold over
+    assert his.bodies[a.checkin_id]["ma_dkbd"] == "01001"
+    assert his.bodies[a.checkin_id]["kiosk"]["chip_verified"] is True
+    assert his.bodies[b.checkin_id]["ma_dkbd"] is None
