@@ -30,6 +30,7 @@ from tests.his_receiver import HisReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 TOTAL = 1000
+WINDOW = 100
 NAMES = (
     "Trần Đức Minh",
     "Nguyễn Thị Ánh Tuyết",
@@ -55,7 +56,11 @@ def holder(i: int) -> dict[str, str]:
 
 
 def writer(db: Path, key: bytes, n: int) -> None:
-    """Journal n check-ins; print each id once record() has returned (it is committed)."""
+    """Journal n check-ins; print each id once record() has returned (it is committed).
+
+    Every WINDOW check-ins it waits for the test to say it has read them, so a busy machine
+    cannot let the writer run to the end before the kill: it is at most WINDOW ahead.
+    """
     with Journal(db, Sealer(key)) as journal:
         for i in range(n):
             rec = journal.record(
@@ -63,6 +68,8 @@ def writer(db: Path, key: bytes, n: int) -> None:
             )
             sys.stdout.write(rec.checkin_id + "\n")
             sys.stdout.flush()
+            if (i + 1) % WINDOW == 0:
+                sys.stdin.readline()
 
 
 def _files(db: Path) -> bytes:
@@ -91,19 +98,24 @@ def test_sigkill_loses_no_committed_checkin(tmp_path: Path) -> None:
         [sys.executable, "-m", "tests.test_durability", str(db), key.hex(), str(TOTAL)],
         cwd=ROOT,
         env=env,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert proc.stdout is not None
+    assert proc.stdin is not None and proc.stdout is not None
     kill_after = random.randint(200, 700)
     printed: list[str] = []
     for line in proc.stdout:
         printed.append(line)
         if len(printed) >= kill_after:
             break
+        if len(printed) % WINDOW == 0:  # let the writer go on
+            proc.stdin.write("\n")
+            proc.stdin.flush()
     os.kill(proc.pid, signal.SIGKILL)
     printed += proc.stdout.read().splitlines(keepends=True)  # acknowledged before the kill
     proc.wait()
+    proc.stdin.close()
     assert proc.returncode == -signal.SIGKILL, "the writer finished before it was killed"
     acknowledged = [line.strip() for line in printed if line.endswith("\n")]
     assert kill_after <= len(acknowledged) < TOTAL
