@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+import threading
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -161,12 +162,16 @@ class Journal:
         self._sealer = sealer
         self._tz = tz
         self._hold_s = outbox_hold_s
-        self.db = open_db(self.db_path)
+        # One connection, usable from any thread (the pipeline's workers, a drain thread);
+        # the lock keeps their statements and transactions from interleaving.
+        self.lock = threading.RLock()
+        self.db = open_db(self.db_path, check_same_thread=False)
         ensure_schema(self.db)
 
     def close(self) -> None:
         """Close the database connection."""
-        self.db.conn.close()
+        with self.lock:
+            self.db.conn.close()
 
     def __enter__(self) -> Journal:
         return self
@@ -198,7 +203,7 @@ class Journal:
         id_number = holder.get("id_number")
         id_index = self._sealer.index(str(id_number)) if id_number else None
         conn = self.db.conn
-        with immediate(conn):
+        with self.lock, immediate(conn):
             row = conn.execute(
                 "SELECT COALESCE(MAX(queue_number), 0) + 1 FROM checkins WHERE day = ?",
                 (local_day.isoformat(),),
@@ -248,7 +253,7 @@ class Journal:
         """
         sealed = self._sealer.seal(_dump(eligibility), _aad(checkin_id, "eligibility"))
         conn = self.db.conn
-        with immediate(conn):
+        with self.lock, immediate(conn):
             cur = conn.execute(
                 "UPDATE checkins SET eligibility = ? WHERE checkin_id = ?", (sealed, checkin_id)
             )
@@ -269,7 +274,7 @@ class Journal:
         chip-verified.
         """
         conn = self.db.conn
-        with immediate(conn):
+        with self.lock, immediate(conn):
             row = conn.execute(
                 "SELECT method, sealed FROM checkins WHERE checkin_id = ?", (checkin_id,)
             ).fetchone()
@@ -309,9 +314,10 @@ class Journal:
 
     def get(self, checkin_id: str) -> CheckInRecord | None:
         """One check-in, decrypted; None when there is none with this id."""
-        row = self.db.conn.execute(
-            f"SELECT {self._COLUMNS} FROM checkins WHERE checkin_id = ?", (checkin_id,)
-        ).fetchone()
+        with self.lock:
+            row = self.db.conn.execute(
+                f"SELECT {self._COLUMNS} FROM checkins WHERE checkin_id = ?", (checkin_id,)
+            ).fetchone()
         return self._decode(row) if row else None
 
     def get_many(self, checkin_ids: list[str]) -> dict[str, CheckInRecord]:
@@ -320,19 +326,22 @@ class Journal:
         for start in range(0, len(checkin_ids), 500):
             chunk = checkin_ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self.db.conn.execute(
-                f"SELECT {self._COLUMNS} FROM checkins WHERE checkin_id IN ({marks})", chunk
-            ):
+            with self.lock:
+                rows = self.db.conn.execute(
+                    f"SELECT {self._COLUMNS} FROM checkins WHERE checkin_id IN ({marks})", chunk
+                ).fetchall()
+            for row in rows:
                 record = self._decode(row)
                 out[record.checkin_id] = record
         return out
 
     def day(self, d: date) -> list[CheckInRecord]:
         """Every check-in of local day ``d``, decrypted, in queue order."""
-        rows = self.db.conn.execute(
-            f"SELECT {self._COLUMNS} FROM checkins WHERE day = ? ORDER BY queue_number",
-            (d.isoformat(),),
-        ).fetchall()
+        with self.lock:
+            rows = self.db.conn.execute(
+                f"SELECT {self._COLUMNS} FROM checkins WHERE day = ? ORDER BY queue_number",
+                (d.isoformat(),),
+            ).fetchall()
         return [self._decode(row) for row in rows]
 
     def search(self, d: date, text: str) -> list[CheckInRecord]:
@@ -353,8 +362,30 @@ class Journal:
 
     def by_patient(self, id_number: str) -> list[str]:
         """Ids of every check-in of the holder of ``id_number`` (by its HMAC), oldest first."""
-        rows = self.db.conn.execute(
-            "SELECT checkin_id FROM checkins WHERE id_index = ? ORDER BY created_at",
-            (self._sealer.index(id_number),),
-        ).fetchall()
+        with self.lock:
+            rows = self.db.conn.execute(
+                "SELECT checkin_id FROM checkins WHERE id_index = ? ORDER BY created_at",
+                (self._sealer.index(id_number),),
+            ).fetchall()
         return [r[0] for r in rows]
+
+    def purge(self, before: date) -> int:
+        """Delete check-ins of local days before ``before`` that the HIS has (retention).
+
+        Personal data is kept no longer than the clinic needs it; check-ins the outbox has
+        not delivered (pending or given up) are kept whatever their age, so none is lost.
+        Returns how many were deleted.
+        """
+        conn = self.db.conn
+        with self.lock, immediate(conn):
+            gone = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT c.checkin_id FROM checkins c JOIN outbox o USING (checkin_id)"
+                    " WHERE c.day < ? AND o.state = 'delivered'",
+                    (before.isoformat(),),
+                )
+            ]
+            conn.executemany("DELETE FROM outbox WHERE checkin_id = ?", [(i,) for i in gone])
+            conn.executemany("DELETE FROM checkins WHERE checkin_id = ?", [(i,) for i in gone])
+        return len(gone)

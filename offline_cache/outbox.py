@@ -120,17 +120,20 @@ class Outbox:
 
     def pending(self) -> int:
         """Check-ins not yet delivered and still being retried (due now or later)."""
-        row = self._journal.db.conn.execute(
-            "SELECT COUNT(*) FROM outbox WHERE state = 'pending'"
-        ).fetchone()
+        with self._journal.lock:
+            row = self._journal.db.conn.execute(
+                "SELECT COUNT(*) FROM outbox WHERE state = 'pending'"
+            ).fetchone()
         return int(row[0])
 
     def counts(self) -> dict[str, int]:
         """Outbox rows by state: ``pending``, ``delivered``, ``failed`` (gave up, see staff)."""
         out = {"pending": 0, "delivered": 0, "failed": 0}
-        for state, n in self._journal.db.conn.execute(
-            "SELECT state, COUNT(*) FROM outbox GROUP BY state"
-        ):
+        with self._journal.lock:
+            rows = self._journal.db.conn.execute(
+                "SELECT state, COUNT(*) FROM outbox GROUP BY state"
+            ).fetchall()
+        for state, n in rows:
             out[state] = int(n)
         return out
 
@@ -192,12 +195,13 @@ class Outbox:
         unreachable = False
         while not unreachable and (left is None or left > 0):
             n = BATCH if left is None else min(BATCH, left)
-            rows = conn.execute(
-                "SELECT checkin_id, attempts FROM outbox WHERE state = 'pending'"
-                " AND next_attempt_at <= ? ORDER BY next_attempt_at, checkin_id LIMIT ?",
-                (t, n),
-            ).fetchall()
-            conn.commit()  # end the read transaction: the writer may checkpoint meanwhile
+            with self._journal.lock:
+                rows = conn.execute(
+                    "SELECT checkin_id, attempts FROM outbox WHERE state = 'pending'"
+                    " AND next_attempt_at <= ? ORDER BY next_attempt_at, checkin_id LIMIT ?",
+                    (t, n),
+                ).fetchall()
+                conn.commit()  # end the read transaction: the writer may checkpoint meanwhile
             if not rows:
                 break
             records = self._journal.get_many([r[0] for r in rows])
@@ -224,7 +228,7 @@ class Outbox:
                     retry.append((state, t + self.backoff(tries), status, checkin_id))
                 if unreachable:
                     break
-            with immediate(conn):
+            with self._journal.lock, immediate(conn):
                 conn.executemany(
                     "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_status = ?,"
                     " attempts = attempts + 1 WHERE checkin_id = ? AND state = 'pending'",

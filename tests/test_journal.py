@@ -303,3 +303,34 @@ def test_attach_verification_after_the_read(journal: Journal) -> None:
         journal.attach_verification(
             "20261124-0099-deadbeef", chip_verified=False, authenticity=None
         )
+
+
+def test_one_journal_from_many_threads(journal: Journal) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(i: int) -> int:
+        rec = journal.record(method="chip", chip_verified=False, holder=MINH, now=T0)
+        journal.attach_eligibility(rec.checkin_id, ELIG)
+        assert journal.get(rec.checkin_id) is not None
+        return rec.queue_number
+
+    with ThreadPoolExecutor(4) as pool:
+        numbers = sorted(pool.map(work, range(60)))
+    assert numbers == list(range(1, 61))
+    assert all(r.eligibility == ELIG for r in journal.day(DAY))
+
+
+def test_purge_keeps_what_the_his_does_not_have(journal: Journal) -> None:
+    old = [journal.record(method="chip", chip_verified=True, holder=MINH, now=T0) for _ in range(3)]
+    new = journal.record(
+        method="chip", chip_verified=True, holder=TUYET, now=T0 + timedelta(days=2)
+    )
+    conn = journal.db.conn
+    conn.execute(
+        "UPDATE outbox SET state = 'delivered' WHERE checkin_id != ?", (old[2].checkin_id,)
+    )
+    conn.commit()
+    assert journal.purge(DAY + timedelta(days=1)) == 2
+    assert [r.checkin_id for r in journal.day(DAY)] == [old[2].checkin_id]  # not yet delivered
+    assert journal.get(new.checkin_id) is not None  # too recent
+    assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 2
