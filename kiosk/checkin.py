@@ -89,6 +89,10 @@ class CheckInJournal(Protocol):
         bhyt_card: str | None = None,
     ) -> Any: ...
 
+    def attach_verification(
+        self, checkin_id: str, *, chip_verified: bool, authenticity: dict[str, Any] | None
+    ) -> None: ...
+
     def attach_eligibility(self, checkin_id: str, eligibility: dict[str, Any]) -> None: ...
 
 
@@ -324,6 +328,10 @@ class CheckInPipeline:
         if result.source == "cache":
             phase = "cache"
         self._emit("eligibility", phase, checkin_id=lookup.checkin_id)
+        if authenticity is not None:  # journaled at DG13, before the verdict was known
+            self.journal.attach_verification(
+                lookup.checkin_id, chip_verified=chip_verified, authenticity=authenticity.to_json()
+            )
         self.journal.attach_eligibility(lookup.checkin_id, result.to_json())
         log.info(
             "check-in %s: %s from %s%s",

@@ -151,6 +151,7 @@ def test_chip_checkin_live(make: Make, stores: tuple[EligibilityCache, Any]) -> 
     rec = journaled(journal, out.checkin_id)
     assert rec is not None and rec.eligibility is not None
     assert rec.eligibility["status"] == "eligible"
+    assert rec.chip_verified and rec.authenticity["passive_auth"]["verdict"] == "verified"
 
 
 def test_eligibility_starts_before_dg2_finishes(make: Make) -> None:
@@ -267,13 +268,15 @@ def test_unknown_live_answer_is_not_cached(
     assert stores[0].get(load_profile("default").id_number) is None
 
 
-def test_clone_is_not_chip_verified(make: Make) -> None:
+def test_clone_is_not_chip_verified(make: Make, stores: tuple[EligibilityCache, Any]) -> None:
     pipeline, _ = make(StandIn())
     out = pipeline.checkin_card(
         open_simulated("default+clone", link=LinkModel.zero()), card_keys("default")
     )
     assert out.method == "chip" and not out.chip_verified
     assert out.eligibility.status == "eligible"
+    rec = journaled(stores[1], out.checkin_id)
+    assert rec.method == "chip" and not rec.chip_verified and rec.authenticity is not None
 
 
 def test_wrong_key_raises_after_an_error_event(make: Make) -> None:
