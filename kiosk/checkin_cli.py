@@ -284,16 +284,18 @@ def cmd_checkin(args: argparse.Namespace) -> int:
     except StorageError as exc:
         return cli._fail(cli.EXIT_FAILED, f"storage: {exc}")
     modeled: float | None = None
+    # The client gives up after its own budget; the pipeline waits a little longer.
+    wait = config.gateway.timeout_s + 1.0
     try:
         if keys is None:
-            pipeline = CheckInPipeline(backend, cache, journal)
+            pipeline = CheckInPipeline(backend, cache, journal, eligibility_timeout=wait)
             with pipeline:
                 if manual is not None:
                     out = pipeline.checkin_manual(*manual)
                 else:
                     out = pipeline.checkin_bhyt_qr(args.bhyt_qr)
         else:
-            out, modeled = _checkin_card(args, backend, cache, journal, keys)
+            out, modeled = _checkin_card(args, backend, cache, journal, keys, wait)
     except StorageError as exc:
         return cli._fail(cli.EXIT_FAILED, f"storage: {exc}")
     finally:
@@ -313,6 +315,7 @@ def _checkin_card(
     cache: Any,
     journal: Any,
     keys: Sequence[Any],
+    wait: float,
 ) -> tuple[CheckInOutcome, float | None]:
     from drivers.registry import open_transport
     from kiosk import cli
@@ -327,7 +330,9 @@ def _checkin_card(
     except CardRemoved as exc:
         raise cli.NoCard(str(exc)) from exc
     try:
-        with CheckInPipeline(backend, cache, journal, trust=trust) as pipeline:
+        with CheckInPipeline(
+            backend, cache, journal, trust=trust, eligibility_timeout=wait
+        ) as pipeline:
             out = pipeline.checkin_card(transport, keys)
         modeled = getattr(transport, "modeled_seconds", None)
         return out, (float(modeled) if modeled is not None else None)
