@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kiosk import access
+from kiosk import access, checkin_cli
 from kiosk.config import READER_HELP
 from kiosk.emrtd.certs import PassiveAuthError
 from kiosk.emrtd.errors import AccessDenied, AccessKeyError, EmrtdError, UnsupportedProtocol
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="read a sample simulated card with its CAN (make run)")
     d.add_argument("--card", default="default")
     d.add_argument("--json", action="store_true")
+    checkin_cli.register(sub)
     return p
 
 
@@ -474,6 +476,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _configure_logging() -> None:
+    """Log to stderr at ``$CCCD_KIOSK_LOG_LEVEL`` (default ERROR: the CLI already says what
+    went wrong in its own words). Log records never carry personal data."""
+    level = os.environ.get("CCCD_KIOSK_LOG_LEVEL", "ERROR").upper()
+    logging.basicConfig(
+        level=getattr(logging, level, logging.ERROR),
+        format="cccd-kiosk %(levelname)s %(name)s: %(message)s",
+    )
+
+
 def _fail(code: int, message: str) -> int:
     print(f"cccd-kiosk: {message}", file=sys.stderr)
     return code
@@ -484,7 +496,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kiosk.config import ConfigError
 
     args = build_parser().parse_args(argv)
-    handler = {"read": cmd_read, "verify": cmd_verify, "demo": cmd_demo}[args.command]
+    _configure_logging()
+    handlers = {"read": cmd_read, "verify": cmd_verify, "demo": cmd_demo, **checkin_cli.HANDLERS}
+    handler = handlers[args.command]
     try:
         return handler(args)
     except (UsageError, ReaderSpecError, ConfigError, TrustStoreError) as exc:
