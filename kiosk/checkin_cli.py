@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -34,6 +35,9 @@ FHIR_TOKEN_ENV = "CCCD_KIOSK_FHIR_TOKEN"
 #: File names inside the data directory.
 CACHE_DB = "cache.db"
 JOURNAL_DB = "journal.db"
+
+
+logger = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
@@ -77,6 +81,12 @@ def register(sub: Any) -> None:
     e.add_argument("--format", choices=["csv", "json"], default="csv")
     e.add_argument("--data-dir", type=Path, help="cache, journal and key folder")
     e.add_argument("--config", type=Path, help="TOML configuration file")
+
+    o = sub.add_parser("outbox", help="send waiting check-ins to the hospital system (HIS)")
+    o.add_argument("--url", help="the HIS check-in endpoint (default: [his] url)")
+    o.add_argument("--format", choices=["xml130", "fhir"], help="default: [his] format")
+    o.add_argument("--data-dir", type=Path, help="cache, journal and key folder")
+    o.add_argument("--config", type=Path, help="TOML configuration file")
 
 
 # ---- setup -----------------------------------------------------------------------------
@@ -301,6 +311,13 @@ def cmd_checkin(args: argparse.Namespace) -> int:
     finally:
         cache.close()
         journal.close()
+    if config.his.url:
+        # Best effort: the check-in is journaled; whatever the HIS does not take now waits in
+        # the outbox for the next check-in or `cccd-kiosk outbox`.
+        try:
+            drain_outbox(folder, config.his.url, config.his.format)
+        except Exception as exc:  # never lose a check-in's answer over the HIS
+            logger.warning("HIS delivery postponed: %s", type(exc).__name__)
     doc = _json_outcome(out, modeled)
     if args.json:
         print(json.dumps(doc, ensure_ascii=False, indent=2))
@@ -365,10 +382,52 @@ def cmd_export(args: argparse.Namespace) -> int:
     return cli.EXIT_OK
 
 
+def drain_outbox(folder: Path, url: str, payload_format: str) -> Any:
+    """Send the journal's waiting check-ins to the HIS once; returns the DrainReport."""
+    from offline_cache.crypto import Sealer, load_or_create_key
+    from offline_cache.outbox import Outbox
+
+    outbox = Outbox(
+        folder / JOURNAL_DB,
+        Sealer(load_or_create_key(folder)),
+        url=url,
+        payload_format=payload_format,  # type: ignore[arg-type]
+    )
+    try:
+        return outbox.drain()
+    finally:
+        outbox.close()
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """Deliver waiting check-ins (idempotency key = check-in id, at least once); run it from
+    a timer. Exit 0 when nothing is left waiting, 1 when the HIS did not take everything."""
+    from kiosk import cli
+    from offline_cache.crypto import StorageError
+
+    config = _config(args)
+    url = args.url or config.his.url
+    if not url:
+        raise cli.UsageError("no HIS address: give --url or set [his] url in the config file")
+    folder = data_dir(args, config)
+    if not (folder / JOURNAL_DB).exists():
+        raise cli.UsageError(f"{folder}: no check-in journal here (see --data-dir)")
+    try:
+        report = drain_outbox(folder, url, args.format or config.his.format)
+    except StorageError as exc:
+        return cli._fail(cli.EXIT_FAILED, f"storage: {exc}")
+    print(
+        f"Đã gửi / delivered {report.delivered}, lỗi / failed attempts {report.failed}, "
+        f"còn chờ / waiting {report.pending}"
+    )
+    return cli.EXIT_OK if report.pending == 0 else cli.EXIT_FAILED
+
+
 #: Subcommand → handler, for ``kiosk.cli.main``'s dispatch table.
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "checkin": cmd_checkin,
     "export": cmd_export,
+    "outbox": cmd_outbox,
 }
 
 

@@ -527,4 +527,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy: other modules raise
+    # kiosk.cli.UsageError, which must be the class main() catches.
+    from kiosk.cli import main as _main
+
+    sys.exit(_main())
