@@ -6,6 +6,7 @@ endpoint, each fault, the loopback-only admin, bad input, and a log free of pers
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import subprocess
@@ -287,7 +288,8 @@ def test_fhir_valid(clean_gateway: GatewayProcess) -> None:
     assert res["extension"][0]["valueCode"] == "000"
     ins = res["insurance"][0]
     assert ins["inforce"] is True
-    assert ins["benefitPeriod"] == {"start": "2026-01-01", "end": "2026-12-31"}
+    year = dt.date.today().year
+    assert ins["benefitPeriod"] == {"start": f"{year}-01-01", "end": f"{year}-12-31"}
     assert ins["coverage"]["identifier"]["value"] == "DN4010188034517"
     clinic = {e["url"].rsplit("/", 1)[1]: e for e in ins["extension"]}
     assert clinic["registered-clinic"]["valueIdentifier"]["value"] == "01001"
@@ -626,3 +628,13 @@ def test_log_has_no_personal_data(clean_gateway: GatewayProcess) -> None:
         secrets_.append(s)
     leaked = [s for s in secrets_ if s and s in log]
     assert not leaked, leaked
+
+
+def test_validity_years_follow_the_calendar() -> None:
+    from simulators.gateway.data import _this_year
+
+    today = dt.date(2031, 5, 2)
+    assert _this_year("31/12/{Y}", today) == "31/12/2031"
+    assert _this_year("31/12/{Y-1}", today) == "31/12/2030"
+    assert _this_year("01/01/{Y+1}", today) == "01/01/2032"
+    assert _this_year("21/07/1988", today) == "21/07/1988"

@@ -41,6 +41,7 @@ Unicode NFC, case folding and collapsing spaces (diacritics matter: "Minh" is no
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 import unicodedata
@@ -158,6 +159,15 @@ class CheckResult:
 _PERSON_KEYS = ("maKetQua", "cccd", "maThe", "maSoBHXH", "hoTen", "ngaySinh", "gioiTinh")
 
 
+_YEAR = re.compile(r"\{Y([+-]\d+)?\}")
+
+
+def _this_year(value: str, today: dt.date | None = None) -> str:
+    """``{Y}`` → the current year, ``{Y-1}`` → last year…: validity that does not age."""
+    year = (today or dt.date.today()).year
+    return _YEAR.sub(lambda m: str(year + int(m.group(1) or 0)), value)
+
+
 class InsuredData:
     """The people and staff of one data file, with the lookup and check rules."""
 
@@ -183,7 +193,8 @@ class InsuredData:
             card = str(entry.pop("card", ""))
             card_name = str(entry.pop("card_name", ""))
             clinic = str(entry.pop("tenDKBD", ""))
-            people.append(Insured({k: str(v) for k, v in entry.items()}, card, card_name, clinic))
+            fields = {k: _this_year(str(v)) for k, v in entry.items()}
+            people.append(Insured(fields, card, card_name, clinic))
         staff = [Staff(str(s["cccdCb"]), str(s["hoTenCb"])) for s in raw.get("staff", [])]
         return cls(people, staff)
 
