@@ -1,0 +1,157 @@
+"""The Qt-free kiosk state machine (ui/state.py): transitions, what screens show, wipes."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from kiosk.access import CAN
+from kiosk.checkin import CheckInEvent, CheckInOutcome
+from kiosk.eligibility.base import EligibilityResult
+from kiosk.holder import Holder
+from kiosk.transport import CardRemoved
+from ui.state import KioskState, StartBhyt, StartRead, error_kind, format_age, mask_id
+
+NAME = "Trần Đức Minh"
+ID = "001088034517"
+
+
+def _outcome(*, source: str = "live", age: timedelta | None = None) -> CheckInOutcome:
+    holder = Holder(
+        id_number=ID, full_name=NAME, date_of_birth=date(1988, 3, 12), sex="Nam",
+        nationality="Việt Nam", ethnicity="Kinh", religion=None, place_of_origin="Hà Nội",
+        place_of_residence="Số 1 Phố Huế, Hà Nội", identifying_marks=None,
+        date_of_issue=date(2021, 5, 1), date_of_expiry=date(2028, 3, 12), father_name=None,
+        mother_name=None, spouse_name=None, old_id_number=None,
+    )  # fmt: skip
+    el = EligibilityResult(
+        status="eligible", code="000", message="Thẻ còn giá trị sử dụng",
+        advice_vi="Tiếp nhận bình thường", advice_en="Check in as usual",
+        valid_from=date(2026, 1, 1), valid_to=date(2026, 12, 31), registered_clinic="01-001",
+        card_number="DN4010123456789", as_of=datetime(2026, 11, 24, 8, tzinfo=UTC),
+        source=source, stale=False,  # type: ignore[arg-type]
+    )  # fmt: skip
+    return CheckInOutcome(
+        checkin_id="c1", queue_number=7, holder=holder, authenticity=None, eligibility=el,
+        chip_verified=False, method="manual", cache_age=age,
+    )  # fmt: skip
+
+
+def _texts(state: KioskState) -> str:
+    v = state.view()
+    parts = [v.title, v.body, v.badge, v.queue, *v.eligibility]
+    parts += [f"{a} {b}" for a, b in v.lines]
+    return "\n".join(parts)
+
+
+def test_starts_idle_in_vietnamese() -> None:
+    s = KioskState()
+    assert s.screen == "idle" and s.lang == "vi"
+    assert "Đặt thẻ" in s.view().body
+
+
+def test_tap_without_key_asks_for_it_then_reads() -> None:
+    s = KioskState()
+    assert s.card_present() is None
+    assert s.screen == "key_needed"
+    assert s.submit_key("12") is None
+    assert "6 hoặc 12" in s.view().extra["message"]
+    action = s.submit_key("034517")
+    assert isinstance(action, StartRead) and action.keys == (CAN("034517"),)
+    assert s.screen == "reading"
+
+
+def test_twelve_digit_id_gives_the_can() -> None:
+    s = KioskState()
+    s.card_present()
+    action = s.submit_key(ID)
+    assert isinstance(action, StartRead) and action.keys == (CAN("034517"),)
+
+
+def test_key_first_then_tap() -> None:
+    s = KioskState()
+    assert s.scan("034517") is None and s.screen == "key_needed"
+    assert isinstance(s.card_present(), StartRead)
+
+
+def test_bhyt_qr_scan_goes_to_verifying() -> None:
+    s = KioskState()
+    qr = "DN4010123456789|4e677579e1bb856e|01/01/1990|1|Hà Nội|01-001|01/01/2026|-|-|-|$"
+    action = s.scan(qr)
+    assert isinstance(action, StartBhyt) and s.screen == "verifying"
+
+
+def test_progress_events_then_result_then_removal_wipes_in_self_mode() -> None:
+    s = KioskState(mode="self")
+    s.card_present([CAN("034517")])
+    s.on_event(CheckInEvent("reading", "DG2", 1000, 4000))
+    v = s.view()
+    assert v.screen == "reading" and v.progress == ("Ảnh chân dung", 1000, 4000)
+    s.on_event(CheckInEvent("verified", "verified"))
+    assert s.screen == "verifying"
+    s.on_outcome(_outcome())
+    text = _texts(s)
+    assert NAME in text and "••••••••4517" in text and ID not in text
+    assert "Nơi thường trú" not in text  # minimal data in self-check
+    assert "Số thứ tự: 7" in text and "01-001" in text and "Thẻ còn giá trị" in text
+    assert s.view().badge_kind == "not_chip"
+    s.card_removed()
+    assert s.screen == "idle" and not s.has_personal_data
+    assert NAME not in _texts(s)
+
+
+def test_reception_shows_everything_and_keeps_result_after_removal() -> None:
+    s = KioskState(mode="reception")
+    s.card_present([CAN("034517")])
+    s.on_outcome(_outcome())
+    text = _texts(s)
+    assert ID in text and "Số 1 Phố Huế" in text
+    s.card_removed()
+    assert s.screen == "result"
+    s.idle_timeout()
+    assert s.screen == "idle" and not s.has_personal_data
+
+
+def test_language_toggle_rerenders() -> None:
+    calls: list[str] = []
+    s = KioskState(on_change=lambda: calls.append(s.screen))
+    s.card_present([CAN("034517")])
+    s.on_outcome(_outcome(source="cache", age=timedelta(hours=3)))
+    assert "từ bộ nhớ đệm, 3 giờ trước" in _texts(s)
+    s.toggle_language()
+    text = _texts(s)
+    assert "from cache, 3 h old" in text and "Full name" in text and "12/03/1988" not in text
+    assert calls[-1] == "result"
+    s.toggle_language()
+    assert s.lang == "vi"
+
+
+def test_errors_say_what_to_do() -> None:
+    s = KioskState()
+    s.card_present([CAN("034517")])
+    s.on_error(error_kind(CardRemoved("gone")))
+    assert s.view().body.startswith("Thẻ bị nhấc ra") and "Đặt lại thẻ" in s.view().body
+    s.set_language("en")
+    assert "Place the card on the reader again" in s.view().body
+    s.idle_timeout()
+    assert s.screen == "idle"
+
+
+def test_busy_ignores_taps_and_timeouts() -> None:
+    s = KioskState()
+    s.card_present([CAN("034517")])
+    assert s.card_present([CAN("034517")]) is None
+    s.idle_timeout()
+    assert s.screen == "reading"
+
+
+def test_helpers() -> None:
+    assert mask_id(ID) == "••••••••4517" and mask_id(None) == ""
+    assert format_age(timedelta(minutes=5), "en") == "5 min"
+    assert format_age(timedelta(hours=3), "vi") == "3 giờ"
+    assert format_age(timedelta(days=3), "en") == "3 d"
+    with pytest.raises(ValueError):
+        KioskState(mode="kiosk")  # type: ignore[arg-type]
+    assert dataclasses.is_dataclass(_outcome())

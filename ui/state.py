@@ -1,0 +1,398 @@
+"""The kiosk's view-model: a Qt-free state machine and what each screen shows.
+
+States: ``idle`` → ``key_needed`` → ``reading`` → ``verifying`` → ``result`` → ``idle``, and
+``error`` (every error says what to do next). The widgets only render :meth:`KioskState.view`
+and forward user and worker events here; the methods that need the worker to do something
+return an :class:`Action` (:class:`StartRead` or :class:`StartBhyt`).
+
+Personal data lives only in ``KioskState._outcome`` while the result is shown; :meth:`wipe`
+drops it (card removal in self-check mode, idle timeout, the next patient). Nothing here logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+from kiosk import access
+from kiosk.emrtd.errors import AccessKeyError
+from ui.strings import DEFAULT_LANG, LANGS, Lang, phase_label, t
+
+if TYPE_CHECKING:
+    from kiosk.checkin import CheckInEvent, CheckInOutcome
+
+Screen = Literal["idle", "key_needed", "reading", "verifying", "result", "error"]
+Mode = Literal["reception", "self"]
+MODES: tuple[Mode, ...] = ("reception", "self")
+BadgeKind = Literal["verified", "issuer_unknown", "failed", "not_chip"]
+
+#: Seconds of no activity before a shown result or error is wiped (self-check default).
+DEFAULT_IDLE_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class StartRead:
+    """Ask the worker to read the card in the field with these access keys."""
+
+    keys: tuple[access.AccessKey, ...]
+
+
+@dataclass(frozen=True)
+class StartBhyt:
+    """Ask the worker to check in with a BHYT card QR (no chip)."""
+
+    text: str
+
+
+Action: TypeAlias = StartRead | StartBhyt
+
+
+@dataclass(frozen=True)
+class ScreenView:
+    """Everything one screen shows, as text in the current language (plus the photo bytes)."""
+
+    screen: Screen
+    title: str
+    body: str = ""
+    progress: tuple[str, int, int] | None = None
+    photo: bytes | None = None
+    lines: tuple[tuple[str, str], ...] = ()
+    badge: str = ""
+    badge_kind: BadgeKind | None = None
+    eligibility: tuple[str, ...] = ()
+    eligibility_status: str | None = None
+    queue: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def mask_id(number: str | None) -> str:
+    """An ID number with all but its last 4 digits hidden ("••••••••4517")."""
+    if not number:
+        return ""
+    return "•" * max(0, len(number) - 4) + number[-4:]
+
+
+def format_age(age: timedelta, lang: Lang) -> str:
+    """A cached answer's age in words: "3 giờ" / "3 h"."""
+    minutes = max(0, int(age.total_seconds() // 60))
+    if minutes < 120:
+        return t("age.min", lang, n=minutes)
+    hours = minutes // 60
+    return t("age.h", lang, n=hours) if hours < 48 else t("age.d", lang, n=hours // 24)
+
+
+def _date(value: date | None, lang: Lang) -> str:
+    if value is None:
+        return ""
+    return f"{value:%d/%m/%Y}" if lang == "vi" else value.isoformat()
+
+
+def error_kind(exc: BaseException) -> str:
+    """The error screen for an exception from the worker (a key of ``error.*`` strings)."""
+    from drivers.registry import NoCardFound
+    from kiosk.emrtd.errors import AccessDenied, EmrtdError
+    from kiosk.transport import CardRemoved, TransportError
+    from offline_cache.crypto import StorageError
+
+    if isinstance(exc, CardRemoved):
+        return "removed"
+    if isinstance(exc, AccessDenied):
+        return "access"
+    if isinstance(exc, NoCardFound):
+        return "no_card"
+    if isinstance(exc, AccessKeyError):  # BhytQRError too
+        return "qr"
+    if isinstance(exc, StorageError):
+        return "storage"
+    if isinstance(exc, TransportError | EmrtdError):
+        return "read"
+    return "internal"
+
+
+def keys_from_text(text: str) -> tuple[access.AccessKey, ...] | None:
+    """Access keys from a typed CAN / 12-digit ID or a scanned CCCD QR or MRZ; None if unusable."""
+    value = text.strip()
+    try:
+        digits = "".join(value.split())
+        if len(digits) == 6 and digits.isascii() and digits.isdigit():
+            return (access.CAN(digits),)
+        kind = access.detect_input(value)
+        if kind == "id_number":
+            return (access.key_from_id(value),)
+        if kind == "cccd_qr":
+            return tuple(access.keys_from_qr(value))
+        if kind == "mrz":
+            return (access.key_from_mrz(value),)
+    except AccessKeyError:
+        return None
+    return None
+
+
+class KioskState:
+    """The state machine. ``on_change`` is called after every change (the window re-renders)."""
+
+    def __init__(
+        self,
+        *,
+        mode: Mode = "self",
+        lang: Lang = DEFAULT_LANG,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        if lang not in LANGS:
+            raise ValueError(f"lang must be one of {', '.join(LANGS)}")
+        self.mode: Mode = mode
+        self.lang: Lang = lang
+        self.on_change = on_change
+        self.screen: Screen = "idle"
+        self.card_in_field = False
+        self.key_message = ""
+        self.error: str | None = None
+        self._progress: tuple[str, int, int] | None = None
+        self._keys: tuple[access.AccessKey, ...] | None = None
+        self._outcome: CheckInOutcome | None = None
+
+    # ---- transitions ---------------------------------------------------------------------
+
+    def _go(self, screen: Screen) -> None:
+        self.screen = screen
+        if self.on_change is not None:
+            self.on_change()
+
+    @property
+    def busy(self) -> bool:
+        """Whether the worker is running a check-in (reading or verifying)."""
+        return self.screen in ("reading", "verifying")
+
+    def card_present(self, keys: Sequence[access.AccessKey] | None = None) -> Action | None:
+        """A card entered the field (``keys`` when the tester or a scan already gave them)."""
+        if self.busy:
+            return None
+        if self.screen in ("result", "error"):  # the previous patient's screen
+            self.wipe(notify=False)
+        self.card_in_field = True
+        if keys:
+            self._keys = tuple(keys)
+        if self._keys:
+            return self._start_read()
+        self.key_message = ""
+        self._go("key_needed")
+        return None
+
+    def _start_read(self) -> Action:
+        keys, self._keys = self._keys or (), None
+        self._progress = None
+        self._go("reading")
+        return StartRead(keys)
+
+    def submit_key(self, text: str) -> Action | None:
+        """A typed CAN/ID or a scanned CCCD QR / MRZ on the key screen (or idle)."""
+        keys = keys_from_text(text)
+        if keys is None:
+            self.key_message = t("key.invalid", self.lang)
+            self._go(self.screen)
+            return None
+        self._keys = keys
+        self.key_message = ""
+        if self.card_in_field:
+            return self._start_read()
+        self._go("key_needed")
+        return None
+
+    def scan(self, text: str) -> Action | None:
+        """One keyboard-wedge line (a QR scanner types it, then Enter) on any screen but busy."""
+        if self.busy:
+            return None
+        if access.detect_input(text) == "bhyt_qr":
+            self.wipe(notify=False)
+            self._progress = None
+            self._go("verifying")
+            return StartBhyt(text.strip())
+        if self.screen in ("result", "error"):
+            self.wipe(notify=False)
+        return self.submit_key(text)
+
+    def cancel(self) -> None:
+        """Back to idle from the key screen, an error or a result (wipes)."""
+        if not self.busy:
+            self.wipe()
+
+    def on_event(self, event: CheckInEvent) -> None:
+        """A pipeline progress event (from the worker, on the GUI thread)."""
+        if not self.busy:
+            return
+        if event.kind == "reading":
+            self._progress = (event.phase, event.done, event.total)
+            self._go("reading")
+        elif event.kind == "verified" or (event.kind == "eligibility" and self.screen != "reading"):
+            self._go("verifying")
+
+    def on_outcome(self, outcome: CheckInOutcome) -> None:
+        """The check-in finished: show the result (kept until removal / timeout / next)."""
+        self._outcome = outcome
+        self._progress = None
+        self._go("result")
+
+    def on_error(self, kind: str) -> None:
+        """The check-in failed; ``kind`` from :func:`error_kind`."""
+        self._outcome = None
+        self._progress = None
+        self.error = kind
+        self._go("error")
+
+    def card_removed(self) -> None:
+        """The card left the field. Self-check wipes a shown result at once; reception keeps it
+        for the receptionist until the idle timeout or the next patient."""
+        self.card_in_field = False
+        if self.screen == "key_needed" or (self.screen == "result" and self.mode == "self"):
+            self.wipe()
+
+    def idle_timeout(self) -> None:
+        """Nobody touched the kiosk for the idle timeout: wipe everything shown."""
+        if not self.busy and self.screen != "idle":
+            self.wipe()
+
+    def wipe(self, *, notify: bool = True) -> None:
+        """Forget all personal data and typed keys; back to idle."""
+        self._outcome = None
+        self._keys = None
+        self._progress = None
+        self.error = None
+        self.key_message = ""
+        self.screen = "idle"
+        if notify and self.on_change is not None:
+            self.on_change()
+
+    def set_language(self, lang: Lang) -> None:
+        """Switch the language of every screen (the current one re-renders)."""
+        if lang not in LANGS:
+            raise ValueError(f"lang must be one of {', '.join(LANGS)}")
+        self.lang = lang
+        self._go(self.screen)
+
+    def toggle_language(self) -> None:
+        """Vietnamese ↔ English."""
+        self.set_language("en" if self.lang == "vi" else "vi")
+
+    @property
+    def has_personal_data(self) -> bool:
+        """Whether a check-in's personal data is held (only while the result is shown)."""
+        return self._outcome is not None
+
+    # ---- what the screens show -----------------------------------------------------------
+
+    def view(self) -> ScreenView:
+        """The current screen's content in the current language."""
+        lang = self.lang
+        if self.screen == "idle":
+            return ScreenView("idle", t("idle.title", lang), t("idle.body", lang))
+        if self.screen == "key_needed":
+            return ScreenView(
+                "key_needed",
+                t("key.title", lang),
+                t("key.body", lang),
+                extra={"message": self.key_message},
+            )
+        if self.screen == "reading":
+            progress = None
+            if self._progress is not None:
+                phase, done, total = self._progress
+                progress = (phase_label(phase, lang), done, total)
+            return ScreenView("reading", t("reading.title", lang), progress=progress)
+        if self.screen == "verifying":
+            return ScreenView("verifying", t("verifying.title", lang))
+        if self.screen == "error":
+            return ScreenView(
+                "error", t("error.title", lang), t(f"error.{self.error or 'internal'}", lang)
+            )
+        return self._result_view()
+
+    def _result_view(self) -> ScreenView:
+        lang = self.lang
+        out = self._outcome
+        if out is None:
+            return ScreenView("result", t("result.title", lang))
+        lines: list[tuple[str, str]] = []
+        holder = out.holder
+        photo: bytes | None = None
+        if out.read is not None and out.read.dg2 is not None:
+            photo = out.read.dg2.image
+        if holder is not None:
+            sex = t(f"sex.{holder.sex}", lang) if holder.sex in ("Nam", "Nữ") else holder.sex or ""
+            number = holder.id_number or ""
+            lines += [
+                (t("field.name", lang), holder.full_name or ""),
+                (t("field.dob", lang), _date(holder.date_of_birth, lang)),
+                (t("field.sex", lang), sex),
+                (t("field.id", lang), mask_id(number) if self.mode == "self" else number),
+            ]
+            if self.mode == "reception":
+                expiry = holder.date_of_expiry
+                more = [
+                    ("field.nationality", holder.nationality),
+                    ("field.ethnicity", holder.ethnicity),
+                    ("field.religion", holder.religion),
+                    ("field.origin", holder.place_of_origin),
+                    ("field.residence", holder.place_of_residence),
+                    ("field.marks", holder.identifying_marks),
+                    ("field.issued", _date(holder.date_of_issue, lang)),
+                    (
+                        "field.expiry",
+                        _date(expiry, lang) if expiry else t("no_expiry", lang),
+                    ),
+                    ("field.father", holder.father_name),
+                    ("field.mother", holder.mother_name),
+                    ("field.spouse", holder.spouse_name),
+                    ("field.old_id", holder.old_id_number),
+                ]
+                lines += [(t(k, lang), v) for k, v in more if v]
+        elif out.bhyt_card is not None:
+            card = out.bhyt_card
+            number = card.card_number
+            lines += [
+                (t("field.name", lang), card.full_name or ""),
+                (t("field.dob", lang), _date(card.date_of_birth, lang) or str(card.birth_year)),
+                (t("field.bhyt", lang), mask_id(number) if self.mode == "self" else number),
+            ]
+        kind: BadgeKind = "not_chip"
+        if out.authenticity is not None and out.method == "chip":
+            pa = out.authenticity.passive_auth
+            if out.authenticity.verified:
+                kind = "verified"
+            elif pa is not None and pa.verdict == "issuer_unknown" and not out.chip_verified:
+                cloned = any(
+                    r is not None and r.result == "failed"
+                    for r in (out.authenticity.chip_auth, out.authenticity.active_auth)
+                )
+                kind = "failed" if cloned else "issuer_unknown"
+            else:
+                kind = "failed"
+        el = out.eligibility
+        elig = [t(f"elig.{el.status}", lang)]
+        elig.append(el.advice_vi if lang == "vi" else el.advice_en)
+        if el.valid_from or el.valid_to:
+            elig.append(
+                f"{t('field.validity', lang)}: {_date(el.valid_from, lang) or '…'} → "
+                f"{_date(el.valid_to, lang) or '…'}"
+            )
+        if el.registered_clinic:
+            elig.append(f"{t('field.clinic', lang)}: {el.registered_clinic}")
+        if el.message:
+            elig.append(f"{t('field.gateway', lang)}: {el.message}")
+        if el.source == "cache" and out.cache_age is not None:
+            stale = t("elig.stale", lang) if el.stale else ""
+            elig.append(t("elig.cache", lang, age=format_age(out.cache_age, lang)) + stale)
+        return ScreenView(
+            "result",
+            t("result.title", lang),
+            photo=photo,
+            lines=tuple(lines),
+            badge=t(f"badge.{kind}", lang),
+            badge_kind=kind,
+            eligibility=tuple(elig),
+            eligibility_status=el.status,
+            queue=f"{t('field.queue', lang)}: {out.queue_number}",
+        )

@@ -1,0 +1,155 @@
+"""The kiosk's UI strings in Vietnamese (default) and English.
+
+:func:`t` looks a key up for a language and fills ``{placeholders}``. Every error string says
+what to do next. Keys missing in English fall back to Vietnamese, never to the key itself.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["vi", "en"]
+LANGS: tuple[Lang, ...] = ("vi", "en")
+DEFAULT_LANG: Lang = "vi"
+
+STRINGS: dict[str, dict[Lang, str]] = {
+    "app.title": {"vi": "Tiếp đón bệnh nhân", "en": "Patient check-in"},
+    "lang.toggle": {"vi": "English", "en": "Tiếng Việt"},
+    "idle.title": {"vi": "Xin chào", "en": "Welcome"},
+    "idle.body": {
+        "vi": "Đặt thẻ căn cước lên đầu đọc, hoặc quét mã QR trên thẻ / thẻ BHYT",
+        "en": "Place your citizen ID card on the reader, or scan the QR on the card / BHYT card",
+    },
+    "key.title": {"vi": "Cần mã truy cập thẻ", "en": "Card access number needed"},
+    "key.body": {
+        "vi": "Nhập 6 số cuối của số căn cước (hoặc đủ 12 số), hoặc quét mã QR trên thẻ",
+        "en": "Type the last 6 digits of the ID number (or all 12), or scan the QR on the card",
+    },
+    "key.ok": {"vi": "Tiếp tục", "en": "Continue"},
+    "key.clear": {"vi": "Xoá", "en": "Clear"},
+    "key.cancel": {"vi": "Huỷ", "en": "Cancel"},
+    "key.invalid": {
+        "vi": "Mã không hợp lệ — nhập 6 hoặc 12 chữ số",
+        "en": "Not a valid number — type 6 or 12 digits",
+    },
+    "reading.title": {"vi": "Đang đọc thẻ — giữ nguyên thẻ", "en": "Reading — keep the card still"},
+    "reading.progress": {
+        "vi": "{phase}: {done} / {total} byte",
+        "en": "{phase}: {done} / {total} bytes",
+    },
+    "reading.step": {"vi": "{phase}", "en": "{phase}"},
+    "verifying.title": {
+        "vi": "Đang kiểm tra thẻ và BHYT…",
+        "en": "Checking the card and health insurance…",
+    },
+    "result.title": {"vi": "Đã tiếp nhận", "en": "Checked in"},
+    "result.done": {"vi": "Xong — lấy thẻ ra", "en": "Done — take your card"},
+    "field.name": {"vi": "Họ và tên", "en": "Full name"},
+    "field.dob": {"vi": "Ngày sinh", "en": "Date of birth"},
+    "field.sex": {"vi": "Giới tính", "en": "Sex"},
+    "field.id": {"vi": "Số định danh", "en": "ID number"},
+    "field.bhyt": {"vi": "Số thẻ BHYT", "en": "BHYT card"},
+    "field.nationality": {"vi": "Quốc tịch", "en": "Nationality"},
+    "field.ethnicity": {"vi": "Dân tộc", "en": "Ethnicity"},
+    "field.religion": {"vi": "Tôn giáo", "en": "Religion"},
+    "field.origin": {"vi": "Quê quán", "en": "Place of origin"},
+    "field.residence": {"vi": "Nơi thường trú", "en": "Place of residence"},
+    "field.marks": {"vi": "Đặc điểm nhận dạng", "en": "Identifying marks"},
+    "field.issued": {"vi": "Ngày cấp", "en": "Date of issue"},
+    "field.expiry": {"vi": "Có giá trị đến", "en": "Valid until"},
+    "field.father": {"vi": "Họ tên cha", "en": "Father"},
+    "field.mother": {"vi": "Họ tên mẹ", "en": "Mother"},
+    "field.spouse": {"vi": "Vợ/chồng", "en": "Spouse"},
+    "field.old_id": {"vi": "Số CMND cũ", "en": "Old ID number"},
+    "field.validity": {"vi": "Hiệu lực", "en": "Valid"},
+    "field.clinic": {"vi": "Nơi ĐKKCB ban đầu", "en": "Registered clinic"},
+    "field.gateway": {"vi": "Cổng BHXH", "en": "BHXH gateway"},
+    "field.queue": {"vi": "Số thứ tự", "en": "Queue number"},
+    "sex.Nam": {"vi": "Nam", "en": "Male"},
+    "sex.Nữ": {"vi": "Nữ", "en": "Female"},
+    "no_expiry": {"vi": "Không thời hạn", "en": "No expiry"},
+    "badge.verified": {"vi": "✔ Thẻ thật — đã xác thực chip", "en": "✔ Genuine — chip verified"},
+    "badge.issuer_unknown": {
+        "vi": "● Dữ liệu nguyên vẹn — chưa xác minh được cơ quan cấp",
+        "en": "● Data intact — issuer not verified",
+    },
+    "badge.failed": {
+        "vi": "✘ Không xác thực được thẻ — mời gặp nhân viên",
+        "en": "✘ Card could not be verified — please see staff",
+    },
+    "badge.not_chip": {"vi": "○ Không xác thực bằng chip", "en": "○ Not chip-verified"},
+    "elig.eligible": {"vi": "✔ Thẻ BHYT hợp lệ", "en": "✔ Health insurance valid"},
+    "elig.not_eligible": {"vi": "✘ Không đủ điều kiện BHYT", "en": "✘ Not eligible for BHYT"},
+    "elig.unknown": {"vi": "? Chưa rõ — hỏi nhân viên", "en": "? Unknown — ask staff"},
+    "elig.cache": {"vi": "từ bộ nhớ đệm, {age} trước", "en": "from cache, {age} old"},
+    "elig.stale": {"vi": " — đã cũ", "en": " — stale"},
+    "age.min": {"vi": "{n} phút", "en": "{n} min"},
+    "age.h": {"vi": "{n} giờ", "en": "{n} h"},
+    "age.d": {"vi": "{n} ngày", "en": "{n} d"},
+    "error.title": {"vi": "Chưa đọc được thẻ", "en": "The card could not be read"},
+    "error.removed": {
+        "vi": "Thẻ bị nhấc ra khi đang đọc. Đặt lại thẻ lên đầu đọc",
+        "en": "The card was removed during the read. Place the card on the reader again",
+    },
+    "error.access": {
+        "vi": "Mã truy cập không đúng. Kiểm tra 6 số cuối của số căn cước rồi thử lại",
+        "en": "Wrong access number. Check the last 6 digits of the ID number and try again",
+    },
+    "error.no_card": {
+        "vi": "Không thấy thẻ. Đặt lại thẻ lên đầu đọc",
+        "en": "No card found. Place the card on the reader again",
+    },
+    "error.read": {
+        "vi": "Lỗi khi đọc thẻ. Đặt lại thẻ lên đầu đọc; nếu vẫn lỗi, mời gặp nhân viên",
+        "en": "The read failed. Place the card on the reader again; if it fails again, see staff",
+    },
+    "error.qr": {
+        "vi": "Không đọc được mã QR. Quét lại, hoặc đặt thẻ lên đầu đọc",
+        "en": "The QR code could not be read. Scan it again, or place the card on the reader",
+    },
+    "error.storage": {
+        "vi": "Máy chưa lưu được lượt tiếp đón. Mời gặp nhân viên",
+        "en": "The kiosk could not save the check-in. Please see staff",
+    },
+    "error.internal": {
+        "vi": "Có lỗi trong máy. Mời gặp nhân viên",
+        "en": "Something went wrong in the kiosk. Please see staff",
+    },
+    "error.retry": {"vi": "Thử lại", "en": "Try again"},
+    "phase.EF.CardAccess": {"vi": "Thông tin truy cập", "en": "Access information"},
+    "phase.PACE": {"vi": "Mở kết nối an toàn (PACE)", "en": "Secure connection (PACE)"},
+    "phase.BAC": {"vi": "Mở kết nối an toàn (BAC)", "en": "Secure connection (BAC)"},
+    "phase.EF.SOD": {"vi": "Chữ ký dữ liệu", "en": "Data signature"},
+    "phase.EF.COM": {"vi": "Danh mục", "en": "Contents"},
+    "phase.DG1": {"vi": "Dòng MRZ", "en": "MRZ"},
+    "phase.DG2": {"vi": "Ảnh chân dung", "en": "Photo"},
+    "phase.DG13": {"vi": "Thông tin cá nhân", "en": "Personal data"},
+    "phase.DG14": {"vi": "Khoá xác thực chip", "en": "Chip authentication key"},
+    "phase.DG15": {"vi": "Khoá chống sao chép", "en": "Anti-cloning key"},
+    "tester.title": {"vi": "Bảng thử nghiệm (thẻ giả lập)", "en": "Tester panel (simulated card)"},
+    "tester.card": {"vi": "Thẻ mẫu", "en": "Sample card"},
+    "tester.fault": {"vi": "Lỗi giả lập", "en": "Fault"},
+    "tester.tap": {"vi": "Chạm thẻ", "en": "Tap card"},
+    "tester.remove": {"vi": "Nhấc thẻ", "en": "Remove card"},
+    "tester.auto_key": {"vi": "Tự nhập mã", "en": "Type the CAN for me"},
+    "fault.none": {"vi": "Không", "en": "None"},
+    "fault.wrong_can": {"vi": "Sai mã CAN", "en": "Wrong CAN"},
+    "fault.tampered": {"vi": "Dữ liệu bị sửa", "en": "Tampered"},
+    "fault.clone": {"vi": "Chip sao chép", "en": "Clone"},
+    "fault.tear": {"vi": "Nhấc thẻ giữa chừng", "en": "Removal mid-read"},
+    "fault.gateway_down": {"vi": "Cổng BHXH ngừng", "en": "Gateway down"},
+    "fault.gateway_slow": {"vi": "Cổng BHXH chậm", "en": "Gateway slow"},
+}
+
+
+def t(key: str, lang: Lang = DEFAULT_LANG, **values: object) -> str:
+    """The string ``key`` in ``lang`` with ``values`` filled in (Vietnamese when missing)."""
+    entry = STRINGS[key]
+    text = entry.get(lang) or entry["vi"]
+    return text.format(**values) if values else text
+
+
+def phase_label(phase: str, lang: Lang) -> str:
+    """A reading phase (file or step name) in words; the raw name when none is known."""
+    key = f"phase.{phase}"
+    return t(key, lang) if key in STRINGS else phase
