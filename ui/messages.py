@@ -1,0 +1,622 @@
+"""What to tell a patient or receptionist when something goes wrong, in Vietnamese and English.
+
+:func:`message_for` maps any exception raised by the kiosk's layers (transport, readers, the
+ICAO 9303 stack, passive authentication, eligibility, configuration, offline storage, the
+BHYT QR, the card simulator) to a :class:`UserMessage`: a short title saying what happened
+and an action saying what to do next. The Qt screens and the terminal mode show it as is.
+
+Why a table of class names instead of ``str(exc)``: exception texts are written for
+developers and may carry personal data (a typed ID number, a name from a QR code). A message
+is chosen only from the exception's *class* (walking its MRO, so a new subclass inherits its
+parent's message) and, for access-key errors, from the ``field`` attribute, which names a
+field and never holds a value. Nothing of the exception's own text ever reaches the screen.
+
+Classes are matched by ``module.QualName`` so this module imports no layer (and no Qt): the
+UI can call it from any thread, and the test discovers every project exception and checks
+that each one gets a specific message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["info", "warning", "error"]
+
+
+@dataclass(frozen=True)
+class UserMessage:
+    """One bilingual message: what happened (title) and what to do next (action).
+
+    ``severity`` is ``info`` (nothing is wrong for the patient), ``warning`` (the check-in
+    goes on with less, e.g. from the offline cache) or ``error`` (the step failed). ``key``
+    is a stable identifier for tests and the UI's icon choice; it is never shown.
+    """
+
+    title_vi: str
+    title_en: str
+    action_vi: str
+    action_en: str
+    severity: Severity
+    key: str
+
+    def text(self, language: str = "vi") -> str:
+        """Title and action as one line in ``language`` (``vi`` or ``en``)."""
+        if language == "en":
+            return f"{self.title_en}. {self.action_en}."
+        return f"{self.title_vi}. {self.action_vi}."
+
+
+# ---- shared actions ----------------------------------------------------------------------
+
+_RETRY_CHIP_VI = "Đặt lại thẻ và thử lại; nếu vẫn lỗi, hãy quét mã QR trên thẻ hoặc nhập tay"
+_RETRY_CHIP_EN = (
+    "Place the card again and retry; if it still fails, scan the QR code on the card "
+    "or use manual entry"
+)
+_ADMIN_VI = "Báo quản trị viên"
+_ADMIN_EN = "Tell the administrator"
+_ADMIN_STORAGE_VI = "Báo quản trị viên; lượt check-in này có thể chưa được lưu"
+_ADMIN_STORAGE_EN = "Tell the administrator; this check-in may not have been saved"
+_TESTER_VI = "Chọn thẻ mẫu khác hoặc báo người kiểm thử"
+_TESTER_EN = "Choose another sample card or tell the tester"
+
+
+def _m(
+    key: str, title_vi: str, title_en: str, action_vi: str, action_en: str, severity: Severity
+) -> UserMessage:
+    return UserMessage(title_vi, title_en, action_vi, action_en, severity, key)
+
+
+#: The message for any exception no entry matches. Says nothing about the cause.
+GENERIC = _m(
+    "generic",
+    "Đã xảy ra lỗi",
+    "Something went wrong",
+    "Thử lại; nếu vẫn lỗi, hãy báo nhân viên",
+    "Try again; if it keeps happening, tell staff",
+    "error",
+)
+
+#: ``module.QualName`` of an exception class → its message. Subclasses not listed inherit
+#: the nearest listed ancestor's message (MRO order).
+MESSAGES: dict[str, UserMessage] = {
+    # ---- transport (kiosk.transport) ----
+    "kiosk.transport.TransportError": _m(
+        "transport",
+        "Không liên lạc được với thẻ",
+        "Could not talk to the card",
+        "Đặt lại thẻ lên đầu đọc; nếu vẫn lỗi, hãy báo nhân viên",
+        "Place the card on the reader again; if it still fails, tell staff",
+        "error",
+    ),
+    "kiosk.transport.CardRemoved": _m(
+        "card_removed",
+        "Thẻ đã bị rút ra",
+        "The card was removed",
+        "Đặt lại thẻ lên đầu đọc",
+        "Place the card on the reader again",
+        "error",
+    ),
+    "kiosk.transport.TransportTimeout": _m(
+        "transport_timeout",
+        "Đầu đọc không trả lời kịp",
+        "The reader did not answer in time",
+        "Đặt lại thẻ lên đầu đọc và giữ yên đến khi xong",
+        "Place the card on the reader again and hold it still until done",
+        "error",
+    ),
+    # ---- readers (drivers) ----
+    "drivers.registry.ReaderSpecError": _m(
+        "reader_spec",
+        "Đầu đọc thẻ chưa được cấu hình đúng",
+        "The card reader is not configured correctly",
+        "Báo quản trị viên kiểm tra cấu hình đầu đọc",
+        "Tell the administrator to check the reader setting",
+        "error",
+    ),
+    "drivers.registry.NoCardFound": _m(
+        "no_card_found",
+        "Không tìm thấy thẻ trên đầu đọc",
+        "No card found on the reader",
+        "Đặt thẻ lên đầu đọc; nếu đèn đầu đọc không sáng, hãy cắm lại đầu đọc",
+        "Place the card on the reader; if the reader's light is off, plug the reader in",
+        "error",
+    ),
+    "drivers.pcsc.ReaderGone": _m(
+        "reader_gone",
+        "Đầu đọc thẻ bị ngắt kết nối",
+        "The card reader was disconnected",
+        "Cắm lại đầu đọc rồi đặt lại thẻ",
+        "Plug the reader back in, then place the card again",
+        "error",
+    ),
+    "drivers.pcsc.ReaderNotFound": _m(
+        "no_reader",
+        "Không tìm thấy đầu đọc thẻ",
+        "No card reader found",
+        "Cắm đầu đọc thẻ vào máy rồi thử lại; nếu vẫn lỗi, hãy báo nhân viên",
+        "Plug in the card reader and try again; if it still fails, tell staff",
+        "error",
+    ),
+    "drivers.pcsc.PcscUnavailable": _m(
+        "pcsc_unavailable",
+        "Dịch vụ đầu đọc thẻ chưa chạy",
+        "The card reader service is not running",
+        "Báo quản trị viên khởi động dịch vụ pcscd",
+        "Tell the administrator to start the pcscd service",
+        "error",
+    ),
+    "kiosk.cli.NoCard": _m(
+        "no_card",
+        "Chưa có thẻ trên đầu đọc",
+        "No card on the reader",
+        "Đặt thẻ lên đầu đọc",
+        "Place the card on the reader",
+        "info",
+    ),
+    "kiosk.cli.UsageError": _m(
+        "usage",
+        "Lệnh hoặc thông tin nhập chưa dùng được",
+        "The command or its input cannot be used",
+        "Kiểm tra lại thông tin đã nhập",
+        "Check what was entered",
+        "error",
+    ),
+    # ---- ICAO 9303 stack (kiosk.emrtd) ----
+    "kiosk.emrtd.errors.EmrtdError": _m(
+        "chip",
+        "Không đọc được thẻ",
+        "The card could not be read",
+        _RETRY_CHIP_VI,
+        _RETRY_CHIP_EN,
+        "error",
+    ),
+    "kiosk.emrtd.errors.TLVError": _m(
+        "chip_tlv",
+        "Dữ liệu trên chip bị lỗi",
+        "The data on the chip is damaged",
+        _RETRY_CHIP_VI,
+        _RETRY_CHIP_EN,
+        "error",
+    ),
+    "kiosk.emrtd.errors.LDSParseError": _m(
+        "chip_lds",
+        "Dữ liệu trên chip không đúng định dạng",
+        "The data on the chip is malformed",
+        _RETRY_CHIP_VI,
+        _RETRY_CHIP_EN,
+        "error",
+    ),
+    "kiosk.emrtd.errors.FileTooLarge": _m(
+        "chip_file_too_large",
+        "Chip có tệp dữ liệu lớn bất thường",
+        "The chip holds an unexpectedly large file",
+        _RETRY_CHIP_VI,
+        _RETRY_CHIP_EN,
+        "error",
+    ),
+    "kiosk.emrtd.errors.SecureMessagingError": _m(
+        "chip_secure_messaging",
+        "Kết nối bảo mật với chip bị lỗi",
+        "The secure connection to the chip failed",
+        _RETRY_CHIP_VI,
+        _RETRY_CHIP_EN,
+        "error",
+    ),
+    "kiosk.emrtd.errors.APDUError": _m(
+        "chip_apdu",
+        "Chip trả lời không đúng định dạng",
+        "The chip sent a malformed reply",
+        _RETRY_CHIP_VI,
+        _RETRY_CHIP_EN,
+        "error",
+    ),
+    "kiosk.emrtd.errors.StatusError": _m(
+        "chip_status",
+        "Chip từ chối một lệnh đọc",
+        "The chip refused a read command",
+        _RETRY_CHIP_VI,
+        _RETRY_CHIP_EN,
+        "error",
+    ),
+    "kiosk.emrtd.errors.AuthenticationError": _m(
+        "chip_authentication",
+        "Không mở được kết nối an toàn với chip",
+        "Could not open a secure session with the chip",
+        _RETRY_CHIP_VI,
+        _RETRY_CHIP_EN,
+        "error",
+    ),
+    "kiosk.emrtd.ec.InvalidPoint": _m(
+        "chip_invalid_point",
+        "Chip gửi khóa không hợp lệ",
+        "The chip sent an invalid key",
+        _RETRY_CHIP_VI,
+        _RETRY_CHIP_EN,
+        "error",
+    ),
+    "kiosk.emrtd.iso9796.ISO9796Error": _m(
+        "chip_signature",
+        "Chữ ký chống sao chép của chip không hợp lệ",
+        "The chip's anti-cloning signature is invalid",
+        "Báo nhân viên kiểm tra thẻ; có thể check-in tại quầy",
+        "Ask staff to check the card; you can check in at reception",
+        "error",
+    ),
+    "kiosk.emrtd.errors.AccessDenied": _m(
+        "access_denied",
+        "Mã truy cập thẻ không đúng",
+        "Wrong card access number",
+        "Kiểm tra 6 số cuối của số CCCD",
+        "Check the last 6 digits of the ID number",
+        "error",
+    ),
+    "kiosk.emrtd.errors.UnsupportedProtocol": _m(
+        "unsupported_protocol",
+        "Thẻ không hỗ trợ cách đọc này",
+        "The card does not support this way of reading",
+        "Nhập số CCCD và ngày sinh, hoặc quét mã QR trên thẻ",
+        "Enter the ID number and date of birth, or scan the QR code on the card",
+        "error",
+    ),
+    # AccessKeyError, MRZError and BhytQRError name the field: see _field_message.
+    "kiosk.emrtd.errors.AccessKeyError": _m(
+        "access_key",
+        "Thông tin nhập chưa đúng",
+        "The entry is not valid",
+        "Kiểm tra lại thông tin đã nhập",
+        "Check what was entered",
+        "error",
+    ),
+    "kiosk.emrtd.errors.MRZError": _m(
+        "mrz",
+        "Dòng MRZ chưa đúng",
+        "The MRZ is not valid",
+        "Kiểm tra lại 3 dòng MRZ ở mặt sau thẻ",
+        "Check the 3 MRZ lines on the back of the card",
+        "error",
+    ),
+    "kiosk.bhyt_qr.BhytQRError": _m(
+        "bhyt_qr",
+        "Không đọc được mã QR thẻ BHYT",
+        "The BHYT card QR code cannot be used",
+        "Quét lại mã QR trên thẻ BHYT hoặc ứng dụng VssID; nếu vẫn lỗi, hãy đến quầy",
+        "Scan the QR code on the BHYT card or in VssID again; if it still fails, go to reception",
+        "error",
+    ),
+    # ---- passive authentication and the trust store ----
+    "kiosk.emrtd.certs.PassiveAuthError": _m(
+        "passive_auth",
+        "Không kiểm tra được chữ ký số của thẻ",
+        "The card's digital signature could not be checked",
+        "Báo nhân viên; có thể check-in bằng mã QR hoặc tại quầy",
+        "Tell staff; you can check in with the QR code or at reception",
+        "error",
+    ),
+    "kiosk.emrtd.certs.SignatureAlgorithmError": _m(
+        "signature_algorithm",
+        "Thẻ dùng thuật toán chữ ký không được hỗ trợ",
+        "The card uses an unsupported signature algorithm",
+        "Báo nhân viên; có thể check-in bằng mã QR hoặc tại quầy",
+        "Tell staff; you can check in with the QR code or at reception",
+        "error",
+    ),
+    "kiosk.emrtd.certs.PublicKeyError": _m(
+        "public_key",
+        "Khóa công khai không dùng được",
+        "A public key cannot be used",
+        "Báo nhân viên; có thể check-in bằng mã QR hoặc tại quầy",
+        "Tell staff; you can check in with the QR code or at reception",
+        "error",
+    ),
+    "kiosk.emrtd.certs.CertificateError": _m(
+        "certificate",
+        "Chứng thư số không đọc được",
+        "A certificate cannot be read",
+        _ADMIN_VI + " kiểm tra kho chứng thư tin cậy",
+        _ADMIN_EN + " to check the trust store",
+        "error",
+    ),
+    "kiosk.emrtd.trust.TrustStoreError": _m(
+        "trust_store",
+        "Kho chứng thư tin cậy không dùng được",
+        "The trust store cannot be used",
+        _ADMIN_VI + " kiểm tra kho chứng thư tin cậy",
+        _ADMIN_EN + " to check the trust store",
+        "error",
+    ),
+    "kiosk.emrtd.trust.CRLError": _m(
+        "crl",
+        "Danh sách thu hồi chứng thư không đọc được",
+        "A certificate revocation list cannot be read",
+        _ADMIN_VI + " cập nhật danh sách thu hồi (CRL)",
+        _ADMIN_EN + " to update the revocation list (CRL)",
+        "error",
+    ),
+    "kiosk.emrtd.masterlist.MasterListError": _m(
+        "master_list",
+        "Danh sách chứng thư gốc không đọc được",
+        "The master list cannot be read",
+        _ADMIN_VI + " cập nhật danh sách chứng thư gốc",
+        _ADMIN_EN + " to update the master list",
+        "error",
+    ),
+    # ---- eligibility (kiosk.eligibility.errors) ----
+    "kiosk.eligibility.errors.EligibilityError": _m(
+        "eligibility",
+        "Chưa kiểm tra được thẻ BHYT",
+        "Health insurance could not be checked",
+        "Hỏi nhân viên tại quầy",
+        "Ask staff at reception",
+        "warning",
+    ),
+    "kiosk.eligibility.errors.GatewayUnavailable": _m(
+        "gateway_unavailable",
+        "Không kết nối được cổng BHXH",
+        "The BHXH gateway is not reachable",
+        "Tiếp tục bằng dữ liệu đã lưu; nhân viên sẽ kiểm tra lại nếu cần",
+        "Continuing from saved data; staff will re-check if needed",
+        "warning",
+    ),
+    "kiosk.eligibility.errors.GatewayAuthError": _m(
+        "gateway_auth",
+        "Cổng BHXH từ chối tài khoản của máy",
+        "The BHXH gateway rejected this kiosk's account",
+        _ADMIN_VI + " kiểm tra tài khoản cổng BHXH; hỏi nhân viên về thẻ BHYT",
+        _ADMIN_EN + " to check the BHXH account; ask staff about the BHYT card",
+        "error",
+    ),
+    "kiosk.eligibility.errors.GatewayProtocolError": _m(
+        "gateway_protocol",
+        "Cổng BHXH trả lời không đúng định dạng",
+        "The BHXH gateway sent an unexpected answer",
+        "Hỏi nhân viên về thẻ BHYT; báo quản trị viên",
+        "Ask staff about the BHYT card; tell the administrator",
+        "warning",
+    ),
+    "kiosk.eligibility.errors.ConfigurationError": _m(
+        "gateway_config",
+        "Chưa cấu hình cổng BHXH",
+        "The BHXH gateway is not set up",
+        _ADMIN_VI + "; hỏi nhân viên về thẻ BHYT",
+        _ADMIN_EN + "; ask staff about the BHYT card",
+        "error",
+    ),
+    # ---- configuration (kiosk.config) ----
+    "kiosk.config.ConfigError": _m(
+        "config",
+        "Cấu hình máy không dùng được",
+        "The kiosk configuration cannot be used",
+        _ADMIN_VI,
+        _ADMIN_EN,
+        "error",
+    ),
+    "kiosk.config.ConfigSyntaxError": _m(
+        "config_syntax",
+        "Tệp cấu hình bị lỗi cú pháp",
+        "The configuration file has a syntax error",
+        _ADMIN_VI,
+        _ADMIN_EN,
+        "error",
+    ),
+    "kiosk.config.UnknownConfigKey": _m(
+        "config_unknown_key",
+        "Tệp cấu hình có mục không rõ",
+        "The configuration file has an unknown setting",
+        _ADMIN_VI,
+        _ADMIN_EN,
+        "error",
+    ),
+    "kiosk.config.ConfigValueError": _m(
+        "config_value",
+        "Tệp cấu hình có giá trị không hợp lệ",
+        "The configuration file has an invalid value",
+        _ADMIN_VI,
+        _ADMIN_EN,
+        "error",
+    ),
+    "kiosk.config.ReaderSpecSyntaxError": _m(
+        "config_reader",
+        "Tên đầu đọc trong cấu hình không hợp lệ",
+        "The reader name in the configuration is not valid",
+        _ADMIN_VI,
+        _ADMIN_EN,
+        "error",
+    ),
+    # ---- offline storage (offline_cache.crypto) ----
+    "offline_cache.crypto.StorageError": _m(
+        "storage",
+        "Lỗi lưu trữ dữ liệu",
+        "Storage problem",
+        _ADMIN_STORAGE_VI,
+        _ADMIN_STORAGE_EN,
+        "error",
+    ),
+    "offline_cache.crypto.StorageKeyError": _m(
+        "storage_key",
+        "Không mở được khóa lưu trữ",
+        "The storage key cannot be opened",
+        _ADMIN_STORAGE_VI,
+        _ADMIN_STORAGE_EN,
+        "error",
+    ),
+    "offline_cache.crypto.SealError": _m(
+        "storage_seal",
+        "Dữ liệu đã lưu không mở được",
+        "Saved data cannot be opened",
+        _ADMIN_STORAGE_VI,
+        _ADMIN_STORAGE_EN,
+        "error",
+    ),
+    # ---- the simulators (tester panel, development) ----
+    "simulators.card.profile.SimulatorError": _m(
+        "simulator",
+        "Lỗi thẻ mô phỏng",
+        "Card simulator problem",
+        _TESTER_VI,
+        _TESTER_EN,
+        "error",
+    ),
+    "simulators.card.profile.ProfileError": _m(
+        "simulator_profile",
+        "Thẻ mẫu bị lỗi",
+        "The sample card is broken",
+        _TESTER_VI,
+        _TESTER_EN,
+        "error",
+    ),
+    "simulators.card.profile.UnknownProfile": _m(
+        "simulator_unknown_card",
+        "Không có thẻ mẫu tên này",
+        "No sample card by that name",
+        "Chọn một thẻ mẫu trong danh sách",
+        "Choose a sample card from the list",
+        "error",
+    ),
+    "simulators.card.pki.PKIError": _m(
+        "simulator_pki",
+        "Không tạo được chứng thư thử nghiệm",
+        "The test certificates could not be made",
+        _TESTER_VI,
+        _TESTER_EN,
+        "error",
+    ),
+    "simulators.card.faults.FaultError": _m(
+        "simulator_fault",
+        "Lỗi giả lập không hợp lệ",
+        "The simulated fault is not valid",
+        "Chọn lỗi giả lập khác",
+        "Choose another simulated fault",
+        "error",
+    ),
+    "simulators.card.personalize.PersonalizationError": _m(
+        "simulator_personalize",
+        "Không tạo được thẻ mẫu",
+        "The sample card could not be made",
+        _TESTER_VI,
+        _TESTER_EN,
+        "error",
+    ),
+    "simulators.vpcd.VpcdError": _m(
+        "simulator_vpcd",
+        "Không nối được thẻ mô phỏng vào pcscd",
+        "The simulated card could not be connected to pcscd",
+        "Kiểm tra pcscd và vsmartcard-vpcd; báo người kiểm thử",
+        "Check pcscd and vsmartcard-vpcd; tell the tester",
+        "error",
+    ),
+    "simulators.gateway.data.DataError": _m(
+        "simulator_gateway_data",
+        "Dữ liệu mẫu của cổng BHXH mô phỏng bị lỗi",
+        "The simulated BHXH gateway's sample data is broken",
+        _TESTER_VI,
+        _TESTER_EN,
+        "error",
+    ),
+    "simulators.gateway.fhir.FhirError": _m(
+        "simulator_fhir",
+        "Yêu cầu FHIR không hợp lệ",
+        "The FHIR request is not valid",
+        _TESTER_VI,
+        _TESTER_EN,
+        "error",
+    ),
+}
+
+#: Access-key ``field`` values → (Vietnamese, English) names people recognise. A field not
+#: listed is called "the entered information": the raw field name is never shown.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "can": ("6 số cuối của số CCCD", "last 6 digits of the ID number"),
+    "id_number": ("số CCCD (12 số)", "12-digit ID number"),
+    "old_id_number": ("số CMND cũ", "old ID card number"),
+    "document_number": ("số thẻ", "document number"),
+    "document_code": ("mã loại giấy tờ", "document code"),
+    "issuing_state": ("quốc gia cấp", "issuing country"),
+    "nationality": ("quốc tịch", "nationality"),
+    "personal_number": ("số định danh cá nhân", "personal number"),
+    "optional_data": ("dữ liệu bổ sung trong MRZ", "MRZ optional data"),
+    "composite": ("số kiểm tra cuối dòng MRZ", "MRZ final check digit"),
+    "date_of_birth": ("ngày sinh", "date of birth"),
+    "date_of_expiry": ("ngày hết hạn", "expiry date"),
+    "date_of_issue": ("ngày cấp", "date of issue"),
+    "full_name": ("họ và tên", "full name"),
+    "name": ("họ và tên", "full name"),
+    "surname": ("họ", "surname"),
+    "given_names": ("tên", "given names"),
+    "sex": ("giới tính", "sex"),
+    "address": ("địa chỉ", "address"),
+    "qr": ("mã QR", "QR code"),
+    "mrz": ("dòng MRZ", "MRZ"),
+    "line1": ("dòng MRZ thứ nhất", "first MRZ line"),
+    "line2": ("dòng MRZ thứ hai", "second MRZ line"),
+    "line3": ("dòng MRZ thứ ba", "third MRZ line"),
+    "password": ("mã truy cập thẻ", "card access key"),
+    "password_ref": ("mã truy cập thẻ", "card access key"),
+    "card_number": ("mã thẻ BHYT", "BHYT card number"),
+    "registered_clinic": ("nơi đăng ký khám chữa bệnh", "registered clinic"),
+    "valid_from": ("ngày bắt đầu hiệu lực", "valid-from date"),
+    "valid_to": ("ngày hết hiệu lực", "valid-to date"),
+}
+_ANY_FIELD = ("thông tin đã nhập", "the entered information")
+
+#: Classes whose message names the offending ``field``.
+_FIELD_CLASSES = frozenset(
+    {
+        "kiosk.emrtd.errors.AccessKeyError",
+        "kiosk.emrtd.errors.MRZError",
+        "kiosk.bhyt_qr.BhytQRError",
+    }
+)
+
+
+def _class_key(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _field_message(base: UserMessage, field: object) -> UserMessage:
+    """``base`` with the title and action naming ``field`` (when it is a known field)."""
+    if not isinstance(field, str) or field not in FIELD_LABELS:
+        return base
+    vi, en = FIELD_LABELS[field]
+    if base.key == "bhyt_qr":
+        title_vi, title_en = f"{base.title_vi}: sai {vi}", f"{base.title_en}: wrong {en}"
+        return UserMessage(
+            title_vi, title_en, base.action_vi, base.action_en, base.severity, base.key
+        )
+    return UserMessage(
+        f"{base.title_vi}: {vi}",
+        f"{base.title_en}: {en}",
+        f"Kiểm tra lại {vi} rồi nhập lại",
+        f"Check the {en} and enter it again",
+        base.severity,
+        base.key,
+    )
+
+
+def message_for(exc: BaseException) -> UserMessage:
+    """The message for ``exc``: its class's (or nearest ancestor's), else :data:`GENERIC`.
+
+    Access-key errors (including MRZ and BHYT QR errors) name the field to fix. The
+    exception's text and arguments are never used.
+    """
+    for cls in type(exc).__mro__:
+        key = _class_key(cls)
+        found = MESSAGES.get(key)
+        if found is None:
+            continue
+        if key in _FIELD_CLASSES:
+            return _field_message(found, getattr(exc, "field", None))
+        return found
+    return GENERIC
+
+
+def is_generic(message: UserMessage) -> bool:
+    """Whether ``message`` is the catch-all (no specific advice was found)."""
+    return message.key == GENERIC.key
+
+
+def field_name(field: str | None, language: str = "vi") -> str:
+    """How ``field`` (an access-key error's ``field``) is called on screen in ``language``."""
+    vi, en = FIELD_LABELS.get(field or "", _ANY_FIELD)
+    return en if language == "en" else vi
