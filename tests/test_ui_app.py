@@ -1,0 +1,175 @@
+"""The Qt kiosk end to end, offscreen: tester-panel taps through the worker thread and the
+gateway simulator, wipes on removal and idle timeout, language toggle, mode differences."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
+
+from kiosk.config import Config, GatewayConfig, ReaderConfig
+from ui.app import KioskWindow, build_window
+from ui.screens import MIN_TOUCH
+from ui.tester import FAULTS
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+NAME = "Trần Đức Minh"
+ID = "001088034517"
+#: Generous bound for a check-in to finish; never asserted as a duration.
+WAIT_MS = 60_000
+
+
+def _make(qtbot, tmp_path: Path, mode: str = "self") -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+    config = Config(
+        reader=ReaderConfig("sim:default"),
+        gateway=GatewayConfig(timeout_s=1.0, connect_timeout_s=0.5),
+    )
+    window, gateway = build_window(
+        config,
+        mode=mode,  # type: ignore[arg-type]
+        data_dir=tmp_path / "data",
+        idle_timeout_s=3600,
+    )
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    try:
+        yield window
+    finally:
+        window.close()
+        assert not window.worker.thread.isRunning()
+        if gateway is not None:
+            gateway.stop()
+
+
+@pytest.fixture
+def kiosk(qtbot, tmp_path: Path) -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+    yield from _make(qtbot, tmp_path, "self")
+
+
+@pytest.fixture
+def reception(qtbot, tmp_path: Path) -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+    yield from _make(qtbot, tmp_path, "reception")
+
+
+def _all_text(window: QWidget) -> str:
+    texts = []
+    for w in window.findChildren(QWidget):
+        if isinstance(w, QLabel | QAbstractButton | QLineEdit):
+            texts.append(w.text())
+    return "\n".join(texts)
+
+
+def _pixmaps(window: QWidget) -> list[QPixmap]:
+    out = []
+    for w in window.findChildren(QLabel):
+        pm = w.pixmap()
+        if pm is not None and not pm.isNull():
+            out.append(pm)
+    return out
+
+
+def _tap(qtbot, window: KioskWindow, card: str = "default", fault: str = "none") -> None:  # type: ignore[no-untyped-def]
+    tester = window.tester
+    assert tester is not None
+    tester.card_box.setCurrentText(card)
+    tester.fault_box.setCurrentIndex(FAULTS.index(fault))
+    qtbot.mouseClick(tester.tap_button, Qt.MouseButton.LeftButton)
+
+
+def _wait_for(qtbot, window: KioskWindow, screen: str) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: window.state.screen == screen, timeout=WAIT_MS)
+
+
+def test_checkin_self_mode_then_wipe_on_removal(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+    assert "Đặt thẻ" in kiosk.idle.body.text()
+    _tap(qtbot, kiosk)
+    _wait_for(qtbot, kiosk, "result")
+    text = _all_text(kiosk)
+    assert NAME in text and "••••••••4517" in text and ID not in text
+    assert "Thẻ thật" in kiosk.result.badge.text()  # words, not colour alone
+    assert "Số thứ tự" in kiosk.result.queue.text()
+    assert "Thẻ BHYT hợp lệ" in kiosk.result.eligibility.text()
+    assert _pixmaps(kiosk), "the photo is shown"
+    qtbot.mouseClick(kiosk.tester.remove_button, Qt.MouseButton.LeftButton)  # type: ignore[union-attr]
+    assert kiosk.state.screen == "idle"
+    text = _all_text(kiosk)
+    assert NAME not in text and "4517" not in text and "1988" not in text
+    assert not _pixmaps(kiosk)
+
+
+def test_reception_shows_full_id_and_wipes_on_idle_timeout(qtbot, reception: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+    _tap(qtbot, reception)
+    _wait_for(qtbot, reception, "result")
+    assert ID in _all_text(reception)
+    qtbot.mouseClick(reception.tester.remove_button, Qt.MouseButton.LeftButton)  # type: ignore[union-attr]
+    assert reception.state.screen == "result"  # the receptionist still sees it
+    assert reception.idle_timer.isActive()
+    reception.idle_timer.timeout.emit()
+    assert reception.state.screen == "idle"
+    assert NAME not in _all_text(reception) and ID not in _all_text(reception)
+    assert not _pixmaps(reception)
+
+
+def test_language_toggle_on_result(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+    qtbot.mouseClick(kiosk.lang_button, Qt.MouseButton.LeftButton)
+    assert "Place your" in kiosk.idle.body.text() and kiosk.lang_button.text() == "Tiếng Việt"
+    _tap(qtbot, kiosk)
+    _wait_for(qtbot, kiosk, "result")
+    assert "Genuine" in kiosk.result.badge.text() and "Full name" in _all_text(kiosk)
+    qtbot.mouseClick(kiosk.lang_button, Qt.MouseButton.LeftButton)
+    assert "Thẻ thật" in kiosk.result.badge.text() and "Họ và tên" in _all_text(kiosk)
+
+
+def test_keypad_entry_and_keyboard_wedge(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+    kiosk.tester.auto_key.setChecked(False)  # type: ignore[union-attr]
+    _tap(qtbot, kiosk)
+    assert kiosk.state.screen == "key_needed"
+    for d in "0345":
+        qtbot.mouseClick(kiosk.key_entry.keypad[d], Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(kiosk.key_entry.entry, "17")  # the rest from the keyboard
+    qtbot.keyClick(kiosk.key_entry.entry, Qt.Key.Key_Return)
+    _wait_for(qtbot, kiosk, "result")
+    assert NAME in _all_text(kiosk)
+
+
+def test_wrong_can_and_tear_say_what_to_do(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+    _tap(qtbot, kiosk, fault="wrong_can")
+    _wait_for(qtbot, kiosk, "error")
+    assert "Mã truy cập không đúng" in kiosk.error.body.text()
+    qtbot.mouseClick(kiosk.error.retry_button, Qt.MouseButton.LeftButton)
+    _tap(qtbot, kiosk, fault="tear")
+    _wait_for(qtbot, kiosk, "error")
+    assert "Đặt lại thẻ lên đầu đọc" in kiosk.error.body.text()
+
+
+def test_clone_fails_the_badge(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+    _tap(qtbot, kiosk, fault="clone")
+    _wait_for(qtbot, kiosk, "result")
+    assert kiosk.result.badge.text().startswith("✘")
+
+
+def test_gateway_down_answers_from_cache(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+    _tap(qtbot, kiosk)
+    _wait_for(qtbot, kiosk, "result")
+    qtbot.mouseClick(kiosk.tester.remove_button, Qt.MouseButton.LeftButton)  # type: ignore[union-attr]
+    _tap(qtbot, kiosk, fault="gateway_down")
+    _wait_for(qtbot, kiosk, "result")
+    assert "từ bộ nhớ đệm" in kiosk.result.eligibility.text()
+
+
+def test_touch_targets(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+    kiosk.tester.auto_key.setChecked(False)  # type: ignore[union-attr]
+    _tap(qtbot, kiosk)
+    for b in kiosk.findChildren(QAbstractButton):
+        if b.isVisible():
+            assert b.height() >= MIN_TOUCH and b.width() >= MIN_TOUCH, b.text()

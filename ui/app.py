@@ -1,0 +1,297 @@
+"""The kiosk application: ``python -m ui.app [--config FILE] [--mode reception|self]
+[--lang vi|en] [--windowed]``.
+
+With no config (or a ``sim:`` reader) it runs the demo: the simulated reader with the tester
+panel, the BHXH gateway simulator on loopback in the background, and a temporary data folder
+(deleted on exit). :class:`KioskWindow` wires :class:`ui.state.KioskState` to the screens and
+to the :class:`ui.worker.WorkerHandle`; the idle timer wipes whatever is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.checkin import CheckInEvent, CheckInOutcome
+from kiosk.config import Config
+from ui.screens import STYLE, button
+from ui.screens.error import ErrorScreen
+from ui.screens.idle import IdleScreen
+from ui.screens.key_entry import KeyEntryScreen
+from ui.screens.reading import ReadingScreen
+from ui.screens.result import ResultScreen
+from ui.state import DEFAULT_IDLE_TIMEOUT_S, KioskState, Mode, StartBhyt, StartRead
+from ui.strings import Lang, t
+from ui.tester import DemoGateway, TesterPanel
+from ui.worker import Services, WorkerHandle
+
+
+class KioskWindow(QMainWindow):
+    """The main window: screens on the left, the tester panel (simulated reader) on the right."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        mode: Mode = "self",
+        lang: Lang = "vi",
+        reader: str = "sim:default",
+        gateway: DemoGateway | None = None,
+        idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+    ) -> None:
+        super().__init__()
+        self.state = KioskState(mode=mode, lang=lang, on_change=self._render)
+        self.reader = reader
+        self.simulated = reader.startswith("sim")
+        self.worker = WorkerHandle(services)
+        self.worker.worker.progress.connect(self._on_progress)
+        self.worker.worker.outcome.connect(self._on_outcome)
+        self.worker.worker.failed.connect(self._on_failed)
+        self._transport: Any = None
+        self.setStyleSheet(STYLE)
+
+        self.idle = IdleScreen()
+        self.key_entry = KeyEntryScreen()
+        self.reading = ReadingScreen()
+        self.result = ResultScreen()
+        self.error = ErrorScreen()
+        self.stack = QStackedWidget()
+        for w in (self.idle, self.key_entry, self.reading, self.result, self.error):
+            self.stack.addWidget(w)
+        self.idle.scanned.connect(self._scan)
+        self.key_entry.submitted.connect(self._scan)
+        self.key_entry.cancelled.connect(self.state.cancel)
+        self.result.done.connect(self.state.cancel)
+        self.error.retry.connect(self.state.cancel)
+
+        self.lang_button = button()
+        self.lang_button.setObjectName("lang_toggle")
+        self.lang_button.clicked.connect(self.state.toggle_language)
+        top = QHBoxLayout()
+        top.addStretch(1)
+        top.addWidget(self.lang_button)
+        left = QVBoxLayout()
+        left.addLayout(top)
+        left.addWidget(self.stack, 1)
+        row = QHBoxLayout()
+        row.addLayout(left, 1)
+        self.tester: TesterPanel | None = None
+        if self.simulated:
+            self.tester = TesterPanel(gateway)
+            self.tester.setFixedWidth(320)
+            self.tester.tapped.connect(self.card_tapped)
+            self.tester.removed.connect(self.card_removed)
+            row.addWidget(self.tester)
+        else:
+            self.state.card_in_field = True  # no presence events yet: the key starts the read
+        central = QWidget()
+        central.setLayout(row)
+        self.setCentralWidget(central)
+
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.setInterval(int(idle_timeout_s * 1000))
+        self.idle_timer.timeout.connect(self.state.idle_timeout)
+        self._render()
+
+    # ---- inputs --------------------------------------------------------------------------
+
+    def card_tapped(self, transport: Any, keys: Sequence[Any] | None) -> None:
+        """A card entered the field (from the tester panel or a reader driver)."""
+        if self.state.busy:
+            return
+        self._transport = transport
+        self._dispatch(self.state.card_present(keys))
+
+    def card_removed(self) -> None:
+        """The card left the field."""
+        self._transport = None
+        self.state.card_removed()
+        if not self.simulated:
+            self.state.card_in_field = True
+
+    def _scan(self, text: str) -> None:
+        self._dispatch(self.state.scan(text))
+
+    def _dispatch(self, action: StartRead | StartBhyt | None) -> None:
+        if isinstance(action, StartRead):
+            source = self._transport if self.simulated else self.reader
+            if source is None:
+                self.state.on_error("no_card")
+                return
+            self.worker.read_card(source, action.keys)
+        elif isinstance(action, StartBhyt):
+            self.worker.checkin_bhyt(action.text)
+
+    # ---- worker --------------------------------------------------------------------------
+
+    def _on_progress(self, event: CheckInEvent) -> None:
+        self.state.on_event(event)
+
+    def _on_outcome(self, outcome: CheckInOutcome) -> None:
+        self.state.on_outcome(outcome)
+
+    def _on_failed(self, kind: str) -> None:
+        if kind == "removed":
+            self._transport = None
+            if self.simulated:
+                self.state.card_in_field = False
+        self.state.on_error(kind)
+
+    # ---- rendering -----------------------------------------------------------------------
+
+    def _render(self) -> None:
+        s = self.state
+        view = s.view()
+        lang = s.lang
+        self.setWindowTitle(t("app.title", lang))
+        self.lang_button.setText(t("lang.toggle", lang))
+        if self.tester is not None:
+            self.tester.set_language(lang)
+        if view.screen != "result":
+            self.result.wipe()
+        if view.screen != "key_needed":
+            self.key_entry.wipe()
+        if view.screen == "idle":
+            self.idle.show_view(view)
+            self.stack.setCurrentWidget(self.idle)
+        elif view.screen == "key_needed":
+            self.key_entry.show_view(view, lang)
+            self.stack.setCurrentWidget(self.key_entry)
+        elif view.screen in ("reading", "verifying"):
+            self.reading.show_view(view, lang)
+            self.stack.setCurrentWidget(self.reading)
+        elif view.screen == "result":
+            self.result.show_view(view, lang)
+            self.stack.setCurrentWidget(self.result)
+        else:
+            self.error.show_view(view, lang)
+            self.stack.setCurrentWidget(self.error)
+        if view.screen == "idle" or s.busy:
+            self.idle_timer.stop()
+        else:
+            self.idle_timer.start()
+
+    def closeEvent(self, event: Any) -> None:
+        """Wipe, then stop the worker (quit + wait) before the window goes."""
+        self.state.wipe()
+        self.worker.stop()
+        super().closeEvent(event)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of :func:`main`."""
+    p = argparse.ArgumentParser(prog="cccd-kiosk-ui", description="The clinic check-in kiosk.")
+    p.add_argument("--config", type=Path, help="TOML configuration file (see kiosk/config.py)")
+    p.add_argument("--mode", choices=["reception", "self"], default="self")
+    p.add_argument("--lang", choices=["vi", "en"], default="vi")
+    p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    p.add_argument(
+        "--idle-timeout", type=float, default=DEFAULT_IDLE_TIMEOUT_S, help="seconds before a wipe"
+    )
+    return p
+
+
+def build_window(
+    config: Config,
+    *,
+    mode: Mode = "self",
+    lang: Lang = "vi",
+    data_dir: Path | None = None,
+    idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+    demo_gateway: bool | None = None,
+) -> tuple[KioskWindow, DemoGateway | None]:
+    """The window for ``config``; with a ``sim:`` reader (the demo) also the gateway simulator
+    on loopback unless the config names a gateway. The caller stops the gateway."""
+    reader = config.reader.name if config.reader.name != "auto" else "auto"
+    simulated = reader.startswith("sim")
+    gateway: DemoGateway | None = None
+    backend: Any = None
+    if demo_gateway if demo_gateway is not None else (simulated and not config.gateway.url):
+        gateway = DemoGateway()
+        backend = gateway.client(
+            timeout_s=config.gateway.timeout_s, connect_timeout_s=config.gateway.connect_timeout_s
+        )
+    elif config.gateway.url:
+        from kiosk.checkin_cli import make_backend
+
+        backend = make_backend(config.gateway.url, config.gateway.kind, config)
+    trust = None
+    if simulated:
+        from kiosk.cli import load_trust
+
+        trust = load_trust([], demo=True)
+    if data_dir is None:
+        from offline_cache.store import default_data_dir
+
+        data_dir = Path(config.storage.data_dir or default_data_dir()).expanduser()
+    services = Services(data_dir=data_dir, config=config, backend=backend, trust=trust)
+    window = KioskWindow(
+        services,
+        mode=mode,
+        lang=lang,
+        reader=reader,
+        gateway=gateway,
+        idle_timeout_s=idle_timeout_s,
+    )
+    return window, gateway
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start the kiosk; returns the Qt exit code (2 for an unusable config)."""
+    args = build_parser().parse_args(argv)
+    from kiosk.config import ConfigError, load_config
+
+    if args.config is not None:
+        try:
+            config = load_config(args.config)
+        except ConfigError as exc:
+            print(f"cccd-kiosk: {exc}", file=sys.stderr)
+            return 2
+    else:
+        from kiosk.config import ReaderConfig
+
+        config = Config(reader=ReaderConfig("sim:default"))
+    temp: str | None = None
+    data_dir = None
+    if config.reader.name.startswith("sim") and not config.storage.data_dir:
+        temp = tempfile.mkdtemp(prefix="cccd-kiosk-demo-")
+        data_dir = Path(temp)
+    app = QApplication.instance() or QApplication(list(sys.argv[:1]))
+    window, gateway = build_window(
+        config, mode=args.mode, lang=args.lang, data_dir=data_dir, idle_timeout_s=args.idle_timeout
+    )
+    try:
+        if args.windowed:
+            window.resize(1280, 800)
+            window.show()
+        else:
+            window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+            window.showFullScreen()
+        code = int(app.exec())
+    finally:
+        window.close()
+        if gateway is not None:
+            gateway.stop()
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
