@@ -10,8 +10,17 @@ cd "$(dirname "$0")/.."
 #   behind a real pcscd (a test tool only: never install it on a deployed kiosk);
 # - libpcsclite-dev, swig, gcc, libc6-dev, python3-dev: to build pyscard where no wheel fits.
 # - libusb-1.0-0: nfcpy talks to USB NFC frontends through it.
+# - libegl1 libgl1 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3 and GLib: what the
+#   PySide6-Essentials wheel's QtCore/QtGui link against (ICU comes inside the wheel), enough
+#   for the kiosk's tests and `make screenshots` on the offscreen platform (no X server);
+# - fonts-dejavu-core: a sans-serif font with every Vietnamese letter, so screens and
+#   screenshots show "Đặt thẻ lên đầu đọc", not boxes (a bare container has no font at all).
+# "a|b" means either package will do: the first is installed when neither is (Ubuntu 24.04
+# renamed GLib's library package for the 64-bit time_t transition).
 REQUIRED_DEBS=(pcscd libpcsclite1 vsmartcard-vpcd libpcsclite-dev swig gcc libc6-dev python3-dev
-  libusb-1.0-0)
+  libusb-1.0-0
+  libegl1 libgl1 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3
+  "libglib2.0-0t64|libglib2.0-0" fonts-dejavu-core)
 # Debian packages needed only when no Python >= 3.11 with venv is on the machine.
 PYTHON_DEBS=(python3 python3-venv python3-pip python3-dev)
 
@@ -25,11 +34,31 @@ find_python() {
   return 1
 }
 
+deb_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
+# The first of "a|b|…" this machine's apt knows (else the first), to install when none is there.
+deb_pick() {
+  local alt
+  for alt in "$@"; do
+    if apt-cache policy "$alt" 2>/dev/null | grep -q "Candidate: [^(]"; then
+      echo "$alt"; return 0
+    fi
+  done
+  echo "$1"
+}
+
 deb_missing() {
-  local out=()
+  local out=() p alts a found
   command -v dpkg-query >/dev/null 2>&1 || return 0
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || out+=("$p")
+    IFS='|' read -r -a alts <<<"$p"
+    found=""
+    for a in "${alts[@]}"; do
+      if deb_installed "$a"; then found=1; break; fi
+    done
+    [ -n "$found" ] || out+=("$(deb_pick "${alts[@]}")")
   done
   echo "${out[@]:-}"
 }
