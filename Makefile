@@ -36,3 +36,10 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+## make screenshots: every kiosk screen (both modes, vi and en, 1920x1080 and 1280x800) as PNG,
+## rendered offscreen (no display needed) into SCREENSHOTS_DIR (default docs/screenshots).
+SCREENSHOTS_DIR ?= docs/screenshots
+.PHONY: screenshots
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) scripts/screenshots.py --out "$(SCREENSHOTS_DIR)"

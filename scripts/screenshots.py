@@ -1,0 +1,191 @@
+"""Render every kiosk screen to PNG: ``make screenshots`` (``SCREENSHOTS_DIR=...`` to move them).
+
+For each mode (self-check, reception), size (1920×1080, 1280×800), language (vi, en) and
+screen (idle, key needed, reading, verifying, result, error) it builds the real window of
+:func:`ui.app.build_window` on Qt's offscreen platform (no display needed), drives its
+:class:`ui.state.KioskState` to that screen and saves ``QWidget.grab()`` as
+``{mode}-{screen}-{lang}-{W}x{H}.png``.
+
+Why drive the state instead of clicking through: the screens render only what the state's
+``view()`` says, so setting the state shows exactly what a patient sees, without timing on
+the worker thread. The result screen shows a real check-in of the ``default`` sample card
+(made-up person) run synchronously through the same pipeline, against the gateway simulator
+the demo window starts on loopback; every file lives in a temporary folder removed at exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ui.state import Mode
+    from ui.strings import Lang
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+#: (width, height) of the pictures: a 1080p kiosk screen and a 1280×800 tablet.
+SIZES: tuple[tuple[int, int], ...] = ((1920, 1080), (1280, 800))
+LANGS: tuple[Lang, ...] = ("vi", "en")
+MODES: tuple[Mode, ...] = ("self", "reception")
+SCREENS = ("idle", "key_needed", "reading", "verifying", "result", "error")
+DEFAULT_DIR = ROOT / "docs" / "screenshots"
+
+
+def _default_outcome(folder: Path, backend: Any) -> Any:
+    """One real check-in of the ``default`` sample card (for the result screen)."""
+    from drivers.registry import open_transport
+    from drivers.simulated import LinkModel
+    from kiosk import access
+    from kiosk.checkin import CheckInPipeline
+    from kiosk.cli import load_trust
+    from offline_cache.cache import EligibilityCache
+    from offline_cache.crypto import Sealer, load_or_create_key
+    from offline_cache.journal import Journal
+    from simulators.card.profile import load_profile
+
+    sealer = Sealer(load_or_create_key(folder))
+    cache = EligibilityCache(folder / "shots-cache.db", sealer, ttl=timedelta(hours=24))
+    journal = Journal(folder / "shots-journal.db", sealer)
+    keys = [access.key_from_id(load_profile("default").id_number)]
+    transport = open_transport("sim:default", link=LinkModel.zero())
+    try:
+        with CheckInPipeline(backend, cache, journal, trust=load_trust([], demo=True)) as p:
+            return p.checkin_card(transport, keys)
+    finally:
+        transport.close()
+        cache.close()
+        journal.close()
+
+
+def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
+    """How to bring ``window``'s state to each screen (from a wiped idle state)."""
+    from kiosk import access
+    from kiosk.checkin import CheckInEvent
+
+    state = window.state
+    key = access.CAN("034517")
+
+    def reading() -> None:
+        state.card_present([key])  # → reading; the returned action is not sent to the worker
+        state.on_event(CheckInEvent("reading", "DG2", 9_000, 14_571))
+
+    def verifying() -> None:
+        state.card_present([key])
+        state.on_event(CheckInEvent("verified", "verified"))
+
+    return {
+        "idle": lambda: None,
+        "key_needed": lambda: state.card_present(None),
+        "reading": reading,
+        "verifying": verifying,
+        "result": lambda: state.on_outcome(outcome),
+        "error": lambda: state.on_error("removed"),
+    }
+
+
+def _warn_if_cramped(window: Any, screen: str, width: int, height: int) -> None:
+    """Say on stderr when the shown screen's layout needs more room than it gets."""
+    need = window.stack.currentWidget().minimumSizeHint()
+    have = window.stack.size()
+    if need.width() > have.width() or need.height() > have.height():
+        print(
+            f"screenshots: at {width}x{height} the {screen} screen needs "
+            f"{need.width()}x{need.height()} but gets {have.width()}x{have.height()}",
+            file=sys.stderr,
+        )
+
+
+def _shoot(
+    app: Any,
+    window: Any,
+    steps: dict[str, Callable[[], None]],
+    mode: str,
+    size: tuple[int, int],
+    out_dir: Path,
+) -> list[Path]:
+    """Every screen of ``window`` in both languages at ``size``; the files written."""
+    width, height = size
+    # Fixed, so a screen whose layout wants more room is squeezed (and reported) instead of
+    # silently growing the picture past the screen.
+    window.setFixedSize(width, height)
+    window.show()
+    written = []
+    for lang in LANGS:
+        window.state.set_language(lang)
+        for screen in SCREENS:
+            window.state.wipe()
+            steps[screen]()
+            if window.state.screen != screen:
+                raise RuntimeError(f"could not reach the {screen} screen")
+            app.processEvents()
+            _warn_if_cramped(window, screen, width, height)
+            path = out_dir / f"{mode}-{screen}-{lang}-{width}x{height}.png"
+            picture = window.grab()
+            if (picture.width(), picture.height()) != (width, height):
+                raise RuntimeError(f"{path.name}: the window is not {width}x{height}")
+            if not picture.save(str(path), "PNG"):
+                raise OSError(f"cannot write {path}")
+            written.append(path)
+    return written
+
+
+def render(out_dir: Path, *, sizes: Sequence[tuple[int, int]] = SIZES) -> list[Path]:
+    """Write every screenshot into ``out_dir``; returns the files written."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.config import Config, ReaderConfig
+    from ui.app import build_window
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    config = Config(reader=ReaderConfig("sim:default"))
+    outcome: Any = None
+    with tempfile.TemporaryDirectory(prefix="cccd-kiosk-shots-") as tmp:
+        for mode in MODES:
+            window, gateway = build_window(
+                config, mode=mode, lang="vi", data_dir=Path(tmp) / mode, demo_gateway=True
+            )
+            try:
+                if outcome is None:  # one check-in (queue number 1) for every picture
+                    backend = gateway.client() if gateway is not None else None
+                    outcome = _default_outcome(Path(tmp), backend)
+                steps = _steps(window, outcome)
+                for width, height in sizes:
+                    written += _shoot(app, window, steps, mode, (width, height), out_dir)
+                window.state.wipe()
+            finally:
+                window.close()
+                if gateway is not None:
+                    gateway.stop()
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python scripts/screenshots.py [--out DIR]``; DIR defaults to $SCREENSHOTS_DIR, else
+    docs/screenshots."""
+    p = argparse.ArgumentParser(description="Render every kiosk screen to PNG (offscreen).")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path(os.environ.get("SCREENSHOTS_DIR") or DEFAULT_DIR),
+        help="output folder (default: $SCREENSHOTS_DIR, else docs/screenshots)",
+    )
+    args = p.parse_args(argv)
+    files = render(args.out)
+    print(f"screenshots: {len(files)} PNG files in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
