@@ -41,8 +41,7 @@ def project_exceptions() -> list[type[BaseException]]:
     found = [
         cls
         for cls in _subclasses(BaseException)
-        if cls.__module__.split(".")[0] in PACKAGES
-        and not cls.__name__.startswith("_")
+        if cls.__module__.split(".")[0] in PACKAGES and not cls.__name__.startswith("_")
     ]
     return sorted(found, key=lambda c: f"{c.__module__}.{c.__qualname__}")
 
