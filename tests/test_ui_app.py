@@ -31,7 +31,7 @@ WAIT_MS = 60_000
 def _make(qtbot, tmp_path: Path, mode: str = "self") -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
     config = Config(
         reader=ReaderConfig("sim:default"),
-        gateway=GatewayConfig(timeout_s=1.0, connect_timeout_s=0.5),
+        gateway=GatewayConfig(timeout_s=15.0, connect_timeout_s=5.0),  # generous: CI is loaded
     )
     window, gateway = build_window(
         config,
