@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 
 setup: $(STAMP)
 
-## make run: read the default simulated card and print it (the Qt kiosk replaces this later).
+## make run: the kiosk on its embedded default (simulated reader with the tester panel, gateway
+## simulator on loopback, local cache): the Qt screens with a display, the terminal without.
 run: $(STAMP)
-	$(VENV)/bin/cccd-kiosk demo --card $(CARD)
+	CARD=$(CARD) $(VENV)/bin/cccd-kiosk
 
 ## make test: the whole suite (unit, ICAO worked examples, simulator end to end, property tests).
 test: $(STAMP)

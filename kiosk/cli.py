@@ -61,8 +61,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="cccd-kiosk", description="Read Vietnamese chip ID cards (CCCD).")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = _Parser(
+        prog="cccd-kiosk",
+        description="Check patients in with Vietnamese chip ID cards (CCCD). With no command: "
+        "the kiosk (the Qt screens, or the terminal flow when there is no display).",
+    )
+    p.add_argument("--config", dest="kiosk_config", type=Path, help="TOML configuration file")
+    sub = p.add_subparsers(dest="command", required=False, parser_class=_Parser)
 
     r = sub.add_parser("read", help="read a card, verify it and print the holder's data")
     r.add_argument("--reader", help=f"{READER_HELP} (default: the config file's, else sim:default)")
@@ -476,6 +481,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_kiosk(config_path: Path | None) -> int:
+    """``cccd-kiosk`` with no command (``make run``): the Qt kiosk on a display, else the same
+    check-in flow in the terminal. Without a config: the embedded default (simulated reader
+    with the tester panel, gateway simulator on loopback, local cache)."""
+    from kiosk.config import Config, load_config
+    from kiosk.terminal import has_display, run_terminal
+
+    config = load_config(config_path) if config_path else Config()
+    if has_display():
+        from ui.app import main as ui_main
+
+        return ui_main(["--windowed", *(["--config", str(config_path)] if config_path else [])])
+    return run_terminal(config, first_card=os.environ.get("CARD", "default"))
+
+
 def _configure_logging() -> None:
     """Log to stderr at ``$CCCD_KIOSK_LOG_LEVEL`` (default ERROR: the CLI already says what
     went wrong in its own words). Log records never carry personal data."""
@@ -497,6 +517,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     _configure_logging()
+    if args.command is None:
+        try:
+            return run_kiosk(args.kiosk_config)
+        except (ReaderSpecError, ConfigError) as exc:
+            return _fail(EXIT_USAGE, str(exc))
+        except KeyboardInterrupt:
+            return EXIT_OK
     handlers = {"read": cmd_read, "verify": cmd_verify, "demo": cmd_demo, **checkin_cli.HANDLERS}
     handler = handlers[args.command]
     try:

@@ -14,13 +14,16 @@ cd "$(dirname "$0")/.."
 #   PySide6-Essentials wheel's QtCore/QtGui link against (ICU comes inside the wheel), enough
 #   for the kiosk's tests and `make screenshots` on the offscreen platform (no X server);
 # - fonts-dejavu-core: a sans-serif font with every Vietnamese letter, so screens and
-#   screenshots show "Đặt thẻ lên đầu đọc", not boxes (a bare container has no font at all).
+#   screenshots show "Đặt thẻ lên đầu đọc", not boxes (a bare container has no font at all);
+# - libxcb-* and libxkbcommon-x11-0: Qt's xcb platform plugin, for the kiosk on a real display.
 # "a|b" means either package will do: the first is installed when neither is (Ubuntu 24.04
 # renamed GLib's library package for the 64-bit time_t transition).
 REQUIRED_DEBS=(pcscd libpcsclite1 vsmartcard-vpcd libpcsclite-dev swig gcc libc6-dev python3-dev
   libusb-1.0-0
   libegl1 libgl1 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3
-  "libglib2.0-0t64|libglib2.0-0" fonts-dejavu-core)
+  "libglib2.0-0t64|libglib2.0-0" fonts-dejavu-core
+  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0
+  libxcb-xkb1 libxkbcommon-x11-0)
 # Debian packages needed only when no Python >= 3.11 with venv is on the machine.
 PYTHON_DEBS=(python3 python3-venv python3-pip python3-dev)
 
