@@ -219,3 +219,25 @@ def test_unwritable_out_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "cannot write" in proc.stderr
+
+
+def test_no_command_without_a_display_runs_the_terminal_kiosk(tmp_path: Path) -> None:
+    """``make run`` on a machine with no display: one check-in of the default card, then
+    end of input quits cleanly (never a Qt abort)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    env["CCCD_KIOSK_DATA_DIR"] = str(tmp_path / "data")
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Trần Đức Minh" in out
+    assert "000" in out and "Số thứ tự / Queue number: 1" in out
+    assert "Traceback" not in proc.stderr
