@@ -23,6 +23,14 @@ A file looks like::
     url = "https://his.example.vn/api/checkin"
     format = "xml130"    # or "fhir"
 
+    [ui]                 # the Qt kiosk (command-line flags override these)
+    mode = "self"        # or "reception" (staff at a desk)
+    language = "vi"      # or "en"
+    idle_timeout_s = 60  # seconds without a touch before the screen is wiped
+    fullscreen = true    # full screen and frameless; --windowed overrides
+    operator_pin_sha256 = "…64 hex digits…"  # SHA-256 of the settings PIN; never the PIN
+                         # itself (or set CCCD_KIOSK_OPERATOR_PIN in the environment)
+
 Every key has a default (:class:`Config` is a tree of frozen dataclasses),
 so an empty file is a valid configuration. Anything the kiosk does not know
 is an error that names the key — a misspelt key silently ignored would leave
@@ -209,6 +217,37 @@ class HisConfig:
         _choice(self.format, HIS_FORMATS, "his.format")
 
 
+UI_MODES = ("self", "reception")
+UI_LANGUAGES = ("vi", "en")
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    """``[ui]``: the Qt kiosk's mode, language, idle wipe, full screen and operator PIN hash.
+
+    ``operator_pin_sha256`` is the lower- or upper-case hex SHA-256 of the operator PIN that
+    unlocks the settings screen; the clear PIN is never in the file (it may come from
+    ``$CCCD_KIOSK_OPERATOR_PIN`` instead). None and no environment PIN: settings stay locked.
+    """
+
+    mode: str = "self"
+    language: str = "vi"
+    idle_timeout_s: float = 60.0
+    fullscreen: bool = True
+    operator_pin_sha256: str | None = None
+
+    def __post_init__(self) -> None:
+        _choice(self.mode, UI_MODES, "ui.mode")
+        _choice(self.language, UI_LANGUAGES, "ui.language")
+        _positive(self.idle_timeout_s, "ui.idle_timeout_s")
+        h = self.operator_pin_sha256
+        if h is not None and not (len(h) == 64 and all(c in "0123456789abcdefABCDEF" for c in h)):
+            raise ConfigValueError(
+                "must be the SHA-256 of the PIN as 64 hex digits (never the PIN itself)",
+                key="ui.operator_pin_sha256",
+            )
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration; every section has defaults."""
@@ -217,6 +256,7 @@ class Config:
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     his: HisConfig = field(default_factory=HisConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
 
 
 def _type_name(tp: Any) -> str:

@@ -130,3 +130,41 @@ def test_dataclass_defaults_are_checked_too() -> None:
     with pytest.raises(ConfigValueError):
         ReaderConfig(name="nope")
     assert parse_config('[reader]\nname = "pcsc"\n').reader.name == "pcsc"
+
+
+def test_ui_section_defaults_and_values(tmp_path: Path) -> None:
+    from kiosk.config import UiConfig
+
+    assert Config().ui == UiConfig()
+    assert (Config().ui.mode, Config().ui.language) == ("self", "vi")
+    assert Config().ui.idle_timeout_s == 60.0 and Config().ui.fullscreen is True
+    digest = "ab" * 32
+    config = load_config(
+        _write(
+            tmp_path,
+            '[ui]\nmode = "reception"\nlanguage = "en"\nidle_timeout_s = 90\n'
+            f'fullscreen = false\noperator_pin_sha256 = "{digest}"\n',
+        )
+    )
+    assert config.ui == UiConfig("reception", "en", 90.0, False, digest)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "error"),
+    [
+        ('[ui]\nmode = "kiosk"\n', "ui.mode", ConfigValueError),
+        ('[ui]\nlanguage = "fr"\n', "ui.language", ConfigValueError),
+        ("[ui]\nidle_timeout_s = 0\n", "ui.idle_timeout_s", ConfigValueError),
+        ('[ui]\nfullscreen = "yes"\n', "ui.fullscreen", ConfigValueError),
+        ('[ui]\noperator_pin_sha256 = "1234"\n', "ui.operator_pin_sha256", ConfigValueError),
+        ('[ui]\noperator_pin = "1234"\n', "ui.operator_pin", UnknownConfigKey),
+        ("[ui]\nidle_timeout = 5\n", "ui.idle_timeout", UnknownConfigKey),
+    ],
+)
+def test_ui_section_errors_name_the_key(
+    tmp_path: Path, text: str, key: str, error: type[ConfigError]
+) -> None:
+    with pytest.raises(error) as info:
+        load_config(_write(tmp_path, text))
+    assert info.value.key == key
+    assert "1234" not in str(info.value)  # a PIN-like value is never echoed

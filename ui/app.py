@@ -1,5 +1,7 @@
 """The kiosk application: ``python -m ui.app [--config FILE] [--mode reception|self]
-[--lang vi|en] [--windowed]``.
+[--lang vi|en] [--windowed] [--idle-timeout S]``.
+
+The flags override the config's ``[ui]`` section (mode, language, idle timeout, full screen).
 
 With no config (or a ``sim:`` reader) it runs the demo: the simulated reader with the tester
 panel, the BHXH gateway simulator on loopback in the background, and a temporary data folder
@@ -14,8 +16,9 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -198,13 +201,35 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of :func:`main`."""
     p = argparse.ArgumentParser(prog="cccd-kiosk-ui", description="The clinic check-in kiosk.")
     p.add_argument("--config", type=Path, help="TOML configuration file (see kiosk/config.py)")
-    p.add_argument("--mode", choices=["reception", "self"], default="self")
-    p.add_argument("--lang", choices=["vi", "en"], default="vi")
+    p.add_argument("--mode", choices=["reception", "self"], help="default: [ui] mode")
+    p.add_argument("--lang", choices=["vi", "en"], help="default: [ui] language")
     p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
     p.add_argument(
-        "--idle-timeout", type=float, default=DEFAULT_IDLE_TIMEOUT_S, help="seconds before a wipe"
+        "--idle-timeout", type=float, help="seconds before a wipe (default: [ui] idle_timeout_s)"
     )
     return p
+
+
+@dataclass(frozen=True)
+class UiOptions:
+    """The kiosk's effective mode, language, idle timeout and full screen: ``[ui]`` in the
+    config, overridden by the command-line flags."""
+
+    mode: Mode
+    lang: Lang
+    idle_timeout_s: float
+    fullscreen: bool
+
+
+def resolve_options(args: argparse.Namespace, config: Config) -> UiOptions:
+    """Merge ``config.ui`` with the flags of :func:`build_parser` (flags win)."""
+    ui = config.ui
+    mode = cast(Mode, args.mode or ui.mode)
+    lang = cast(Lang, args.lang or ui.language)
+    idle = float(args.idle_timeout) if args.idle_timeout is not None else ui.idle_timeout_s
+    if idle <= 0:
+        raise ValueError("--idle-timeout must be greater than 0")
+    return UiOptions(mode, lang, idle, ui.fullscreen and not args.windowed)
 
 
 def build_window(
@@ -252,6 +277,16 @@ def build_window(
     return window, gateway
 
 
+def show(window: QMainWindow, *, fullscreen: bool) -> None:
+    """Full screen and frameless (the kiosk), or a 1280×800 window (development)."""
+    if fullscreen:
+        window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+        window.showFullScreen()
+    else:
+        window.resize(1280, 800)
+        window.show()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the kiosk; returns the Qt exit code (2 for an unusable config)."""
     args = build_parser().parse_args(argv)
@@ -272,17 +307,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if config.reader.name.startswith("sim") and not config.storage.data_dir:
         temp = tempfile.mkdtemp(prefix="cccd-kiosk-demo-")
         data_dir = Path(temp)
+    try:
+        options = resolve_options(args, config)
+    except ValueError as exc:
+        print(f"cccd-kiosk: {exc}", file=sys.stderr)
+        return 2
     app = QApplication.instance() or QApplication(list(sys.argv[:1]))
     window, gateway = build_window(
-        config, mode=args.mode, lang=args.lang, data_dir=data_dir, idle_timeout_s=args.idle_timeout
+        config,
+        mode=options.mode,
+        lang=options.lang,
+        data_dir=data_dir,
+        idle_timeout_s=options.idle_timeout_s,
     )
     try:
-        if args.windowed:
-            window.resize(1280, 800)
-            window.show()
-        else:
-            window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
-            window.showFullScreen()
+        show(window, fullscreen=options.fullscreen)
         code = int(app.exec())
     finally:
         window.close()
