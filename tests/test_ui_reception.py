@@ -32,3 +32,201 @@ def test_flags_override_the_ui_section() -> None:
     assert not resolve_options(build_parser().parse_args([]), windowed).fullscreen
     with pytest.raises(ValueError, match="idle-timeout"):
         resolve_options(build_parser().parse_args(["--idle-timeout", "0"]), config)
+
+
+# ---- the window, offscreen ----------------------------------------------------------------
+
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from kiosk.config import GatewayConfig, ReaderConfig  # noqa: E402
+from ui.app import KioskWindow, build_window  # noqa: E402
+from ui.tester import FAULTS  # noqa: E402
+
+NAME = "Trần Đức Minh"
+ID = "001088034517"
+TUYET = "Nguyễn Thị Ánh Tuyết"
+TUYET_ID = "046196008821"
+#: Generous bound for a check-in to finish; never asserted as a duration.
+WAIT_MS = 60_000
+
+
+def _make(qtbot, tmp_path: Path, mode: str, ui: UiConfig | None = None) -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+    config = Config(
+        reader=ReaderConfig("sim:default"),
+        gateway=GatewayConfig(timeout_s=15.0, connect_timeout_s=5.0),  # generous: CI is loaded
+        ui=ui or UiConfig(),
+    )
+    window, gateway = build_window(
+        config,
+        mode=mode,  # type: ignore[arg-type]
+        data_dir=tmp_path / "data",
+        idle_timeout_s=3600,
+    )
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    window.activateWindow()
+    try:
+        yield window
+    finally:
+        window.close()
+        assert not window.worker.thread.isRunning()
+        if gateway is not None:
+            gateway.stop()
+
+
+@pytest.fixture
+def reception(qtbot, tmp_path: Path) -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+    yield from _make(qtbot, tmp_path, "reception")
+
+
+@pytest.fixture
+def kiosk(qtbot, tmp_path: Path) -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+    yield from _make(qtbot, tmp_path, "self")
+
+
+def _tap(qtbot, window: KioskWindow, card: str = "default") -> None:  # type: ignore[no-untyped-def]
+    tester = window.tester
+    assert tester is not None
+    tester.card_box.setCurrentText(card)
+    tester.fault_box.setCurrentIndex(FAULTS.index("none"))
+    qtbot.mouseClick(tester.tap_button, Qt.MouseButton.LeftButton)
+
+
+def _wait_for(qtbot, window: KioskWindow, screen: str) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: window.state.screen == screen, timeout=WAIT_MS)
+
+
+def _checkin(qtbot, window: KioskWindow, card: str) -> None:  # type: ignore[no-untyped-def]
+    _tap(qtbot, window, card)
+    _wait_for(qtbot, window, "result")
+    qtbot.mouseClick(window.result.done_button, Qt.MouseButton.LeftButton)
+    assert window.state.screen == "idle"
+
+
+def _rows(qtbot, window: KioskWindow, n: int) -> list[tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: window.today.table.rowCount() == n, timeout=WAIT_MS)
+    return window.today.row_texts()
+
+
+def _lang(qtbot, window: KioskWindow, lang: str) -> None:  # type: ignore[no-untyped-def]
+    if window.state.lang != lang:
+        qtbot.mouseClick(window.lang_button, Qt.MouseButton.LeftButton)
+    assert window.state.lang == lang
+
+
+def test_self_mode_has_no_reception_controls(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+    assert not kiosk.today_button.isVisible() and not kiosk.manual_button.isVisible()
+    assert not kiosk.state.open_today() and not kiosk.state.open_manual()
+    assert kiosk.state.screen == "idle"
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_today_lists_checkins_search_and_export(  # type: ignore[no-untyped-def]
+    qtbot, reception: KioskWindow, tmp_path: Path, lang: str
+) -> None:
+    _lang(qtbot, reception, lang)
+    _checkin(qtbot, reception, "default")
+    _checkin(qtbot, reception, "anh-tuyet")
+    qtbot.mouseClick(reception.today_button, Qt.MouseButton.LeftButton)
+    assert reception.state.screen == "today"
+    rows = _rows(qtbot, reception, 2)
+    assert [r[0] for r in rows] == ["1", "2"]
+    assert (rows[0][2], rows[0][3]) == (NAME, ID) and (rows[1][2], rows[1][3]) == (TUYET, TUYET_ID)
+    assert rows[0][5] == "✔ Chip" and rows[0][4] == "Chip"
+    assert rows[0][6] == ("✔ Hợp lệ" if lang == "vi" else "✔ Eligible")
+    assert reception.today.count.text() == ("2 lượt" if lang == "vi" else "2 check-ins")
+    qtbot.keyClicks(reception.today.search, "tuyet")  # diacritics-insensitive
+    rows = _rows(qtbot, reception, 1)
+    assert rows[0][2] == TUYET
+    reception.today.search.clear()
+    _rows(qtbot, reception, 2)
+
+    out = tmp_path / "today.csv"
+    with qtbot.waitSignal(reception.jobs.exported, timeout=WAIT_MS) as blocker:
+        reception.export_today(out)
+    assert blocker.args == [True]
+    text = out.read_bytes().decode("utf-8-sig")
+    assert TUYET in text and NAME in text and text.startswith("queue_number,")
+    assert (out.stat().st_mode & 0o077) == 0  # personal data: the owner only
+    saved = "Đã lưu tệp" if lang == "vi" else "File saved"
+    qtbot.waitUntil(lambda: reception.today.message.text() == saved, timeout=WAIT_MS)
+
+    qtbot.mouseClick(reception.today.back_button, Qt.MouseButton.LeftButton)
+    assert reception.state.screen == "idle"
+    assert reception.today.table.rowCount() == 0  # the list is wiped when it leaves
+
+
+def test_export_to_an_unwritable_place_says_so(
+    qtbot, reception: KioskWindow, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    reception.open_today()
+    with qtbot.waitSignal(reception.jobs.exported, timeout=WAIT_MS) as blocker:
+        reception.export_today(tmp_path / "missing" / "today.csv")
+    assert blocker.args == [False]
+    assert "Chọn thư mục khác" in reception.today.message.text()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_manual_entry_keyboard_only(qtbot, reception: KioskWindow, lang: str) -> None:  # type: ignore[no-untyped-def]
+    _lang(qtbot, reception, lang)
+    qtbot.mouseClick(reception.manual_button, Qt.MouseButton.LeftButton)
+    assert reception.state.screen == "manual"
+    m = reception.manual
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is m.id_input)
+    qtbot.keyClicks(m.id_input, TUYET_ID)
+    qtbot.keyClick(m.id_input, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is m.name_input
+    m.name_input.insert(TUYET)  # Vietnamese comes from the input method (QTest types Latin-1)
+    qtbot.keyClick(m.name_input, Qt.Key.Key_Return)  # Enter moves on as well
+    assert QApplication.focusWidget() is m.dob_input
+    qtbot.keyClicks(m.dob_input, "31/02/1996")  # not a date
+    qtbot.keyClick(m.dob_input, Qt.Key.Key_Return)
+    assert reception.state.screen == "manual"
+    assert m.message.text() == (
+        "Ngày sinh không hợp lệ — nhập dd/mm/yyyy"
+        if lang == "vi"
+        else "Not a valid date of birth — type dd/mm/yyyy"
+    )
+    assert m.name_input.text() == TUYET  # what was typed is kept
+    m.dob_input.selectAll()
+    qtbot.keyClicks(m.dob_input, "23/11/1996")
+    qtbot.keyClick(m.dob_input, Qt.Key.Key_Return)
+    _wait_for(qtbot, reception, "result")
+    out = reception.state._outcome
+    assert out is not None and out.method == "manual" and not out.chip_verified
+    assert reception.result.badge.text().startswith("○")  # not chip-verified, in words
+    assert m.id_input.text() == "" and m.name_input.text() == ""  # wiped once submitted
+    qtbot.mouseClick(reception.result.done_button, Qt.MouseButton.LeftButton)
+    reception.open_today()
+    rows = _rows(qtbot, reception, 1)
+    assert rows[0][2:5] == (TUYET, TUYET_ID, "Nhập tay" if lang == "vi" else "Typed")
+    assert rows[0][5] == ("○ Không chip" if lang == "vi" else "○ Not chip")
+
+
+def test_manual_entry_refuses_a_short_id(qtbot, reception: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+    reception.state.open_manual()
+    reception.manual.id_input.setText("12345")
+    reception.manual.name_input.setText(TUYET)
+    reception.manual.dob_input.setText("1996-11-23")
+    qtbot.mouseClick(reception.manual.ok_button, Qt.MouseButton.LeftButton)
+    assert reception.state.screen == "manual"
+    assert "12" in reception.manual.message.text()
+
+
+def test_mrz_entry_in_reception_mode(qtbot, reception: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+    from simulators.cli import card_summaries
+
+    mrz = next(c["mrz"] for c in card_summaries() if c["name"] == "default")
+    assert reception.tester is not None
+    reception.tester.auto_key.setChecked(False)
+    _tap(qtbot, reception)
+    assert reception.state.screen == "key_needed" and reception.mrz.isVisible()
+    reception.mrz.text.setPlainText(mrz)
+    qtbot.mouseClick(reception.mrz.use_button, Qt.MouseButton.LeftButton)
+    _wait_for(qtbot, reception, "result")
+    assert reception.mrz.text.toPlainText() == ""

@@ -36,9 +36,19 @@ from ui.screens import STYLE, button
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
 from ui.screens.key_entry import KeyEntryScreen
+from ui.screens.manual import ManualEntryScreen, MrzEntry
 from ui.screens.reading import ReadingScreen
+from ui.screens.reception import ReceptionJobs, ReceptionRequests, TodayScreen, today
 from ui.screens.result import ResultScreen
-from ui.state import DEFAULT_IDLE_TIMEOUT_S, KioskState, Mode, StartBhyt, StartRead
+from ui.state import (
+    DEFAULT_IDLE_TIMEOUT_S,
+    Action,
+    KioskState,
+    Mode,
+    StartBhyt,
+    StartManual,
+    StartRead,
+)
 from ui.strings import Lang, t
 from ui.tester import DemoGateway, TesterPanel
 from ui.worker import Services, WorkerHandle
@@ -73,19 +83,56 @@ class KioskWindow(QMainWindow):
         self.reading = ReadingScreen()
         self.result = ResultScreen()
         self.error = ErrorScreen()
+        self.today = TodayScreen()
+        self.manual = ManualEntryScreen()
         self.stack = QStackedWidget()
-        for w in (self.idle, self.key_entry, self.reading, self.result, self.error):
+        for w in (
+            self.idle, self.key_entry, self.reading, self.result, self.error, self.today,
+            self.manual,
+        ):  # fmt: skip
             self.stack.addWidget(w)
         self.idle.scanned.connect(self._scan)
         self.key_entry.submitted.connect(self._scan)
         self.key_entry.cancelled.connect(self.state.cancel)
         self.result.done.connect(self.state.cancel)
         self.error.retry.connect(self.state.cancel)
+        # MRZ entry on the key screen (reception mode only; a wedge scanner types 3 lines)
+        self.mrz = MrzEntry()
+        self.mrz.submitted.connect(self._scan)
+        key_layout = self.key_entry.layout()
+        assert key_layout is not None
+        key_layout.addWidget(self.mrz)
+
+        # reception: today's check-ins, export, manual entry (journal work on the worker thread)
+        self.jobs = ReceptionJobs(self.worker.worker)
+        self.jobs.moveToThread(self.worker.thread)
+        self.requests = ReceptionRequests()
+        self.requests.connect_to(self.jobs)
+        self.jobs.listed.connect(self._on_listed)
+        self.jobs.list_failed.connect(
+            lambda: self.today.show_message(t("today.list_failed", self.state.lang))
+        )
+        self.jobs.outcome.connect(self._on_outcome)
+        self.jobs.failed.connect(self._on_failed)
+        self.jobs.exported.connect(self._on_exported)
+        self.today.search_changed.connect(self.refresh_today)
+        self.today.export_requested.connect(self.export_today)
+        self.today.back.connect(self.state.cancel)
+        self.manual.submitted.connect(self._submit_manual)
+        self.manual.cancelled.connect(self.state.cancel)
 
         self.lang_button = button()
         self.lang_button.setObjectName("lang_toggle")
         self.lang_button.clicked.connect(self.state.toggle_language)
+        self.today_button = button()
+        self.today_button.setObjectName("nav_today")
+        self.today_button.clicked.connect(self.open_today)
+        self.manual_button = button()
+        self.manual_button.setObjectName("nav_manual")
+        self.manual_button.clicked.connect(self.state.open_manual)
         top = QHBoxLayout()
+        top.addWidget(self.today_button)
+        top.addWidget(self.manual_button)
         top.addStretch(1)
         top.addWidget(self.lang_button)
         left = QVBoxLayout()
@@ -131,7 +178,45 @@ class KioskWindow(QMainWindow):
     def _scan(self, text: str) -> None:
         self._dispatch(self.state.scan(text))
 
-    def _dispatch(self, action: StartRead | StartBhyt | None) -> None:
+    def _submit_manual(self, id_number: str, full_name: str, birth_date: str) -> None:
+        self._dispatch(self.state.submit_manual(id_number, full_name, birth_date))
+
+    def open_today(self) -> None:
+        """Show today's check-ins (reception mode) and load them from the journal."""
+        if self.state.open_today():
+            self.refresh_today()
+
+    def refresh_today(self, text: str | None = None) -> None:
+        """Ask the worker for today's check-ins matching the search box (or ``text``)."""
+        self.requests.list_today.emit(self.today.search.text() if text is None else text)
+
+    def export_today(self, path: str | Path | None = None) -> None:
+        """Write today's check-ins as CSV to ``path``, or to a file the receptionist chooses."""
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
+            chosen, _ = QFileDialog.getSaveFileName(
+                self,
+                t("today.export", self.state.lang),
+                f"checkins-{today().isoformat()}.csv",
+                "CSV (*.csv)",
+            )
+            if not chosen:
+                return
+            path = chosen
+        self.requests.export_today.emit(str(path))
+
+    def _on_listed(self, rows: list[dict[str, Any]]) -> None:
+        if self.state.screen == "today":  # rows are personal data: only while shown
+            self.today.show_rows(rows)
+
+    def _on_exported(self, ok: bool) -> None:
+        if self.state.screen == "today":
+            self.today.show_message(
+                t("today.exported" if ok else "today.export_failed", self.state.lang)
+            )
+
+    def _dispatch(self, action: Action | None) -> None:
         if isinstance(action, StartRead):
             source = self._transport if self.simulated else self.reader
             if source is None:
@@ -140,6 +225,8 @@ class KioskWindow(QMainWindow):
             self.worker.read_card(source, action.keys)
         elif isinstance(action, StartBhyt):
             self.worker.checkin_bhyt(action.text)
+        elif isinstance(action, StartManual):
+            self.requests.manual.emit(action)
 
     # ---- worker --------------------------------------------------------------------------
 
@@ -148,6 +235,8 @@ class KioskWindow(QMainWindow):
 
     def _on_outcome(self, outcome: CheckInOutcome) -> None:
         self.state.on_outcome(outcome)
+        if self.state.mode == "reception":
+            self.refresh_today()  # the list is current whenever it is next shown
 
     def _on_failed(self, kind: str) -> None:
         if kind == "removed":
@@ -164,12 +253,24 @@ class KioskWindow(QMainWindow):
         lang = s.lang
         self.setWindowTitle(t("app.title", lang))
         self.lang_button.setText(t("lang.toggle", lang))
+        reception = s.mode == "reception"
+        self.today_button.setText(t("nav.today", lang))
+        self.manual_button.setText(t("nav.manual", lang))
+        self.today_button.setVisible(reception)
+        self.manual_button.setVisible(reception)
+        self.mrz.setVisible(reception)
+        self.mrz.set_language(lang)
         if self.tester is not None:
             self.tester.set_language(lang)
         if view.screen != "result":
             self.result.wipe()
         if view.screen != "key_needed":
             self.key_entry.wipe()
+            self.mrz.wipe()
+        if view.screen != "today":
+            self.today.wipe()
+        if view.screen not in ("manual", "verifying"):
+            self.manual.wipe()
         if view.screen == "idle":
             self.idle.show_view(view)
             self.stack.setCurrentWidget(self.idle)
@@ -182,6 +283,12 @@ class KioskWindow(QMainWindow):
         elif view.screen == "result":
             self.result.show_view(view, lang)
             self.stack.setCurrentWidget(self.result)
+        elif view.screen == "today":
+            self.today.show_view(view, lang)
+            self.stack.setCurrentWidget(self.today)
+        elif view.screen == "manual":
+            self.manual.show_view(view, lang)
+            self.stack.setCurrentWidget(self.manual)
         else:
             self.error.show_view(view, lang)
             self.stack.setCurrentWidget(self.error)

@@ -23,7 +23,18 @@ from ui.strings import DEFAULT_LANG, LANGS, Lang, phase_label, t
 if TYPE_CHECKING:
     from kiosk.checkin import CheckInEvent, CheckInOutcome
 
-Screen = Literal["idle", "key_needed", "reading", "verifying", "result", "error"]
+Screen = Literal[
+    "idle",
+    "key_needed",
+    "reading",
+    "verifying",
+    "result",
+    "error",
+    "today",
+    "manual",
+    "pin",
+    "settings",
+]
 Mode = Literal["reception", "self"]
 MODES: tuple[Mode, ...] = ("reception", "self")
 BadgeKind = Literal["verified", "issuer_unknown", "failed", "not_chip"]
@@ -46,7 +57,40 @@ class StartBhyt:
     text: str
 
 
-Action: TypeAlias = StartRead | StartBhyt
+@dataclass(frozen=True)
+class StartManual:
+    """Ask the worker to check in with a typed ID, name and birth date (reception; no chip)."""
+
+    id_number: str
+    full_name: str
+    date_of_birth: date
+
+    def __repr__(self) -> str:
+        return "StartManual(<personal data>)"
+
+
+Action: TypeAlias = StartRead | StartBhyt | StartManual
+
+
+def parse_birth_date(text: str) -> date | None:
+    """A typed birth date: ``dd/mm/yyyy``, ``dd-mm-yyyy``, ``dd.mm.yyyy``, ``ddmmyyyy`` or ISO
+    ``yyyy-mm-dd``; None when it is not a real date, or in the future."""
+    value = text.strip()
+    try:
+        if len(value) == 10 and value[4] == "-":
+            d = date.fromisoformat(value)
+        else:
+            parts = value.replace("-", "/").replace(".", "/").split("/")
+            if len(parts) == 1 and len(value) == 8 and value.isdigit():
+                parts = [value[:2], value[2:4], value[4:]]
+            if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
+                return None
+            if len(parts[2]) != 4:
+                return None
+            d = date(int(parts[2]), int(parts[1]), int(parts[0]))
+    except ValueError:
+        return None
+    return d if d <= date.today() else None
 
 
 @dataclass(frozen=True)
@@ -215,6 +259,71 @@ class KioskState:
             self.wipe(notify=False)
         return self.submit_key(text)
 
+    # ---- reception and operator screens ----------------------------------------------------
+
+    def _open(self, screen: Screen) -> bool:
+        if self.busy:
+            return False
+        self.wipe(notify=False)
+        self._go(screen)
+        return True
+
+    def open_today(self) -> bool:
+        """Reception: today's check-ins (journal). False when busy or in self-check mode."""
+        return self.mode == "reception" and self._open("today")
+
+    def open_manual(self) -> bool:
+        """Reception: manual entry when a chip cannot be read."""
+        return self.mode == "reception" and self._open("manual")
+
+    def submit_manual(self, id_number: str, full_name: str, birth_date: str) -> Action | None:
+        """Check a manual entry; the action to run, or None with :attr:`key_message` set."""
+        if self.screen != "manual":
+            return None
+        number = "".join(id_number.split())
+        name = " ".join(full_name.split())
+        dob = parse_birth_date(birth_date)
+        problem = None
+        if not (len(number) == 12 and number.isascii() and number.isdigit()):
+            problem = "manual.invalid_id"
+        elif not name:
+            problem = "manual.invalid_name"
+        elif dob is None:
+            problem = "manual.invalid_dob"
+        if problem is not None or dob is None:
+            self.key_message = t(problem or "manual.invalid_dob", self.lang)
+            self._go("manual")
+            return None
+        self.key_message = ""
+        self._progress = None
+        self._go("verifying")
+        return StartManual(number, name, dob)
+
+    def open_pin(self) -> bool:
+        """The operator PIN prompt in front of the settings."""
+        return self._open("pin")
+
+    def pin_refused(self, message: str) -> None:
+        """A wrong PIN (or locked): stay on the prompt with ``message``."""
+        if self.screen == "pin":
+            self.key_message = message
+            self._go("pin")
+
+    def open_settings(self) -> None:
+        """The right PIN was typed: show the settings."""
+        if self.screen == "pin":
+            self.key_message = ""
+            self._go("settings")
+
+    def set_mode(self, mode: Mode) -> None:
+        """Switch self-check ↔ reception (from the settings; anything shown is wiped)."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        screen = self.screen
+        self.wipe(notify=False)
+        self.mode = mode
+        self._go("settings" if screen == "settings" else "idle")
+
     def cancel(self) -> None:
         """Back to idle from the key screen, an error or a result (wipes)."""
         if not self.busy:
@@ -304,6 +413,15 @@ class KioskState:
             return ScreenView("reading", t("reading.title", lang), progress=progress)
         if self.screen == "verifying":
             return ScreenView("verifying", t("verifying.title", lang))
+        if self.screen in ("today", "settings"):
+            return ScreenView(self.screen, t(f"{self.screen}.title", lang))
+        if self.screen in ("manual", "pin"):
+            return ScreenView(
+                self.screen,
+                t(f"{self.screen}.title", lang),
+                t(f"{self.screen}.body", lang),
+                extra={"message": self.key_message},
+            )
         if self.screen == "error":
             return ScreenView(
                 "error", t("error.title", lang), t(f"error.{self.error or 'internal'}", lang)

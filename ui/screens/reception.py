@@ -1,0 +1,225 @@
+"""Reception: today's check-ins from the journal, with search and a CSV export.
+
+:class:`TodayScreen` shows the rows it is given and asks for searches and exports by signal;
+:class:`ReceptionJobs` does the journal work on the check-in worker's thread (the journal is
+opened there), so the GUI thread never touches the database. The rows are personal data in
+clear: they live only in the table while the screen is shown (:meth:`TodayScreen.wipe`), and
+nothing here logs them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.screens import body_label, button, title_label
+from ui.state import ScreenView, StartManual, error_kind
+from ui.strings import Lang, t
+
+log = logging.getLogger(__name__)
+
+#: The table's columns (``col.*`` strings), in order.
+COLUMNS = ("queue", "time", "name", "id", "method", "verified", "eligibility")
+
+
+def today() -> date:
+    """Today in the journal's time zone (Vietnam): the day the queue numbers count in."""
+    from offline_cache.journal import VIETNAM_TZ
+
+    return datetime.now(VIETNAM_TZ).date()
+
+
+def cells(row: dict[str, Any], lang: Lang) -> tuple[str, ...]:
+    """One export row (:func:`offline_cache.export.row`) as the table's text in ``lang``."""
+    method = str(row.get("method") or "")
+    status = str(row.get("eligibility_status") or "unknown")
+    return (
+        str(row.get("queue_number") or ""),
+        str(row.get("time") or ""),
+        str(row.get("full_name") or ""),
+        str(row.get("id_number") or ""),
+        t(f"method.{method}", lang) if method in ("chip", "bhyt_qr", "manual") else method,
+        t("verified.yes" if row.get("chip_verified") else "verified.no", lang),
+        t(f"status.{status}", lang) if status in ("eligible", "not_eligible") else
+        t("status.unknown", lang),
+    )  # fmt: skip
+
+
+class TodayScreen(QWidget):
+    """The list. ``search_changed(text)``, ``export_requested()``, ``back()``."""
+
+    search_changed = Signal(str)
+    export_requested = Signal()
+    back = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[dict[str, Any]] = []
+        self._lang: Lang = "vi"
+        self.title = title_label()
+        self.search = QLineEdit()
+        self.search.setObjectName("today_search")
+        self.search.textChanged.connect(self.search_changed)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("today_table")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.count = QLabel()
+        self.message = body_label()
+        self.export_button = button()
+        self.export_button.setObjectName("export")
+        self.export_button.clicked.connect(self.export_requested)
+        self.back_button = button()
+        self.back_button.clicked.connect(self.back)
+        row = QHBoxLayout()
+        row.addWidget(self.count, 1)
+        row.addWidget(self.export_button)
+        row.addWidget(self.back_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.search)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.message)
+        layout.addLayout(row)
+
+    def show_view(self, view: ScreenView, lang: Lang) -> None:
+        """Show ``view`` (a today view) in ``lang`` (the rows are relabelled)."""
+        self._lang = lang
+        self.title.setText(view.title)
+        self.search.setPlaceholderText(t("today.search", lang))
+        self.export_button.setText(t("today.export", lang))
+        self.back_button.setText(t("nav.back", lang))
+        self.table.setHorizontalHeaderLabels([t(f"col.{c}", lang) for c in COLUMNS])
+        self.show_rows(self._rows)
+
+    def show_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Fill the table with export rows (queue order)."""
+        self._rows = list(rows)
+        self.table.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            for j, text in enumerate(cells(r, self._lang)):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+                self.table.setItem(i, j, item)
+        self.count.setText(t("today.count", self._lang, n=len(rows)))
+
+    def show_message(self, text: str) -> None:
+        """A line under the table (export saved / failed)."""
+        self.message.setText(text)
+
+    def row_texts(self) -> list[tuple[str, ...]]:
+        """What the table shows, row by row (for tests and screenshots)."""
+        out = []
+        for i in range(self.table.rowCount()):
+            items = [self.table.item(i, j) for j in range(self.table.columnCount())]
+            out.append(tuple(it.text() if it is not None else "" for it in items))
+        return out
+
+    def wipe(self) -> None:
+        """Forget the rows and the search."""
+        self._rows = []
+        self.table.clearContents()
+        self.table.setRowCount(0)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.message.clear()
+        self.count.clear()
+
+
+class ReceptionJobs(QObject):
+    """Journal work for reception, on the check-in worker's thread (see the module docstring).
+
+    ``listed(rows)`` answers :meth:`list_today`; ``outcome`` / ``failed`` answer :meth:`manual`
+    like the worker's own signals; ``exported(ok)`` answers :meth:`export_today`.
+    """
+
+    listed = Signal(object)
+    list_failed = Signal()
+    outcome = Signal(object)
+    failed = Signal(str)
+    exported = Signal(bool)
+
+    def __init__(self, worker: Any) -> None:
+        super().__init__()
+        self._worker = worker  # a ui.worker.CheckInWorker living on the same thread
+
+    def _journal(self) -> Any:
+        return self._worker._ensure().journal
+
+    @Slot(str)
+    def list_today(self, text: str) -> None:
+        """Today's check-ins whose name or ID contains ``text`` (all when empty)."""
+        from offline_cache.export import row
+
+        try:
+            records = self._journal().search(today(), text)
+        except Exception as exc:
+            log.warning("journal list failed: %s", type(exc).__name__)
+            self.list_failed.emit()
+            return
+        self.listed.emit([row(r) for r in records])
+
+    @Slot(object)
+    def manual(self, action: object) -> None:
+        """Run :meth:`kiosk.checkin.CheckInPipeline.checkin_manual` (not chip-verified)."""
+        assert isinstance(action, StartManual)
+        try:
+            out = self._worker._ensure().checkin_manual(
+                action.id_number, action.full_name, action.date_of_birth
+            )
+        except Exception as exc:
+            log.warning("manual check-in failed: %s", type(exc).__name__)
+            self.failed.emit(error_kind(exc))
+            return
+        self.outcome.emit(out)
+
+    @Slot(str)
+    def export_today(self, path: str) -> None:
+        """Write today's check-ins as UTF-8 CSV (with a BOM, so spreadsheets keep the
+        diacritics) to ``path``, readable by the owner only."""
+        from offline_cache.export import export_day
+
+        try:
+            text = export_day(self._journal(), today(), "csv")
+            target = Path(path)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(fd, "w", encoding="utf-8-sig", newline="") as f:
+                f.write(text)
+        except Exception as exc:
+            log.warning("export failed: %s", type(exc).__name__)
+            self.exported.emit(False)
+            return
+        self.exported.emit(True)
+
+
+class ReceptionRequests(QObject):
+    """GUI-thread side of the queued connections into :class:`ReceptionJobs`."""
+
+    list_today = Signal(str)
+    manual = Signal(object)
+    export_today = Signal(str)
+
+    def connect_to(self, jobs: ReceptionJobs) -> None:
+        """Wire each request to its slot (queued: ``jobs`` lives on the worker thread)."""
+        self.list_today.connect(jobs.list_today)
+        self.manual.connect(jobs.manual)
+        self.export_today.connect(jobs.export_today)
