@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
 from ui.screens import body_label, title_label
 from ui.state import ScreenView
+
+#: The idle screen's own look: a big greeting, the instruction at arm's-length size.
+IDLE_STYLE = """
+QLabel#title { font-size: 56px; font-weight: bold; }
+QLabel#body { font-size: 32px; }
+QLineEdit { min-height: 64px; font-size: 30px; border: 3px solid #000000; border-radius: 8px;
+            padding: 0 12px; }
+QLineEdit:focus { border: 4px solid #0b3d91; }
+"""
 
 
 class IdleScreen(QWidget):
@@ -16,17 +25,22 @@ class IdleScreen(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setStyleSheet(IDLE_STYLE)
         self.title = title_label()
         self.body = body_label()
+        for label in (self.title, self.body):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.scan_input = QLineEdit()
         self.scan_input.setObjectName("scan_input")
         self.scan_input.returnPressed.connect(self._submit)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 12, 32, 24)
+        layout.setSpacing(24)
         layout.addStretch(1)
         layout.addWidget(self.title)
         layout.addWidget(self.body)
         layout.addWidget(self.scan_input)
-        layout.addStretch(1)
+        layout.addStretch(2)
 
     def _submit(self) -> None:
         text = self.scan_input.text()

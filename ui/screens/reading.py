@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from ui.screens import body_label, title_label
 from ui.state import ScreenView
 from ui.strings import Lang, t
+
+#: The reading screen's own look: large words, a thick dark bar on white (high contrast).
+READING_STYLE = """
+QLabel#title { font-size: 44px; font-weight: bold; }
+QLabel#body { font-size: 32px; }
+QLabel#detail { font-size: 24px; color: #333333; }
+QProgressBar { border: 3px solid #000000; border-radius: 8px; background: #ffffff; }
+QProgressBar::chunk { background: #0b3d91; }
+"""
 
 
 class ReadingScreen(QWidget):
@@ -14,19 +24,26 @@ class ReadingScreen(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setStyleSheet(READING_STYLE)
         self.title = title_label()
         self.phase = body_label()
         self.bar = QProgressBar()
-        self.bar.setMinimumHeight(48)
+        self.bar.setMinimumHeight(56)
         self.bar.setTextVisible(False)
         self.detail = QLabel()
+        self.detail.setObjectName("detail")
+        self.detail.setWordWrap(True)
+        for label in (self.title, self.phase, self.detail):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(48, 12, 48, 24)
+        layout.setSpacing(24)
         layout.addStretch(1)
         layout.addWidget(self.title)
         layout.addWidget(self.phase)
         layout.addWidget(self.bar)
         layout.addWidget(self.detail)
-        layout.addStretch(1)
+        layout.addStretch(2)
 
     def show_view(self, view: ScreenView, lang: Lang) -> None:
         """Show ``view`` (a reading or verifying view)."""

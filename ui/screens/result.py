@@ -1,20 +1,76 @@
-"""The result: photo, holder fields, authenticity badge (icon + words), eligibility, queue no."""
+"""The result: photo, holder fields, authenticity badge (icon + words), eligibility, queue no.
+
+Layout (fits 1280×800 with the tester panel, and 1920×1080, in both modes and languages)::
+
+    Title ............................................. Queue number: 12
+    +-------+  Full name      Trần Đức Minh
+    | photo |  Date of birth  21/07/1988      Sex        Nam
+    |       |  ...            (short values two to a row, long ones full width)
+    +-------+
+    [ badge  ]  +-- eligibility box (status in large bold, then the details) --+
+    [ Done   ]  +---------------------------------------------------------------+
+
+Self-check mode shows at most a few fields, so they are drawn larger (:data:`LARGE_ROWS`).
+Every text wraps; nothing scrolls.
+"""
 
 from __future__ import annotations
 
+import html
 import io
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QPixmap, QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ui.screens import body_label, button, title_label
+from ui.screens import button, title_label
 from ui.state import ScreenView
 from ui.strings import Lang, t
 
 PHOTO_SIZE = (240, 320)
 #: Holder lines shown (reception shows every DG13 field).
 MAX_LINES = 20
+#: With at most this many lines (self-check mode) each gets its own row in large type.
+LARGE_ROWS = 6
+#: Values up to this many characters share a row with the next short one (reception mode).
+SHORT_VALUE = 22
+#: From this height on (a 1080p screen) reception's many fields are drawn larger too.
+ROOMY_HEIGHT = 900
+#: Width of the left column (photo, badge, done button).
+LEFT_WIDTH = 300
+
+#: The result screen's own look (overrides the window's sheet for these widgets).
+RESULT_STYLE = """
+QLabel#field_key { font-size: 20px; color: #333333; }
+QLabel#field_value { font-size: 22px; font-weight: bold; color: #000000; }
+QLabel#field_key_medium { font-size: 24px; color: #333333; }
+QLabel#field_value_medium { font-size: 28px; font-weight: bold; color: #000000; }
+QLabel#field_key_large { font-size: 26px; color: #333333; }
+QLabel#field_value_large { font-size: 32px; font-weight: bold; color: #000000; }
+QLabel#queue { font-size: 40px; font-weight: bold; }
+QPushButton { font-size: 24px; padding: 4px 8px; min-height: 64px; }
+QLabel[badge="true"] { font-size: 24px; font-weight: bold; padding: 8px; border-radius: 8px; }
+QLabel#badge_verified { border: 4px solid #005a1e; color: #005a1e; background: #e6f4ea; }
+QLabel#badge_issuer_unknown { border: 4px solid #5c4400; color: #5c4400; background: #fff4d6; }
+QLabel#badge_failed { border: 4px solid #9b0000; color: #9b0000; background: #fdecea; }
+QLabel#badge_not_chip { border: 4px dashed #333333; color: #333333; background: #f2f2f2; }
+QLabel[elig="true"] { font-size: 20px; padding: 10px; border-radius: 8px; color: #000000; }
+QLabel#elig_eligible { border: 4px solid #005a1e; background: #e6f4ea; }
+QLabel#elig_not_eligible { border: 4px solid #9b0000; background: #fdecea; }
+QLabel#elig_unknown { border: 4px solid #5c4400; background: #fff4d6; }
+QLabel#elig_none { border: 4px solid #333333; background: #ffffff; }
+"""
+
+#: Colour of the eligibility status line (dark enough for 7:1 on its tinted box).
+STATUS_COLOURS = {"eligible": "#005a1e", "not_eligible": "#9b0000", "unknown": "#5c4400"}
 
 
 def photo_pixmap(data: bytes) -> QPixmap:
@@ -34,6 +90,31 @@ def photo_pixmap(data: bytes) -> QPixmap:
     return pixmap
 
 
+def _restyle(label: QLabel, name: str) -> None:
+    """Give ``label`` a new object name and re-apply the style sheet to it."""
+    if label.objectName() != name:
+        label.setObjectName(name)
+        label.style().unpolish(label)
+        label.style().polish(label)
+
+
+def pack_rows(lines: tuple[tuple[str, str], ...]) -> list[list[int]]:
+    """Indexes of ``lines`` per grid row: two short values share a row, long ones (and the
+    first line, the name) get a row of their own."""
+    rows: list[list[int]] = []
+    i = 0
+    while i < len(lines):
+        short = i > 0 and len(lines[i][1]) <= SHORT_VALUE
+        nxt = i + 1 < len(lines) and len(lines[i + 1][1]) <= SHORT_VALUE
+        if short and nxt:
+            rows.append([i, i + 1])
+            i += 2
+        else:
+            rows.append([i])
+            i += 1
+    return rows
+
+
 class ResultScreen(QWidget):
     """``done`` = the patient or receptionist is finished (wipe)."""
 
@@ -41,37 +122,125 @@ class ResultScreen(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setStyleSheet(RESULT_STYLE)
+        self._shown = 0
+        self._tier_shown = ""
+        self._elig: tuple[tuple[str, ...], str | None] = ((), None)
         self.title = title_label()
+        self.queue = QLabel()
+        self.queue.setObjectName("queue")
+        self.queue.setWordWrap(True)
+        self.queue.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
         self.photo = QLabel()
         self.photo.setObjectName("photo")
         self.photo.setFixedSize(*PHOTO_SIZE)
         self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.grid = QGridLayout()
-        self.labels: list[tuple[QLabel, QLabel]] = []
-        for i in range(MAX_LINES):
-            key, value = QLabel(), QLabel()
-            value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-            self.grid.addWidget(key, i, 0)
-            self.grid.addWidget(value, i, 1)
-            self.labels.append((key, value))
         self.badge = QLabel()
+        self.badge.setProperty("badge", True)
         self.badge.setWordWrap(True)
-        self.eligibility = body_label()
-        self.queue = QLabel()
-        self.queue.setObjectName("queue")
+        self.badge.setObjectName("badge_not_chip")
         self.done_button = button()
         self.done_button.clicked.connect(self.done)
-        top = QHBoxLayout()
-        top.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignTop)
-        top.addLayout(self.grid, 1)
+
+        self.grid = QGridLayout()
+        self.grid.setHorizontalSpacing(16)
+        self.grid.setVerticalSpacing(6)
+        self.labels: list[tuple[QLabel, QLabel]] = []
+        for _ in range(MAX_LINES):
+            key, value = QLabel(), QLabel()
+            key.setObjectName("field_key")
+            value.setObjectName("field_value")
+            key.setWordWrap(True)
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+            key.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            value.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            key.hide()
+            value.hide()
+            self.labels.append((key, value))
+        self.eligibility = QLabel()
+        self.eligibility.setProperty("elig", True)
+        self.eligibility.setObjectName("elig_none")
+        self.eligibility.setWordWrap(True)
+        self.eligibility.setTextFormat(Qt.TextFormat.RichText)
+        self.eligibility.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.queue, 0)
+
+        left = QVBoxLayout()
+        left.setSpacing(12)
+        left.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignHCenter)
+        left.addWidget(self.badge)
+        left.addStretch(1)
+        left.addWidget(self.done_button)
+        left_box = QWidget()
+        left_box.setLayout(left)
+        left_box.setFixedWidth(LEFT_WIDTH)
+        self._left_box = left_box
+        left.setContentsMargins(0, 0, 0, 0)
+
+        details = QFrame()
+        details.setLayout(self.grid)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        right = QVBoxLayout()
+        right.setSpacing(12)
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(details)
+        right.addWidget(self.eligibility)
+        right.addStretch(1)
+
+        body = QHBoxLayout()
+        body.setSpacing(20)
+        body.addWidget(left_box, 0)
+        body.addLayout(right, 1)
+
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addLayout(top)
-        layout.addWidget(self.badge)
-        layout.addWidget(self.eligibility)
-        layout.addWidget(self.queue)
-        layout.addWidget(self.done_button)
+        layout.setContentsMargins(12, 4, 12, 12)
+        layout.setSpacing(10)
+        layout.addLayout(head)
+        layout.addLayout(body, 1)
+
+    def _tier(self, count: int) -> str:
+        """The object-name suffix of the field labels: ``_large`` for a few fields (self-check),
+        ``_medium`` for many on a tall screen, else the normal size."""
+        if count <= LARGE_ROWS:
+            return "_large"
+        return "_medium" if self.height() >= ROOMY_HEIGHT else ""
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Re-pick the type size when the screen size changes while a result is shown."""
+        super().resizeEvent(event)
+        if self._shown and self._tier(self._shown) != self._tier_shown:
+            self._place(tuple((k.text(), v.text()) for k, v in self.labels[: self._shown]))
+            self._show_eligibility()
+
+    def _place(self, lines: tuple[tuple[str, str], ...]) -> None:
+        """Put the first ``len(lines)`` label pairs into the grid; hide the rest."""
+        for key, value in self.labels:
+            self.grid.removeWidget(key)
+            self.grid.removeWidget(value)
+            key.hide()
+            value.hide()
+        self._shown = len(lines)
+        large = len(lines) <= LARGE_ROWS
+        rows = [[i] for i in range(len(lines))] if large else pack_rows(lines)
+        tier = self._tier(len(lines))
+        for r, indexes in enumerate(rows):
+            for c, i in enumerate(indexes):
+                key, value = self.labels[i]
+                _restyle(key, "field_key" + tier)
+                _restyle(value, "field_value" + tier)
+                span = 3 if len(indexes) == 1 else 1
+                self.grid.addWidget(key, r, 2 * c)
+                self.grid.addWidget(value, r, 2 * c + 1, 1, span)
+                key.show()
+                value.show()
+        self._tier_shown = tier
+        for c in range(4):
+            self.grid.setColumnStretch(c, 1 if c % 2 else 0)
 
     def show_view(self, view: ScreenView, lang: Lang) -> None:
         """Show ``view`` (a result view)."""
@@ -87,16 +256,38 @@ class ResultScreen(QWidget):
                         Qt.TransformationMode.SmoothTransformation,
                     )
                 )
-        for (key, value), (k, v) in zip(self.labels, view.lines, strict=False):
+        lines = view.lines[:MAX_LINES]
+        for (key, value), (k, v) in zip(self.labels, lines, strict=False):
             key.setText(k)
             value.setText(v)
+        self._place(lines)
         self.badge.setText(view.badge)
-        self.badge.setObjectName(f"badge_{view.badge_kind or 'not_chip'}")
-        self.badge.style().unpolish(self.badge)
-        self.badge.style().polish(self.badge)
-        self.eligibility.setText("\n".join(view.eligibility))
+        _restyle(self.badge, f"badge_{view.badge_kind or 'not_chip'}")
+        self._elig = (view.eligibility, view.eligibility_status)
+        self._show_eligibility()
         self.queue.setText(view.queue)
         self.done_button.setText(t("result.done", lang))
+        # The left column is as wide as the done button needs (it never elides its words).
+        self._left_box.setFixedWidth(max(LEFT_WIDTH, self.done_button.sizeHint().width()))
+
+    def _show_eligibility(self) -> None:
+        """The eligibility box: the status in large bold colour (icon + words), then details."""
+        lines, status = self._elig
+        _restyle(self.eligibility, f"elig_{status}" if status in STATUS_COLOURS else "elig_none")
+        if not lines:
+            self.eligibility.clear()
+            return
+        head, *rest = lines
+        colour = STATUS_COLOURS.get(status or "", "#000000")
+        size = 20 if self._tier(self._shown) == "" else 24
+        parts = [
+            f'<div style="font-size: {size + 10}px; font-weight: bold; color: {colour};">'
+            f"{html.escape(head)}</div>"
+        ]
+        parts += [
+            f'<div style="font-size: {size}px;">{html.escape(line)}</div>' for line in rest if line
+        ]
+        self.eligibility.setText("".join(parts))
 
     def wipe(self) -> None:
         """Clear every field and the photo (no personal data left in any widget)."""
@@ -104,5 +295,7 @@ class ResultScreen(QWidget):
         for key, value in self.labels:
             key.clear()
             value.clear()
+        self._place(())
+        self._elig = ((), None)
         for label in (self.badge, self.eligibility, self.queue):
             label.clear()
