@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import sys
 
-from bench import auth_bench, cache_bench, checkin_bench, outbox_bench, pcsc_bench, read_bench
+from bench import (
+    auth_bench,
+    cache_bench,
+    checkin_bench,
+    outbox_bench,
+    pcsc_bench,
+    read_bench,
+    ui_bench,
+)
 
 BENCHES = {"read": read_bench.main, "auth": auth_bench.main, "pcsc": pcsc_bench.main}
 BENCHES["cache"] = cache_bench.main  # eligibility cache at 1 M entries (issue 5 §8)
 BENCHES["outbox"] = outbox_bench.main  # outbox drain to a local HIS receiver (issue 5 §8)
 BENCHES["checkin"] = checkin_bench.main  # tap→result vs max(card, gateway) (issue 5 §8)
+BENCHES["ui"] = ui_bench.main  # Qt kiosk cold start and RSS over 100 check-ins (issue 6 §7)
 
 
 def main(argv: list[str]) -> int:
