@@ -230,3 +230,150 @@ def test_mrz_entry_in_reception_mode(qtbot, reception: KioskWindow) -> None:  # 
     qtbot.mouseClick(reception.mrz.use_button, Qt.MouseButton.LeftButton)
     _wait_for(qtbot, reception, "result")
     assert reception.mrz.text.toPlainText() == ""
+
+
+# ---- the operator PIN and the settings ----------------------------------------------------
+
+from ui.pin import PIN_ENV, PinGate, pin_sha256  # noqa: E402
+
+PIN = "482915"
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_pin_gate_accepts_refuses_and_locks_after_three() -> None:
+    clock = _Clock()
+    gate = PinGate(pin_sha256(PIN), clock=clock)
+    assert gate.configured and gate.check(PIN) == "ok"
+    assert gate.check("000000") == "wrong" and gate.tries_left == 2
+    assert gate.check(PIN) == "ok" and gate.tries_left == 3  # a success resets the count
+    assert [gate.check("1") for _ in range(3)] == ["wrong", "wrong", "locked"]
+    assert gate.check(PIN) == "locked"  # even the right PIN while locked
+    assert gate.locked_for() == 60.0
+    clock.now += 59.0
+    assert gate.check(PIN) == "locked"
+    clock.now += 1.0
+    assert gate.check(PIN) == "ok"
+
+
+def test_pin_from_environment_or_hash_never_clear() -> None:
+    assert PinGate.from_config(None, {PIN_ENV: PIN}).check(PIN) == "ok"
+    assert PinGate.from_config(pin_sha256("1111"), {PIN_ENV: PIN}).check("1111") == "wrong"
+    assert PinGate.from_config(pin_sha256("1111"), {}).check("1111") == "ok"
+    unset = PinGate.from_config(None, {})
+    assert not unset.configured and unset.check("") == "unset" and unset.check(PIN) == "unset"
+    assert PIN not in repr(vars(PinGate.from_config(None, {PIN_ENV: PIN})))
+
+
+@pytest.fixture
+def guarded(qtbot, tmp_path: Path, monkeypatch) -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv(PIN_ENV, raising=False)
+    yield from _make(qtbot, tmp_path, "self", UiConfig(operator_pin_sha256=pin_sha256(PIN)))
+
+
+def _type_pin(qtbot, window: KioskWindow, pin: str) -> None:  # type: ignore[no-untyped-def]
+    qtbot.keyClicks(window.pin_screen.entry, pin)
+    qtbot.keyClick(window.pin_screen.entry, Qt.Key.Key_Return)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_settings_behind_the_pin_and_mode_switch(qtbot, guarded: KioskWindow, lang: str) -> None:  # type: ignore[no-untyped-def]
+    w = guarded
+    _lang(qtbot, w, lang)
+    assert w.settings_button.isVisible() and not w.today_button.isVisible()
+    qtbot.mouseClick(w.settings_button, Qt.MouseButton.LeftButton)
+    assert w.state.screen == "pin" and w.stack.currentWidget() is w.pin_screen
+    assert w.settings.values["reader"].text() == ""  # nothing of the settings shown yet
+    _type_pin(qtbot, w, "000000")
+    assert w.state.screen == "pin" and w.pin_screen.entry.text() == ""
+    assert w.pin_screen.message.text() == (
+        "Mã PIN không đúng. Còn 2 lần thử" if lang == "vi" else "Wrong PIN. 2 tries left"
+    )
+    _type_pin(qtbot, w, PIN)
+    assert w.state.screen == "settings" and w.stack.currentWidget() is w.settings
+    values = {k: v.text() for k, v in w.settings.values.items()}
+    assert values["reader"] == "sim:default"
+    assert values["mode"] == ("Tự phục vụ" if lang == "vi" else "Self-check")
+    assert values["idle"] == ("3600 giây" if lang == "vi" else "3600 s")
+    assert "24" in values["cache"] and "7" in values["cache"]
+    qtbot.mouseClick(w.settings.reception_button, Qt.MouseButton.LeftButton)
+    assert w.state.mode == "reception" and w.state.screen == "settings"
+    assert w.settings.values["mode"].text() == ("Tiếp đón" if lang == "vi" else "Reception")
+    qtbot.mouseClick(w.settings.close_button, Qt.MouseButton.LeftButton)
+    assert w.state.screen == "idle" and w.today_button.isVisible()
+    assert w.settings.values["reader"].text() == ""
+    qtbot.mouseClick(w.settings_button, Qt.MouseButton.LeftButton)
+    assert w.state.screen == "pin"  # locked again: the PIN every time
+
+
+def test_three_wrong_pins_lock_the_prompt(qtbot, guarded: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+    w = guarded
+    w.state.open_pin()
+    for _ in range(3):
+        _type_pin(qtbot, w, "999999")
+    assert "Đã khoá" in w.pin_screen.message.text()
+    _type_pin(qtbot, w, PIN)
+    assert w.state.screen == "pin" and "Đã khoá" in w.pin_screen.message.text()
+
+
+def test_without_a_pin_the_settings_stay_locked(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+    kiosk.pin = PinGate.from_config(None, {})  # no hash in the config, none in the environment
+    kiosk.state.open_pin()
+    _type_pin(qtbot, kiosk, "")
+    _type_pin(qtbot, kiosk, "1234")
+    assert kiosk.state.screen == "pin"
+    assert "CCCD_KIOSK_OPERATOR_PIN" in kiosk.pin_screen.message.text()
+
+
+# ---- the state machine (Qt-free) ----------------------------------------------------------
+
+from datetime import date, timedelta  # noqa: E402
+
+from ui.state import KioskState, StartManual, parse_birth_date  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("23/11/1996", date(1996, 11, 23)),
+        ("23-11-1996", date(1996, 11, 23)),
+        ("23.11.1996", date(1996, 11, 23)),
+        ("23111996", date(1996, 11, 23)),
+        ("1996-11-23", date(1996, 11, 23)),
+        ("31/02/1996", None),
+        ("23/11/96", None),
+        ("", None),
+        ("hôm qua", None),
+        ((date.today() + timedelta(days=1)).strftime("%d/%m/%Y"), None),
+    ],
+)
+def test_parse_birth_date(text: str, expected: date | None) -> None:
+    assert parse_birth_date(text) == expected
+
+
+def test_manual_entry_state_and_mode_switch() -> None:
+    s = KioskState(mode="reception", lang="en")
+    assert s.submit_manual(TUYET_ID, TUYET, "23/11/1996") is None  # not on the manual screen
+    assert s.open_manual() and s.screen == "manual"
+    assert s.submit_manual("0461 9600 8821", "", "23/11/1996") is None
+    assert s.key_message == "Type the full name"
+    action = s.submit_manual("0461 9600 8821", f"  {TUYET} ", "23/11/1996")
+    assert action == StartManual(TUYET_ID, TUYET, date(1996, 11, 23))
+    assert TUYET not in repr(action) and s.screen == "verifying"
+    assert not s.open_today() and not s.open_pin()  # busy
+    s.on_error("internal")
+    assert s.open_pin()
+    s.open_settings()
+    s.set_mode("self")
+    assert (s.mode, s.screen) == ("self", "settings")
+    assert not s.open_today() and not s.open_manual()
+    s.idle_timeout()
+    assert s.screen == "idle"  # the settings lock again on the idle timeout
+    with pytest.raises(ValueError):
+        s.set_mode("kiosk")  # type: ignore[arg-type]

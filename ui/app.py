@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
+from ui.pin import PinGate
 from ui.screens import STYLE, button
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
@@ -40,6 +41,7 @@ from ui.screens.manual import ManualEntryScreen, MrzEntry
 from ui.screens.reading import ReadingScreen
 from ui.screens.reception import ReceptionJobs, ReceptionRequests, TodayScreen, today
 from ui.screens.result import ResultScreen
+from ui.screens.settings import PinScreen, SettingsScreen
 from ui.state import (
     DEFAULT_IDLE_TIMEOUT_S,
     Action,
@@ -66,9 +68,13 @@ class KioskWindow(QMainWindow):
         reader: str = "sim:default",
         gateway: DemoGateway | None = None,
         idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+        pin: PinGate | None = None,
     ) -> None:
         super().__init__()
         self.state = KioskState(mode=mode, lang=lang, on_change=self._render)
+        self.config = services.config
+        self.idle_timeout_s = idle_timeout_s
+        self.pin = pin or PinGate.from_config(services.config.ui.operator_pin_sha256)
         self.reader = reader
         self.simulated = reader.startswith("sim")
         self.worker = WorkerHandle(services)
@@ -85,10 +91,12 @@ class KioskWindow(QMainWindow):
         self.error = ErrorScreen()
         self.today = TodayScreen()
         self.manual = ManualEntryScreen()
+        self.pin_screen = PinScreen()
+        self.settings = SettingsScreen()
         self.stack = QStackedWidget()
         for w in (
             self.idle, self.key_entry, self.reading, self.result, self.error, self.today,
-            self.manual,
+            self.manual, self.pin_screen, self.settings,
         ):  # fmt: skip
             self.stack.addWidget(w)
         self.idle.scanned.connect(self._scan)
@@ -120,6 +128,10 @@ class KioskWindow(QMainWindow):
         self.today.back.connect(self.state.cancel)
         self.manual.submitted.connect(self._submit_manual)
         self.manual.cancelled.connect(self.state.cancel)
+        self.pin_screen.submitted.connect(self.try_pin)
+        self.pin_screen.cancelled.connect(self.state.cancel)
+        self.settings.mode_requested.connect(self._set_mode)
+        self.settings.closed.connect(self.state.cancel)
 
         self.lang_button = button()
         self.lang_button.setObjectName("lang_toggle")
@@ -130,10 +142,14 @@ class KioskWindow(QMainWindow):
         self.manual_button = button()
         self.manual_button.setObjectName("nav_manual")
         self.manual_button.clicked.connect(self.state.open_manual)
+        self.settings_button = button()
+        self.settings_button.setObjectName("nav_settings")
+        self.settings_button.clicked.connect(self.state.open_pin)
         top = QHBoxLayout()
         top.addWidget(self.today_button)
         top.addWidget(self.manual_button)
         top.addStretch(1)
+        top.addWidget(self.settings_button)
         top.addWidget(self.lang_button)
         left = QVBoxLayout()
         left.addLayout(top)
@@ -206,6 +222,24 @@ class KioskWindow(QMainWindow):
             path = chosen
         self.requests.export_today.emit(str(path))
 
+    def try_pin(self, pin: str) -> None:
+        """An operator PIN typed on the prompt: open the settings, or say why not."""
+        result = self.pin.check(pin)
+        lang = self.state.lang
+        if result == "ok":
+            self.state.open_settings()
+        elif result == "wrong":
+            self.state.pin_refused(t("pin.wrong", lang, n=self.pin.tries_left))
+        elif result == "locked":
+            seconds = max(1, int(self.pin.locked_for() + 0.999))
+            self.state.pin_refused(t("pin.locked", lang, n=seconds))
+        else:
+            self.state.pin_refused(t("pin.unset", lang))
+
+    def _set_mode(self, mode: str) -> None:
+        if mode in ("self", "reception") and self.state.screen == "settings":
+            self.state.set_mode(cast(Mode, mode))
+
     def _on_listed(self, rows: list[dict[str, Any]]) -> None:
         if self.state.screen == "today":  # rows are personal data: only while shown
             self.today.show_rows(rows)
@@ -256,6 +290,7 @@ class KioskWindow(QMainWindow):
         reception = s.mode == "reception"
         self.today_button.setText(t("nav.today", lang))
         self.manual_button.setText(t("nav.manual", lang))
+        self.settings_button.setText(t("nav.settings", lang))
         self.today_button.setVisible(reception)
         self.manual_button.setVisible(reception)
         self.mrz.setVisible(reception)
@@ -271,6 +306,10 @@ class KioskWindow(QMainWindow):
             self.today.wipe()
         if view.screen not in ("manual", "verifying"):
             self.manual.wipe()
+        if view.screen != "pin":
+            self.pin_screen.wipe()
+        if view.screen != "settings":
+            self.settings.wipe()
         if view.screen == "idle":
             self.idle.show_view(view)
             self.stack.setCurrentWidget(self.idle)
@@ -289,6 +328,19 @@ class KioskWindow(QMainWindow):
         elif view.screen == "manual":
             self.manual.show_view(view, lang)
             self.stack.setCurrentWidget(self.manual)
+        elif view.screen == "pin":
+            self.pin_screen.show_view(view, lang)
+            self.stack.setCurrentWidget(self.pin_screen)
+        elif view.screen == "settings":
+            self.settings.show_settings(
+                view,
+                lang,
+                config=self.config,
+                reader=self.reader,
+                mode=s.mode,
+                idle_timeout_s=self.idle_timeout_s,
+            )
+            self.stack.setCurrentWidget(self.settings)
         else:
             self.error.show_view(view, lang)
             self.stack.setCurrentWidget(self.error)
