@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -54,6 +54,13 @@ from ui.state import (
 from ui.strings import Lang, t
 from ui.tester import DemoGateway, TesterPanel
 from ui.worker import Services, WorkerHandle
+
+#: Events that count as someone using the kiosk (they restart the idle timer).
+_ACTIVITY = (
+    QEvent.Type.KeyPress,
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.TouchBegin,
+)
 
 
 class KioskWindow(QMainWindow):
@@ -173,7 +180,16 @@ class KioskWindow(QMainWindow):
         self.idle_timer.setSingleShot(True)
         self.idle_timer.setInterval(int(idle_timeout_s * 1000))
         self.idle_timer.timeout.connect(self.state.idle_timeout)
+        app = QApplication.instance()
+        if app is not None:  # typing or touching counts as activity (manual entry, search)
+            app.installEventFilter(self)
         self._render()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Restart a running idle timer on any key press or touch in the kiosk."""
+        if self.idle_timer.isActive() and event.type() in _ACTIVITY:
+            self.idle_timer.start()
+        return False
 
     # ---- inputs --------------------------------------------------------------------------
 
@@ -351,6 +367,9 @@ class KioskWindow(QMainWindow):
 
     def closeEvent(self, event: Any) -> None:
         """Wipe, then stop the worker (quit + wait) before the window goes."""
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         self.state.wipe()
         self.worker.stop()
         super().closeEvent(event)
