@@ -147,9 +147,9 @@ def load_trust(paths: Sequence[str], *, demo: bool = False) -> TrustStore | None
     if missing:
         raise UsageError(f"--trust {missing[0]}: no such file or folder")
     if demo or DEMO_TRUST in paths:
-        from simulators.card.pki import load_or_create_pki
+        from simulators.card.pki import demo_trust_paths
 
-        real.extend(load_or_create_pki().trust_paths)
+        real.extend(demo_trust_paths())
     if not real:
         return None
     try:

@@ -189,3 +189,26 @@ def test_unusable_trust_file_is_a_usage_error(dump: Path, tmp_path: Path, comman
         proc = run("verify", str(dump), "--trust", str(junk))
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert "--trust" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_revoked_signer_fails_on_the_very_first_run(tmp_path: Path) -> None:
+    """A fresh simulator home: demo trust must already hold the CRL when the faulty card is
+    made (it used to be written only with the fault PKI, after trust was loaded)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CCCD_SIM_HOME": str(tmp_path / "sim")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "read", "--reader", "sim:default+revoked-dsc"]
+        + ["--can", "034517", "--json"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    pa = json.loads(proc.stdout)["passive_auth"]
+    assert pa["verdict"] == "failed"
+    assert any("revoked" in r for r in pa["reasons"])

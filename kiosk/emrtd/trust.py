@@ -369,9 +369,9 @@ class TrustStore:
 
 def demo_trust_store() -> TrustStore:
     """A store trusting only the simulator's test CSCA and its CRL (demo mode, not production)."""
-    from simulators.card.pki import load_or_create_pki  # lazy: kiosk never needs the simulator
+    from simulators.card.pki import demo_trust_paths  # lazy: kiosk never needs the simulator
 
-    return TrustStore.from_paths(load_or_create_pki().trust_paths)
+    return TrustStore.from_paths(demo_trust_paths())
 
 
 __all__ = [

@@ -714,3 +714,16 @@ def load_or_create_fault_pki(home: Path | None = None) -> FaultPKI:
         fp = _new_fault_pki(directory, pki, dt.datetime.now(dt.UTC))
         _save_fault_pki(fp, pki)
         return fp
+
+
+def demo_trust_paths(home: Path | None = None) -> tuple[Path, ...]:
+    """What demo mode trusts: the test CSCA and its CRL, the CRL guaranteed to exist.
+
+    The CRL lists the revoked-DSC fault's signer; it is written with the fault
+    PKI, so that is made (once, then cached) before the paths are handed out —
+    otherwise the first ``sim:CARD+revoked-dsc`` read in a fresh simulator home
+    would trust a store without the CRL and call a revoked signer valid.
+    """
+    load_or_create_fault_pki(home)
+    return load_or_create_pki(home).trust_paths
+
