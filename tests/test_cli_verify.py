@@ -199,9 +199,9 @@ def test_revoked_signer_fails_on_the_very_first_run(tmp_path: Path) -> None:
     import sys
 
     env = {**os.environ, "CCCD_SIM_HOME": str(tmp_path / "sim")}
+    argv = ["read", "--reader", "sim:default+revoked-dsc", "--can", "034517", "--json"]
     proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "read", "--reader", "sim:default+revoked-dsc"]
-        + ["--can", "034517", "--json"],
+        [sys.executable, "-m", "kiosk.cli", *argv],
         capture_output=True,
         text=True,
         encoding="utf-8",
