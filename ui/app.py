@@ -12,6 +12,7 @@ to the :class:`ui.worker.WorkerHandle`; the idle timer wipes whatever is shown.
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import sys
 import tempfile
@@ -61,6 +62,9 @@ _ACTIVITY = (
     QEvent.Type.MouseButtonPress,
     QEvent.Type.TouchBegin,
 )
+
+
+logger = logging.getLogger(__name__)
 
 
 class KioskWindow(QMainWindow):
@@ -170,8 +174,17 @@ class KioskWindow(QMainWindow):
             self.tester.tapped.connect(self.card_tapped)
             self.tester.removed.connect(self.card_removed)
             row.addWidget(self.tester)
-        else:
-            self.state.card_in_field = True  # no presence events yet: the key starts the read
+        from ui.readers import ReaderWatcher
+
+        # Real readers (pcsc, nfc, auto) report cards arriving and leaving; sim: does nothing.
+        self.watcher = ReaderWatcher(reader, parent=self)
+        if self.watcher.active:
+            self.watcher.card_present.connect(lambda card: self.card_tapped(card, None))
+            self.watcher.card_removed.connect(self.card_removed)
+            self.watcher.reader_problem.connect(
+                lambda exc: logger.warning("reader problem: %s", type(exc).__name__)
+            )
+            self.watcher.start()
         central = QWidget()
         central.setLayout(row)
         self.setCentralWidget(central)
@@ -204,8 +217,6 @@ class KioskWindow(QMainWindow):
         """The card left the field."""
         self._transport = None
         self.state.card_removed()
-        if not self.simulated:
-            self.state.card_in_field = True
 
     def _scan(self, text: str) -> None:
         self._dispatch(self.state.scan(text))
@@ -268,7 +279,7 @@ class KioskWindow(QMainWindow):
 
     def _dispatch(self, action: Action | None) -> None:
         if isinstance(action, StartRead):
-            source = self._transport if self.simulated else self.reader
+            source = self._transport if self._transport is not None else self.reader
             if source is None:
                 self.state.on_error("no_card")
                 return
@@ -371,6 +382,7 @@ class KioskWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self)
         self.state.wipe()
+        self.watcher.stop()
         self.worker.stop()
         super().closeEvent(event)
 
