@@ -340,7 +340,8 @@ def _checkin_card(
     from kiosk.transport import CardRemoved
 
     reader = cli.resolve_reader(args)
-    trust = cli.load_trust(args.trust, demo=reader.startswith("sim:") and not args.trust)
+    paths = list(args.trust) or list(_config(args).trust.paths)
+    trust = cli.load_trust(paths, demo=cli._is_sim(reader) and not paths)
     try:
         opts = cli._sim_options(args) if reader.startswith("sim") else {}
         transport = open_transport(reader, **opts)

@@ -372,7 +372,12 @@ def cmd_read(args: argparse.Namespace) -> int:
         check_out_dir(args.out)
     keys = keys_from_args(args)
     reader = resolve_reader(args)
-    trust = load_trust(args.trust, demo=_is_sim(reader) and not args.trust)
+    paths = list(args.trust)
+    if not paths and args.config is not None:
+        from kiosk.config import load_config
+
+        paths = list(load_config(args.config).trust.paths)
+    trust = load_trust(paths, demo=_is_sim(reader) and not paths)
     result, modeled, session = read_card(
         reader, keys, args.access, _sim_options(args), trust=trust, keep_log=args.evidence
     )

@@ -217,6 +217,15 @@ class HisConfig:
         _choice(self.format, HIS_FORMATS, "his.format")
 
 
+@dataclass(frozen=True)
+class TrustConfig:
+    """``[trust]``: where the trusted CSCAs are — certificate files (PEM/DER), ICAO master
+    lists (``.ml``), CRLs, or folders of them, as ``--trust`` takes them. Empty: nothing is
+    trusted and genuine cards show ``issuer_unknown`` (``sim:`` readers trust the test CSCA)."""
+
+    paths: tuple[str, ...] = ()
+
+
 UI_MODES = ("self", "reception")
 UI_LANGUAGES = ("vi", "en")
 
@@ -257,6 +266,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     his: HisConfig = field(default_factory=HisConfig)
     ui: UiConfig = field(default_factory=UiConfig)
+    trust: TrustConfig = field(default_factory=TrustConfig)
 
 
 def _type_name(tp: Any) -> str:
@@ -266,7 +276,12 @@ def _type_name(tp: Any) -> str:
 
 
 def _value(tp: Any, value: Any, key: str) -> Any:
-    """Check one TOML value against the field type ``tp`` (str, int, float, bool, or X | None)."""
+    """Check one TOML value against the field type ``tp`` (str, int, float, bool, X | None, or
+    tuple[str, ...] written as a TOML array of strings)."""
+    if typing.get_origin(tp) is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigValueError("must be a list of strings", key=key)
+        return tuple(value)
     if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
         options = [t for t in typing.get_args(tp) if t is not type(None)]
         tp = options[0] if len(options) == 1 else tp

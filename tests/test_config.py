@@ -168,3 +168,32 @@ def test_ui_section_errors_name_the_key(
         load_config(_write(tmp_path, text))
     assert info.value.key == key
     assert "1234" not in str(info.value)  # a PIN-like value is never echoed
+
+
+def test_trust_paths_section() -> None:
+    from kiosk.config import ConfigValueError, parse_config
+
+    cfg = parse_config('[trust]\npaths = ["/etc/cccd-kiosk/csca", "de.ml"]\n')
+    assert cfg.trust.paths == ("/etc/cccd-kiosk/csca", "de.ml")
+    assert parse_config("").trust.paths == ()
+    with pytest.raises(ConfigValueError) as err:
+        parse_config('[trust]\npaths = "/etc/csca"\n')
+    assert err.value.key == "trust.paths"
+
+
+def test_read_uses_the_configs_trust_paths(tmp_path: Path) -> None:
+    """--config with [trust] paths replaces demo trust: the test CSCA is then unknown."""
+    import json as _json
+
+    from tests.test_cli import run
+
+    other = tmp_path / "empty-but-valid"
+    other.mkdir()
+    (other / "note.txt").write_text("no certificates here")
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[trust]\npaths = ["{other}"]\n')
+    proc = run(
+        "read", "--reader", "sim:default", "--can", "034517", "--config", str(config), "--json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _json.loads(proc.stdout)["passive_auth"]["verdict"] == "issuer_unknown"

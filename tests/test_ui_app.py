@@ -173,3 +173,17 @@ def test_touch_targets(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-un
     for b in kiosk.findChildren(QAbstractButton):
         if b.isVisible():
             assert b.height() >= MIN_TOUCH and b.width() >= MIN_TOUCH, b.text()
+
+
+@pytest.mark.parametrize(
+    "card", ["default", "anh-tuyet", "bac-only", "big-photo", "elder", "fussy", "pace-only", "teen"]
+)
+def test_every_sample_card_checks_in_from_the_tester_panel(
+    qtbot, kiosk: KioskWindow, card: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The issue's bar: every sample card checks in from the tester panel (BAC-only included:
+    the panel types its MRZ, not a CAN)."""
+    _tap(qtbot, kiosk, card)
+    _wait_for(qtbot, kiosk, "result")
+    assert "Số thứ tự" in kiosk.result.queue.text()
+    assert "Thẻ thật" in kiosk.result.badge.text()

@@ -446,11 +446,10 @@ def build_window(
         from kiosk.checkin_cli import make_backend
 
         backend = make_backend(config.gateway.url, config.gateway.kind, config)
-    trust = None
-    if simulated:
-        from kiosk.cli import load_trust
+    from kiosk.cli import load_trust
 
-        trust = load_trust([], demo=True)
+    # [trust] paths; sim: readers (demo mode) also trust the simulator's test CSCA.
+    trust = load_trust(list(config.trust.paths), demo=simulated and not config.trust.paths)
     if data_dir is None:
         from offline_cache.store import default_data_dir
 

@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from kiosk.access import CAN
+from kiosk.access import CAN, AccessKey, MRZKey
 from ui.screens import button
 from ui.strings import Lang, t
 
@@ -134,7 +134,6 @@ class TesterPanel(QGroupBox):
     def tap(self) -> None:
         """Put the chosen card (with the chosen fault) in the field."""
         from drivers.simulated import open_simulated
-        from simulators.card.profile import load_profile
 
         card = self.card_box.currentText()
         fault = str(self.fault_box.currentData())
@@ -146,13 +145,23 @@ class TesterPanel(QGroupBox):
         self.transport = open_simulated(name)
         if fault == "tear":
             self.transport.chip.remove_after(TEAR_AFTER_APDUS)
-        keys = None
-        if self.auto_key.isChecked():
-            can = load_profile(card).can
-            if fault == "wrong_can":
-                can = f"{(int(can) + 1) % 1_000_000:06d}"
-            keys = [CAN(can)]
+        keys = self._keys(card, wrong=fault == "wrong_can") if self.auto_key.isChecked() else None
         self.tapped.emit(self.transport, keys)
+
+    @staticmethod
+    def _keys(card: str, *, wrong: bool) -> list[AccessKey]:
+        """What a tester would type: the CAN, or the MRZ for a BAC-only card (wrong on request)."""
+        from simulators.card.profile import load_profile
+
+        profile = load_profile(card)
+        if profile.chip.mode == "bac":
+            td1 = profile.person.td1()
+            born = "010101" if wrong else td1.date_of_birth
+            return [MRZKey(td1.document_number, born, td1.date_of_expiry)]
+        can = profile.can
+        if wrong:
+            can = f"{(int(can) + 1) % 1_000_000:06d}"
+        return [CAN(can)]
 
     def remove(self) -> None:
         """Take the card out of the field."""
