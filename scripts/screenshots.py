@@ -19,6 +19,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,8 @@ SIZES: tuple[tuple[int, int], ...] = ((1920, 1080), (1280, 800))
 LANGS: tuple[Lang, ...] = ("vi", "en")
 MODES: tuple[Mode, ...] = ("self", "reception")
 SCREENS = ("idle", "key_needed", "reading", "verifying", "result", "error")
+#: Screens only reception has: today's check-ins, manual entry, the PIN and the settings.
+RECEPTION_SCREENS = ("today", "manual", "pin", "settings")
 DEFAULT_DIR = ROOT / "docs" / "screenshots"
 
 
@@ -89,6 +92,10 @@ def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
         "verifying": verifying,
         "result": lambda: state.on_outcome(outcome),
         "error": lambda: state.on_error("removed"),
+        "today": window.open_today,
+        "manual": state.open_manual,
+        "pin": state.open_pin,
+        "settings": lambda: (state.open_pin(), state.open_settings()),
     }
 
 
@@ -121,12 +128,16 @@ def _shoot(
     written = []
     for lang in LANGS:
         window.state.set_language(lang)
-        for screen in SCREENS:
+        for screen in SCREENS + (RECEPTION_SCREENS if mode == "reception" else ()):
             window.state.wipe()
             steps[screen]()
             if window.state.screen != screen:
                 raise RuntimeError(f"could not reach the {screen} screen")
             app.processEvents()
+            if screen == "today":  # the list comes back from the worker thread
+                for _ in range(40):
+                    app.processEvents()
+                    time.sleep(0.025)
             _warn_if_cramped(window, screen, width, height)
             path = out_dir / f"{mode}-{screen}-{lang}-{width}x{height}.png"
             picture = window.grab()

@@ -115,7 +115,7 @@ class MrzEntry(QWidget):
         self.text.setObjectName("mrz_input")
         self.text.setTabChangesFocus(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.text.setFixedHeight(150)
+        self.text.setFixedHeight(74)  # three MRZ lines; keeps reception's key screen in 800 px
         self.use_button = button()
         self.use_button.clicked.connect(self._submit)
         row = QHBoxLayout()
