@@ -187,3 +187,16 @@ def test_every_sample_card_checks_in_from_the_tester_panel(
     _wait_for(qtbot, kiosk, "result")
     assert "Số thứ tự" in kiosk.result.queue.text()
     assert "Thẻ thật" in kiosk.result.badge.text()
+
+
+@pytest.mark.parametrize(
+    "card", ["default", "anh-tuyet", "bac-only", "big-photo", "elder", "fussy", "pace-only", "teen"]
+)
+def test_every_sample_card_checks_in_at_reception_in_english(
+    qtbot, reception: KioskWindow, card: str
+) -> None:  # type: ignore[no-untyped-def]
+    qtbot.mouseClick(reception.lang_button, Qt.MouseButton.LeftButton)
+    _tap(qtbot, reception, card)
+    _wait_for(qtbot, reception, "result")
+    assert "Queue number" in reception.result.queue.text()
+    assert "Genuine" in reception.result.badge.text()
