@@ -119,20 +119,14 @@ def main() -> None:
     os.environ.setdefault(
         "CCCD_SIM_HOME", os.path.join(tempfile.gettempdir(), f"cccd-kiosk-bench-{os.getuid()}")
     )
-    from tests.gateway import GatewayProcess  # the test fixture's process wrapper
+    from simulators.gateway.process import GatewayProcess
 
     print(f"== checkin: tap→result vs max(card, gateway), link {RATE // 1000} kbit/s ==")
     trust = demo_trust_store()
     gw = GatewayProcess()
     gw.start()
     try:
-        env = {
-            "CCCD_KIOSK_BHXH_USERNAME": gw.username,
-            "CCCD_KIOSK_BHXH_PASSWORD": gw.password,
-            "CCCD_KIOSK_BHXH_STAFF_NAME": "Nguyễn Thị Thu Hằng",
-            "CCCD_KIOSK_BHXH_STAFF_CCCD": "001185000123",
-        }
-        client = BhxhClient(BhxhConfig.from_env(gw.url, env=env, total_timeout=5.0))
+        client = BhxhClient(BhxhConfig.from_env(gw.url, env=gw.client_env(), total_timeout=5.0))
         with tempfile.TemporaryDirectory() as tmp:
             sealer = Sealer(os.urandom(32))
             cache = EligibilityCache(Path(tmp) / "cache.db", sealer)

@@ -22,13 +22,8 @@ import contextlib
 import logging
 import os
 import re
-import secrets
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -53,9 +48,7 @@ DEFAULT_CARD = "default"
 #: Qt platform plugins that draw without a window system (an explicit choice of the user).
 _HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay"})
 
-_LISTENING = re.compile(r"listening on (http://\S+):(\d+)")
 _ID12 = re.compile(r"\A\d{12}\Z")
-_ROOT = Path(__file__).resolve().parent.parent
 
 
 def has_display(env: Mapping[str, str] | None = None, platform: str | None = None) -> bool:
@@ -86,106 +79,6 @@ class GatewayAccess:
 
     url: str
     env: Mapping[str, str] = field(repr=False)
-
-
-class SimulatedGateway:
-    """``python -m simulators.cli gateway --port 0`` on 127.0.0.1 with random credentials.
-
-    The credentials go to the child through its environment (never argv, which ``ps`` shows)
-    and to the kiosk's client through :attr:`access`. :meth:`stop` (or leaving the ``with``
-    block) ends the process: SIGTERM, then SIGKILL after ``timeout``.
-    """
-
-    def __init__(self) -> None:
-        self.username = f"kiosk-{secrets.token_hex(4)}"
-        self.password = secrets.token_urlsafe(16)
-        self.proc: subprocess.Popen[str] | None = None
-        self.url = ""
-
-    def start(self, timeout: float = 15.0) -> GatewayAccess:
-        """Start the server and wait for its ``listening on`` line and ``/admin/health``."""
-        env = dict(os.environ)
-        env["CCCD_SIM_GATEWAY_USERNAME"] = self.username
-        env["CCCD_SIM_GATEWAY_PASSWORD"] = self.password
-        argv = [sys.executable, "-m", "simulators.cli", "gateway", "--host", "127.0.0.1"]
-        self.proc = subprocess.Popen(
-            [*argv, "--port", "0"],
-            cwd=_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        match = _LISTENING.search(self._first_line(timeout))
-        if match is None:
-            self.stop()
-            raise RuntimeError("the gateway simulator did not start")
-        self.url = f"{match.group(1)}:{match.group(2)}"
-        self._wait_healthy(timeout)
-        return self.access
-
-    @property
-    def access(self) -> GatewayAccess:
-        """The URL and the client-side credential environment."""
-        from kiosk.eligibility import bhxh
-        from simulators.gateway.data import InsuredData
-
-        # The 2024 API asks who runs the check: the simulator's first registered (made-up)
-        # staff member.
-        staff = next(iter(InsuredData.load(None).staff.values()))
-        return GatewayAccess(
-            self.url,
-            {
-                bhxh.ENV_USERNAME: self.username,
-                bhxh.ENV_PASSWORD: self.password,
-                bhxh.ENV_STAFF_NAME: staff.name,
-                bhxh.ENV_STAFF_CCCD: staff.cccd,
-            },
-        )
-
-    def _first_line(self, timeout: float) -> str:
-        proc = self.proc
-        assert proc is not None and proc.stdout is not None
-        stdout = proc.stdout
-        box: list[str] = []
-        reader = threading.Thread(target=lambda: box.append(stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(timeout)
-        return box[0] if box else ""
-
-    def _wait_healthy(self, timeout: float) -> None:
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/admin/health", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("the gateway simulator did not answer")
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """End the process (idempotent)."""
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout)
-        if proc.stdout is not None:
-            proc.stdout.close()
-
-    def __enter__(self) -> SimulatedGateway:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # ---- the loop ----------------------------------------------------------------------------
@@ -366,8 +259,11 @@ def run_terminal(
         access_ = gateway
         if access_ is None and not config.gateway.url:
             _say(out, "Khởi động cổng BHXH mô phỏng / Starting the BHXH gateway simulator …")
-            sim = stack.enter_context(SimulatedGateway())
-            access_ = sim.start()
+            from simulators.gateway.process import GatewayProcess
+
+            sim = stack.enter_context(GatewayProcess())
+            sim.start()
+            access_ = GatewayAccess(sim.url, sim.client_env())
         folder = _data_folder(config, data_dir, demo=config.gateway.url is None, stack=stack)
         session = _open_session(config, access_, folder, out, stack)
         if first_card is not None:

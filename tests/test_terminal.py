@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from kiosk import terminal
 from kiosk.config import Config
 from kiosk.eligibility import bhxh
 from kiosk.terminal import CLEAR, GatewayAccess, has_display, run_terminal
@@ -135,14 +134,16 @@ def test_gateway_down_answers_from_the_cache(clean_gateway: GatewayProcess, tmp_
 
 
 def test_starts_and_stops_its_own_gateway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    started: list[terminal.SimulatedGateway] = []
-    real_start = terminal.SimulatedGateway.start
+    from simulators.gateway.process import GatewayProcess as Launcher
 
-    def start(self: terminal.SimulatedGateway, timeout: float = 15.0) -> GatewayAccess:
+    started: list[Launcher] = []
+    real_start = Launcher.start
+
+    def start(self: Launcher, timeout: float = 15.0) -> None:
         started.append(self)
-        return real_start(self, timeout)
+        real_start(self, timeout)
 
-    monkeypatch.setattr(terminal.SimulatedGateway, "start", start)
+    monkeypatch.setattr(Launcher, "start", start)
     text = _run(None, tmp_path, "q\n")
     assert "Starting the BHXH gateway simulator" in text
     assert "code 000" in text and _queue_numbers(text) == [1]
