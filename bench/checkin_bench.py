@@ -168,7 +168,7 @@ def main() -> None:
                 cache.close()
                 journal.close()
     finally:
-        gw.close()
+        gw.stop()
 
 
 if __name__ == "__main__":
