@@ -726,4 +726,3 @@ def demo_trust_paths(home: Path | None = None) -> tuple[Path, ...]:
     """
     load_or_create_fault_pki(home)
     return load_or_create_pki(home).trust_paths
-

@@ -84,7 +84,7 @@ def photo_pixmap(data: bytes) -> QPixmap:
         with Image.open(io.BytesIO(data)) as img:
             buf = io.BytesIO()
             img.convert("RGB").save(buf, "PNG")
-        pixmap.loadFromData(buf.getvalue(), b"PNG")
+        pixmap.loadFromData(buf.getvalue(), "PNG")
     except Exception:
         return QPixmap()
     return pixmap
