@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 
 from bench.common import ChipClock
 from drivers.simulated import LinkModel, SimulatedTransport
-from kiosk import access
+from kiosk.cccd import access
 from kiosk.emrtd import aa, ca
 from kiosk.emrtd.lds import dg14, dg15, sod
 from kiosk.emrtd.pa import passive_authentication

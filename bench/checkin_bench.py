@@ -25,15 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from drivers.simulated import LinkModel, SimulatedTransport, open_simulated
-from kiosk import access
+from kiosk.cccd import access
 from kiosk.checkin import CheckInEvent, CheckInPipeline
 from kiosk.eligibility.base import Person
 from kiosk.eligibility.bhxh import BhxhClient, BhxhConfig
 from kiosk.emrtd.session import ReaderSession
-from kiosk.emrtd.trust import TrustStore, demo_trust_store
+from kiosk.emrtd.trust import TrustStore
 from offline_cache.cache import EligibilityCache
 from offline_cache.crypto import Sealer
 from offline_cache.journal import Journal
+from simulators.card.pki import demo_trust_store
 from simulators.card.profile import load_profile
 
 RATE = 424_000

@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from kiosk import access
+from kiosk.cccd import access
 from kiosk.emrtd.session import ReaderSession
 
 APDU = bytes.fromhex("00A4040C07A0000002471001")  # SELECT eMRTD application, no FCI

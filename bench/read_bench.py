@@ -22,14 +22,14 @@ from dataclasses import dataclass
 
 from bench.common import ChipClock
 from drivers.simulated import LinkModel, SimulatedTransport
-from kiosk import access
+from kiosk.cccd import access
 from kiosk.emrtd.apdu import INS_READ_BINARY, INS_READ_BINARY_ODD, SHORT_MAX_NE, CommandAPDU
 from kiosk.emrtd.lds.files import EF_CARD_ACCESS, by_name
 from kiosk.emrtd.session import DEFAULT_STEPS, READ_STEPS, ReaderSession, ReadResult, Step
 from kiosk.emrtd.sm import SecureMessaging
-from kiosk.emrtd.trust import demo_trust_store
 from simulators.card.chip import Chip
 from simulators.card.personalize import make_chip
+from simulators.card.pki import demo_trust_store
 from simulators.card.profile import load_profile
 
 RATES = (106_000, 424_000, 848_000)

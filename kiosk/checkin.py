@@ -36,8 +36,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from kiosk.access import AccessKey
-from kiosk.bhyt_qr import BhytCard, parse_bhyt_qr
+from kiosk.cccd.access import AccessKey
+from kiosk.cccd.bhyt_qr import BhytCard, parse_bhyt_qr
+from kiosk.cccd.holder import Holder, holder_from
 from kiosk.eligibility.base import EligibilityBackend, EligibilityResult, Person, ask_staff
 from kiosk.eligibility.errors import (
     ConfigurationError,
@@ -52,7 +53,6 @@ from kiosk.emrtd.lds import dg1 as dg1_mod
 from kiosk.emrtd.lds import dg13 as dg13_mod
 from kiosk.emrtd.session import AccessMode, ReaderSession, ReadResult
 from kiosk.emrtd.trust import TrustStore
-from kiosk.holder import Holder, holder_from
 from kiosk.transport import Transport
 
 log = logging.getLogger(__name__)

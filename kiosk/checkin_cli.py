@@ -437,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``kiosk.cli``'s exit codes (``cccd-kiosk`` runs the same handlers once wired in)."""
     from drivers.registry import ReaderSpecError
     from kiosk import cli
-    from kiosk.bhyt_qr import BhytQRError
+    from kiosk.cccd.bhyt_qr import BhytQRError
     from kiosk.config import ConfigError
     from kiosk.emrtd.errors import AccessDenied, AccessKeyError, EmrtdError
     from kiosk.emrtd.trust import TrustStoreError

@@ -18,13 +18,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kiosk import access, checkin_cli
+from kiosk import checkin_cli
+from kiosk.cccd import access
+from kiosk.cccd.holder import Holder, holder_from
 from kiosk.config import READER_HELP
 from kiosk.emrtd.certs import PassiveAuthError
 from kiosk.emrtd.errors import AccessDenied, AccessKeyError, EmrtdError, UnsupportedProtocol
 from kiosk.emrtd.session import AccessMode, ReaderSession, ReadResult
 from kiosk.emrtd.trust import TrustStore, TrustStoreError
-from kiosk.holder import Holder, holder_from
 from kiosk.transport import CardRemoved, TransportError
 
 EXIT_OK = 0

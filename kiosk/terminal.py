@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, TextIO
 from kiosk.config import Config
 
 if TYPE_CHECKING:
-    from kiosk.access import AccessKey
+    from kiosk.cccd.access import AccessKey
     from kiosk.checkin import CheckInOutcome, CheckInPipeline
     from kiosk.eligibility.base import EligibilityBackend
 
@@ -155,7 +155,7 @@ def _print_outcome(output: TextIO, out: CheckInOutcome) -> None:
 def _checkin_card(session: _Session, card: str, keys: Sequence[AccessKey] | None = None) -> None:
     from drivers.registry import open_transport
     from drivers.simulated import LinkModel
-    from kiosk import access
+    from kiosk.cccd import access
     from simulators.card.profile import load_profile
 
     if keys is None:
@@ -180,7 +180,7 @@ def _card_for_id(session: _Session, id_number: str) -> str:
 
 def handle_choice(session: _Session, choice: str) -> None:
     """Run the check-in ``choice`` asks for, printing the result or what to do next."""
-    from kiosk import access
+    from kiosk.cccd import access
 
     text = choice.strip()
     names = [c.name for c in session.cards]

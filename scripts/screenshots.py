@@ -47,7 +47,7 @@ def _default_outcome(folder: Path, backend: Any) -> Any:
     """One real check-in of the ``default`` sample card (for the result screen)."""
     from drivers.registry import open_transport
     from drivers.simulated import LinkModel
-    from kiosk import access
+    from kiosk.cccd import access
     from kiosk.checkin import CheckInPipeline
     from kiosk.cli import load_trust
     from offline_cache.cache import EligibilityCache
@@ -71,7 +71,7 @@ def _default_outcome(folder: Path, backend: Any) -> Any:
 
 def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
     """How to bring ``window``'s state to each screen (from a wiped idle state)."""
-    from kiosk import access
+    from kiosk.cccd import access
     from kiosk.checkin import CheckInEvent
 
     state = window.state

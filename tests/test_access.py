@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from kiosk.access import (
+from kiosk.cccd.access import (
     CAN,
     MAX_EXPIRY_ATTEMPTS,
     MAX_QR_BYTES,

@@ -1,4 +1,4 @@
-"""kiosk.bhyt_qr: both BHYT QR forms, hex names, maDKBD, dates, typed errors and a fuzz."""
+"""kiosk.cccd.bhyt_qr: both BHYT QR forms, hex names, maDKBD, dates, typed errors and a fuzz."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.access import detect_input
-from kiosk.bhyt_qr import (
+from kiosk.cccd.access import detect_input
+from kiosk.cccd.bhyt_qr import (
     MAX_BHYT_QR_BYTES,
     BhytCard,
     BhytQRError,

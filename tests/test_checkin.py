@@ -13,17 +13,18 @@ from typing import Any
 import pytest
 
 from drivers.simulated import LinkModel, open_simulated
-from kiosk import access
+from kiosk.cccd import access
 from kiosk.checkin import CheckInEvent, CheckInOutcome, CheckInPipeline
 from kiosk.eligibility.base import EligibilityResult, Person
 from kiosk.eligibility.errors import GatewayProtocolError, GatewayUnavailable
 from kiosk.emrtd.errors import AccessDenied, AccessKeyError
 from kiosk.emrtd.lds import dg1
-from kiosk.emrtd.trust import TrustStore, demo_trust_store
+from kiosk.emrtd.trust import TrustStore
 from offline_cache import journal as journal_mod
 from offline_cache.cache import EligibilityCache
 from offline_cache.crypto import Sealer
 from simulators.card.personalize import make_chip
+from simulators.card.pki import demo_trust_store
 from simulators.card.profile import list_profiles, load_profile
 
 CARDS = list_profiles()

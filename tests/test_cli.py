@@ -173,7 +173,7 @@ def test_wrong_can_exits_5_with_one_line() -> None:
 def test_wrong_mrz_exits_5(cards: dict[str, dict[str, str]]) -> None:
     lines = cards["bac-only"]["mrz"].split("\n")
     # A different (valid) birth date: check digits hold, the key is wrong.
-    from kiosk.mrz import check_digit
+    from kiosk.emrtd.mrz import check_digit
 
     dob = "800101"
     line2 = dob + check_digit(dob) + lines[1][7:]

@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
+from kiosk.cccd.mrz import compose_cccd_td1, id_number_of
 from kiosk.emrtd.errors import LDSParseError
 from kiosk.emrtd.lds import dg1
-from kiosk.mrz import TD1, TD3, compose_cccd_td1, parse_td3
+from kiosk.emrtd.mrz import TD1, TD3, parse_td3
 
 CCCD_MRZ = (
     "IDVNM0930470641001093047064<<29301054M3301052VNM<<<<<<<<<<<8NGUYEN<<VAN<AN<<<<<<<<<<<<<<<<"
@@ -24,7 +25,7 @@ def test_cccd_dg1_is_95_bytes_and_parses() -> None:
     assert CCCD_DG1[:5] == bytes.fromhex("615D5F1F5A")
     parsed = dg1.parse(CCCD_DG1)
     assert isinstance(parsed.mrz, TD1)
-    assert parsed.mrz.id_number == "001093047064"
+    assert id_number_of(parsed.mrz) == "001093047064"
     assert parsed.mrz.document_number == "093047064"
     assert parsed.mrz.date_of_birth == "930105"
     assert parsed.mrz.date_of_expiry == "330105"
@@ -46,7 +47,7 @@ def test_compose_then_encode_round_trip() -> None:
 
 
 def test_trailing_padding_is_ignored() -> None:
-    assert dg1.parse(CCCD_DG1 + b"\x00" * 5).mrz.id_number == "001093047064"
+    assert id_number_of(dg1.parse(CCCD_DG1 + b"\x00" * 5).mrz) == "001093047064"
 
 
 def test_td3_dg1() -> None:

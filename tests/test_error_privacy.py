@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk import access
+from kiosk.cccd import access
 from kiosk.emrtd.errors import AccessKeyError
 from tests.test_cli import run
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from drivers.simulated import SimulatedTransport
-from kiosk import access
+from kiosk.cccd import access
 from kiosk.emrtd.apdu import CommandAPDU
 from kiosk.emrtd.crypto import KDF_ENC, KDF_MAC, Cipherkind, kdf
 from kiosk.emrtd.errors import SecureMessagingError

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from kiosk.cccd.holder import holder_from
 from kiosk.emrtd.lds import dg1, dg13
-from kiosk.holder import holder_from
 from simulators.card.personalize import make_chip
 
 

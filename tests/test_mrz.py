@@ -6,13 +6,13 @@ from datetime import date
 
 import pytest
 
+from kiosk.cccd.mrz import compose_cccd_td1, id_number_check_ok, id_number_of, split_name
 from kiosk.emrtd.errors import AccessKeyError, MRZError
-from kiosk.mrz import (
+from kiosk.emrtd.mrz import (
     NO_EXPIRY,
     TD1,
     TD3,
     check_digit,
-    compose_cccd_td1,
     compose_td1,
     compose_td3,
     looks_like_mrz,
@@ -21,7 +21,6 @@ from kiosk.mrz import (
     parse_mrz,
     parse_td1,
     parse_td3,
-    split_name,
     transliterate,
 )
 
@@ -116,7 +115,7 @@ def test_td1_specimen() -> None:
     assert mrz.nationality == "UTO"
     assert (mrz.surname, mrz.given_names) == ("ERIKSSON", "ANNA MARIA")
     assert mrz.name == "ERIKSSON ANNA MARIA"
-    assert mrz.id_number is None
+    assert id_number_of(mrz) is None
     assert mrz.mrz_information == "D23145890774081221204159"
     assert mrz.lines == TD1_SPECIMEN
 
@@ -140,9 +139,9 @@ def test_cccd_example() -> None:
     assert mrz.document_code == "ID"
     assert mrz.issuing_state == "VNM"
     assert mrz.document_number == "093047064"
-    assert mrz.id_number == "001093047064"
-    assert mrz.id_number[-9:] == mrz.document_number
-    assert mrz.id_number_check_ok is True
+    assert id_number_of(mrz) == "001093047064"
+    assert id_number_of(mrz)[-9:] == mrz.document_number
+    assert id_number_check_ok(mrz) is True
     assert mrz.date_of_birth == "930105"
     assert mrz.date_of_expiry == "330105"
     assert mrz.expiry_date == date(2033, 1, 5)
@@ -213,8 +212,8 @@ def test_wrong_trailing_id_digit_is_tolerated_when_composite_matches() -> None:
     line2 = CCCD[1][:29]
     line2 += check_digit(line1[5:30] + line2[0:7] + line2[8:15] + line2[18:29])
     mrz = parse_td1("\n".join((line1, line2, CCCD[2])))
-    assert mrz.id_number == "001093047064"
-    assert mrz.id_number_check_ok is False
+    assert id_number_of(mrz) == "001093047064"
+    assert id_number_check_ok(mrz) is False
 
 
 @pytest.mark.parametrize(
@@ -409,7 +408,7 @@ def test_td3_specimen() -> None:
     assert mrz.personal_number == "ZE184226B"
     assert mrz.name == "ERIKSSON ANNA MARIA"
     assert mrz.mrz_information == "L898902C3674081221204159"
-    assert mrz.id_number is None
+    assert id_number_of(mrz) is None
     assert mrz.expiry_date == date(2012, 4, 15)
 
 
@@ -457,7 +456,7 @@ def test_td3_vietnamese_passport_id() -> None:
         given_names="Văn An",
         personal_number="001093047064",
     )
-    assert mrz.id_number == "001093047064"
+    assert id_number_of(mrz) == "001093047064"
 
 
 def test_parse_mrz_dispatches() -> None:

@@ -25,10 +25,10 @@ from drivers.nfc import (
     open_nfc,
     taps,
 )
-from kiosk import access
+from kiosk.cccd import access
+from kiosk.cccd.holder import holder_from
 from kiosk.emrtd.lds import dg1
 from kiosk.emrtd.session import ReaderSession
-from kiosk.holder import holder_from
 from kiosk.transport import CardRemoved, TransportError, TransportTimeout
 from simulators.card.profile import load_profile
 from tests.nfc_standin import FrameLimitExceeded, StandinCard, StandinFrontend, nfc

@@ -25,9 +25,9 @@ from kiosk.emrtd import tlv
 from kiosk.emrtd.lds import sod as sod_mod
 from kiosk.emrtd.lds._common import unwrap
 from kiosk.emrtd.pa import PassiveAuthResult, passive_authentication
-from kiosk.emrtd.trust import TrustStore, demo_trust_store
+from kiosk.emrtd.trust import TrustStore
 from simulators.card.personalize import personalize
-from simulators.card.pki import load_or_create_pki
+from simulators.card.pki import demo_trust_store, load_or_create_pki
 from simulators.card.profile import load_profile
 
 UTC = dt.UTC

@@ -14,7 +14,7 @@ import pytest
 
 from drivers import pcsc
 from drivers.simulated import open_simulated
-from kiosk import access
+from kiosk.cccd import access
 from kiosk.emrtd.lds import dg1
 from kiosk.emrtd.session import ReaderSession
 from kiosk.transport import CardRemoved, Transport, TransportError, TransportTimeout

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from kiosk.mrz import parse_td1
+from kiosk.cccd.mrz import id_number_of
+from kiosk.emrtd.mrz import parse_td1
 from simulators.card.profile import list_profiles
 from simulators.cli import main
 
@@ -26,7 +27,7 @@ def test_cards_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
         lines = card["mrz"].split("\n")
         assert len(lines) == 3 and all(len(line) == 30 for line in lines)
         td1 = parse_td1(card["mrz"])  # strict: every check digit right
-        assert td1.id_number == card["id_number"]
+        assert id_number_of(td1) == card["id_number"]
         assert td1.document_number == card["id_number"][-9:]
 
 

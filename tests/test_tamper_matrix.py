@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 
 from drivers.simulated import SimulatedTransport
-from kiosk import access
+from kiosk.cccd import access
 from kiosk.emrtd import trust as trust_mod
 from kiosk.emrtd.errors import SecureMessagingError
 from kiosk.emrtd.session import ReaderSession, ReadResult
@@ -41,7 +41,12 @@ from kiosk.transport import CardRemoved
 from simulators.card import faults
 from simulators.card.chip import Chip
 from simulators.card.personalize import make_chip
-from simulators.card.pki import TestPKI, load_or_create_fault_pki, load_or_create_pki
+from simulators.card.pki import (
+    TestPKI,
+    demo_trust_store,
+    load_or_create_fault_pki,
+    load_or_create_pki,
+)
 from simulators.card.profile import load_profile
 
 #: Cards the matrix runs on: RSA-2048 AA (extended length so the signature fits) and EC AA.
@@ -242,7 +247,7 @@ def test_demo_trust_loads_the_crl(pki: TestPKI) -> None:
     """Demo mode must catch the revoked DSC too: it should load TestPKI.trust_paths."""
     from kiosk.cli import load_trust
 
-    stores = {"demo_trust_store()": trust_mod.demo_trust_store(), "--trust demo": None}
+    stores = {"demo_trust_store()": demo_trust_store(), "--trust demo": None}
     stores["--trust demo"] = load_trust(["demo"])
     missing = [name for name, store in stores.items() if store is None or store.stats.crls == 0]
     assert not missing, f"{', '.join(missing)}: the demo trust store lacks the test CSCA's CRL"

@@ -27,8 +27,8 @@ from kiosk.emrtd.certs import (
     verify_signature,
 )
 from kiosk.emrtd.errors import EmrtdError
-from kiosk.emrtd.trust import CRLError, TrustStore, TrustStoreError, demo_trust_store
-from simulators.card.pki import load_or_create_pki
+from kiosk.emrtd.trust import CRLError, TrustStore, TrustStoreError
+from simulators.card.pki import demo_trust_store, load_or_create_pki
 from tests.test_masterlist import small_list
 from tests.test_pa import (
     NOW,

@@ -168,7 +168,7 @@ def test_gateway_unavailable_continues_from_cache() -> None:
     [
         ("kiosk.emrtd.errors", "AccessKeyError"),
         ("kiosk.emrtd.errors", "MRZError"),
-        ("kiosk.bhyt_qr", "BhytQRError"),
+        ("kiosk.cccd.bhyt_qr", "BhytQRError"),
     ],
 )
 def test_field_errors_name_the_field(module: str, name: str) -> None:

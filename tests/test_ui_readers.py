@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from kiosk import access
+from kiosk.cccd import access
+from kiosk.cccd.holder import holder_from
 from kiosk.emrtd.session import ReaderSession
-from kiosk.holder import holder_from
 from kiosk.transport import CardRemoved, Transport, TransportError
 from simulators.card.profile import load_profile
 from tests.pcscd import Pcscd, call_with_timeout

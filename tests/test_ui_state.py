@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from kiosk.access import CAN
+from kiosk.cccd.access import CAN
+from kiosk.cccd.holder import Holder
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.eligibility.base import EligibilityResult
-from kiosk.holder import Holder
 from kiosk.transport import CardRemoved
 from ui.state import KioskState, StartBhyt, StartRead, error_kind, format_age, mask_id
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from drivers import pcsc
-from kiosk import access
+from kiosk.cccd import access
 from kiosk.emrtd.session import ReaderSession
 from kiosk.transport import CardRemoved
 from simulators import vpcd

@@ -277,7 +277,7 @@ MESSAGES: dict[str, UserMessage] = {
         "Check the 3 MRZ lines on the back of the card",
         "error",
     ),
-    "kiosk.bhyt_qr.BhytQRError": _m(
+    "kiosk.cccd.bhyt_qr.BhytQRError": _m(
         "bhyt_qr",
         "Không đọc được mã QR thẻ BHYT",
         "The BHYT card QR code cannot be used",
@@ -565,7 +565,7 @@ _FIELD_CLASSES = frozenset(
     {
         "kiosk.emrtd.errors.AccessKeyError",
         "kiosk.emrtd.errors.MRZError",
-        "kiosk.bhyt_qr.BhytQRError",
+        "kiosk.cccd.bhyt_qr.BhytQRError",
     }
 )
 

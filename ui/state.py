@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from kiosk import access
+from kiosk.cccd import access
 from kiosk.emrtd.errors import AccessKeyError
 from ui.strings import DEFAULT_LANG, LANGS, Lang, phase_label, t
 

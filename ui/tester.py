@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from kiosk.access import CAN, AccessKey, MRZKey
+from kiosk.cccd.access import CAN, AccessKey, MRZKey
 from ui.screens import button
 from ui.strings import Lang, t
 

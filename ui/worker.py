@@ -19,7 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from kiosk.access import AccessKey
+from kiosk.cccd.access import AccessKey
 from kiosk.checkin import CheckInEvent, CheckInPipeline
 from kiosk.config import Config
 from kiosk.eligibility.base import EligibilityBackend

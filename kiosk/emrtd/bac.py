@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import os
 
-from kiosk import mrz
+from kiosk.emrtd import mrz
 from kiosk.emrtd.apdu import (
     INS_GET_CHALLENGE,
     INS_MUTUAL_AUTHENTICATE,
@@ -40,8 +40,8 @@ from kiosk.emrtd.crypto import (
     retail_mac,
 )
 from kiosk.emrtd.errors import AccessDenied, AccessKeyError, AuthenticationError, StatusError
+from kiosk.emrtd.mrz import char_value
 from kiosk.emrtd.sm import SecureMessaging
-from kiosk.mrz import char_value
 
 __all__ = [
     "bac",

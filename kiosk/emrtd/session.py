@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from kiosk.access import CAN, AccessKey, MRZKey
 from kiosk.emrtd import aa as aa_mod
 from kiosk.emrtd import bac as bac_mod
 from kiosk.emrtd import ca as ca_mod
@@ -50,6 +49,7 @@ from kiosk.emrtd.lds.files import (
     EMRTD_AID,
     READ_PRIORITY,
 )
+from kiosk.emrtd.passwords import CAN, AccessKey, MRZKey
 from kiosk.emrtd.reader import FileReader, ProgressFn
 from kiosk.emrtd.security_infos import ID_PACE_ECDH_CAM, PACEInfo
 from kiosk.emrtd.trust import TrustStore

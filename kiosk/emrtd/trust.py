@@ -367,13 +367,6 @@ class TrustStore:
         )
 
 
-def demo_trust_store() -> TrustStore:
-    """A store trusting only the simulator's test CSCA and its CRL (demo mode, not production)."""
-    from simulators.card.pki import demo_trust_paths  # lazy: kiosk never needs the simulator
-
-    return TrustStore.from_paths(demo_trust_paths())
-
-
 __all__ = [
     "CRL",
     "CRLError",
@@ -382,5 +375,4 @@ __all__ = [
     "TrustStore",
     "TrustStoreError",
     "TrustStoreStats",
-    "demo_trust_store",
 ]

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 from cryptography import x509
@@ -46,6 +47,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from simulators.card.profile import SimulatorError
+
+if TYPE_CHECKING:
+    from kiosk.emrtd.trust import TrustStore
 
 #: Environment variable naming the simulator's data directory.
 HOME_ENV = "CCCD_SIM_HOME"
@@ -726,3 +730,10 @@ def demo_trust_paths(home: Path | None = None) -> tuple[Path, ...]:
     """
     load_or_create_fault_pki(home)
     return load_or_create_pki(home).trust_paths
+
+
+def demo_trust_store(home: Path | None = None) -> TrustStore:
+    """A store trusting only the simulator's test CSCA and its CRL (demo mode, not production)."""
+    from kiosk.emrtd.trust import TrustStore
+
+    return TrustStore.from_paths(demo_trust_paths(home))

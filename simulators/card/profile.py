@@ -23,7 +23,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kiosk.mrz import TD1, compose_cccd_td1
+from kiosk.cccd.mrz import compose_cccd_td1
+from kiosk.emrtd.mrz import TD1
 
 #: Access control a chip offers: both (current cards), BAC only (older cards), PACE only.
 MODES = ("pace+bac", "bac", "pace")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from kiosk.emrtd import tlv
 from kiosk.emrtd.errors import LDSParseError, MRZError, TLVError
 from kiosk.emrtd.lds.files import DATA_GROUPS
-from kiosk.mrz import TD1, TD1_LINE_LENGTH, TD3, TD3_LINE_LENGTH, parse_td1, parse_td3
+from kiosk.emrtd.mrz import TD1, TD1_LINE_LENGTH, TD3, TD3_LINE_LENGTH, parse_td1, parse_td3
 
 #: Outer tag of EF.DG1.
 TAG_DG1 = 0x61

@@ -7,15 +7,8 @@ digit because a single wrong character in the key makes BAC fail with a
 meaningless "access denied" on the chip; the error instead names the field
 (``MRZError.field``) so that reception staff know what to re-type.
 
-Vietnamese CCCD (TD1) layout, verified against the examples in CCCD.md::
-
-    IDVNM<doc no 9><cd><ID 12><<<id cd>     line 1: doc no = last 9 digits of the ID
-    <birth><cd><sex><expiry><cd>VNM<11 fillers><composite>
-    <SURNAME<<GIVEN<NAMES<<<...>
-
-The digit at line 1 position 30 is the 9303 check digit of the 12-digit ID
-(both CCCD.md examples agree). Nothing in 9303 requires it, so parsing does
-not insist on it; the composite check digit covers it anyway.
+The CCCD's own layout and its composer live in :mod:`kiosk.cccd.mrz`; this module is
+plain ICAO 9303 and knows no issuing state.
 """
 
 from __future__ import annotations
@@ -36,8 +29,6 @@ TD3_LINE_LENGTH = 44
 MAX_MRZ_INPUT = 512
 #: Expiry written on CCCDs that do not expire ("không thời hạn", holders over 60).
 NO_EXPIRY = "991231"
-#: ISO 3166-1 alpha-3 code of Viet Nam, as used in the MRZ.
-VIETNAM = "VNM"
 #: Longest document number the TD1 long-number rule can hold (9 + 13 in the optional data).
 MAX_DOCUMENT_NUMBER = 22
 
@@ -196,17 +187,6 @@ def mrz_name(surname: str, given_names: str, length: int = TD1_LINE_LENGTH) -> s
     if len(field) > length:
         field = field[:length].rstrip("<")
     return field.ljust(length, "<")
-
-
-def split_name(full_name: str) -> tuple[str, str]:
-    """Split a Vietnamese full name into (surname, given names): the family name comes first.
-
-    ``"Nguyễn Thị Ánh Tuyết"`` → ``("Nguyễn", "Thị Ánh Tuyết")``.
-    """
-    parts = unicodedata.normalize("NFC", full_name).split()
-    if not parts:
-        return "", ""
-    return parts[0], " ".join(parts[1:])
 
 
 def _parse_name(field: str) -> tuple[str, str]:
@@ -386,30 +366,6 @@ class TD1(_HolderFields):
     check_digit_errors: tuple[str, ...] = ()
 
     @property
-    def id_number(self) -> str | None:
-        """The 12-digit personal ID of a Vietnamese card (start of optional data 1), else None."""
-        head = self.optional_data_1[:12]
-        rest = self.optional_data_1[12:]
-        if (
-            self.issuing_state == VIETNAM
-            and len(head) == 12
-            and head.isdigit()
-            and head.isascii()
-            and (not rest or rest[0] == "<")
-        ):
-            return head
-        return None
-
-    @property
-    def id_number_check_ok(self) -> bool | None:
-        """Whether the digit after ``<ID><<`` is the check digit of the ID; None if absent."""
-        number = self.id_number
-        rest = self.optional_data_1[12:]
-        if number is None or len(rest) != 3 or rest[:2] != "<<" or not rest[2].isdigit():
-            return None
-        return rest[2] == check_digit(number)
-
-    @property
     def mrz_information(self) -> str:
         """BAC / PACE-MRZ key input, using the check digits as printed on the document."""
         line1, line2, _ = self.lines
@@ -573,35 +529,6 @@ def compose_td1(
     return parse_td1("\n".join((line1, line2, line3)))
 
 
-def compose_cccd_td1(
-    id_number: str,
-    date_of_birth: date,
-    sex: str,
-    date_of_expiry: date | None,
-    surname: str,
-    given_names: str,
-) -> TD1:
-    """The MRZ of a Vietnamese CCCD: ``IDVNM``, doc no = last 9 digits of the ID,
-    optional data 1 = ``<ID><<<check digit of the ID>``; expiry None → :data:`NO_EXPIRY`.
-
-    ``sex`` is M/F or Nam/Nữ; names are readable Vietnamese text.
-    """
-    if not (len(id_number) == 12 and id_number.isdigit() and id_number.isascii()):
-        raise MRZError("ID number: not valid; expected 12 digits", field="id_number")
-    return compose_td1(
-        document_code="ID",
-        issuing_state=VIETNAM,
-        document_number=id_number[-9:],
-        date_of_birth=date_of_birth,
-        sex=sex,
-        date_of_expiry=date_of_expiry,
-        nationality=VIETNAM,
-        surname=surname,
-        given_names=given_names,
-        optional_data_1=id_number + "<<" + check_digit(id_number),
-    )
-
-
 # --------------------------------------------------------------------------- TD3
 
 
@@ -621,14 +548,6 @@ class TD3(_HolderFields):
     personal_number: str
     lines: tuple[str, str]
     check_digit_errors: tuple[str, ...] = ()
-
-    @property
-    def id_number(self) -> str | None:
-        """The 12-digit Vietnamese personal ID when a VNM passport carries it, else None."""
-        p = self.personal_number
-        if self.issuing_state == VIETNAM and len(p) == 12 and p.isdigit() and p.isascii():
-            return p
-        return None
 
     @property
     def mrz_information(self) -> str:

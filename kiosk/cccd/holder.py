@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from kiosk.cccd.mrz import id_number_of
 from kiosk.emrtd.lds.dg1 import DG1
 from kiosk.emrtd.lds.dg13 import DG13, parse_vn_date
 
@@ -59,7 +60,7 @@ def holder_from(dg13: DG13 | None, dg1: DG1 | None) -> Holder:
     """Merge DG13 and DG1 into one :class:`Holder`."""
     mrz = dg1.mrz if dg1 is not None else None
     d = dg13
-    id_number = (d.id_number if d else None) or (mrz.id_number if mrz else None)
+    id_number = (d.id_number if d else None) or (id_number_of(mrz) if mrz else None)
     full_name = _nfc(d.full_name if d else None) or (mrz.name if mrz else None)
     dob = parse_vn_date(d.date_of_birth) if d else None
     if dob is None and mrz is not None:
