@@ -122,7 +122,7 @@ def _reader_side(card: str, check: str, runs: int = RUNS) -> tuple[list[float], 
         clock = ChipClock(
             SimulatedTransport(Chip(template.files, template.options), LinkModel.zero())
         )
-        session = ReaderSession(clock, steps=READ_STEPS)  # type: ignore[arg-type]
+        session = ReaderSession(clock, steps=READ_STEPS)
         result = session.read([key])
         p14 = dg14.parse(result.files["DG14"])
         before_chip = clock.inside

@@ -129,7 +129,7 @@ def measure_cpu(card: str, steps: tuple[Step, ...], reads: int = READS) -> list[
         timed = ChipClock(SimulatedTransport(_fresh_chip(template), LinkModel.zero()))
         gc.collect()
         t0 = time.process_time()
-        ReaderSession(timed, steps=steps, trust=trust).read([key])  # type: ignore[arg-type]
+        ReaderSession(timed, steps=steps, trust=trust).read([key])
         samples.append(time.process_time() - t0 - timed.inside)
     return samples[3:]  # the first reads warm caches and imports
 

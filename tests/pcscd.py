@@ -41,7 +41,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 
@@ -304,19 +304,20 @@ def running_pcscd(pcscd: Pcscd) -> Pcscd:
 
 def call_with_timeout(fn: Callable[[], T], timeout: float) -> T:
     """``fn()`` on a daemon thread; its result or exception, or a test failure if it hangs."""
-    box: dict[str, Any] = {}
+    values: list[T] = []
+    errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            box["value"] = fn()
+            values.append(fn())
         except BaseException as exc:
-            box["error"] = exc
+            errors.append(exc)
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
         pytest.fail(f"hung for more than {timeout:g} s")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
+    if errors:
+        raise errors[0]
+    return values[0]

@@ -76,7 +76,7 @@ def test_open_db_wal_full_busy_timeout_and_private_dir(tmp_path: Path) -> None:
         assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 2500
         assert (path.parent.stat().st_mode & 0o777) == 0o700
-        db["t"].insert({"a": 1})
+        db.table("t").insert({"a": 1})
     finally:
         db.close()
     # WAL is persistent: a plain connection sees it too.

@@ -358,6 +358,7 @@ def test_bad_sm_mac_spoils_exactly_the_nth_protected_reply(n: int) -> None:
 
 def test_bad_sm_mac_beyond_the_read_leaves_it_intact() -> None:
     chip = faults.make_faulty_chip("default", "bad-sm-mac-100000")
+    assert isinstance(chip, faults.BadMacChip)
     result = ReaderSession(SimulatedTransport(chip)).read([access.key_from_id("001088034517")])
     assert result.dg1 is not None and 10 < chip.sm_replies < 100000
 

@@ -254,7 +254,7 @@ def test_polling_yields_one_session_per_tap() -> None:
             clf.take()
 
     clf.on_idle = idle
-    ids = []
+    ids: list[str | None] = []
     for transport in taps(
         clf, terminate=lambda: not queue and clf.card is None and bool(polls), sleep=sleep
     ):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from kiosk.cccd.mrz import id_number_of
 from kiosk.emrtd import tlv
 from kiosk.emrtd.errors import AccessDenied, FileTooLarge, UnsupportedProtocol
 from kiosk.emrtd.lds import dg1
-from kiosk.emrtd.session import AccessMode, ReaderSession
+from kiosk.emrtd.session import AccessMode, ReaderSession, ReadResult
 from kiosk.transport import CardRemoved
 from simulators.card.chip import Chip
 from simulators.card.personalize import make_chip
@@ -32,8 +33,10 @@ def _mrz_key(name: str) -> access.MRZKey:
     return access.MRZKey(td1.document_number, td1.date_of_birth, td1.date_of_expiry)
 
 
-def _read(name: str, keys: list[access.AccessKey], mode: str = "auto", **opts: object):
-    transport = open_simulated(name, **opts)  # type: ignore[arg-type]
+def _read(
+    name: str, keys: list[access.AccessKey], mode: str = "auto", **opts: Any
+) -> tuple[ReadResult, SimulatedTransport]:
+    transport = open_simulated(name, **opts)
     return ReaderSession(transport, access=mode).read(keys), transport
 
 
@@ -232,7 +235,7 @@ def test_6700_on_plain_256_read_costs_at_most_two_apdus() -> None:
     assert fussy.apdus <= reference.apdus + 2
 
 
-def _cam_card(**changes: object) -> Chip:
+def _cam_card(*, wrong_ca_key: bool = False) -> Chip:
     """The default card offering PACE-CAM (and GM) in EF.CardAccess."""
     from cryptography.hazmat.primitives.asymmetric import ec as cec
 
@@ -244,9 +247,10 @@ def _cam_card(**changes: object) -> Chip:
     current = ca_file.parse(files.card_access)
     cam = PACEInfo(ID_PACE_ECDH_CAM + ".2", 2, 13)
     access_file = ca_file.encode(ca_file.CardAccess((*current.security_infos, cam)))
-    if changes.pop("wrong_ca_key", False):
-        changes["ca_private_key"] = cec.generate_private_key(cec.BrainpoolP256R1())
-    return Chip(replace(files, card_access=access_file, pace_info=cam, **changes))
+    files = replace(files, card_access=access_file, pace_info=cam)
+    if wrong_ca_key:
+        files = replace(files, ca_private_key=cec.generate_private_key(cec.BrainpoolP256R1()))
+    return Chip(files)
 
 
 def test_pace_cam_is_preferred_and_proves_the_chip() -> None:

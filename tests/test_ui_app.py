@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
+from pytestqt.qtbot import QtBot
 
 from kiosk.config import Config, GatewayConfig, ReaderConfig
 from ui.app import KioskWindow, build_window
@@ -28,7 +29,7 @@ ID = "001088034517"
 WAIT_MS = 60_000
 
 
-def _make(qtbot, tmp_path: Path, mode: str = "self") -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+def _make(qtbot: QtBot, tmp_path: Path, mode: str = "self") -> Iterator[KioskWindow]:
     config = Config(
         reader=ReaderConfig("sim:default"),
         gateway=GatewayConfig(timeout_s=15.0, connect_timeout_s=5.0),  # generous: CI is loaded
@@ -52,12 +53,12 @@ def _make(qtbot, tmp_path: Path, mode: str = "self") -> Iterator[KioskWindow]:  
 
 
 @pytest.fixture
-def kiosk(qtbot, tmp_path: Path) -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+def kiosk(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskWindow]:
     yield from _make(qtbot, tmp_path, "self")
 
 
 @pytest.fixture
-def reception(qtbot, tmp_path: Path) -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+def reception(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskWindow]:
     yield from _make(qtbot, tmp_path, "reception")
 
 
@@ -78,7 +79,7 @@ def _pixmaps(window: QWidget) -> list[QPixmap]:
     return out
 
 
-def _tap(qtbot, window: KioskWindow, card: str = "default", fault: str = "none") -> None:  # type: ignore[no-untyped-def]
+def _tap(qtbot: QtBot, window: KioskWindow, card: str = "default", fault: str = "none") -> None:
     tester = window.tester
     assert tester is not None
     tester.card_box.setCurrentText(card)
@@ -86,11 +87,11 @@ def _tap(qtbot, window: KioskWindow, card: str = "default", fault: str = "none")
     qtbot.mouseClick(tester.tap_button, Qt.MouseButton.LeftButton)
 
 
-def _wait_for(qtbot, window: KioskWindow, screen: str) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(qtbot: QtBot, window: KioskWindow, screen: str) -> None:
     qtbot.waitUntil(lambda: window.state.screen == screen, timeout=WAIT_MS)
 
 
-def test_checkin_self_mode_then_wipe_on_removal(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_checkin_self_mode_then_wipe_on_removal(qtbot: QtBot, kiosk: KioskWindow) -> None:
     assert "Đặt thẻ" in kiosk.idle.body.text()
     _tap(qtbot, kiosk)
     _wait_for(qtbot, kiosk, "result")
@@ -107,7 +108,9 @@ def test_checkin_self_mode_then_wipe_on_removal(qtbot, kiosk: KioskWindow) -> No
     assert not _pixmaps(kiosk)
 
 
-def test_reception_shows_full_id_and_wipes_on_idle_timeout(qtbot, reception: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_reception_shows_full_id_and_wipes_on_idle_timeout(
+    qtbot: QtBot, reception: KioskWindow
+) -> None:
     _tap(qtbot, reception)
     _wait_for(qtbot, reception, "result")
     assert ID in _all_text(reception)
@@ -120,7 +123,7 @@ def test_reception_shows_full_id_and_wipes_on_idle_timeout(qtbot, reception: Kio
     assert not _pixmaps(reception)
 
 
-def test_language_toggle_on_result(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_language_toggle_on_result(qtbot: QtBot, kiosk: KioskWindow) -> None:
     qtbot.mouseClick(kiosk.lang_button, Qt.MouseButton.LeftButton)
     assert "Place your" in kiosk.idle.body.text() and kiosk.lang_button.text() == "Tiếng Việt"
     _tap(qtbot, kiosk)
@@ -130,7 +133,7 @@ def test_language_toggle_on_result(qtbot, kiosk: KioskWindow) -> None:  # type: 
     assert "Thẻ thật" in kiosk.result.badge.text() and "Họ và tên" in _all_text(kiosk)
 
 
-def test_keypad_entry_and_keyboard_wedge(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_keypad_entry_and_keyboard_wedge(qtbot: QtBot, kiosk: KioskWindow) -> None:
     kiosk.tester.auto_key.setChecked(False)  # type: ignore[union-attr]
     _tap(qtbot, kiosk)
     assert kiosk.state.screen == "key_needed"
@@ -142,7 +145,7 @@ def test_keypad_entry_and_keyboard_wedge(qtbot, kiosk: KioskWindow) -> None:  # 
     assert NAME in _all_text(kiosk)
 
 
-def test_wrong_can_and_tear_say_what_to_do(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_can_and_tear_say_what_to_do(qtbot: QtBot, kiosk: KioskWindow) -> None:
     _tap(qtbot, kiosk, fault="wrong_can")
     _wait_for(qtbot, kiosk, "error")
     assert "Mã truy cập không đúng" in kiosk.error.body.text()
@@ -152,13 +155,13 @@ def test_wrong_can_and_tear_say_what_to_do(qtbot, kiosk: KioskWindow) -> None:  
     assert "Đặt lại thẻ lên đầu đọc" in kiosk.error.body.text()
 
 
-def test_clone_fails_the_badge(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_clone_fails_the_badge(qtbot: QtBot, kiosk: KioskWindow) -> None:
     _tap(qtbot, kiosk, fault="clone")
     _wait_for(qtbot, kiosk, "result")
     assert kiosk.result.badge.text().startswith("✘")
 
 
-def test_gateway_down_answers_from_cache(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_gateway_down_answers_from_cache(qtbot: QtBot, kiosk: KioskWindow) -> None:
     _tap(qtbot, kiosk)
     _wait_for(qtbot, kiosk, "result")
     qtbot.mouseClick(kiosk.tester.remove_button, Qt.MouseButton.LeftButton)  # type: ignore[union-attr]
@@ -167,7 +170,7 @@ def test_gateway_down_answers_from_cache(qtbot, kiosk: KioskWindow) -> None:  # 
     assert "từ bộ nhớ đệm" in kiosk.result.eligibility.text()
 
 
-def test_touch_targets(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_touch_targets(qtbot: QtBot, kiosk: KioskWindow) -> None:
     kiosk.tester.auto_key.setChecked(False)  # type: ignore[union-attr]
     _tap(qtbot, kiosk)
     for b in kiosk.findChildren(QAbstractButton):
@@ -179,8 +182,8 @@ def test_touch_targets(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-un
     "card", ["default", "anh-tuyet", "bac-only", "big-photo", "elder", "fussy", "pace-only", "teen"]
 )
 def test_every_sample_card_checks_in_from_the_tester_panel(
-    qtbot, kiosk: KioskWindow, card: str
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, kiosk: KioskWindow, card: str
+) -> None:
     """The issue's bar: every sample card checks in from the tester panel (BAC-only included:
     the panel types its MRZ, not a CAN)."""
     _tap(qtbot, kiosk, card)
@@ -193,8 +196,8 @@ def test_every_sample_card_checks_in_from_the_tester_panel(
     "card", ["default", "anh-tuyet", "bac-only", "big-photo", "elder", "fussy", "pace-only", "teen"]
 )
 def test_every_sample_card_checks_in_at_reception_in_english(
-    qtbot, reception: KioskWindow, card: str
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, reception: KioskWindow, card: str
+) -> None:
     qtbot.mouseClick(reception.lang_button, Qt.MouseButton.LeftButton)
     _tap(qtbot, reception, card)
     _wait_for(qtbot, reception, "result")

@@ -15,9 +15,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from kiosk.cccd import access
 from kiosk.cccd.holder import holder_from
@@ -26,6 +28,9 @@ from kiosk.transport import CardRemoved, Transport, TransportError
 from simulators.card.profile import load_profile
 from tests.pcscd import Pcscd, call_with_timeout
 from ui.readers import CardHandle, ReaderWatcher
+
+if TYPE_CHECKING:  # nfcpy may be missing at run time: the fixture skips then
+    from tests.nfc_standin import StandinCard, StandinFrontend
 
 READER0 = "Virtual PCD 00 00"
 WAIT_MS = 30_000
@@ -62,7 +67,7 @@ class Recorder:
 # ---- without hardware ------------------------------------------------------------------
 
 
-def test_sim_readers_are_not_watched(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_sim_readers_are_not_watched(qtbot: QtBot) -> None:
     watcher = ReaderWatcher("sim:default")
     assert not watcher.active
     watcher.start()
@@ -114,7 +119,7 @@ def test_card_handle_opens_lazily_and_refuses_use_once_retired() -> None:
 
 
 @pytest.fixture
-def standin() -> Iterator[Any]:
+def standin() -> Iterator[tuple[StandinFrontend, type[StandinCard]]]:
     try:
         from tests.nfc_standin import StandinCard, StandinFrontend
     except ImportError as exc:  # pragma: no cover - bootstrap installs nfcpy
@@ -124,7 +129,9 @@ def standin() -> Iterator[Any]:
     yield clf, StandinCard
 
 
-def test_nfc_tap_read_remove_and_tap_again(qtbot, standin) -> None:  # type: ignore[no-untyped-def]
+def test_nfc_tap_read_remove_and_tap_again(
+    qtbot: QtBot, standin: tuple[StandinFrontend, type[StandinCard]]
+) -> None:
     clf, standin_card = standin
     watcher = ReaderWatcher("nfc:usb", nfc_frontend=lambda path: clf, poll_s=0.05)
     watcher.nfc_release_s = 0.3
@@ -148,7 +155,7 @@ def test_nfc_tap_read_remove_and_tap_again(qtbot, standin) -> None:  # type: ign
     assert clf.closed
 
 
-def test_nfc_without_a_frontend_is_a_reader_problem(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_nfc_without_a_frontend_is_a_reader_problem(qtbot: QtBot) -> None:
     def missing(path: str) -> Any:
         raise TransportError(f"no NFC reader found at {path!r}: plug one in")
 
@@ -196,7 +203,7 @@ def _say(proc: subprocess.Popen[str], command: str) -> None:
 
 
 @pytest.mark.pcsc
-def test_pcsc_insert_read_remove_insert(qtbot, vpcd_card) -> None:  # type: ignore[no-untyped-def]
+def test_pcsc_insert_read_remove_insert(qtbot: QtBot, vpcd_card: subprocess.Popen[str]) -> None:
     watcher = ReaderWatcher(f"pcsc:{READER0}", poll_s=0.1)
     events = Recorder(watcher)
     try:
@@ -221,7 +228,7 @@ def test_pcsc_insert_read_remove_insert(qtbot, vpcd_card) -> None:  # type: igno
 
 
 @pytest.mark.pcsc
-def test_pcsc_removal_by_signal(qtbot, vpcd_card) -> None:  # type: ignore[no-untyped-def]
+def test_pcsc_removal_by_signal(qtbot: QtBot, vpcd_card: subprocess.Popen[str]) -> None:
     import signal
 
     watcher = ReaderWatcher("pcsc", poll_s=0.1)
@@ -237,8 +244,8 @@ def test_pcsc_removal_by_signal(qtbot, vpcd_card) -> None:  # type: ignore[no-un
 
 
 @pytest.mark.pcsc
-def test_pcsc_restart_is_a_problem_then_recovers(  # type: ignore[no-untyped-def]
-    qtbot, vpcd_card, running_pcscd: Pcscd
+def test_pcsc_restart_is_a_problem_then_recovers(
+    qtbot: QtBot, vpcd_card: subprocess.Popen[str], running_pcscd: Pcscd
 ) -> None:
     watcher = ReaderWatcher(f"pcsc:{READER0}", poll_s=0.1)
     events = Recorder(watcher)
@@ -262,7 +269,7 @@ def test_pcsc_restart_is_a_problem_then_recovers(  # type: ignore[no-untyped-def
 
 
 @pytest.mark.pcsc
-def test_pcsc_unknown_reader_is_a_problem(qtbot, running_pcscd: Pcscd) -> None:  # type: ignore[no-untyped-def]
+def test_pcsc_unknown_reader_is_a_problem(qtbot: QtBot, running_pcscd: Pcscd) -> None:
     watcher = ReaderWatcher("pcsc:no such reader", poll_s=0.1)
     try:
         with qtbot.waitSignal(watcher.reader_problem, timeout=WAIT_MS) as problem:
@@ -276,8 +283,8 @@ def test_pcsc_unknown_reader_is_a_problem(qtbot, running_pcscd: Pcscd) -> None: 
 
 
 @pytest.mark.pcsc
-def test_kiosk_window_wired_to_a_pcsc_watcher(  # type: ignore[no-untyped-def]
-    qtbot, vpcd_card, tmp_path
+def test_kiosk_window_wired_to_a_pcsc_watcher(
+    qtbot: QtBot, vpcd_card: subprocess.Popen[str], tmp_path: Path
 ) -> None:
     from kiosk.config import Config, GatewayConfig, ReaderConfig
     from ui.app import build_window

@@ -41,6 +41,7 @@ from pathlib import Path  # noqa: E402
 
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from pytestqt.qtbot import QtBot  # noqa: E402
 
 from kiosk.config import GatewayConfig, ReaderConfig  # noqa: E402
 from ui.app import KioskWindow, build_window  # noqa: E402
@@ -54,7 +55,9 @@ TUYET_ID = "046196008821"
 WAIT_MS = 60_000
 
 
-def _make(qtbot, tmp_path: Path, mode: str, ui: UiConfig | None = None) -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+def _make(
+    qtbot: QtBot, tmp_path: Path, mode: str, ui: UiConfig | None = None
+) -> Iterator[KioskWindow]:
     config = Config(
         reader=ReaderConfig("sim:default"),
         gateway=GatewayConfig(timeout_s=15.0, connect_timeout_s=5.0),  # generous: CI is loaded
@@ -80,16 +83,16 @@ def _make(qtbot, tmp_path: Path, mode: str, ui: UiConfig | None = None) -> Itera
 
 
 @pytest.fixture
-def reception(qtbot, tmp_path: Path) -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+def reception(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskWindow]:
     yield from _make(qtbot, tmp_path, "reception")
 
 
 @pytest.fixture
-def kiosk(qtbot, tmp_path: Path) -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+def kiosk(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskWindow]:
     yield from _make(qtbot, tmp_path, "self")
 
 
-def _tap(qtbot, window: KioskWindow, card: str = "default") -> None:  # type: ignore[no-untyped-def]
+def _tap(qtbot: QtBot, window: KioskWindow, card: str = "default") -> None:
     tester = window.tester
     assert tester is not None
     tester.card_box.setCurrentText(card)
@@ -97,37 +100,37 @@ def _tap(qtbot, window: KioskWindow, card: str = "default") -> None:  # type: ig
     qtbot.mouseClick(tester.tap_button, Qt.MouseButton.LeftButton)
 
 
-def _wait_for(qtbot, window: KioskWindow, screen: str) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(qtbot: QtBot, window: KioskWindow, screen: str) -> None:
     qtbot.waitUntil(lambda: window.state.screen == screen, timeout=WAIT_MS)
 
 
-def _checkin(qtbot, window: KioskWindow, card: str) -> None:  # type: ignore[no-untyped-def]
+def _checkin(qtbot: QtBot, window: KioskWindow, card: str) -> None:
     _tap(qtbot, window, card)
     _wait_for(qtbot, window, "result")
     qtbot.mouseClick(window.result.done_button, Qt.MouseButton.LeftButton)
     assert window.state.screen == "idle"
 
 
-def _rows(qtbot, window: KioskWindow, n: int) -> list[tuple[str, ...]]:  # type: ignore[no-untyped-def]
+def _rows(qtbot: QtBot, window: KioskWindow, n: int) -> list[tuple[str, ...]]:
     qtbot.waitUntil(lambda: window.today.table.rowCount() == n, timeout=WAIT_MS)
     return window.today.row_texts()
 
 
-def _lang(qtbot, window: KioskWindow, lang: str) -> None:  # type: ignore[no-untyped-def]
+def _lang(qtbot: QtBot, window: KioskWindow, lang: str) -> None:
     if window.state.lang != lang:
         qtbot.mouseClick(window.lang_button, Qt.MouseButton.LeftButton)
     assert window.state.lang == lang
 
 
-def test_self_mode_has_no_reception_controls(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_self_mode_has_no_reception_controls(qtbot: QtBot, kiosk: KioskWindow) -> None:
     assert not kiosk.today_button.isVisible() and not kiosk.manual_button.isVisible()
     assert not kiosk.state.open_today() and not kiosk.state.open_manual()
     assert kiosk.state.screen == "idle"
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_today_lists_checkins_search_and_export(  # type: ignore[no-untyped-def]
-    qtbot, reception: KioskWindow, tmp_path: Path, lang: str
+def test_today_lists_checkins_search_and_export(
+    qtbot: QtBot, reception: KioskWindow, tmp_path: Path, lang: str
 ) -> None:
     _lang(qtbot, reception, lang)
     _checkin(qtbot, reception, "default")
@@ -160,8 +163,8 @@ def test_today_lists_checkins_search_and_export(  # type: ignore[no-untyped-def]
 
 
 def test_export_to_an_unwritable_place_says_so(
-    qtbot, reception: KioskWindow, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, reception: KioskWindow, tmp_path: Path
+) -> None:
     reception.open_today()
     reception.export_today(tmp_path / "missing" / "today.csv")
     qtbot.waitUntil(lambda: "Chọn thư mục khác" in reception.today.message.text(), timeout=WAIT_MS)
@@ -169,7 +172,7 @@ def test_export_to_an_unwritable_place_says_so(
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_manual_entry_keyboard_only(qtbot, reception: KioskWindow, lang: str) -> None:  # type: ignore[no-untyped-def]
+def test_manual_entry_keyboard_only(qtbot: QtBot, reception: KioskWindow, lang: str) -> None:
     _lang(qtbot, reception, lang)
     qtbot.mouseClick(reception.manual_button, Qt.MouseButton.LeftButton)
     assert reception.state.screen == "manual"
@@ -205,7 +208,7 @@ def test_manual_entry_keyboard_only(qtbot, reception: KioskWindow, lang: str) ->
     assert rows[0][5] == ("○ Không chip" if lang == "vi" else "○ Not chip")
 
 
-def test_manual_entry_refuses_a_short_id(qtbot, reception: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_manual_entry_refuses_a_short_id(qtbot: QtBot, reception: KioskWindow) -> None:
     reception.state.open_manual()
     reception.manual.id_input.setText("12345")
     reception.manual.name_input.setText(TUYET)
@@ -215,7 +218,7 @@ def test_manual_entry_refuses_a_short_id(qtbot, reception: KioskWindow) -> None:
     assert "12" in reception.manual.message.text()
 
 
-def test_mrz_entry_in_reception_mode(qtbot, reception: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_mrz_entry_in_reception_mode(qtbot: QtBot, reception: KioskWindow) -> None:
     from simulators.cli import card_summaries
 
     mrz = next(c["mrz"] for c in card_summaries() if c["name"] == "default")
@@ -269,18 +272,20 @@ def test_pin_from_environment_or_hash_never_clear() -> None:
 
 
 @pytest.fixture
-def guarded(qtbot, tmp_path: Path, monkeypatch) -> Iterator[KioskWindow]:  # type: ignore[no-untyped-def]
+def guarded(qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KioskWindow]:
     monkeypatch.delenv(PIN_ENV, raising=False)
     yield from _make(qtbot, tmp_path, "self", UiConfig(operator_pin_sha256=pin_sha256(PIN)))
 
 
-def _type_pin(qtbot, window: KioskWindow, pin: str) -> None:  # type: ignore[no-untyped-def]
+def _type_pin(qtbot: QtBot, window: KioskWindow, pin: str) -> None:
     qtbot.keyClicks(window.pin_screen.entry, pin)
     qtbot.keyClick(window.pin_screen.entry, Qt.Key.Key_Return)
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_settings_behind_the_pin_and_mode_switch(qtbot, guarded: KioskWindow, lang: str) -> None:  # type: ignore[no-untyped-def]
+def test_settings_behind_the_pin_and_mode_switch(
+    qtbot: QtBot, guarded: KioskWindow, lang: str
+) -> None:
     w = guarded
     _lang(qtbot, w, lang)
     assert w.settings_button.isVisible() and not w.today_button.isVisible()
@@ -309,7 +314,7 @@ def test_settings_behind_the_pin_and_mode_switch(qtbot, guarded: KioskWindow, la
     assert w.state.screen == "pin"  # locked again: the PIN every time
 
 
-def test_three_wrong_pins_lock_the_prompt(qtbot, guarded: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_three_wrong_pins_lock_the_prompt(qtbot: QtBot, guarded: KioskWindow) -> None:
     w = guarded
     w.state.open_pin()
     for _ in range(3):
@@ -319,7 +324,7 @@ def test_three_wrong_pins_lock_the_prompt(qtbot, guarded: KioskWindow) -> None: 
     assert w.state.screen == "pin" and "Đã khoá" in w.pin_screen.message.text()
 
 
-def test_without_a_pin_the_settings_stay_locked(qtbot, kiosk: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_pin_the_settings_stay_locked(qtbot: QtBot, kiosk: KioskWindow) -> None:
     kiosk.pin = PinGate.from_config(None, {})  # no hash in the config, none in the environment
     kiosk.state.open_pin()
     _type_pin(qtbot, kiosk, "")
@@ -332,7 +337,13 @@ def test_without_a_pin_the_settings_stay_locked(qtbot, kiosk: KioskWindow) -> No
 
 from datetime import date, timedelta  # noqa: E402
 
-from ui.state import KioskState, StartManual, parse_birth_date  # noqa: E402
+from ui.state import KioskState, Screen, StartManual, parse_birth_date  # noqa: E402
+
+
+def _screen(s: KioskState) -> Screen:
+    """``s.screen`` read afresh: mypy keeps an ``s.screen == ...`` narrowing across the calls
+    that change the screen, and would take the rest of the test for unreachable."""
+    return s.screen
 
 
 @pytest.mark.parametrize(
@@ -357,28 +368,28 @@ def test_parse_birth_date(text: str, expected: date | None) -> None:
 def test_manual_entry_state_and_mode_switch() -> None:
     s = KioskState(mode="reception", lang="en")
     assert s.submit_manual(TUYET_ID, TUYET, "23/11/1996") is None  # not on the manual screen
-    assert s.open_manual() and s.screen == "manual"
+    assert s.open_manual() and _screen(s) == "manual"
     assert s.submit_manual("0461 9600 8821", "", "23/11/1996") is None
     assert s.key_message == "Type the full name"
     action = s.submit_manual("0461 9600 8821", f"  {TUYET} ", "23/11/1996")
     assert action == StartManual(TUYET_ID, TUYET, date(1996, 11, 23))
-    assert TUYET not in repr(action) and s.screen == "verifying"
+    assert TUYET not in repr(action) and _screen(s) == "verifying"
     assert not s.open_today() and not s.open_pin()  # busy
     s.on_error("internal")
     assert s.open_pin()
     s.open_settings()
     s.set_mode("self")
-    assert (s.mode, s.screen) == ("self", "settings")
+    assert (s.mode, _screen(s)) == ("self", "settings")
     assert not s.open_today() and not s.open_manual()
     s.idle_timeout()
-    assert s.screen == "idle"  # the settings lock again on the idle timeout
+    assert _screen(s) == "idle"  # the settings lock again on the idle timeout
     with pytest.raises(ValueError):
         s.set_mode("kiosk")  # type: ignore[arg-type]
 
 
 def test_idle_timeout_wipes_the_list_and_typing_keeps_it_alive(
-    qtbot, reception: KioskWindow
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, reception: KioskWindow
+) -> None:
     _checkin(qtbot, reception, "anh-tuyet")
     reception.open_today()
     _rows(qtbot, reception, 1)
@@ -396,7 +407,7 @@ def test_idle_timeout_wipes_the_list_and_typing_keeps_it_alive(
     assert reception.today.table.rowCount() == 0
 
 
-def test_reception_touch_targets(qtbot, reception: KioskWindow) -> None:  # type: ignore[no-untyped-def]
+def test_reception_touch_targets(qtbot: QtBot, reception: KioskWindow) -> None:
     from PySide6.QtWidgets import QAbstractButton
 
     from ui.screens import MIN_TOUCH

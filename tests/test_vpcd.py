@@ -140,14 +140,13 @@ def test_only_loopback(host: str) -> None:
     assert vpcd.check_loopback("::1") == "::1"
 
 
-def _cli(*args: str, **kw: object) -> subprocess.Popen[str]:
+def _cli(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "simulators.cli", "vpcd", *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        **kw,  # type: ignore[arg-type]
     )
 
 
