@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from offline_cache.journal import VIETNAM_TZ, CheckInRecord, Journal
@@ -34,6 +34,11 @@ COLUMNS = (
 # A cell starting with one of these is a formula to a spreadsheet ("CSV injection"): a typed
 # name in reception mode must not run in the staff's Excel.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def today() -> date:
+    """Today in the journal's time zone (Vietnam): the day the queue numbers count in."""
+    return datetime.now(VIETNAM_TZ).date()
 
 
 def row(record: CheckInRecord) -> dict[str, Any]:

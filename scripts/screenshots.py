@@ -47,9 +47,9 @@ def _default_outcome(folder: Path, backend: Any) -> Any:
     """One real check-in of the ``default`` sample card (for the result screen)."""
     from drivers.registry import open_transport
     from drivers.simulated import LinkModel
+    from kiosk.app.kiosk import load_trust_store
     from kiosk.cccd import access
     from kiosk.checkin import CheckInPipeline
-    from kiosk.cli import load_trust
     from offline_cache.cache import EligibilityCache
     from offline_cache.crypto import Sealer, load_or_create_key
     from offline_cache.journal import Journal
@@ -61,7 +61,9 @@ def _default_outcome(folder: Path, backend: Any) -> Any:
     keys = [access.key_from_id(load_profile("default").id_number)]
     transport = open_transport("sim:default", link=LinkModel.zero())
     try:
-        with CheckInPipeline(backend, cache, journal, trust=load_trust([], demo=True)) as p:
+        with CheckInPipeline(
+            backend, cache, journal, trust=load_trust_store([], demo=True, origin="demo")
+        ) as p:
             return p.checkin_card(transport, keys)
     finally:
         transport.close()
@@ -71,8 +73,10 @@ def _default_outcome(folder: Path, backend: Any) -> Any:
 
 def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
     """How to bring ``window``'s state to each screen (from a wiped idle state)."""
+    from kiosk.app.messages import message_for
     from kiosk.cccd import access
     from kiosk.checkin import CheckInEvent
+    from kiosk.transport import CardRemoved
 
     state = window.state
     key = access.CAN("034517")
@@ -91,7 +95,7 @@ def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
         "reading": reading,
         "verifying": verifying,
         "result": lambda: state.on_outcome(outcome),
-        "error": lambda: state.on_error("removed"),
+        "error": lambda: state.on_error(message_for(CardRemoved("removed"))),
         "today": window.open_today,
         "manual": state.open_manual,
         "pin": state.open_pin,

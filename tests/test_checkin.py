@@ -326,15 +326,6 @@ def test_queue_numbers_increase(make: Make) -> None:
 
 from kiosk.eligibility import bhxh  # noqa: E402
 
-try:  # the gateway simulator fixture (tests/gateway.py)
-    from tests.gateway import clean_gateway, gateway  # noqa: F401
-except ImportError:  # not landed yet: the gateway tests skip, the others run
-
-    @pytest.fixture
-    def clean_gateway() -> Any:
-        pytest.skip("tests/gateway.py (the gateway simulator fixture) is not available")
-
-
 #: The answer each sample card gets from the simulated gateway (its data file).
 EXPECTED = {
     "default": ("eligible", "000"),

@@ -1,4 +1,4 @@
-"""``cccd-kiosk checkin`` / ``export`` (kiosk.checkin_cli) and the new config sections."""
+"""``cccd-kiosk checkin`` / ``export`` (kiosk.checkin_cli) and the config sections they use."""
 
 from __future__ import annotations
 
@@ -15,18 +15,9 @@ from typing import Any
 
 import pytest
 
-from kiosk import checkin_cli
+from kiosk import cli
 from kiosk.config import Config, ConfigValueError, UnknownConfigKey, parse_config
 from kiosk.eligibility import bhxh
-
-try:  # the gateway simulator fixture (tests/gateway.py)
-    from tests.gateway import clean_gateway, gateway  # noqa: F401
-except ImportError:
-
-    @pytest.fixture
-    def clean_gateway() -> Any:
-        pytest.skip("tests/gateway.py (the gateway simulator fixture) is not available")
-
 
 ROOT = Path(__file__).resolve().parent.parent
 ELIGIBILITY_KEYS = {
@@ -43,16 +34,23 @@ ELIGIBILITY_KEYS = {
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run through ``cccd-kiosk`` when the lead has wired the commands in, else on their own."""
-    from kiosk import cli
-
-    wired = "checkin" in cli.build_parser().format_usage()  # listed among the commands
+    """Run ``cccd-kiosk ARGV`` in this process."""
     try:
-        code = (cli.main if wired else checkin_cli.main)(argv)
+        code = cli.main(argv)
     except SystemExit as exc:  # argparse's own usage errors
         code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def run_env(
+    argv: list[str], capsys: pytest.CaptureFixture[str], env: dict[str, str]
+) -> tuple[int, str, str]:
+    """:func:`run` with ``env`` set for the call only."""
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        return run(argv, capsys)
 
 
 @pytest.fixture
@@ -226,20 +224,50 @@ def test_wrong_can_exits_5(
         ["checkin", "--reader", "sim:default", "--can", "000000", "--data-dir", str(tmp_path)],
         capsys,
     )
-    assert rc == 5 and "access denied" in err
+    assert rc == 5 and "Wrong card access number" in err and "Kiểm tra 6 số cuối" in err
 
 
 def test_no_gateway_configured_asks_staff(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A real kiosk (PC/SC reader) with no [gateway] url: reception asks staff."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[reader]\nname = "pcsc"\n', encoding="utf-8")
     rc, out, _ = run(
         [
-            *("checkin", "--reader", "sim:default", "--can", "034517"),
-            *("--data-dir", str(tmp_path), "--json", "--link-kbps", "0"),
+            *("checkin", "--config", str(config), "--manual", "--id", "046196008821"),
+            *("--name", "Nguyễn Thị Ánh Tuyết", "--dob", "1996-11-23"),
+            *("--data-dir", str(tmp_path / "data"), "--json"),
         ],
         capsys,
     )
-    assert rc == 0 and json.loads(out)["eligibility"]["status"] == "unknown"
+    doc = json.loads(out)
+    assert rc == 0 and doc["eligibility"]["status"] == "unknown"
+    assert doc["holder"]["full_name"] == "Nguyễn Thị Ánh Tuyết"
+
+
+def test_the_demo_asks_the_gateway_simulator(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The simulated reader is the demo: with no gateway given it asks the simulator on
+    loopback (made-up credentials, nothing from the environment) and keeps its data in the
+    demo folder, never the real kiosk's."""
+    data = tmp_path / "data"
+    env = {"CCCD_KIOSK_DATA_DIR": str(data)}
+    rc, out, _ = run_env(
+        ["checkin", "--reader", "sim:default", "--can", "034517", "--json", "--link-kbps", "0"],
+        capsys,
+        env,
+    )
+    doc = json.loads(out)
+    assert rc == 0 and doc["eligibility"]["status"] == "eligible"
+    assert doc["eligibility"]["source"] == "live" and doc["queue_number"] == 1
+    assert (data / "demo" / "journal.db").exists() and not (data / "journal.db").exists()
+    from offline_cache.export import today
+
+    day = today().isoformat()
+    rc, out, _ = run_env(["export", "--date", day, "--format", "json"], capsys, env)
+    assert rc == 0 and [r["full_name"] for r in json.loads(out)] == ["Trần Đức Minh"]
 
 
 def test_export_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -251,7 +279,7 @@ def test_export_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_process_end_to_end(env: Any, tmp_path: Path) -> None:
     """The real command in its own process: credentials only from the environment."""
-    argv = [sys.executable, "-m", "kiosk.checkin_cli"]
+    argv = [sys.executable, "-m", "kiosk.cli"]
     argv += checkin(env, tmp_path, "--reader", "sim:anh-tuyet", "--can", "008821", "--json")
     proc = subprocess.run(
         argv, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=120

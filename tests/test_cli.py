@@ -218,7 +218,7 @@ def test_unwritable_out_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
-    assert "cannot write" in proc.stderr
+    assert "Cannot write or read a file" in proc.stderr
 
 
 def test_no_command_without_a_display_runs_the_terminal_kiosk(tmp_path: Path) -> None:

@@ -75,5 +75,5 @@ def test_no_card_on_the_pcsc_reader_says_so(running_pcscd: Pcscd) -> None:
     pcsc.wait_for_removal(READER0, timeout=10)
     proc = _kiosk("read", "--reader", "pcsc", "--can", "034517")
     assert proc.returncode == 1
-    assert "no card" in proc.stderr and "Traceback" not in proc.stderr
+    assert "No card on the reader" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1

@@ -14,9 +14,6 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("tests.gateway")
-pytest.importorskip("simulators.gateway.server")
-
 from kiosk.eligibility.base import Person
 from kiosk.eligibility.bhxh import BhxhClient, BhxhConfig
 from kiosk.eligibility.codes import CODES

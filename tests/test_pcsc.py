@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from smartcard.Exceptions import CardConnectionException, NoCardException
 
 from drivers import pcsc
 from drivers.simulated import open_simulated
@@ -22,11 +23,6 @@ from simulators.card.personalize import make_chip
 from simulators.card.profile import list_profiles, load_profile
 from simulators.vpcd import VpcdCard
 from tests.pcscd import Pcscd, call_with_timeout
-
-try:
-    from smartcard.Exceptions import CardConnectionException, NoCardException
-except ImportError:  # pragma: no cover - bootstrap installs pyscard
-    CardConnectionException = NoCardException = None
 
 DEFAULT_KEY = access.key_from_id("001088034517")
 READER0 = "Virtual PCD 00 00"

@@ -23,19 +23,11 @@ from typing import Any
 
 import pytest
 
-from kiosk import checkin_cli
+from kiosk import cli
+from kiosk.app.storage import CACHE_DB, JOURNAL_DB
 from kiosk.eligibility import bhxh
 from offline_cache.crypto import Sealer, load_or_create_key
 from simulators.card.profile import list_profiles, load_profile, mrz_name
-
-try:  # the gateway simulator fixture (tests/gateway.py)
-    from tests.gateway import clean_gateway, gateway  # noqa: F401
-except ImportError:
-
-    @pytest.fixture
-    def clean_gateway() -> Any:
-        pytest.skip("tests/gateway.py (the gateway simulator fixture) is not available")
-
 
 ROOT = Path(__file__).resolve().parent.parent
 INSURED = ROOT / "simulators" / "gateway" / "data" / "insured.toml"
@@ -138,7 +130,7 @@ def test_checkin_flow_leaks_nothing(
     printed: list[str] = []
 
     def run(*args: str) -> None:
-        assert checkin_cli.main([*base, *args]) == 0
+        assert cli.main([*base, *args]) == 0
         printed.append(capsys.readouterr().out)
 
     def every_card() -> None:
@@ -173,13 +165,13 @@ def test_checkin_flow_leaks_nothing(
 
     sealer = Sealer(load_or_create_key(data))
     with HisReceiver() as his:
-        outbox = Outbox(data / checkin_cli.JOURNAL_DB, sealer, url=his.url)
+        outbox = Outbox(data / JOURNAL_DB, sealer, url=his.url)
         outbox.drain()
         outbox.close()
     today = datetime.now(VIETNAM_TZ).date()
-    assert checkin_cli.main(["export", "--date", today.isoformat(), "--data-dir", str(data)]) == 0
+    assert cli.main(["export", "--date", today.isoformat(), "--data-dir", str(data)]) == 0
     printed.append(capsys.readouterr().out)
-    with Journal(data / checkin_cli.JOURNAL_DB, sealer) as journal:
+    with Journal(data / JOURNAL_DB, sealer) as journal:
         assert (
             len(journal.day(today)) + len(journal.day(date.fromordinal(today.toordinal() - 1)))
             >= 2 * len(list_profiles()) + 3
@@ -201,8 +193,8 @@ def test_checkin_flow_leaks_nothing(
     assert leaks == [], f"personal data in log records: {sorted(set(leaks))[:5]}"
 
     files = [p for p in data.iterdir() if p.is_file() and p.name != "storage.key"]
-    assert any(p.name == checkin_cli.JOURNAL_DB for p in files)
-    assert any(p.name == checkin_cli.CACHE_DB for p in files)
+    assert any(p.name == JOURNAL_DB for p in files)
+    assert any(p.name == CACHE_DB for p in files)
     found = [
         (p.name, s)
         for p in files

@@ -245,10 +245,10 @@ def test_revoked_dsc_verifies_without_the_crl(pki: TestPKI) -> None:
 
 def test_demo_trust_loads_the_crl(pki: TestPKI) -> None:
     """Demo mode must catch the revoked DSC too: it should load TestPKI.trust_paths."""
-    from kiosk.cli import load_trust
+    from kiosk.app.kiosk import load_trust_store
 
     stores = {"demo_trust_store()": demo_trust_store(), "--trust demo": None}
-    stores["--trust demo"] = load_trust(["demo"])
+    stores["--trust demo"] = load_trust_store(["demo"], demo=False, origin="--trust")
     missing = [name for name, store in stores.items() if store is None or store.stats.crls == 0]
     assert not missing, f"{', '.join(missing)}: the demo trust store lacks the test CSCA's CRL"
     for store in stores.values():
@@ -284,7 +284,7 @@ OFFLINE_EXIT = {"clone": 4, "ca-mismatch": 0}
 def test_verify_cli_agrees_on_dumps(
     fault: str, trust: trust_mod.TrustStore, pki: TestPKI, tmp_path: Path, verify_cli: None
 ) -> None:
-    from kiosk.cli import write_dump
+    from kiosk.app.dump import write_dump
 
     out = _outcome("default", fault, trust)
     assert out.result is not None

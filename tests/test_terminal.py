@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from kiosk.config import Config
+from kiosk.app.settings import Overrides, resolve
 from kiosk.eligibility import bhxh
-from kiosk.terminal import CLEAR, GatewayAccess, has_display, run_terminal
+from kiosk.terminal import CLEAR, has_display, run_terminal
 from tests.gateway import GatewayProcess
 
 TEEN_QR = (
@@ -39,28 +39,36 @@ def test_has_display(env: dict[str, str], platform: str, expected: bool) -> None
     assert has_display(env, platform) is expected
 
 
-def _access(gw: GatewayProcess) -> GatewayAccess:
-    return GatewayAccess(
-        gw.url,
-        {
-            bhxh.ENV_USERNAME: gw.username,
-            bhxh.ENV_PASSWORD: gw.password,
-            bhxh.ENV_STAFF_NAME: "Nguyễn Thị Thu Hằng",
-            bhxh.ENV_STAFF_CCCD: "001185000123",
-        },
-    )
+def _credentials(gw: GatewayProcess) -> dict[str, str]:
+    return {
+        bhxh.ENV_USERNAME: gw.username,
+        bhxh.ENV_PASSWORD: gw.password,
+        bhxh.ENV_STAFF_NAME: "Nguyễn Thị Thu Hằng",
+        bhxh.ENV_STAFF_CCCD: "001185000123",
+    }
 
 
-def _run(gw: GatewayProcess | None, tmp_path: Path, text: str, **kw: object) -> str:
+def _run(
+    gw: GatewayProcess | None,
+    tmp_path: Path,
+    text: str,
+    *,
+    config: Path | None = None,
+    **kw: object,
+) -> str:
+    """The terminal kiosk on the embedded default (or ``config``), asking ``gw`` (None: the
+    demo's own gateway simulator), with its data in ``tmp_path``."""
     out = io.StringIO()
-    code = run_terminal(
-        Config(),
-        input=io.StringIO(text),
-        output=out,
-        data_dir=tmp_path,
-        gateway=_access(gw) if gw is not None else None,
-        **kw,  # type: ignore[arg-type]
-    )
+    overrides = Overrides(gateway_url=gw.url if gw else None, data_dir=tmp_path)
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in (_credentials(gw) if gw else {}).items():
+            mp.setenv(k, v)
+        code = run_terminal(
+            resolve(config, overrides),
+            input=io.StringIO(text),
+            output=out,
+            **kw,  # type: ignore[arg-type]
+        )
     assert code == 0
     return out.getvalue()
 
@@ -134,23 +142,56 @@ def test_gateway_down_answers_from_the_cache(clean_gateway: GatewayProcess, tmp_
 
 
 def test_starts_and_stops_its_own_gateway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from simulators.gateway.process import GatewayProcess as Launcher
+    """The demo with no gateway configured asks the gateway simulator on loopback, with
+    made-up credentials that never reach the screen, and stops it at the end."""
+    from kiosk.app.demo import DemoGateway
 
-    started: list[Launcher] = []
-    real_start = Launcher.start
+    started: list[DemoGateway] = []
+    real_init = DemoGateway.__init__
 
-    def start(self: Launcher, timeout: float = 15.0) -> None:
+    def init(self: DemoGateway) -> None:
+        real_init(self)
         started.append(self)
-        real_start(self, timeout)
 
-    monkeypatch.setattr(Launcher, "start", start)
+    monkeypatch.setattr(DemoGateway, "__init__", init)
     text = _run(None, tmp_path, "q\n")
     assert "Starting the BHXH gateway simulator" in text
     assert "code 000" in text and _queue_numbers(text) == [1]
     (gw,) = started
-    assert gw.proc is None  # stopped at exit
     url = urlsplit(gw.url)
     assert url.hostname == "127.0.0.1"
     with pytest.raises(OSError), socket.create_connection((url.hostname, url.port or 0), 1):
-        pass
+        pass  # stopped at exit
     assert gw.password not in text and gw.username not in text
+
+
+def test_bac_only_sample_card_opens_with_its_mrz(
+    clean_gateway: GatewayProcess, tmp_path: Path
+) -> None:
+    """Choosing the BAC-only sample card types its MRZ (the CAN cannot open it)."""
+    text = _run(clean_gateway, tmp_path, "bac-only\nq\n", first_card=None)
+    assert "Võ Minh Khôi" in text and _queue_numbers(text) == [1]
+
+
+def test_a_real_reader_never_reads_the_simulator(
+    monkeypatch: pytest.MonkeyPatch, clean_gateway: GatewayProcess, tmp_path: Path
+) -> None:
+    """A production config (a PC/SC reader) on a machine with no display: the terminal kiosk
+    opens that reader and nothing else — no sample cards, no simulated chip, no demo data."""
+    import drivers.simulated
+
+    def no_simulator(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the simulator was opened")
+
+    monkeypatch.setattr(drivers.simulated, "open_simulated", no_simulator)
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        '[reader]\nname = "pcsc:No Such Reader 00 00"\n[trust]\npaths = []\n', encoding="utf-8"
+    )
+    text = _run(clean_gateway, tmp_path / "data", "034517\n\nq\n", config=config)
+    assert "Sample cards" not in text and "Trần Đức Minh" not in text
+    assert "Reader: pcsc:No Such Reader 00 00" in text
+    assert "Reading the card on pcsc:No Such Reader 00 00" in text
+    # pcscd missing or the reader absent: the table's advice for either, never a traceback
+    assert ("No card reader found" in text) or ("card reader service is not running" in text)
+    assert _queue_numbers(text) == []

@@ -148,11 +148,13 @@ def test_keypad_entry_and_keyboard_wedge(qtbot: QtBot, kiosk: KioskWindow) -> No
 def test_wrong_can_and_tear_say_what_to_do(qtbot: QtBot, kiosk: KioskWindow) -> None:
     _tap(qtbot, kiosk, fault="wrong_can")
     _wait_for(qtbot, kiosk, "error")
-    assert "Mã truy cập không đúng" in kiosk.error.body.text()
+    assert "Mã truy cập thẻ không đúng" in kiosk.error.title.text()
+    assert kiosk.error.body.text() == "Kiểm tra 6 số cuối của số CCCD"
     qtbot.mouseClick(kiosk.error.retry_button, Qt.MouseButton.LeftButton)
     _tap(qtbot, kiosk, fault="tear")
     _wait_for(qtbot, kiosk, "error")
-    assert "Đặt lại thẻ lên đầu đọc" in kiosk.error.body.text()
+    assert "Thẻ đã bị rút ra" in kiosk.error.title.text()
+    assert kiosk.error.body.text() == "Đặt lại thẻ lên đầu đọc"
 
 
 def test_clone_fails_the_badge(qtbot: QtBot, kiosk: KioskWindow) -> None:

@@ -30,7 +30,7 @@ def test_flags_override_the_ui_section() -> None:
     )  # fmt: skip
     windowed = Config(ui=UiConfig(fullscreen=False))
     assert not resolve_options(build_parser().parse_args([]), windowed).fullscreen
-    with pytest.raises(ValueError, match="idle-timeout"):
+    with pytest.raises(UsageError, match="idle-timeout"):
         resolve_options(build_parser().parse_args(["--idle-timeout", "0"]), config)
 
 
@@ -43,6 +43,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from pytestqt.qtbot import QtBot  # noqa: E402
 
+from kiosk.app.errors import UsageError  # noqa: E402
+from kiosk.app.messages import GENERIC  # noqa: E402
 from kiosk.config import GatewayConfig, ReaderConfig  # noqa: E402
 from ui.app import KioskWindow, build_window  # noqa: E402
 from ui.tester import FAULTS  # noqa: E402
@@ -375,7 +377,7 @@ def test_manual_entry_state_and_mode_switch() -> None:
     assert action == StartManual(TUYET_ID, TUYET, date(1996, 11, 23))
     assert TUYET not in repr(action) and _screen(s) == "verifying"
     assert not s.open_today() and not s.open_pin()  # busy
-    s.on_error("internal")
+    s.on_error(GENERIC)
     assert s.open_pin()
     s.open_settings()
     s.set_mode("self")

@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from kiosk.app.messages import message_for
 from kiosk.cccd.access import CAN
 from kiosk.cccd.holder import Holder
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.eligibility.base import EligibilityResult
 from kiosk.transport import CardRemoved
-from ui.state import KioskState, StartBhyt, StartRead, error_kind, format_age, mask_id
+from ui.state import KioskState, StartBhyt, StartRead, format_age, mask_id
 
 NAME = "Trần Đức Minh"
 ID = "001088034517"
@@ -131,10 +132,11 @@ def test_language_toggle_rerenders() -> None:
 def test_errors_say_what_to_do() -> None:
     s = KioskState()
     s.card_present([CAN("034517")])
-    s.on_error(error_kind(CardRemoved("gone")))
-    assert s.view().body.startswith("Thẻ bị nhấc ra") and "Đặt lại thẻ" in s.view().body
+    s.on_error(message_for(CardRemoved("gone")))
+    assert s.view().title == "Thẻ đã bị rút ra" and s.view().body == "Đặt lại thẻ lên đầu đọc"
     s.set_language("en")
-    assert "Place the card on the reader again" in s.view().body
+    assert s.view().title == "The card was removed"
+    assert s.view().body == "Place the card on the reader again"
     s.idle_timeout()
     assert s.screen == "idle"
 

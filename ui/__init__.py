@@ -1,1 +1,1 @@
-"""PySide6 kiosk user interface (reception and self-check modes). Not built yet."""
+"""The PySide6 kiosk (reception and self-check modes): one front-end of :mod:`kiosk.app`."""

@@ -3,19 +3,19 @@
 
 The flags override the config's ``[ui]`` section (mode, language, idle timeout, full screen).
 
-With no config (or a ``sim:`` reader) it runs the demo: the simulated reader with the tester
-panel, the BHXH gateway simulator on loopback in the background, and a temporary data folder
-(deleted on exit). :class:`KioskWindow` wires :class:`ui.state.KioskState` to the screens and
-to the :class:`ui.worker.WorkerHandle`; the idle timer wipes whatever is shown.
+The window is one front-end of :class:`kiosk.app.Kiosk`, built from the same configuration
+as the command line and the terminal kiosk. With no config (or a ``sim:`` reader) that is
+the demo: the simulated reader with the tester panel, the BHXH gateway simulator on loopback,
+the demo's own data folder. :class:`KioskWindow` wires :class:`ui.state.KioskState` to the
+screens and to the :class:`ui.worker.WorkerHandle`; the idle timer wipes whatever is shown.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
-import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.app.demo import DemoGateway
+from kiosk.app.errors import UsageError
+from kiosk.app.kiosk import Kiosk
+from kiosk.app.messages import UserMessage
+from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
 from ui.pin import PinGate
@@ -53,8 +58,8 @@ from ui.state import (
     StartRead,
 )
 from ui.strings import Lang, t
-from ui.tester import DemoGateway, TesterPanel
-from ui.worker import Services, WorkerHandle
+from ui.tester import TesterPanel
+from ui.worker import WorkerHandle
 
 #: Events that count as someone using the kiosk (they restart the idle timer).
 _ACTIVITY = (
@@ -72,23 +77,23 @@ class KioskWindow(QMainWindow):
 
     def __init__(
         self,
-        services: Services,
+        kiosk: Kiosk,
         *,
         mode: Mode = "self",
         lang: Lang = "vi",
-        reader: str = "sim:default",
-        gateway: DemoGateway | None = None,
         idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
         pin: PinGate | None = None,
     ) -> None:
         super().__init__()
         self.state = KioskState(mode=mode, lang=lang, on_change=self._render)
-        self.config = services.config
+        self.kiosk = kiosk
+        self.config = kiosk.config
         self.idle_timeout_s = idle_timeout_s
-        self.pin = pin or PinGate.from_config(services.config.ui.operator_pin_sha256)
-        self.reader = reader
-        self.simulated = reader.startswith("sim")
-        self.worker = WorkerHandle(services)
+        self.pin = pin or PinGate.from_config(kiosk.config.ui.operator_pin_sha256)
+        self.reader = kiosk.reader
+        self.simulated = kiosk.demo
+        gateway = kiosk.gateway
+        self.worker = WorkerHandle(kiosk)
         self.worker.worker.progress.connect(self._on_progress)
         self.worker.worker.outcome.connect(self._on_outcome)
         self.worker.worker.failed.connect(self._on_failed)
@@ -123,7 +128,7 @@ class KioskWindow(QMainWindow):
         key_layout.addWidget(self.mrz)
 
         # reception: today's check-ins, export, manual entry (journal work on the worker thread)
-        self.jobs = ReceptionJobs(self.worker.worker)
+        self.jobs = ReceptionJobs(kiosk)
         self.jobs.moveToThread(self.worker.thread)
         self.requests = ReceptionRequests()
         self.requests.connect_to(self.jobs)
@@ -177,7 +182,7 @@ class KioskWindow(QMainWindow):
         from ui.readers import ReaderWatcher
 
         # Real readers (pcsc, nfc, auto) report cards arriving and leaving; sim: does nothing.
-        self.watcher = ReaderWatcher(reader, parent=self)
+        self.watcher = ReaderWatcher(self.reader, parent=self)
         if self.watcher.active:
             self.watcher.card_present.connect(lambda card: self.card_tapped(card, None))
             self.watcher.card_removed.connect(self.card_removed)
@@ -279,11 +284,8 @@ class KioskWindow(QMainWindow):
 
     def _dispatch(self, action: Action | None) -> None:
         if isinstance(action, StartRead):
-            source = self._transport if self._transport is not None else self.reader
-            if source is None:
-                self.state.on_error("no_card")
-                return
-            self.worker.read_card(source, action.keys)
+            # The tapped card (tester panel, reader watcher), else the configured reader.
+            self.worker.read_card(self._transport, action.keys)
         elif isinstance(action, StartBhyt):
             self.worker.checkin_bhyt(action.text)
         elif isinstance(action, StartManual):
@@ -299,12 +301,12 @@ class KioskWindow(QMainWindow):
         if self.state.mode == "reception":
             self.refresh_today()  # the list is current whenever it is next shown
 
-    def _on_failed(self, kind: str) -> None:
-        if kind == "removed":
+    def _on_failed(self, message: UserMessage) -> None:
+        if message.key == "card_removed":
             self._transport = None
             if self.simulated:
                 self.state.card_in_field = False
-        self.state.on_error(kind)
+        self.state.on_error(message)
 
     # ---- rendering -----------------------------------------------------------------------
 
@@ -418,12 +420,12 @@ def resolve_options(args: argparse.Namespace, config: Config) -> UiOptions:
     lang = cast(Lang, args.lang or ui.language)
     idle = float(args.idle_timeout) if args.idle_timeout is not None else ui.idle_timeout_s
     if idle <= 0:
-        raise ValueError("--idle-timeout must be greater than 0")
+        raise UsageError("--idle-timeout must be greater than 0")
     return UiOptions(mode, lang, idle, ui.fullscreen and not args.windowed)
 
 
 def build_window(
-    config: Config,
+    config: Config | Settings,
     *,
     mode: Mode = "self",
     lang: Lang = "vi",
@@ -431,39 +433,15 @@ def build_window(
     idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
     demo_gateway: bool | None = None,
 ) -> tuple[KioskWindow, DemoGateway | None]:
-    """The window for ``config``; with a ``sim:`` reader (the demo) also the gateway simulator
-    on loopback unless the config names a gateway. The caller stops the gateway."""
-    reader = config.reader.name if config.reader.name != "auto" else "auto"
-    simulated = reader.startswith("sim")
-    gateway: DemoGateway | None = None
-    backend: Any = None
-    if demo_gateway if demo_gateway is not None else (simulated and not config.gateway.url):
-        gateway = DemoGateway()
-        backend = gateway.client(
-            timeout_s=config.gateway.timeout_s, connect_timeout_s=config.gateway.connect_timeout_s
-        )
-    elif config.gateway.url:
-        from kiosk.checkin_cli import make_backend
-
-        backend = make_backend(config.gateway.url, config.gateway.kind, config)
-    from kiosk.cli import load_trust
-
-    # [trust] paths; sim: readers (demo mode) also trust the simulator's test CSCA.
-    trust = load_trust(list(config.trust.paths), demo=simulated and not config.trust.paths)
-    if data_dir is None:
-        from offline_cache.store import default_data_dir
-
-        data_dir = Path(config.storage.data_dir or default_data_dir()).expanduser()
-    services = Services(data_dir=data_dir, config=config, backend=backend, trust=trust)
-    window = KioskWindow(
-        services,
-        mode=mode,
-        lang=lang,
-        reader=reader,
-        gateway=gateway,
-        idle_timeout_s=idle_timeout_s,
-    )
-    return window, gateway
+    """The window over a :class:`kiosk.app.Kiosk` of ``config`` (``data_dir`` overrides the
+    data folder; ``demo_gateway`` forces the gateway simulator on or off). Returns the window
+    and the kiosk's demo gateway, if any (closing the window stops it)."""
+    settings = config if isinstance(config, Settings) else Settings(config)
+    if data_dir is not None:
+        settings = dataclasses.replace(settings, data_dir_override=data_dir)
+    kiosk = Kiosk(settings, demo_gateway=demo_gateway)
+    window = KioskWindow(kiosk, mode=mode, lang=lang, idle_timeout_s=idle_timeout_s)
+    return window, kiosk.gateway
 
 
 def show(window: QMainWindow, *, fullscreen: bool) -> None:
@@ -477,47 +455,29 @@ def show(window: QMainWindow, *, fullscreen: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Start the kiosk; returns the Qt exit code (2 for an unusable config)."""
+    """Start the kiosk; returns the Qt exit code, or the error table's exit code (one line on
+    stderr, no window) when the configuration cannot be used."""
+    from kiosk.app.messages import cli_line, message_for
+    from kiosk.app.settings import resolve
+
     args = build_parser().parse_args(argv)
-    from kiosk.config import ConfigError, load_config
-
-    if args.config is not None:
-        try:
-            config = load_config(args.config)
-        except ConfigError as exc:
-            print(f"cccd-kiosk: {exc}", file=sys.stderr)
-            return 2
-    else:
-        from kiosk.config import ReaderConfig
-
-        config = Config(reader=ReaderConfig("sim:default"))
-    temp: str | None = None
-    data_dir = None
-    if config.reader.name.startswith("sim") and not config.storage.data_dir:
-        temp = tempfile.mkdtemp(prefix="cccd-kiosk-demo-")
-        data_dir = Path(temp)
     try:
-        options = resolve_options(args, config)
-    except ValueError as exc:
-        print(f"cccd-kiosk: {exc}", file=sys.stderr)
-        return 2
+        settings = resolve(args.config)
+        options = resolve_options(args, settings.config)
+        kiosk = Kiosk(settings)
+    except Exception as exc:  # a bad file, flag, trust path or missing credential
+        print(f"cccd-kiosk: {cli_line(exc)}", file=sys.stderr)
+        return message_for(exc).exit_code
     app = QApplication.instance() or QApplication(list(sys.argv[:1]))
-    window, gateway = build_window(
-        config,
-        mode=options.mode,
-        lang=options.lang,
-        data_dir=data_dir,
-        idle_timeout_s=options.idle_timeout_s,
+    window = KioskWindow(
+        kiosk, mode=options.mode, lang=options.lang, idle_timeout_s=options.idle_timeout_s
     )
     try:
         show(window, fullscreen=options.fullscreen)
         code = int(app.exec())
     finally:
         window.close()
-        if gateway is not None:
-            gateway.stop()
-        if temp is not None:
-            shutil.rmtree(temp, ignore_errors=True)
+        kiosk.close()
     return code
 
 

@@ -17,10 +17,10 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from kiosk.cccd import access
-from kiosk.emrtd.errors import AccessKeyError
 from ui.strings import DEFAULT_LANG, LANGS, Lang, phase_label, t
 
 if TYPE_CHECKING:
+    from kiosk.app.messages import UserMessage
     from kiosk.checkin import CheckInEvent, CheckInOutcome
 
 Screen = Literal[
@@ -133,47 +133,6 @@ def _date(value: date | None, lang: Lang) -> str:
     return f"{value:%d/%m/%Y}" if lang == "vi" else value.isoformat()
 
 
-def error_kind(exc: BaseException) -> str:
-    """The error screen for an exception from the worker (a key of ``error.*`` strings)."""
-    from drivers.registry import NoCardFound
-    from kiosk.emrtd.errors import AccessDenied, EmrtdError
-    from kiosk.transport import CardRemoved, TransportError
-    from offline_cache.crypto import StorageError
-
-    if isinstance(exc, CardRemoved):
-        return "removed"
-    if isinstance(exc, AccessDenied):
-        return "access"
-    if isinstance(exc, NoCardFound):
-        return "no_card"
-    if isinstance(exc, AccessKeyError):  # BhytQRError too
-        return "qr"
-    if isinstance(exc, StorageError):
-        return "storage"
-    if isinstance(exc, TransportError | EmrtdError):
-        return "read"
-    return "internal"
-
-
-def keys_from_text(text: str) -> tuple[access.AccessKey, ...] | None:
-    """Access keys from a typed CAN / 12-digit ID or a scanned CCCD QR or MRZ; None if unusable."""
-    value = text.strip()
-    try:
-        digits = "".join(value.split())
-        if len(digits) == 6 and digits.isascii() and digits.isdigit():
-            return (access.CAN(digits),)
-        kind = access.detect_input(value)
-        if kind == "id_number":
-            return (access.key_from_id(value),)
-        if kind == "cccd_qr":
-            return tuple(access.keys_from_qr(value))
-        if kind == "mrz":
-            return (access.key_from_mrz(value),)
-    except AccessKeyError:
-        return None
-    return None
-
-
 class KioskState:
     """The state machine. ``on_change`` is called after every change (the window re-renders)."""
 
@@ -194,7 +153,7 @@ class KioskState:
         self.screen: Screen = "idle"
         self.card_in_field = False
         self.key_message = ""
-        self.error: str | None = None
+        self.error: UserMessage | None = None
         self._progress: tuple[str, int, int] | None = None
         self._keys: tuple[access.AccessKey, ...] | None = None
         self._outcome: CheckInOutcome | None = None
@@ -234,7 +193,8 @@ class KioskState:
 
     def submit_key(self, text: str) -> Action | None:
         """A typed CAN/ID or a scanned CCCD QR / MRZ on the key screen (or idle)."""
-        keys = keys_from_text(text)
+        found = access.keys_from_text(text)
+        keys = tuple(found) if found else None
         if keys is None:
             self.key_message = t("key.invalid", self.lang)
             self._go(self.screen)
@@ -345,11 +305,12 @@ class KioskState:
         self._progress = None
         self._go("result")
 
-    def on_error(self, kind: str) -> None:
-        """The check-in failed; ``kind`` from :func:`error_kind`."""
+    def on_error(self, message: UserMessage) -> None:
+        """The check-in failed: show ``message`` (from :func:`kiosk.app.messages.message_for`:
+        what happened and what to do next, in the kiosk's language)."""
         self._outcome = None
         self._progress = None
-        self.error = kind
+        self.error = message
         self._go("error")
 
     def card_removed(self) -> None:
@@ -423,8 +384,13 @@ class KioskState:
                 extra={"message": self.key_message},
             )
         if self.screen == "error":
+            if self.error is None:
+                return ScreenView("error", t("error.title", lang), t("error.internal", lang))
             return ScreenView(
-                "error", t("error.title", lang), t(f"error.{self.error or 'internal'}", lang)
+                "error",
+                self.error.title(lang),
+                self.error.action(lang),
+                extra={"key": self.error.key},
             )
         return self._result_view()
 

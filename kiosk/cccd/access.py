@@ -363,3 +363,24 @@ def keys_from_qr(text: str, today: date | None = None) -> list[AccessKey]:
     """
     qr = parse_cccd_qr(text)
     return _keys(qr.id_number, qr.date_of_birth, today, qr.date_of_issue)
+
+
+def keys_from_text(text: str) -> list[AccessKey] | None:
+    """Access keys from one line a patient or receptionist gives: a 6-digit CAN, the 12-digit
+    ID (its CAN), the CCCD QR text or the three MRZ lines; None when it is none of these or
+    does not validate. What the Qt key screen and the terminal kiosk both accept."""
+    value = text.strip()
+    try:
+        digits = "".join(value.split())
+        if len(digits) == 6 and digits.isascii() and digits.isdigit():
+            return [CAN(digits)]
+        kind = detect_input(value)
+        if kind == "id_number":
+            return [key_from_id(value)]
+        if kind == "cccd_qr":
+            return keys_from_qr(value)
+        if kind == "mrz":
+            return [key_from_mrz(value)]
+    except AccessKeyError:
+        return None
+    return None

@@ -10,8 +10,7 @@ nothing here logs them.
 from __future__ import annotations
 
 import logging
-import os
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.app.kiosk import Kiosk
+from kiosk.app.messages import message_for
 from ui.screens import body_label, button, title_label
-from ui.state import ScreenView, StartManual, error_kind
+from ui.state import ScreenView, StartManual
 from ui.strings import Lang, t
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,9 @@ COLUMNS = ("queue", "time", "name", "id", "method", "verified", "eligibility")
 
 def today() -> date:
     """Today in the journal's time zone (Vietnam): the day the queue numbers count in."""
-    from offline_cache.journal import VIETNAM_TZ
+    from offline_cache.export import today as journal_today
 
-    return datetime.now(VIETNAM_TZ).date()
+    return journal_today()
 
 
 def cells(row: dict[str, Any], lang: Lang) -> tuple[str, ...]:
@@ -146,7 +147,8 @@ class TodayScreen(QWidget):
 
 
 class ReceptionJobs(QObject):
-    """Journal work for reception, on the check-in worker's thread (see the module docstring).
+    """Journal work for reception, on the check-in worker's thread (see the module docstring),
+    through the same :class:`kiosk.app.Kiosk` the worker uses.
 
     ``listed(rows)`` answers :meth:`list_today`; ``outcome`` / ``failed`` answer :meth:`manual`
     like the worker's own signals; ``exported(ok)`` answers :meth:`export_today`.
@@ -155,55 +157,44 @@ class ReceptionJobs(QObject):
     listed = Signal(object)
     list_failed = Signal()
     outcome = Signal(object)
-    failed = Signal(str)
+    failed = Signal(object)
     exported = Signal(bool)
 
-    def __init__(self, worker: Any) -> None:
+    def __init__(self, kiosk: Kiosk) -> None:
         super().__init__()
-        self._worker = worker  # a ui.worker.CheckInWorker living on the same thread
-
-    def _journal(self) -> Any:
-        return self._worker._ensure().journal
+        self.kiosk = kiosk  # used only on the worker thread this object lives on
 
     @Slot(str)
     def list_today(self, text: str) -> None:
         """Today's check-ins whose name or ID contains ``text`` (all when empty)."""
-        from offline_cache.export import row
-
         try:
-            records = self._journal().search(today(), text)
+            rows = self.kiosk.today(text)
         except Exception as exc:
             log.warning("journal list failed: %s", type(exc).__name__)
             self.list_failed.emit()
             return
-        self.listed.emit([row(r) for r in records])
+        self.listed.emit(rows)
 
     @Slot(object)
     def manual(self, action: object) -> None:
-        """Run :meth:`kiosk.checkin.CheckInPipeline.checkin_manual` (not chip-verified)."""
+        """A manual check-in (not chip-verified)."""
         assert isinstance(action, StartManual)
         try:
-            out = self._worker._ensure().checkin_manual(
+            report = self.kiosk.checkin_manual(
                 action.id_number, action.full_name, action.date_of_birth
             )
         except Exception as exc:
             log.warning("manual check-in failed: %s", type(exc).__name__)
-            self.failed.emit(error_kind(exc))
+            self.failed.emit(message_for(exc))
             return
-        self.outcome.emit(out)
+        self.outcome.emit(report.outcome)
 
     @Slot(str)
     def export_today(self, path: str) -> None:
         """Write today's check-ins as UTF-8 CSV (with a BOM, so spreadsheets keep the
         diacritics) to ``path``, readable by the owner only."""
-        from offline_cache.export import export_day
-
         try:
-            text = export_day(self._journal(), today(), "csv")
-            target = Path(path)
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with open(fd, "w", encoding="utf-8-sig", newline="") as f:
-                f.write(text)
+            self.kiosk.write_export(Path(path), today())
         except Exception as exc:
             log.warning("export failed: %s", type(exc).__name__)
             self.exported.emit(False)

@@ -14,6 +14,12 @@ field and never holds a value. Nothing of the exception's own text ever reaches 
 Classes are matched by ``module.QualName`` so this module imports no layer (and no Qt): the
 UI can call it from any thread, and the test discovers every project exception and checks
 that each one gets a specific message.
+
+This is the one error → words table of the product. The three front-ends all take their
+words from it: the Qt error screen shows :meth:`UserMessage.title` and
+:meth:`UserMessage.action` in the kiosk's language, the terminal kiosk prints both
+languages, and the command line prints :func:`cli_line` and exits with
+:attr:`UserMessage.exit_code`.
 """
 
 from __future__ import annotations
@@ -22,6 +28,57 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["info", "warning", "error"]
+
+#: Exit codes of ``cccd-kiosk`` (also used by ``verify`` for its verdicts).
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_ISSUER_UNKNOWN = 3
+EXIT_NOT_GENUINE = 4
+EXIT_ACCESS_DENIED = 5
+
+#: Message keys whose cause is input or configuration the operator can fix (exit 2).
+_USAGE_KEYS = frozenset(
+    {
+        "usage",
+        "reader_spec",
+        "access_key",
+        "mrz",
+        "bhyt_qr",
+        "config",
+        "config_syntax",
+        "config_unknown_key",
+        "config_value",
+        "config_reader",
+        "trust_store",
+        "crl",
+        "master_list",
+        "gateway_config",
+        "simulator_unknown_card",
+        "simulator_fault",
+        "simulator_profile",
+    }
+)
+
+#: Classes whose text is written for the operator and never holds personal data (a flag,
+#: a config key, a file path, an environment variable, a reader name): the command line may
+#: show it after the title. Every other exception's text stays out of every front-end.
+_DETAIL_CLASSES = frozenset(
+    {
+        "kiosk.app.errors.UsageError",
+        "kiosk.config.ConfigError",
+        "kiosk.config.ReaderSpecSyntaxError",
+        "drivers.registry.ReaderSpecError",
+        "drivers.registry.NoCardFound",
+        "drivers.pcsc.ReaderNotFound",
+        "drivers.pcsc.PcscUnavailable",
+        "kiosk.emrtd.trust.TrustStoreError",
+        "kiosk.emrtd.errors.UnsupportedProtocol",
+        "kiosk.eligibility.errors.ConfigurationError",
+        "simulators.card.profile.UnknownProfile",
+        "simulators.card.faults.FaultError",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +96,25 @@ class UserMessage:
     action_en: str
     severity: Severity
     key: str
+
+    def title(self, language: str = "vi") -> str:
+        """What happened, in ``language`` (``vi`` or ``en``)."""
+        return self.title_en if language == "en" else self.title_vi
+
+    def action(self, language: str = "vi") -> str:
+        """What to do next, in ``language`` (``vi`` or ``en``)."""
+        return self.action_en if language == "en" else self.action_vi
+
+    @property
+    def exit_code(self) -> int:
+        """The command line's exit code for this message: 2 for input or configuration the
+        operator must fix (:data:`EXIT_USAGE`), 5 for a wrong access key
+        (:data:`EXIT_ACCESS_DENIED`), 1 for every other failure (:data:`EXIT_FAILED`)."""
+        if self.key in _USAGE_KEYS:
+            return EXIT_USAGE
+        if self.key == "access_denied":
+            return EXIT_ACCESS_DENIED
+        return EXIT_FAILED
 
     def text(self, language: str = "vi") -> str:
         """Title and action as one line in ``language`` (``vi`` or ``en``)."""
@@ -147,7 +223,7 @@ MESSAGES: dict[str, UserMessage] = {
         "Tell the administrator to start the pcscd service",
         "error",
     ),
-    "kiosk.cli.NoCard": _m(
+    "kiosk.app.errors.NoCard": _m(
         "no_card",
         "Chưa có thẻ trên đầu đọc",
         "No card on the reader",
@@ -155,7 +231,15 @@ MESSAGES: dict[str, UserMessage] = {
         "Place the card on the reader",
         "info",
     ),
-    "kiosk.cli.UsageError": _m(
+    "kiosk.app.errors.AppError": _m(
+        "app",
+        "Ki-ốt chưa làm được việc này",
+        "The kiosk could not do this",
+        "Thử lại; nếu vẫn lỗi, hãy báo quản trị viên",
+        "Try again; if it keeps happening, tell the administrator",
+        "error",
+    ),
+    "kiosk.app.errors.UsageError": _m(
         "usage",
         "Lệnh hoặc thông tin nhập chưa dùng được",
         "The command or its input cannot be used",
@@ -424,6 +508,15 @@ MESSAGES: dict[str, UserMessage] = {
         _ADMIN_EN,
         "error",
     ),
+    # ---- files (dumps, exports, the data folder) ----
+    "builtins.OSError": _m(
+        "file_io",
+        "Không đọc hoặc ghi được tệp",
+        "Cannot write or read a file",
+        "Kiểm tra thư mục, quyền truy cập và dung lượng đĩa",
+        "Check the folder, its permissions and the free disk space",
+        "error",
+    ),
     # ---- offline storage (offline_cache.crypto) ----
     "offline_cache.crypto.StorageError": _m(
         "storage",
@@ -620,3 +713,28 @@ def field_name(field: str | None, language: str = "vi") -> str:
     """How ``field`` (an access-key error's ``field``) is called on screen in ``language``."""
     vi, en = FIELD_LABELS.get(field or "", _ANY_FIELD)
     return en if language == "en" else vi
+
+
+def operator_detail(exc: BaseException) -> str | None:
+    """The exception's own text when its class is one whose text is written for the operator
+    (see :data:`_DETAIL_CLASSES`: flags, keys, paths, never personal data), else None. For
+    an ``OSError``: the system's reason and the file name."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    for cls in type(exc).__mro__:
+        if _class_key(cls) in _DETAIL_CLASSES:
+            text = " ".join(str(exc).split())
+            return text[:300] or None
+    return None
+
+
+def cli_line(exc: BaseException) -> str:
+    """The one line ``cccd-kiosk`` prints on stderr for ``exc``: the English title (with the
+    operator detail when there is one), then what to do next in English and Vietnamese."""
+    msg = message_for(exc)
+    if is_generic(msg):
+        head = f"internal error ({type(exc).__name__}); please report it"
+    else:
+        detail = operator_detail(exc)
+        head = f"{msg.title_en}: {detail}" if detail else msg.title_en
+    return f"{head} — {msg.action_en} / {msg.action_vi}"

@@ -1,0 +1,167 @@
+"""What a kiosk is built from: the configuration, the command line's overrides, and the few
+decisions every front-end must make the same way.
+
+* **The embedded default.** No configuration file means the demo: the ``sim:default``
+  reader (:data:`EMBEDDED_READER`), the gateway simulator on loopback, local storage. A file
+  without ``[reader]`` means ``auto`` (a real reader), as :class:`kiosk.config.Config` says.
+* **Demo or not** (:func:`is_demo`): the reader is ``sim:``. Nothing else decides it — not
+  the gateway URL, not the front-end. A demo trusts the simulator's test CSCA when no
+  ``[trust] paths`` are given, asks the gateway simulator when no ``[gateway] url`` is, and
+  keeps its data in its own folder (:func:`data_folder`), never in a real kiosk's.
+* **Overrides** (:class:`Overrides`): a flag replaces the configuration's value, and an error
+  in a flag names the flag (``--trust /x``) while an error in the file names the file's key
+  (``[trust] paths``) — never a flag the user did not type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.app.errors import UsageError
+from kiosk.config import (
+    GATEWAY_KINDS,
+    Config,
+    ConfigError,
+    GatewayConfig,
+    HisConfig,
+    ReaderConfig,
+    ReaderSpec,
+    ReaderSpecSyntaxError,
+    StorageConfig,
+    TrustConfig,
+    load_config,
+)
+
+#: The reader of the embedded default (no configuration file): the demo.
+EMBEDDED_READER = "sim:default"
+#: ``--trust demo`` / ``[trust] paths = ["demo"]``: the simulator's test CSCA.
+DEMO_TRUST = "demo"
+#: The demo's data folder inside the user data folder (separate key, separate files).
+DEMO_FOLDER = "demo"
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Values given on the command line; None (or empty) keeps the configuration's."""
+
+    reader: str | None = None
+    gateway_url: str | None = None
+    gateway_kind: str | None = None
+    data_dir: Path | None = None
+    trust: tuple[str, ...] = ()
+    his_url: str | None = None
+    his_format: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration and where its trust paths came from (for messages)."""
+
+    config: Config
+    path: Path | None = None
+    trust_origin: str = "[trust] paths"
+    data_dir_override: Path | None = None
+
+    @property
+    def demo(self) -> bool:
+        return is_demo(self.config)
+
+
+def embedded_default() -> Config:
+    """The configuration without a file: the demo on the simulated reader."""
+    return Config(reader=ReaderConfig(EMBEDDED_READER))
+
+
+def is_demo(config: Config) -> bool:
+    """Whether ``config`` runs the demo: its reader is the simulator (``sim:CARD``)."""
+    return config.reader.spec.kind == "sim"
+
+
+def resolve(path: Path | None, overrides: Overrides | None = None) -> Settings:
+    """The configuration at ``path`` (or the embedded default) with ``overrides`` applied.
+
+    Raises :class:`kiosk.config.ConfigError` for a bad file and :class:`UsageError` for a bad
+    flag, each naming what is wrong where the user wrote it.
+    """
+    config = load_config(path) if path is not None else embedded_default()
+    o = overrides or Overrides()
+    origin = f"[trust] paths in {path}" if path is not None else "[trust] paths"
+    if o.reader:
+        try:
+            ReaderSpec.parse(o.reader)
+        except ReaderSpecSyntaxError as exc:
+            raise UsageError(f"--reader: {exc}") from exc
+        config = dataclasses.replace(config, reader=ReaderConfig(o.reader))
+    if o.gateway_url or o.gateway_kind:
+        if o.gateway_kind is not None and o.gateway_kind not in GATEWAY_KINDS:
+            raise UsageError(f"--gateway-kind: one of {', '.join(GATEWAY_KINDS)}")
+        gw = config.gateway
+        try:
+            config = dataclasses.replace(
+                config,
+                gateway=dataclasses.replace(
+                    gw, url=o.gateway_url or gw.url, kind=o.gateway_kind or gw.kind
+                ),
+            )
+        except ConfigError as exc:
+            raise UsageError(f"--gateway: {exc.message}") from exc
+    if o.his_url or o.his_format:
+        his = config.his
+        try:
+            config = dataclasses.replace(
+                config,
+                his=HisConfig(url=o.his_url or his.url, format=o.his_format or his.format),
+            )
+        except ConfigError as exc:
+            raise UsageError(f"--url: {exc.message}") from exc
+    if o.trust:
+        config = dataclasses.replace(config, trust=TrustConfig(tuple(o.trust)))
+        origin = "--trust"
+    return Settings(config, path, origin, o.data_dir)
+
+
+def data_folder(settings: Settings) -> Path:
+    """Where the storage key, the cache and the journal live — the one rule:
+
+    ``--data-dir``, else ``[storage] data_dir``, else the user data folder
+    (``$CCCD_KIOSK_DATA_DIR`` or the platform's), with the demo in its own ``demo``
+    sub-folder so that made-up check-ins never mix with a real kiosk's.
+    """
+    if settings.data_dir_override is not None:
+        return Path(settings.data_dir_override).expanduser()
+    storage: StorageConfig = settings.config.storage
+    if storage.data_dir:
+        return Path(storage.data_dir).expanduser()
+    from offline_cache.store import default_data_dir
+
+    base = default_data_dir()
+    return base / DEMO_FOLDER if settings.demo else base
+
+
+def trust_paths(settings: Settings) -> tuple[list[str], bool]:
+    """The real trust paths and whether the demo CSCA is added (the demo with no paths, or
+    the word ``demo`` among them). Missing paths raise :class:`UsageError` naming the origin."""
+    paths: Sequence[str] = settings.config.trust.paths
+    real = [p for p in paths if p != DEMO_TRUST]
+    missing = [p for p in real if not Path(p).expanduser().exists()]
+    if missing:
+        raise UsageError(f"{settings.trust_origin}: {missing[0]}: no such file or folder")
+    demo = DEMO_TRUST in paths or (settings.demo and not paths)
+    return [str(Path(p).expanduser()) for p in real], demo
+
+
+__all__ = [
+    "DEMO_TRUST",
+    "EMBEDDED_READER",
+    "GatewayConfig",
+    "Overrides",
+    "Settings",
+    "data_folder",
+    "embedded_default",
+    "is_demo",
+    "resolve",
+    "trust_paths",
+]
