@@ -289,8 +289,13 @@ def select_reader(name: str, readers: Sequence[str]) -> str:
         return hits[0]
     known = ", ".join(repr(r) for r in readers) or "none"
     if hits:
-        raise ReaderNotFound(f"reader name {name!r} matches several readers: {known}")
-    raise ReaderNotFound(f"no PC/SC reader {name!r} (readers: {known})")
+        raise ReaderNotFound(
+            f"reader name {name!r} matches several readers ({known}): give more of the name"
+        )
+    raise ReaderNotFound(
+        f"no PC/SC reader {name!r} (readers: {known}): plug it in or correct the name "
+        "(see `pcsc_scan`)"
+    )
 
 
 def wait_for_card(name: str | None = None, timeout: float = 10.0) -> str:
