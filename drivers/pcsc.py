@@ -5,6 +5,8 @@ What this module gives the rest of the kiosk:
 * :func:`list_readers` — the reader names pcscd knows (``[]`` when none);
 * :func:`open_pcsc` — a :class:`PcscTransport` on the named reader, or on the
   first reader with a card in it;
+* :func:`select_reader` — which reader a configured ``pcsc:NAME`` means (exact name, else
+  the only reader containing it, ignoring case): the one rule for opening and watching;
 * :func:`wait_for_card` — block (with a timeout) until a reader holds a card;
 * :class:`PcscMonitor` — a background thread reporting readers appearing and
   vanishing and cards arriving and leaving, that survives pcscd restarts.
@@ -259,17 +261,41 @@ def readers_with_card() -> list[str]:
         return [r for r, s, _ in states if s & sc.SCARD_STATE_PRESENT]
 
 
-def _resolve(name: str, names: Sequence[str]) -> str:
-    """The reader called ``name``: an exact match, else the only one containing it."""
-    if name in names:
+def reader_matches(name: str, reader: str) -> bool:
+    """Whether the configured reader ``name`` could mean the reader called ``reader``.
+
+    True when ``name`` is part of ``reader``, ignoring case (so the whole name matches too).
+    Only a candidate: :func:`select_reader` decides among all readers (an exact name wins, a
+    part must be unique).
+    """
+    return name.lower() in reader.lower()
+
+
+def select_reader(name: str, readers: Sequence[str]) -> str:
+    """The reader the configured ``name`` (``pcsc:NAME``) means among ``readers``.
+
+    The one rule, for opening (:func:`open_pcsc`, :func:`wait_for_card`) and for watching
+    (:class:`drivers.watch.CardWatcher`) alike: a reader whose name is exactly ``name``;
+    else the only reader :func:`reader_matches` (``name`` is part of it, ignoring case).
+    Exact first, so ``Reader 0`` still means ``Reader 0`` when ``Reader 01`` is plugged in
+    too; unique otherwise, so a short name never silently picks one of two readers (the
+    kiosk would read cards from the wrong counter). Raises :class:`ReaderNotFound` when no
+    reader matches, or when several do (the message lists the readers).
+    """
+    if name in readers:
         return name
-    hits = [n for n in names if name.lower() in n.lower()]
+    hits = [r for r in readers if reader_matches(name, r)]
     if len(hits) == 1:
         return hits[0]
-    known = ", ".join(repr(n) for n in names) or "none"
+    known = ", ".join(repr(r) for r in readers) or "none"
     if hits:
-        raise ReaderNotFound(f"reader name {name!r} matches several readers: {known}")
-    raise ReaderNotFound(f"no PC/SC reader {name!r} (readers: {known})")
+        raise ReaderNotFound(
+            f"reader name {name!r} matches several readers ({known}): give more of the name"
+        )
+    raise ReaderNotFound(
+        f"no PC/SC reader {name!r} (readers: {known}): plug it in or correct the name "
+        "(see `pcsc_scan`)"
+    )
 
 
 def wait_for_card(name: str | None = None, timeout: float = 10.0) -> str:
@@ -292,7 +318,7 @@ def _wait(name: str | None, present: bool, timeout: float) -> str:
     with _Context() as ctx:
         while True:
             names = ctx.readers()
-            watch = [_resolve(name, names)] if name is not None else names
+            watch = [select_reader(name, names)] if name is not None else names
             left = deadline - time.monotonic()
             if watch:
                 hr, states = ctx.status([(n, sc.SCARD_STATE_UNAWARE) for n in watch], 0)
@@ -570,7 +596,8 @@ class PcscTransport:
 def open_pcsc(name: str | None = None, *, extended_length: bool | None = None) -> PcscTransport:
     """A :class:`PcscTransport` on reader ``name``, or on the first reader with a card.
 
-    ``name`` is a reader's full name or a unique part of it (case-insensitive).
+    ``name`` is a reader's full name or a unique part of it, ignoring case (the rule of
+    :func:`select_reader`, which the card watcher follows too).
     Raises :class:`ReaderNotFound` (no such reader / no reader at all),
     :class:`CardRemoved` (no card), :class:`PcscUnavailable` (pcscd not running).
     """
@@ -578,7 +605,7 @@ def open_pcsc(name: str | None = None, *, extended_length: bool | None = None) -
     if not names:
         raise ReaderNotFound("no PC/SC reader is connected (is it plugged in? see `pcsc_scan`)")
     if name is not None:
-        return PcscTransport(_resolve(name, names), extended_length=extended_length)
+        return PcscTransport(select_reader(name, names), extended_length=extended_length)
     for reader in readers_with_card():
         try:
             return PcscTransport(reader, extended_length=extended_length)

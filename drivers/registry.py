@@ -7,33 +7,30 @@ config file's ``[reader] name`` accept the same ones. Each driver is imported
 only when its kind of reader is asked for: a kiosk without pyscard or nfcpy
 still reads simulated cards, and says what is missing when asked for more.
 
-``auto`` tries the first PC/SC reader with a card, then the NFC frontend on
-USB (waiting :data:`AUTO_NFC_WAIT_S` for a card), and when neither has a card
-raises :class:`NoCardFound` naming everything it tried and why it failed.
+``auto`` follows the one policy of :func:`drivers.select.choose_auto` (the card
+watcher follows it too): PC/SC when pcscd answers with a reader (then the first
+reader with a card), else the NFC frontend on USB (waiting :data:`AUTO_NFC_WAIT_S`
+for a card); when that finds no card it raises :class:`NoCardFound` naming
+everything it tried and why it failed.
+
+``sim:`` names are opened by :func:`drivers.simulated.open_sim_reader`: this
+module never imports the simulator. :class:`ReaderSpecError` and
+:class:`NoCardFound` are defined in :mod:`drivers.errors` and re-exported here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from drivers.errors import NoCardFound, ReaderSpecError
+from drivers.select import choose_auto
 from kiosk.config import ReaderSpec, ReaderSpecSyntaxError
 from kiosk.transport import Transport, TransportError
 
-#: How long ``auto`` waits for a card on an NFC frontend once PC/SC had none (seconds).
+__all__ = ["AUTO_NFC_WAIT_S", "NoCardFound", "ReaderSpecError", "open_transport"]
+
+#: How long ``auto`` waits for a card when it chose the NFC frontend (seconds).
 AUTO_NFC_WAIT_S = 2.0
-
-
-class ReaderSpecError(TransportError):
-    """The reader name is not one this kiosk knows how to open."""
-
-
-class NoCardFound(TransportError):
-    """``auto`` found no card on any reader; the message lists what was tried."""
-
-    def __init__(self, tried: list[tuple[str, str]]) -> None:
-        self.tried = tried
-        lines = "; ".join(f"{what}: {why}" for what, why in tried)
-        super().__init__(f"no card found on any reader (tried {lines})")
 
 
 def open_transport(spec: str, **options: Any) -> Transport:
@@ -66,16 +63,9 @@ def _no_options(kind: str, options: dict[str, Any]) -> None:
 
 
 def _open_sim(name: str, options: dict[str, Any]) -> Transport:
-    from drivers.simulated import open_simulated
-    from simulators.card.faults import FaultError
-    from simulators.card.profile import UnknownProfile
+    from drivers.simulated import open_sim_reader
 
-    try:
-        return open_simulated(name, **options)
-    except UnknownProfile as exc:
-        raise ReaderSpecError(f"no simulated card named {name!r} (see `cccd-sim cards`)") from exc
-    except FaultError as exc:
-        raise ReaderSpecError(f"sim:{name}: {exc}") from exc
+    return open_sim_reader(name, **options)
 
 
 def _open_pcsc(name: str | None) -> Transport:
@@ -89,17 +79,23 @@ def _open_pcsc(name: str | None) -> Transport:
 
 
 def _open_auto(options: dict[str, Any]) -> Transport:
-    """First PC/SC reader with a card, else the NFC frontend on USB, else NoCardFound."""
-    tried: list[tuple[str, str]] = []
-    try:
-        return _open_pcsc(None)
-    except TransportError as exc:
-        tried.append(("PC/SC", str(exc)))
+    """The reader :func:`choose_auto` picks, with a card; else NoCardFound.
+
+    ``options`` go to the NFC frontend only (PC/SC readers take none).
+    """
+    choice = choose_auto()
+    tried = list(choice.passed_over)
+    if choice.kind == "pcsc":
+        try:
+            return _open_pcsc(None)
+        except TransportError as exc:
+            tried.append(("PC/SC", str(exc)))
+        raise NoCardFound(tried)
     from drivers.nfc import open_nfc
 
     nfc_options = {"wait": AUTO_NFC_WAIT_S, **options}
     try:
-        return open_nfc("usb", **nfc_options)
+        return open_nfc(choice.path, **nfc_options)
     except TransportError as exc:
-        tried.append(("NFC usb", str(exc)))
+        tried.append((f"NFC {choice.path}", str(exc)))
     raise NoCardFound(tried)

@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from drivers.errors import ReaderSpecError
 from kiosk.transport import TransportError, collect_response
 
 if TYPE_CHECKING:
@@ -210,3 +211,22 @@ def open_simulated(
 
         chip = make_chip(card, **options)
     return SimulatedTransport(chip, link, extended_length=extended_length)
+
+
+def open_sim_reader(name: str, **options: Any) -> SimulatedTransport:
+    """:func:`open_simulated` for ``sim:NAME`` reader names: unknown cards and faults are
+    :class:`~drivers.errors.ReaderSpecError`.
+
+    The registry opens ``sim:`` names through here so that it never imports the simulator
+    itself (only this module does): a bad card or fault name is a reader-name mistake, the
+    same error a bad ``pcsc``/``nfc`` name gives.
+    """
+    from simulators.card.faults import FaultError
+    from simulators.card.profile import UnknownProfile
+
+    try:
+        return open_simulated(name, **options)
+    except UnknownProfile as exc:
+        raise ReaderSpecError(f"no simulated card named {name!r} (see `cccd-sim cards`)") from exc
+    except FaultError as exc:
+        raise ReaderSpecError(f"sim:{name}: {exc}") from exc

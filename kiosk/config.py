@@ -55,7 +55,7 @@ from typing import Any
 #: The kinds of reader name: ``auto``, ``sim:NAME``, ``pcsc[:NAME]``, ``nfc[:PATH]``.
 READER_KINDS = ("auto", "sim", "pcsc", "nfc")
 READER_HELP = (
-    "auto (first PC/SC reader with a card, then NFC), pcsc[:NAME], nfc[:PATH] "
+    "auto (PC/SC when pcscd lists a reader, else NFC on USB), pcsc[:NAME], nfc[:PATH] "
     "(usb, usb:VID:PID, tty:USB0:pn532), sim:CARD"
 )
 

@@ -10,6 +10,7 @@ import pytest
 
 import drivers.nfc as nfc_driver
 from drivers.registry import NoCardFound, ReaderSpecError, open_transport
+from drivers.select import AutoChoice, choose_auto
 from drivers.simulated import SimulatedTransport
 from kiosk.transport import CardRemoved, TransportError
 from tests.nfc_standin import StandinCard, StandinFrontend
@@ -137,13 +138,67 @@ def test_auto_prefers_a_pcsc_card(pcsc: FakePcsc, nfc_frontend: list[str]) -> No
     assert nfc_frontend == []
 
 
-def test_auto_falls_back_to_nfc(
-    monkeypatch: pytest.MonkeyPatch, pcsc: FakePcsc, nfc_frontend: list[str]
-) -> None:
+def test_auto_with_a_pcsc_reader_stays_on_pcsc(pcsc: FakePcsc, nfc_frontend: list[str]) -> None:
+    """The one auto policy: a PC/SC reader pcscd lists wins, even without a card in it."""
     pcsc.readers = {"ACS ACR1281U-C1 PICC": False}
+    with pytest.raises(NoCardFound) as info:
+        open_transport("auto")
+    assert [what for what, _ in info.value.tried] == ["PC/SC"]
+    assert "no card on any PC/SC reader" in str(info.value)
+    assert nfc_frontend == []  # the NFC frontend was never opened
+
+
+def test_auto_without_a_pcsc_reader_uses_nfc(pcsc: FakePcsc, nfc_frontend: list[str]) -> None:
+    pcsc.readers = {}
     transport = open_transport("auto")
     assert isinstance(transport, nfc_driver.NfcTransport)
+    transport.close()
     assert nfc_frontend == ["usb"]
+    assert pcsc.opened == []  # pcscd listed no reader: no PC/SC open was tried
+
+
+def test_auto_choice_is_shared(pcsc: FakePcsc) -> None:
+    """drivers.select.choose_auto is the policy the registry (and the watcher) follow."""
+    assert choose_auto() == AutoChoice("pcsc")
+    pcsc.readers = {}
+    choice = choose_auto()
+    assert (choice.kind, choice.path) == ("nfc", "usb")
+    assert [what for what, _ in choice.passed_over] == ["PC/SC"]
+    assert "no PC/SC reader is connected" in choice.passed_over[0][1]
+    pcsc.daemon = False
+    assert "pcscd is not running" in choose_auto().passed_over[0][1]
+
+
+def test_registry_reexports_the_error_classes() -> None:
+    import drivers.errors
+    import drivers.registry
+
+    assert drivers.registry.ReaderSpecError is drivers.errors.ReaderSpecError
+    assert drivers.registry.NoCardFound is drivers.errors.NoCardFound
+
+
+def test_registry_never_imports_the_simulator() -> None:
+    """Only drivers.simulated (the simulator reader) imports ``simulators``."""
+    import ast
+    from pathlib import Path
+
+    import drivers
+
+    for path in Path(drivers.__file__).parent.glob("*.py"):
+        if path.name == "simulated.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = [
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        ] + [a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names]
+        assert not [m for m in imported if m.split(".")[0] in ("simulators", "ui", "PySide6")], (
+            path.name
+        )
+
+
+def test_unknown_fault_is_a_spec_error() -> None:
+    with pytest.raises(ReaderSpecError, match="sim:default\\+no-such-fault"):
+        open_transport("sim:default+no-such-fault")
 
 
 def test_auto_with_nothing_names_everything_it_tried(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -183,7 +183,7 @@ MESSAGES: dict[str, UserMessage] = {
         "error",
     ),
     # ---- readers (drivers) ----
-    "drivers.registry.ReaderSpecError": _m(
+    "drivers.errors.ReaderSpecError": _m(
         "reader_spec",
         "Đầu đọc thẻ chưa được cấu hình đúng",
         "The card reader is not configured correctly",
@@ -191,7 +191,7 @@ MESSAGES: dict[str, UserMessage] = {
         "Tell the administrator to check the reader setting",
         "error",
     ),
-    "drivers.registry.NoCardFound": _m(
+    "drivers.errors.NoCardFound": _m(
         "no_card_found",
         "Không tìm thấy thẻ trên đầu đọc",
         "No card found on the reader",
