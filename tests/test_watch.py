@@ -24,9 +24,9 @@ from drivers.errors import ReaderSpecError
 from drivers.pcsc import ReaderNotFound, reader_matches, select_reader
 from drivers.registry import open_transport
 from drivers.watch import CardHandle, CardWatcher
-from kiosk import access
+from kiosk.cccd import access
+from kiosk.cccd.holder import holder_from
 from kiosk.emrtd.session import ReaderSession
-from kiosk.holder import holder_from
 from kiosk.transport import CardRemoved, Transport, TransportError
 from simulators.card.profile import load_profile
 from tests.pcscd import Pcscd, call_with_timeout
