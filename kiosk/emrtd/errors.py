@@ -7,6 +7,8 @@ The UI and CLI map each class to a message that says what to do next.
 
 from __future__ import annotations
 
+from kiosk.emrtd.status import sw_message
+
 
 class EmrtdError(Exception):
     """Base class of every error in the eMRTD stack."""
@@ -47,8 +49,6 @@ class StatusError(EmrtdError):
     """
 
     def __init__(self, sw: int, message: str | None = None, command: str | None = None) -> None:
-        from kiosk.emrtd.apdu import sw_message
-
         self.sw = sw
         self.command = command
         text = message or sw_message(sw)
