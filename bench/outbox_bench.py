@@ -1,7 +1,7 @@
 """Outbox drain throughput: 10,000 journaled check-ins to a local HIS receiver.
 
-The receiver (``tests/his_receiver.py``) runs as its own process on 127.0.0.1, so client and
-server do not share one interpreter lock. The outbox reuses one keep-alive
+The receiver (``tests/fixtures/his_receiver.py``) runs as its own process on 127.0.0.1, so
+client and server do not share one interpreter lock. The outbox reuses one keep-alive
 :class:`httpx.Client` and marks results one transaction per batch; measured one request in
 flight (the default, queue order) and four. Each check-in is opened
 from its sealed row and turned into its payload at send time, as in production. Also prints
@@ -33,7 +33,7 @@ NAMES = ("Trần Đức Minh", "Nguyễn Thị Ánh Tuyết", "Lê Thị Hoa", "
 
 def _receiver() -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.his_receiver", "--port", "0"],
+        [sys.executable, "-m", "tests.fixtures.his_receiver", "--port", "0"],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,

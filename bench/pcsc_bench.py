@@ -9,7 +9,7 @@
 * card detection: insert → pcscd reports the card (pcscd polls vpcd every 0.4 s,
   so this is about the polling period, not the kiosk's speed).
 
-It starts its own pcscd exactly as the tests do (tests/pcscd.py: a mount
+It starts its own pcscd exactly as the tests do (tests/fixtures/pcscd.py: a mount
 namespace, so root or password-less sudo) and says why when it cannot.
 """
 
@@ -53,7 +53,7 @@ def main() -> None:
         "CCCD_SIM_HOME", os.path.join(tempfile.gettempdir(), f"cccd-kiosk-bench-{os.getuid()}")
     )
     print("== pcsc: the simulator behind a real pcscd + vpcd, against in-process ==")
-    from tests import pcscd as private  # sets PCSCLITE_CSOCK_NAME before pyscard is used
+    from tests.fixtures import pcscd as private  # sets PCSCLITE_CSOCK_NAME before pyscard is used
 
     reason = private.why_not()
     if reason is not None:

@@ -29,9 +29,9 @@ os.environ["CCCD_SIM_HOME"] = os.environ.get(
     os.path.join(tempfile.gettempdir(), f"cccd-kiosk-test-sim-{os.getuid()}"),
 )
 
-# The BHXH gateway simulator as a real process per worker (tests/gateway.py).
-from tests.gateway import clean_gateway, gateway  # noqa: E402, F401
+# The BHXH gateway simulator as a real process per worker (tests/fixtures/gateway.py).
+from tests.fixtures.gateway import clean_gateway, gateway  # noqa: E402, F401
 
-# PC/SC tests: a private pcscd per worker (tests/pcscd.py). Importing it also points the
+# PC/SC tests: a private pcscd per worker (tests/fixtures/pcscd.py). Importing it also points the
 # PC/SC client library of every test at that private socket, never at the system pcscd.
-from tests.pcscd import pcscd, running_pcscd  # noqa: E402, F401
+from tests.fixtures.pcscd import pcscd, running_pcscd  # noqa: E402, F401

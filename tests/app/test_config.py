@@ -1,0 +1,199 @@
+"""kiosk.config: the TOML file, its defaults and typed errors, and reader names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import (
+    Config,
+    ConfigError,
+    ConfigSyntaxError,
+    ConfigValueError,
+    ReaderConfig,
+    ReaderSpec,
+    ReaderSpecSyntaxError,
+    UnknownConfigKey,
+    load_config,
+    parse_config,
+)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_empty_file_is_all_defaults(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, ""))
+    assert config == Config()
+    assert config.reader.name == "auto"
+    assert config.reader.spec == ReaderSpec("auto")
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "value"),
+    [
+        ("auto", "auto", ""),
+        ("pcsc", "pcsc", ""),
+        (
+            "pcsc:ACS ACR1281 1S Dual Reader PICC 00 00",
+            "pcsc",
+            "ACS ACR1281 1S Dual Reader PICC 00 00",
+        ),
+        ("nfc", "nfc", "usb"),
+        ("nfc:usb:054c:06c3", "nfc", "usb:054c:06c3"),
+        ("sim:teen", "sim", "teen"),
+        ("sim", "sim", "default"),
+    ],
+)
+def test_reader_names(tmp_path: Path, name: str, kind: str, value: str) -> None:
+    config = load_config(_write(tmp_path, f'[reader]\nname = "{name}"\n'))
+    assert config.reader.name == name
+    assert config.reader.spec == ReaderSpec(kind, value)
+
+
+def test_spec_round_trips_to_text() -> None:
+    assert str(ReaderSpec.parse("nfc")) == "nfc:usb"
+    assert str(ReaderSpec.parse("auto")) == "auto"
+    assert ReaderSpec.parse(str(ReaderSpec.parse("pcsc:HID"))) == ReaderSpec("pcsc", "HID")
+
+
+@pytest.mark.parametrize("spec", ["floppy", "auto:1", "nfc:", "Pcsc", ""])
+def test_bad_reader_specs(spec: str) -> None:
+    with pytest.raises(ReaderSpecSyntaxError):
+        ReaderSpec.parse(spec)
+
+
+def test_bad_reader_name_in_file_names_the_key_and_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[reader]\nname = "floppy:0"\n')
+    with pytest.raises(ConfigValueError) as info:
+        load_config(path)
+    assert info.value.key == "reader.name"
+    assert info.value.path == str(path)
+    assert str(info.value).startswith(f"{path}: reader.name: unknown reader 'floppy:0'")
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[reader]\nnmae = "pcsc"\n', "reader.nmae"),
+        ('[readers]\nname = "pcsc"\n', "readers"),
+        ('colour = "blue"\n', "colour"),
+    ],
+)
+def test_unknown_keys_are_errors_that_name_the_key(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(UnknownConfigKey) as info:
+        load_config(_write(tmp_path, text))
+    assert info.value.key == key
+    assert f"{key}: unknown" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "needle"),
+    [
+        ("[reader]\nname = 3\n", "reader.name", "must be a string"),
+        ("reader = 3\n", "reader", "must be a [reader] section"),
+        ("[reader]\nname = true\n", "reader.name", "must be a string"),
+    ],
+)
+def test_wrong_types_name_the_key(tmp_path: Path, text: str, key: str, needle: str) -> None:
+    with pytest.raises(ConfigValueError) as info:
+        load_config(_write(tmp_path, text))
+    assert info.value.key == key
+    assert needle in str(info.value)
+
+
+def test_toml_syntax_error_has_the_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigSyntaxError, match="line 2"):
+        load_config(_write(tmp_path, '[reader]\nname = "pcsc\n'))
+
+
+def test_missing_and_binary_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the file") as info:
+        load_config(tmp_path / "nope.toml")
+    assert info.value.path == str(tmp_path / "nope.toml")
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ConfigSyntaxError, match="UTF-8"):
+        load_config(binary)
+
+
+def test_errors_share_one_base_class() -> None:
+    for cls in (ConfigSyntaxError, UnknownConfigKey, ConfigValueError):
+        assert issubclass(cls, ConfigError)
+
+
+def test_dataclass_defaults_are_checked_too() -> None:
+    with pytest.raises(ConfigValueError):
+        ReaderConfig(name="nope")
+    assert parse_config('[reader]\nname = "pcsc"\n').reader.name == "pcsc"
+
+
+def test_ui_section_defaults_and_values(tmp_path: Path) -> None:
+    from kiosk.config import UiConfig
+
+    assert Config().ui == UiConfig()
+    assert (Config().ui.mode, Config().ui.language) == ("self", "vi")
+    assert Config().ui.idle_timeout_s == 60.0 and Config().ui.fullscreen is True
+    digest = "ab" * 32
+    config = load_config(
+        _write(
+            tmp_path,
+            '[ui]\nmode = "reception"\nlanguage = "en"\nidle_timeout_s = 90\n'
+            f'fullscreen = false\noperator_pin_sha256 = "{digest}"\n',
+        )
+    )
+    assert config.ui == UiConfig("reception", "en", 90.0, False, digest)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "error"),
+    [
+        ('[ui]\nmode = "kiosk"\n', "ui.mode", ConfigValueError),
+        ('[ui]\nlanguage = "fr"\n', "ui.language", ConfigValueError),
+        ("[ui]\nidle_timeout_s = 0\n", "ui.idle_timeout_s", ConfigValueError),
+        ('[ui]\nfullscreen = "yes"\n', "ui.fullscreen", ConfigValueError),
+        ('[ui]\noperator_pin_sha256 = "1234"\n', "ui.operator_pin_sha256", ConfigValueError),
+        ('[ui]\noperator_pin = "1234"\n', "ui.operator_pin", UnknownConfigKey),
+        ("[ui]\nidle_timeout = 5\n", "ui.idle_timeout", UnknownConfigKey),
+    ],
+)
+def test_ui_section_errors_name_the_key(
+    tmp_path: Path, text: str, key: str, error: type[ConfigError]
+) -> None:
+    with pytest.raises(error) as info:
+        load_config(_write(tmp_path, text))
+    assert info.value.key == key
+    assert "1234" not in str(info.value)  # a PIN-like value is never echoed
+
+
+def test_trust_paths_section() -> None:
+    from kiosk.config import ConfigValueError, parse_config
+
+    cfg = parse_config('[trust]\npaths = ["/etc/cccd-kiosk/csca", "de.ml"]\n')
+    assert cfg.trust.paths == ("/etc/cccd-kiosk/csca", "de.ml")
+    assert parse_config("").trust.paths == ()
+    with pytest.raises(ConfigValueError) as err:
+        parse_config('[trust]\npaths = "/etc/csca"\n')
+    assert err.value.key == "trust.paths"
+
+
+def test_read_uses_the_configs_trust_paths(tmp_path: Path) -> None:
+    """--config with [trust] paths replaces demo trust: the test CSCA is then unknown."""
+    import json as _json
+
+    from tests.cli.test_cli import run
+
+    other = tmp_path / "empty-but-valid"
+    other.mkdir()
+    (other / "note.txt").write_text("no certificates here")
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[trust]\npaths = ["{other}"]\n')
+    proc = run(
+        "read", "--reader", "sim:default", "--can", "034517", "--config", str(config), "--json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _json.loads(proc.stdout)["passive_auth"]["verdict"] == "issuer_unknown"

@@ -1,0 +1,139 @@
+"""Every kiosk screen fits the window: 1280×800 and 1920×1080, both modes, both languages.
+
+For each screen it checks that no visible widget reaches outside the window, that no two
+visible, non-empty labels overlap, that word-wrapped labels get the height their text needs
+(nothing clipped), and that every visible button is a touch target of at least
+:data:`ui.screens.MIN_TOUCH` px. The result screen shows a real check-in of the ``default``
+sample card (the same one ``make screenshots`` draws).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
+
+from kiosk.config import Config, ReaderConfig
+from tests import ROOT
+from ui.app import KioskWindow, build_window
+from ui.screens import MIN_TOUCH
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import screenshots
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+SIZES = [(1280, 800), (1920, 1080)]
+
+
+@pytest.fixture(scope="module")
+def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real check-in of the default sample card, against the gateway simulator."""
+    from ui.tester import DemoGateway
+
+    gateway = DemoGateway()
+    try:
+        yield screenshots._default_outcome(tmp_path_factory.mktemp("outcome"), gateway.client())
+    finally:
+        gateway.stop()
+
+
+def _window(qtbot: Any, tmp_path: Path, mode: str) -> KioskWindow:
+    window, gateway = build_window(
+        Config(reader=ReaderConfig("sim:default")),
+        mode=mode,  # type: ignore[arg-type]
+        data_dir=tmp_path / mode,
+        demo_gateway=False,
+        idle_timeout_s=3600,
+    )
+    assert gateway is None
+    qtbot.addWidget(window)
+    return window
+
+
+def _rect(widget: QWidget, window: QWidget) -> QRect:
+    """``widget``'s rectangle in ``window``'s coordinates."""
+    return QRect(widget.mapTo(window, widget.rect().topLeft()), widget.size())
+
+
+def _has_content(label: QLabel) -> bool:
+    pixmap = label.pixmap()
+    return bool(label.text()) or (pixmap is not None and not pixmap.isNull())
+
+
+def _problems(window: KioskWindow) -> list[str]:
+    """What does not fit on the shown screen (empty when the layout is sound)."""
+    bounds = window.rect()
+    found = []
+    widgets = [w for w in window.findChildren(QWidget) if w.isVisible()]
+    for w in widgets:
+        r = _rect(w, window)
+        if r.width() > 0 and r.height() > 0 and not bounds.contains(r):
+            found.append(f"{type(w).__name__} {w.objectName()!r} {r} outside {bounds}")
+    labels = [w for w in widgets if isinstance(w, QLabel) and _has_content(w)]
+    for i, a in enumerate(labels):
+        ra = _rect(a, window)
+        if a.wordWrap() and a.pixmap().isNull():
+            need = a.heightForWidth(a.width())
+            if need > a.height():
+                found.append(f"{a.text()[:30]!r} needs {need} px of height, has {a.height()}")
+        for b in labels[i + 1 :]:
+            if a.isAncestorOf(b) or b.isAncestorOf(a):
+                continue
+            if ra.intersects(_rect(b, window)):
+                found.append(f"{a.text()[:30]!r} overlaps {b.text()[:30]!r}")
+    buttons = [w for w in widgets if isinstance(w, QAbstractButton) and w.text()]
+    for btn in buttons:
+        if btn.height() < MIN_TOUCH or btn.width() < MIN_TOUCH:
+            found.append(f"button {btn.text()!r} is {btn.width()}x{btn.height()}")
+    return found
+
+
+@pytest.mark.parametrize("mode", ["self", "reception"])
+def test_every_screen_fits(qtbot: Any, tmp_path: Path, outcome: Any, mode: str) -> None:
+    window = _window(qtbot, tmp_path, mode)
+    steps = screenshots._steps(window, outcome)
+    app = QApplication.instance()
+    assert app is not None
+    problems: list[str] = []
+    try:
+        for width, height in SIZES:
+            window.setFixedSize(width, height)
+            window.show()
+            for lang in ("vi", "en"):
+                window.state.set_language(lang)
+                for screen in screenshots.SCREENS:
+                    window.state.wipe()
+                    steps[screen]()
+                    assert window.state.screen == screen
+                    app.processEvents()
+                    where = f"{mode} {screen} {lang} {width}x{height}"
+                    problems += [f"{where}: {p}" for p in _problems(window)]
+    finally:
+        window.state.wipe()
+        window.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_result_shows_every_field_once(qtbot: Any, tmp_path: Path, outcome: Any) -> None:
+    """Reception packs short fields two to a row; each field still appears exactly once."""
+    window = _window(qtbot, tmp_path, "reception")
+    try:
+        window.setFixedSize(1280, 800)
+        window.show()
+        window.state.on_outcome(outcome)
+        shown = [(k.text(), v.text()) for k, v in window.result.labels if k.isVisible()]
+        assert shown == list(window.state.view().lines)
+        window.state.wipe()
+        assert not any(k.isVisible() or v.text() for k, v in window.result.labels)
+    finally:
+        window.close()
