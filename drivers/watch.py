@@ -15,8 +15,9 @@ them into queued Qt signals):
   reader, reader unplugged, a reader name that matches none or several readers, no NFC
   frontend): a :class:`TransportError` whose text names the fix. Watching goes on; the next
   ``on_card_present`` (or ``on_reader_ready``) means it recovered.
-* ``on_reader_ready()`` — the reader service is (back) up: pcscd answers, or the NFC
-  frontend opened.
+* ``on_reader_ready()`` — the watched reader can be used (again): pcscd answers and lists it
+  (reported when the reader appears, or when pcscd comes back with it), or the NFC frontend
+  opened. A kiosk showing a reader problem goes back to waiting for a card on it.
 
 PC/SC goes through :class:`drivers.pcsc.PcscMonitor` (cards, readers appearing and vanishing,
 pcscd restarts). ``pcsc:NAME`` watches the reader :func:`drivers.pcsc.select_reader` picks
@@ -330,13 +331,16 @@ class CardWatcher:
                     continue
                 current = self._card.reader if self._card is not None else None
                 if ev.kind == "service-back":
-                    self._ready()
+                    if any(mine(r) for r in known):  # else: ready once the reader appears
+                        self._ready()
                 elif ev.kind == "service-lost":
                     self._removed()
                     self._problem(PcscUnavailable("pcscd stopped: waiting for it to come back"))
                 elif ev.kind == "reader-added":
                     if ev.reader not in known:
                         known.append(ev.reader)
+                    if mine(ev.reader) and monitor.service_up:
+                        self._ready()  # the watched reader is there (again)
                 elif ev.kind == "reader-removed":
                     was_mine = mine(ev.reader)
                     if ev.reader in known:

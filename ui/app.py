@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from kiosk.app.demo import DemoGateway
 from kiosk.app.errors import UsageError
 from kiosk.app.kiosk import Kiosk
-from kiosk.app.messages import UserMessage
+from kiosk.app.messages import UserMessage, message_for
 from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
@@ -186,9 +186,8 @@ class KioskWindow(QMainWindow):
         if self.watcher.active:
             self.watcher.card_present.connect(lambda card: self.card_tapped(card, None))
             self.watcher.card_removed.connect(self.card_removed)
-            self.watcher.reader_problem.connect(
-                lambda exc: logger.warning("reader problem: %s", type(exc).__name__)
-            )
+            self.watcher.reader_problem.connect(self._reader_problem)
+            self.watcher.reader_ready.connect(self.state.on_reader_ready)
             self.watcher.start()
         central = QWidget()
         central.setLayout(row)
@@ -217,6 +216,12 @@ class KioskWindow(QMainWindow):
             return
         self._transport = transport
         self._dispatch(self.state.card_present(keys))
+
+    def _reader_problem(self, exc: BaseException) -> None:
+        """The watcher says the reader cannot be used: show what to do (plug it in, start
+        pcscd…) from the error table; the log gets the class name only."""
+        logger.warning("reader problem: %s", type(exc).__name__)
+        self.state.on_reader_problem(message_for(exc))
 
     def card_removed(self) -> None:
         """The card left the field."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
+from kiosk.app.messages import GENERIC
 from kiosk.cccd import access
 from ui.strings import DEFAULT_LANG, LANGS, Lang, phase_label, t
 
@@ -154,6 +155,8 @@ class KioskState:
         self.card_in_field = False
         self.key_message = ""
         self.error: UserMessage | None = None
+        #: What is wrong with the reader right now (from the reader watcher), else None.
+        self.reader_fault: UserMessage | None = None
         self._progress: tuple[str, int, int] | None = None
         self._keys: tuple[access.AccessKey, ...] | None = None
         self._outcome: CheckInOutcome | None = None
@@ -174,6 +177,7 @@ class KioskState:
         """A card entered the field (``keys`` when the tester or a scan already gave them)."""
         if self.busy:
             return None
+        self.reader_fault = None  # a card arrived: the reader works
         if self.screen in ("result", "error"):  # the previous patient's screen
             self.wipe(notify=False)
         self.card_in_field = True
@@ -313,6 +317,20 @@ class KioskState:
         self.error = message
         self._go("error")
 
+    def on_reader_problem(self, message: UserMessage) -> None:
+        """The reader cannot be used (unplugged, pcscd stopped, no frontend): say so — with
+        what to do — instead of the idle screen, until :meth:`on_reader_ready`. A result being
+        shown, a check-in running or a staff screen is not interrupted."""
+        self.reader_fault = message
+        if self.screen in ("idle", "key_needed", "error"):
+            self.on_error(message)
+
+    def on_reader_ready(self) -> None:
+        """The reader works again: leave its error screen."""
+        fault, self.reader_fault = self.reader_fault, None
+        if fault is not None and self.screen == "error" and self.error == fault:
+            self.wipe()
+
     def card_removed(self) -> None:
         """The card left the field. Self-check wipes a shown result at once; reception keeps it
         for the receptionist until the idle timeout or the next patient."""
@@ -333,6 +351,8 @@ class KioskState:
         self.error = None
         self.key_message = ""
         self.screen = "idle"
+        if self.reader_fault is not None:  # the reader is still unusable: keep saying so
+            self.screen, self.error = "error", self.reader_fault
         if notify and self.on_change is not None:
             self.on_change()
 
@@ -384,14 +404,8 @@ class KioskState:
                 extra={"message": self.key_message},
             )
         if self.screen == "error":
-            if self.error is None:
-                return ScreenView("error", t("error.title", lang), t("error.internal", lang))
-            return ScreenView(
-                "error",
-                self.error.title(lang),
-                self.error.action(lang),
-                extra={"key": self.error.key},
-            )
+            msg = self.error or GENERIC
+            return ScreenView("error", msg.title(lang), msg.action(lang), extra={"key": msg.key})
         return self._result_view()
 
     def _result_view(self) -> ScreenView:

@@ -86,35 +86,6 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "age.min": {"vi": "{n} phút", "en": "{n} min"},
     "age.h": {"vi": "{n} giờ", "en": "{n} h"},
     "age.d": {"vi": "{n} ngày", "en": "{n} d"},
-    "error.title": {"vi": "Chưa đọc được thẻ", "en": "The card could not be read"},
-    "error.removed": {
-        "vi": "Thẻ bị nhấc ra khi đang đọc. Đặt lại thẻ lên đầu đọc",
-        "en": "The card was removed during the read. Place the card on the reader again",
-    },
-    "error.access": {
-        "vi": "Mã truy cập không đúng. Kiểm tra 6 số cuối của số căn cước rồi thử lại",
-        "en": "Wrong access number. Check the last 6 digits of the ID number and try again",
-    },
-    "error.no_card": {
-        "vi": "Không thấy thẻ. Đặt lại thẻ lên đầu đọc",
-        "en": "No card found. Place the card on the reader again",
-    },
-    "error.read": {
-        "vi": "Lỗi khi đọc thẻ. Đặt lại thẻ lên đầu đọc; nếu vẫn lỗi, mời gặp nhân viên",
-        "en": "The read failed. Place the card on the reader again; if it fails again, see staff",
-    },
-    "error.qr": {
-        "vi": "Không đọc được mã QR. Quét lại, hoặc đặt thẻ lên đầu đọc",
-        "en": "The QR code could not be read. Scan it again, or place the card on the reader",
-    },
-    "error.storage": {
-        "vi": "Máy chưa lưu được lượt tiếp đón. Mời gặp nhân viên",
-        "en": "The kiosk could not save the check-in. Please see staff",
-    },
-    "error.internal": {
-        "vi": "Có lỗi trong máy. Mời gặp nhân viên",
-        "en": "Something went wrong in the kiosk. Please see staff",
-    },
     "error.retry": {"vi": "Thử lại", "en": "Try again"},
     "phase.EF.CardAccess": {"vi": "Thông tin truy cập", "en": "Access information"},
     "phase.PACE": {"vi": "Mở kết nối an toàn (PACE)", "en": "Secure connection (PACE)"},

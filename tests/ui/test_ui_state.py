@@ -157,3 +157,33 @@ def test_helpers() -> None:
     with pytest.raises(ValueError):
         KioskState(mode="kiosk")  # type: ignore[arg-type]
     assert dataclasses.is_dataclass(_outcome())
+
+
+def test_a_reader_problem_stays_on_screen_until_the_reader_works() -> None:
+    from drivers.pcsc import PcscUnavailable, ReaderNotFound
+
+    s = KioskState()
+    service = message_for(PcscUnavailable("pcscd stopped"))
+    s.on_reader_problem(service)
+    assert s.screen == "error" and s.view().title == service.title_vi
+    s.idle_timeout()  # nobody touched it: the problem is still the thing to say
+    s.cancel()
+    assert s.screen == "error" and s.view().body == service.action_vi
+    s.on_reader_ready()
+    assert s.screen == "idle" and s.reader_fault is None
+    # A card in the field means the reader works, whatever was said before.
+    s.on_reader_problem(message_for(ReaderNotFound("no reader")))
+    assert s.card_present() is None and s.screen == "key_needed" and s.reader_fault is None
+
+
+def test_a_reader_problem_does_not_hide_a_result() -> None:
+    from drivers.pcsc import ReaderGone
+
+    s = KioskState(mode="reception")
+    s.card_present([CAN("034517")])
+    assert s.busy
+    gone = message_for(ReaderGone("unplugged"))
+    s.on_reader_problem(gone)
+    assert s.screen == "reading"  # the check-in running is not interrupted
+    s.wipe()
+    assert s.screen == "error" and s.error == gone  # said once the screen is free
