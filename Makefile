@@ -2,7 +2,7 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.bootstrapped
-CARD   ?= default
+CARD   ?=
 
 .PHONY: run test bench lint fuzz setup clean
 

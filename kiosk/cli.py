@@ -135,7 +135,7 @@ def run_kiosk(config_path: Path | None, gui: GuiRunner | None = None) -> int:
 
     if gui is not None and has_display():
         return gui(config_path)
-    return run_terminal(resolve(config_path), first_card=os.environ.get("CARD", "default"))
+    return run_terminal(resolve(config_path), first_card=os.environ.get("CARD", ""))
 
 
 def _configure_logging() -> None:

@@ -191,14 +191,15 @@ def run_terminal(
     input: TextIO | None = None,
     output: TextIO | None = None,
     wipe: bool | None = None,
-    first_card: str | None = DEFAULT_CARD,
+    first_card: str | None = "",
 ) -> int:
     """Check patients in from the terminal until ``q`` or end of input; returns 0.
 
     ``target`` is the kiosk to use, or the settings to build it from (then closed at the
     end). ``wipe`` clears the screen between patients (default: when ``output`` is a
     terminal). ``first_card`` is the sample card checked in before the first line is read
-    (demo only; None: none; a real reader waits for the patient).
+    (demo only): "" the configured one (``sim:CARD``), None none; a real reader waits for
+    the patient.
     """
     from drivers.simulated import LinkModel
 
@@ -215,9 +216,10 @@ def run_terminal(
             _say(out, "Khởi động cổng BHXH mô phỏng / Starting the BHXH gateway simulator …")
         kiosk = Kiosk(target, sim_options={"link": LinkModel.zero()})
     try:
-        session = _Session(kiosk, sample_cards() if kiosk.demo else [], out)
-        if kiosk.demo and first_card:
-            handle_choice(session, first_card)
+        configured = kiosk.config.reader.spec.name.partition("+")[0] or DEFAULT_CARD
+        session = _Session(kiosk, sample_cards() if kiosk.demo else [], out, configured)
+        if kiosk.demo and first_card is not None:
+            handle_choice(session, first_card or configured)
         while True:
             _menu(session)
             out.write("> ")

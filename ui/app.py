@@ -174,7 +174,9 @@ class KioskWindow(QMainWindow):
         row.addLayout(left, 1)
         self.tester: TesterPanel | None = None
         if self.simulated:
-            self.tester = TesterPanel(gateway)
+            # the configured sample card (sim:CARD) is the one in the slot at first
+            card = kiosk.config.reader.spec.name.partition("+")[0]
+            self.tester = TesterPanel(gateway, card=card)
             self.tester.setFixedWidth(320)
             self.tester.tapped.connect(self.card_tapped)
             self.tester.removed.connect(self.card_removed)

@@ -25,13 +25,21 @@ class TesterPanel(QGroupBox):
     tapped = Signal(object, object)
     removed = Signal()
 
-    def __init__(self, gateway: DemoGateway | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        gateway: DemoGateway | None = None,
+        parent: QWidget | None = None,
+        *,
+        card: str | None = None,
+    ) -> None:
         super().__init__(parent)
         self.gateway = gateway
         self.transport: Any = None
         self.card_box = QComboBox()
         self.card_box.setObjectName("tester_card")
         self.card_box.addItems(sorted(c.name for c in sample_cards()))
+        if card:
+            self.card_box.setCurrentText(card)
         self.card_box.setMinimumHeight(48)
         self.fault_box = QComboBox()
         self.fault_box.setObjectName("tester_fault")
