@@ -45,7 +45,9 @@ class DemoGateway:
 
         self.username = f"demo-{secrets.token_hex(4)}"
         self.password = secrets.token_urlsafe(12)
-        self.state = GatewayState(InsuredData.load(None), self.username, self.password)
+        self.state = GatewayState(
+            InsuredData.load(None), self.username, self.password, log_requests=False
+        )
         self.server = make_server("127.0.0.1", 0, self.state)
         port = int(self.server.server_address[1])
         self.url = f"http://127.0.0.1:{port}"

@@ -161,8 +161,11 @@ class GatewayState:
         *,
         token_ttl: int = 3600,
         latency_ms: int = 0,
+        log_requests: bool = True,
     ) -> None:
         self.data = data
+        #: Whether each request gets its line on stderr (the in-process demo keeps quiet).
+        self.log_requests = log_requests
         self.username = username
         self.password_md5 = md5_hex(password)
         self.token_ttl = token_ttl
@@ -325,11 +328,12 @@ class GatewayHandler(BaseHTTPRequestHandler):
             with state.lock:
                 if self._code != "-":
                     state.codes[self._code] += 1
-            sys.stderr.write(
-                f"gateway: {method} {route or 'other'} {self._status or '-'} "
-                f"{ms:.1f}ms code={self._code}\n"
-            )
-            sys.stderr.flush()
+            if state.log_requests:
+                sys.stderr.write(
+                    f"gateway: {method} {route or 'other'} {self._status or '-'} "
+                    f"{ms:.1f}ms code={self._code}\n"
+                )
+                sys.stderr.flush()
 
     def _read_body(self) -> bytes | None:
         try:
