@@ -8,7 +8,6 @@ wall-clock times: every wait is a generous timeout.
 
 from __future__ import annotations
 
-import os
 import queue
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from kiosk.cccd.holder import holder_from
 from kiosk.emrtd.session import ReaderSession
 from kiosk.transport import CardRemoved, Transport, TransportError
 from simulators.card.profile import load_profile
-from tests.fixtures.pcscd import Pcscd, call_with_timeout
+from tests.fixtures.pcscd import Pcscd, call_with_timeout, vpcd_say
 
 READER0 = "Virtual PCD 00 00"
 READER1 = "Virtual PCD 00 01"
@@ -284,37 +283,6 @@ def test_auto_watches_nfc_when_pcscd_lists_no_reader(
 # ---- PC/SC through the private pcscd ---------------------------------------------------
 
 
-@pytest.fixture
-def vpcd_card(running_pcscd: Pcscd) -> Iterator[subprocess.Popen[str]]:
-    """``cccd-sim vpcd --card default`` on the fixture's first vpcd reader."""
-    pcsc.wait_for_removal(READER0, timeout=20)  # an earlier test's card has gone
-    argv = ["-m", "simulators.cli", "vpcd", "--card", "default", "--port", str(running_pcscd.port)]
-    proc = subprocess.Popen(
-        [sys.executable, *argv],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=dict(os.environ),
-    )
-    try:
-        assert proc.stdout is not None
-        line = call_with_timeout(proc.stdout.readline, 30)  # printed once its handlers are set
-        assert "inserted" in line, line
-        pcsc.wait_for_card(READER0, timeout=20)
-        yield proc
-    finally:
-        proc.kill()
-        proc.wait(10)
-
-
-def _say(proc: subprocess.Popen[str], command: str) -> None:
-    assert proc.stdin is not None
-    proc.stdin.write(command + "\n")
-    proc.stdin.flush()
-
-
-@pytest.mark.pcsc
 def test_pcsc_present_removed_present(vpcd_card: subprocess.Popen[str]) -> None:
     events = Events()
     w = watcher("pcsc", events, poll_s=0.1)
@@ -323,12 +291,12 @@ def test_pcsc_present_removed_present(vpcd_card: subprocess.Popen[str]) -> None:
         card = events.wait("present")
         assert isinstance(card, CardHandle) and card.reader == READER0
         _read_card(card)
-        _say(vpcd_card, "remove")
+        vpcd_say(vpcd_card, "remove")
         events.wait("removed")
         assert card.retired
         with pytest.raises(CardRemoved, match="place it on the reader again"):
             card.transmit(b"\x00\x84\x00\x00\x08")
-        _say(vpcd_card, "insert")
+        vpcd_say(vpcd_card, "insert")
         again = events.wait("present")
         assert again is not card and again.reader == READER0
         _read_card(again)

@@ -13,7 +13,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +26,7 @@ from kiosk.cccd.holder import holder_from
 from kiosk.emrtd.session import ReaderSession
 from kiosk.transport import CardRemoved, Transport, TransportError
 from simulators.card.profile import load_profile
-from tests.fixtures.pcscd import Pcscd, call_with_timeout
+from tests.fixtures.pcscd import Pcscd, call_with_timeout, vpcd_say
 from ui.readers import CardHandle, ReaderWatcher
 
 if TYPE_CHECKING:  # nfcpy may be missing at run time: the fixture skips then
@@ -172,37 +171,6 @@ def test_nfc_without_a_frontend_is_a_reader_problem(qtbot: QtBot) -> None:
 # ---- PC/SC through the private pcscd ---------------------------------------------------
 
 
-@pytest.fixture
-def vpcd_card(running_pcscd: Pcscd) -> Iterator[subprocess.Popen[str]]:
-    """``cccd-sim vpcd --card default`` on the fixture's first vpcd reader, ready for signals."""
-    from drivers import pcsc
-
-    pcsc.wait_for_removal(READER0, timeout=20)  # an earlier test's card has gone
-    argv = ["-m", "simulators.cli", "vpcd", "--card", "default", "--port", str(running_pcscd.port)]
-    proc = subprocess.Popen(
-        [sys.executable, *argv],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=dict(os.environ),
-    )
-    try:
-        assert proc.stdout is not None
-        line = call_with_timeout(proc.stdout.readline, 30)  # printed once its handlers are set
-        assert "inserted" in line, line
-        yield proc
-    finally:
-        proc.kill()
-        proc.wait(10)
-
-
-def _say(proc: subprocess.Popen[str], command: str) -> None:
-    assert proc.stdin is not None
-    proc.stdin.write(command + "\n")
-    proc.stdin.flush()
-
-
 @pytest.mark.pcsc
 def test_pcsc_insert_read_remove_insert(qtbot: QtBot, vpcd_card: subprocess.Popen[str]) -> None:
     watcher = ReaderWatcher(f"pcsc:{READER0}", poll_s=0.1)
@@ -214,12 +182,12 @@ def test_pcsc_insert_read_remove_insert(qtbot: QtBot, vpcd_card: subprocess.Pope
         assert isinstance(card, CardHandle) and card.reader == READER0
         _read_card(card)
         with qtbot.waitSignal(watcher.card_removed, timeout=WAIT_MS):
-            _say(vpcd_card, "remove")
+            vpcd_say(vpcd_card, "remove")
         assert card.retired
         with pytest.raises(CardRemoved):
             card.transmit(b"\x00\x84\x00\x00\x08")
         with qtbot.waitSignal(watcher.card_present, timeout=WAIT_MS) as again:
-            _say(vpcd_card, "insert")
+            vpcd_say(vpcd_card, "insert")
         assert again.args[0] is not card
         _read_card(again.args[0])
     finally:
@@ -307,7 +275,7 @@ def test_kiosk_window_wired_to_a_pcsc_watcher(
         qtbot.waitUntil(lambda: window.state.screen == "key_needed", timeout=WAIT_MS)
         window.key_entry.submitted.emit(load_profile("default").can)  # the key-entry step
         qtbot.waitUntil(lambda: window.state.screen == "result", timeout=WAIT_MS * 2)
-        _say(vpcd_card, "remove")  # self-check mode: the result goes when the card does
+        vpcd_say(vpcd_card, "remove")  # self-check mode: the result goes when the card does
         qtbot.waitUntil(lambda: window.state.screen == "idle", timeout=WAIT_MS)
     finally:
         watcher.stop()
