@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 #: ANSI: clear the screen and move the cursor home.
 CLEAR = "\x1b[2J\x1b[H"
+#: How long a real reader is given to see the card once the patient typed the key (seconds).
+READER_WAIT_S = 20.0
 #: Choices that end the loop.
 QUIT_WORDS = frozenset({"q", "quit", "exit", "thoát", "thoat"})
 #: Qt platform plugins that draw without a window system (an explicit choice of the user).
@@ -179,8 +181,18 @@ def handle_choice(session: _Session, choice: str) -> None:
                 ),
             )
             return
-        _say(session.output, f"Đang đọc thẻ / Reading the card on {kiosk.reader} …")
-        _say(session.output, "", kiosk.checkin_card(keys).to_text())
+        _say(
+            session.output,
+            f"Đang chờ thẻ trên đầu đọc / Waiting for the card on {kiosk.reader} "
+            f"({READER_WAIT_S:.0f} s) …",
+        )
+        transport = kiosk.open_reader(wait_s=READER_WAIT_S)
+        try:
+            _say(session.output, "Đang đọc thẻ / Reading the card …")
+            report = kiosk.checkin_card(keys, transport=transport)
+        finally:
+            transport.close()
+        _say(session.output, "", report.to_text())
     except Exception as exc:  # every failure becomes advice; the loop goes on
         _show_error(session.output, exc)
 

@@ -31,7 +31,7 @@ from kiosk.checkin import CheckInEvent, CheckInPipeline
 from kiosk.emrtd.passwords import AccessKey
 from kiosk.emrtd.session import AccessMode, ReaderSession
 from kiosk.emrtd.trust import TrustStore
-from kiosk.transport import CardRemoved, Transport
+from kiosk.transport import CardRemoved, Transport, TransportTimeout
 
 if TYPE_CHECKING:
     from kiosk.app.demo import DemoGateway
@@ -183,23 +183,32 @@ class Kiosk:
         if self.on_event is not None:
             self.on_event(event)
 
-    def open_reader(self, card: str | None = None) -> Transport:
-        """Open the configured reader (``card``: another sample card, demo only).
+    def open_reader(self, card: str | None = None, *, wait_s: float = 0.0) -> Transport:
+        """Open the configured reader (``card``: another sample card, demo only), waiting up
+        to ``wait_s`` seconds for a card on a real reader (PC/SC or NFC).
 
-        A reader with no card raises :class:`NoCard`; anything else the driver's
-        ``TransportError`` (naming what to fix).
+        A reader with no card (after the wait) raises :class:`NoCard`; anything else the
+        driver's ``TransportError`` (naming what to fix).
         """
         from drivers.registry import open_transport
+        from kiosk.config import ReaderSpec
 
         name = self.reader
         if card is not None:
             if not self.demo:
                 raise UsageError("sample cards exist only on the simulated reader (sim:)")
             name = f"sim:{card}"
-        options = self.sim_options if name.startswith("sim") else {}
+        spec = ReaderSpec.parse(name)
+        options: dict[str, Any] = dict(self.sim_options) if spec.kind == "sim" else {}
         try:
+            if wait_s > 0 and spec.kind == "pcsc":
+                from drivers.pcsc import wait_for_card
+
+                wait_for_card(spec.name or None, timeout=wait_s)
+            elif wait_s > 0 and spec.kind == "nfc":
+                options["wait"] = wait_s
             return open_transport(name, **options)
-        except CardRemoved as exc:
+        except (CardRemoved, TransportTimeout) as exc:
             raise NoCard(str(exc)) from exc
 
     # ---- what the front-ends ask -------------------------------------------------------------

@@ -191,7 +191,22 @@ def test_a_real_reader_never_reads_the_simulator(
     text = _run(clean_gateway, tmp_path / "data", "034517\n\nq\n", config=config)
     assert "Sample cards" not in text and "Trần Đức Minh" not in text
     assert "Reader: pcsc:No Such Reader 00 00" in text
-    assert "Reading the card on pcsc:No Such Reader 00 00" in text
+    assert "Waiting for the card on pcsc:No Such Reader 00 00" in text
     # pcscd missing or the reader absent: the table's advice for either, never a traceback
     assert ("No card reader found" in text) or ("card reader service is not running" in text)
     assert _queue_numbers(text) == []
+
+
+@pytest.mark.pcsc
+def test_the_terminal_kiosk_follows_a_real_pcsc_reader(
+    clean_gateway: GatewayProcess, tmp_path: Path, vpcd_card: object
+) -> None:
+    """A PC/SC reader through the real pcscd (the card is ``cccd-sim vpcd`` in its own
+    process): the patient types the CAN, the kiosk reads that reader and checks them in."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[reader]\nname = "pcsc:Virtual PCD 00 00"\n', encoding="utf-8")
+    text = _run(clean_gateway, tmp_path / "data", "034517\nq\n", config=config)
+    assert "Sample cards" not in text
+    assert "Trần Đức Minh" in text and "BHYT card valid" in text
+    assert "Issuer unknown" in text  # a real reader trusts only [trust]: no demo CSCA
+    assert _queue_numbers(text) == [1]
