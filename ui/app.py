@@ -375,6 +375,7 @@ class KioskWindow(QMainWindow):
                 reader=self.reader,
                 mode=s.mode,
                 idle_timeout_s=self.idle_timeout_s,
+                demo_gateway=self.kiosk.gateway.url if self.kiosk.gateway else None,
             )
             self.stack.setCurrentWidget(self.settings)
         else:

@@ -183,6 +183,10 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "fresh for {ttl} h, kept up to {days} d",
     },
     "settings.none": {"vi": "(chưa cấu hình)", "en": "(not configured)"},
+    "settings.demo_gateway": {
+        "vi": "cổng BHXH mô phỏng {url}",
+        "en": "BHXH gateway simulator {url}",
+    },
     "settings.seconds": {"vi": "{n} giây", "en": "{n} s"},
     "settings.close": {"vi": "Khoá và quay lại", "en": "Lock and go back"},
     "mode.self": {"vi": "Tự phục vụ", "en": "Self-check"},

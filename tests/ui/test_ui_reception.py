@@ -303,6 +303,13 @@ def test_settings_behind_the_pin_and_mode_switch(
     assert w.state.screen == "settings" and w.stack.currentWidget() is w.settings
     values = {k: v.text() for k, v in w.settings.values.items()}
     assert values["reader"] == "sim:default"
+    gateway = w.kiosk.gateway
+    assert gateway is not None  # the demo asks its simulator: the settings say which
+    assert values["gateway"] == (
+        f"cổng BHXH mô phỏng {gateway.url}"
+        if lang == "vi"
+        else f"BHXH gateway simulator {gateway.url}"
+    )
     assert values["mode"] == ("Tự phục vụ" if lang == "vi" else "Self-check")
     assert values["idle"] == ("3600 giây" if lang == "vi" else "3600 s")
     assert "24" in values["cache"] and "7" in values["cache"]

@@ -113,13 +113,17 @@ class SettingsScreen(QWidget):
         reader: str,
         mode: Mode,
         idle_timeout_s: float,
+        demo_gateway: str | None = None,
     ) -> None:
-        """Show the settings in ``lang``: ``reader`` and ``mode`` as running now."""
+        """Show the settings in ``lang``: ``reader`` and ``mode`` as running now;
+        ``demo_gateway`` is the URL of the demo's gateway simulator when it is the one asked."""
         self.title.setText(view.title)
         storage = config.storage
         values = {
             "reader": reader,
-            "gateway": config.gateway.url or t("settings.none", lang),
+            "gateway": config.gateway.url
+            or (t("settings.demo_gateway", lang, url=demo_gateway) if demo_gateway else "")
+            or t("settings.none", lang),
             "mode": t(f"mode.{mode}", lang),
             "language": t(f"lang.{lang}", lang),
             "idle": t("settings.seconds", lang, n=f"{idle_timeout_s:g}"),
