@@ -155,7 +155,6 @@ def test_extended_probe_yes_no_and_second_probe() -> None:
     assert not _transport(FakeConnection(chip(False, False))).extended_length
 
 
-@pytest.mark.skipif(CardConnectionException is None, reason="pyscard missing")
 def test_reader_that_cannot_carry_extended_means_short_apdus() -> None:
     def answer(apdu: bytes) -> bytes:
         if len(apdu) > 5 and apdu[4] == 0:
@@ -167,7 +166,6 @@ def test_reader_that_cannot_carry_extended_means_short_apdus() -> None:
     assert t.transmit(bytes.fromhex("00B0000000")) == b"\x90\x00"
 
 
-@pytest.mark.skipif(CardConnectionException is None, reason="pyscard missing")
 def test_t1_then_t0() -> None:
     conn = FakeConnection(
         lambda a: b"\x90\x00",
@@ -183,7 +181,6 @@ def test_t1_then_t0() -> None:
         t.transmit(b"\x00\xb0\x00\x00\x00")
 
 
-@pytest.mark.skipif(CardConnectionException is None, reason="pyscard missing")
 def test_no_card_at_connect_is_card_removed() -> None:
     conn = FakeConnection(
         lambda a: b"\x90\x00",
@@ -194,7 +191,6 @@ def test_no_card_at_connect_is_card_removed() -> None:
     assert conn.protocols == [pcsc.T1]
 
 
-@pytest.mark.skipif(CardConnectionException is None, reason="pyscard missing")
 @pytest.mark.parametrize(
     ("hresult", "expected"),
     [
@@ -221,7 +217,6 @@ def test_every_pyscard_error_maps_to_a_project_error(hresult: int, expected: typ
     assert not isinstance(info.value, CardConnectionException)
 
 
-@pytest.mark.skipif(CardConnectionException is None, reason="pyscard missing")
 def test_no_card_exception_and_negative_hresults_map() -> None:
     assert isinstance(pcsc.map_exception(NoCardException("x", hresult=-1)), CardRemoved)
     signed = 0x80100069 - (1 << 32)

@@ -161,10 +161,8 @@ def test_select_reader_refuses_an_ambiguous_or_unknown_name() -> None:
 
 @pytest.fixture
 def standin() -> Iterator[Any]:
-    try:
-        from tests.fixtures.nfc_standin import StandinCard, StandinFrontend
-    except ImportError as exc:  # pragma: no cover - bootstrap installs nfcpy
-        pytest.skip(f"nfcpy is missing ({exc})")
+    from tests.fixtures.nfc_standin import StandinCard, StandinFrontend
+
     clf = StandinFrontend("rcs380", StandinCard.sample("default"))
     clf.on_idle = lambda: time.sleep(0.005)
     yield clf, StandinCard

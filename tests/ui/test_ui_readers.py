@@ -120,10 +120,8 @@ def test_card_handle_opens_lazily_and_refuses_use_once_retired() -> None:
 
 @pytest.fixture
 def standin() -> Iterator[tuple[StandinFrontend, type[StandinCard]]]:
-    try:
-        from tests.fixtures.nfc_standin import StandinCard, StandinFrontend
-    except ImportError as exc:  # pragma: no cover - bootstrap installs nfcpy
-        pytest.skip(f"nfcpy is missing ({exc})")
+    from tests.fixtures.nfc_standin import StandinCard, StandinFrontend
+
     clf = StandinFrontend("rcs380", StandinCard.sample("default"))
     clf.on_idle = lambda: time.sleep(0.005)
     yield clf, StandinCard
