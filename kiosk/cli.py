@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from kiosk import checkin_cli
+from kiosk import admin_cli, checkin_cli
 from kiosk.app.dump import check_out_dir, verify_dump, write_dump
 from kiosk.app.errors import UsageError
 from kiosk.app.kiosk import Kiosk, load_trust_store
@@ -74,6 +74,7 @@ def build_parser() -> Parser:
     d.add_argument("--card", default="default")
     d.add_argument("--json", action="store_true")
     checkin_cli.register(sub)
+    admin_cli.register(sub)
     return p
 
 
@@ -159,6 +160,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "verify": cmd_verify,
     "demo": cmd_demo,
     **checkin_cli.HANDLERS,
+    **admin_cli.HANDLERS,
 }
 
 

@@ -28,8 +28,10 @@ A file looks like::
     language = "vi"      # or "en"
     idle_timeout_s = 60  # seconds without a touch before the screen is wiped
     fullscreen = true    # full screen and frameless; --windowed overrides
-    operator_pin_sha256 = "…64 hex digits…"  # SHA-256 of the settings PIN; never the PIN
-                         # itself (or set CCCD_KIOSK_OPERATOR_PIN in the environment)
+    operator_pin_hash = "scrypt$16384$8$1$…"  # from `cccd-kiosk set-pin --print`; never the
+                         # PIN itself (or `set-pin` into the data folder, or the environment's
+                         # CCCD_KIOSK_OPERATOR_PIN)
+    export_dir = "/var/lib/cccd-kiosk/exports"  # reception's CSV exports (default: data folder)
 
 Every key has a default (:class:`Config` is a tree of frozen dataclasses),
 so an empty file is a valid configuration. Anything the kiosk does not know
@@ -227,33 +229,46 @@ class TrustConfig:
 
 
 UI_MODES = ("self", "reception")
+#: Longest idle timeout the kiosk accepts (seconds): a day.
+MAX_IDLE_TIMEOUT_S = 86400.0
 UI_LANGUAGES = ("vi", "en")
 
 
 @dataclass(frozen=True)
 class UiConfig:
-    """``[ui]``: the Qt kiosk's mode, language, idle wipe, full screen and operator PIN hash.
+    """``[ui]``: the Qt kiosk's mode, language, idle wipe, full screen, operator PIN hash and
+    the folder reception's exports go to.
 
-    ``operator_pin_sha256`` is the lower- or upper-case hex SHA-256 of the operator PIN that
-    unlocks the settings screen; the clear PIN is never in the file (it may come from
-    ``$CCCD_KIOSK_OPERATOR_PIN`` instead). None and no environment PIN: settings stay locked.
+    ``operator_pin_hash`` is the scrypt hash ``cccd-kiosk set-pin --print`` prints
+    (``scrypt$N$r$p$salt$hash``); the clear PIN is never in the file. ``set-pin`` can instead
+    keep it in the data folder, and ``$CCCD_KIOSK_OPERATOR_PIN`` overrides both. No PIN at
+    all: the settings stay locked. ``idle_timeout_s`` is at most a day (a kiosk that never
+    wipes is not one). ``export_dir`` (default: ``exports`` in the data folder) is where
+    "Xuất CSV / Export" writes — a public kiosk shows no file dialog.
     """
 
     mode: str = "self"
     language: str = "vi"
     idle_timeout_s: float = 60.0
     fullscreen: bool = True
-    operator_pin_sha256: str | None = None
+    operator_pin_hash: str | None = None
+    export_dir: str | None = None
 
     def __post_init__(self) -> None:
         _choice(self.mode, UI_MODES, "ui.mode")
         _choice(self.language, UI_LANGUAGES, "ui.language")
         _positive(self.idle_timeout_s, "ui.idle_timeout_s")
-        h = self.operator_pin_sha256
-        if h is not None and not (len(h) == 64 and all(c in "0123456789abcdefABCDEF" for c in h)):
+        if self.idle_timeout_s > MAX_IDLE_TIMEOUT_S:
             raise ConfigValueError(
-                "must be the SHA-256 of the PIN as 64 hex digits (never the PIN itself)",
-                key="ui.operator_pin_sha256",
+                f"must be at most {MAX_IDLE_TIMEOUT_S:g} seconds, not {self.idle_timeout_s!r}",
+                key="ui.idle_timeout_s",
+            )
+        h = self.operator_pin_hash
+        if h is not None and not (h.startswith("scrypt$") and len(h.split("$")) == 6):
+            raise ConfigValueError(
+                "must be the hash `cccd-kiosk set-pin --print` prints (scrypt$…), "
+                "never the PIN itself",
+                key="ui.operator_pin_hash",
             )
 
 

@@ -28,7 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("kiosk", "drivers", "offline_cache", "simulators", "ui")
 
 #: The command-line front-ends inside the ``kiosk`` package.
-FRONT_ENDS = ("kiosk.cli", "kiosk.cli_common", "kiosk.checkin_cli", "kiosk.terminal")
+FRONT_ENDS = (
+    "kiosk.cli",
+    "kiosk.cli_common",
+    "kiosk.checkin_cli",
+    "kiosk.admin_cli",
+    "kiosk.terminal",
+)
 _CORE = ("kiosk.transport", "kiosk.config", "kiosk.emrtd", "kiosk.cccd", "kiosk.eligibility")
 
 #: Layer → the layers it may import (its own always allowed; ``kiosk`` is the bare package).

@@ -35,10 +35,10 @@ from kiosk.app.demo import DemoGateway
 from kiosk.app.errors import UsageError
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.messages import UserMessage, message_for
+from kiosk.app.pin import PinGate
 from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
-from ui.pin import PinGate
 from ui.screens import STYLE, button
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
@@ -89,7 +89,7 @@ class KioskWindow(QMainWindow):
         self.kiosk = kiosk
         self.config = kiosk.config
         self.idle_timeout_s = idle_timeout_s
-        self.pin = pin or PinGate.from_config(kiosk.config.ui.operator_pin_sha256)
+        self.pin = pin or PinGate.from_sources(kiosk.config.ui.operator_pin_hash, kiosk.data_dir)
         self.reader = kiosk.reader
         self.simulated = kiosk.demo
         gateway = kiosk.gateway

@@ -138,15 +138,15 @@ def test_ui_section_defaults_and_values(tmp_path: Path) -> None:
     assert Config().ui == UiConfig()
     assert (Config().ui.mode, Config().ui.language) == ("self", "vi")
     assert Config().ui.idle_timeout_s == 60.0 and Config().ui.fullscreen is True
-    digest = "ab" * 32
+    digest = "scrypt$16384$8$1$c2FsdHNhbHRzYWx0$" + "A" * 43 + "="
     config = load_config(
         _write(
             tmp_path,
             '[ui]\nmode = "reception"\nlanguage = "en"\nidle_timeout_s = 90\n'
-            f'fullscreen = false\noperator_pin_sha256 = "{digest}"\n',
+            f'fullscreen = false\noperator_pin_hash = "{digest}"\nexport_dir = "/srv/x"\n',
         )
     )
-    assert config.ui == UiConfig("reception", "en", 90.0, False, digest)
+    assert config.ui == UiConfig("reception", "en", 90.0, False, digest, "/srv/x")
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,8 @@ def test_ui_section_defaults_and_values(tmp_path: Path) -> None:
         ('[ui]\nlanguage = "fr"\n', "ui.language", ConfigValueError),
         ("[ui]\nidle_timeout_s = 0\n", "ui.idle_timeout_s", ConfigValueError),
         ('[ui]\nfullscreen = "yes"\n', "ui.fullscreen", ConfigValueError),
-        ('[ui]\noperator_pin_sha256 = "1234"\n', "ui.operator_pin_sha256", ConfigValueError),
+        ('[ui]\noperator_pin_hash = "1234"\n', "ui.operator_pin_hash", ConfigValueError),
+        ("[ui]\nidle_timeout_s = 1e12\n", "ui.idle_timeout_s", ConfigValueError),
         ('[ui]\noperator_pin = "1234"\n', "ui.operator_pin", UnknownConfigKey),
         ("[ui]\nidle_timeout = 5\n", "ui.idle_timeout", UnknownConfigKey),
     ],
