@@ -139,7 +139,7 @@ def run_kiosk(config_path: Path | None, gui: GuiRunner | None = None) -> int:
     return run_terminal(resolve(config_path), first_card=os.environ.get("CARD", ""))
 
 
-def _configure_logging() -> None:
+def configure_logging() -> None:
     """Log to stderr at ``$CCCD_KIOSK_LOG_LEVEL`` (default ERROR: the CLI already says what
     went wrong in its own words). Log records never carry personal data."""
     level = os.environ.get("CCCD_KIOSK_LOG_LEVEL", "ERROR").upper()
@@ -167,7 +167,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
 def main(argv: Sequence[str] | None = None, *, gui: GuiRunner | None = None) -> int:
     """Run ``cccd-kiosk``; returns the exit code (never raises but for argparse's exit)."""
     args = build_parser().parse_args(argv)
-    _configure_logging()
+    configure_logging()
     try:
         if args.command is None:
             return run_kiosk(args.kiosk_config, gui)

@@ -180,6 +180,7 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "vi": "mới trong {ttl} giờ, giữ tối đa {days} ngày",
         "en": "fresh for {ttl} h, kept up to {days} d",
     },
+    "settings.quit": {"vi": "Thoát ki-ốt", "en": "Quit the kiosk"},
     "settings.none": {"vi": "(chưa cấu hình)", "en": "(not configured)"},
     "settings.demo_gateway": {
         "vi": "cổng BHXH mô phỏng {url}",

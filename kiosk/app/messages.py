@@ -55,6 +55,7 @@ _USAGE_KEYS = frozenset(
         "master_list",
         "gateway_config",
         "simulator_unknown_card",
+        "operator_pin",
         "simulator_fault",
         "simulator_profile",
     }
@@ -237,6 +238,14 @@ MESSAGES: dict[str, UserMessage] = {
         "The kiosk could not do this",
         "Thử lại; nếu vẫn lỗi, hãy báo quản trị viên",
         "Try again; if it keeps happening, tell the administrator",
+        "error",
+    ),
+    "kiosk.app.pin.PinFormatError": _m(
+        "operator_pin",
+        "Mã PIN quản trị chưa dùng được",
+        "The operator PIN cannot be used",
+        "Đặt lại mã PIN bằng lệnh cccd-kiosk set-pin (ít nhất 6 chữ số)",
+        "Set the PIN again with cccd-kiosk set-pin (at least 6 digits)",
         "error",
     ),
     "kiosk.app.errors.UsageError": _m(
@@ -561,6 +570,7 @@ MESSAGES: dict[str, UserMessage] = {
     ),
     "simulators.card.profile.UnknownProfile": _m(
         "simulator_unknown_card",
+        "operator_pin",
         "Không có thẻ mẫu tên này",
         "No sample card by that name",
         "Chọn một thẻ mẫu trong danh sách",

@@ -154,7 +154,7 @@ def test_today_lists_checkins_search_and_export(
     out = tmp_path / "today.csv"
     reception.export_today(out)
     saved = "Đã lưu tệp" if lang == "vi" else "File saved"
-    qtbot.waitUntil(lambda: reception.today.message.text() == saved, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: reception.today.message.text() == f"{saved}: {out}", timeout=WAIT_MS)
     text = out.read_bytes().decode("utf-8-sig")
     assert TUYET in text and NAME in text and text.startswith("queue_number,")
     assert (out.stat().st_mode & 0o077) == 0  # personal data: the owner only
