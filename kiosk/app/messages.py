@@ -570,7 +570,6 @@ MESSAGES: dict[str, UserMessage] = {
     ),
     "simulators.card.profile.UnknownProfile": _m(
         "simulator_unknown_card",
-        "operator_pin",
         "Không có thẻ mẫu tên này",
         "No sample card by that name",
         "Chọn một thẻ mẫu trong danh sách",
