@@ -47,6 +47,7 @@ config file and the command line accept exactly the same names;
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import types
 import typing
@@ -60,6 +61,12 @@ READER_HELP = (
     "auto (PC/SC when pcscd lists a reader, else NFC on USB), pcsc[:NAME], nfc[:PATH] "
     "(usb, usb:VID:PID, tty:USB0:pn532), sim:CARD"
 )
+
+
+#: A simulated reader's name: a sample card, optionally with ``+FAULT`` suffixes.
+_SIM_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*(\+[a-z0-9][a-z0-9_-]*)*")
+#: The largest configuration file read (a real one is a few KiB).
+MAX_CONFIG_BYTES = 256 * 1024
 
 
 class ConfigError(Exception):
@@ -116,6 +123,12 @@ class ReaderSpec:
             raise ReaderSpecSyntaxError(f"empty name after {kind!r}: use {READER_HELP}")
         if kind == "sim" and not name:
             name = "default"
+        if kind == "sim" and not _SIM_NAME.fullmatch(name):
+            # only sample-card names (and +FAULT suffixes): never a path to read
+            raise ReaderSpecSyntaxError(
+                f"sim: takes a sample card name such as sim:default (see `cccd-sim cards`), "
+                f"not {name!r}"
+            )
         if kind == "nfc" and not name:
             name = "usb"
         return cls(kind, name)
@@ -156,6 +169,11 @@ def _choice(value: str, choices: tuple[str, ...], key: str) -> None:
         raise ConfigValueError(f"must be one of {', '.join(choices)}, not {value!r}", key=key)
 
 
+def _at_most(value: float, limit: float, key: str, unit: str) -> None:
+    if value > limit:
+        raise ConfigValueError(f"must be at most {limit:g} {unit}, not {value!r}", key=key)
+
+
 def _positive(value: float, key: str) -> None:
     if not value > 0:
         raise ConfigValueError(f"must be greater than 0, not {value!r}", key=key)
@@ -183,6 +201,9 @@ class GatewayConfig:
         _choice(self.api_version, BHXH_API_VERSIONS, "gateway.api_version")
         _positive(self.connect_timeout_s, "gateway.connect_timeout_s")
         _positive(self.timeout_s, "gateway.timeout_s")
+        # A patient waits through a look-up: minutes would be a hung kiosk, not a setting.
+        _at_most(self.connect_timeout_s, 30.0, "gateway.connect_timeout_s", "seconds")
+        _at_most(self.timeout_s, 60.0, "gateway.timeout_s", "seconds")
 
 
 @dataclass(frozen=True)
@@ -200,6 +221,8 @@ class StorageConfig:
     def __post_init__(self) -> None:
         _positive(self.cache_ttl_hours, "storage.cache_ttl_hours")
         _positive(self.max_stale_days, "storage.max_stale_days")
+        _at_most(self.cache_ttl_hours, 24.0 * 31, "storage.cache_ttl_hours", "hours")
+        _at_most(self.max_stale_days, 366.0, "storage.max_stale_days", "days")
         if self.max_stale_days * 24 < self.cache_ttl_hours:
             raise ConfigValueError(
                 "must be at least cache_ttl_hours (a stale answer outlives a fresh one)",
@@ -352,9 +375,20 @@ def load_config(path: str | Path) -> Config:
     """Read and check the configuration file at ``path``."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        if not p.exists():
+            raise ConfigError("cannot read the file: no such file", path=str(p))
+        if not p.is_file():
+            raise ConfigError("not a regular file (give the path of a .toml file)", path=str(p))
+        with p.open("rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror or exc}", path=str(p)) from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"larger than {MAX_CONFIG_BYTES // 1024} KiB: not a configuration file", path=str(p)
+        )
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigSyntaxError("not UTF-8 text", path=str(p)) from exc
     return parse_config(text, path=str(p))

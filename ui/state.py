@@ -91,7 +91,7 @@ def parse_birth_date(text: str) -> date | None:
             d = date(int(parts[2]), int(parts[1]), int(parts[0]))
     except ValueError:
         return None
-    return d if d <= date.today() else None
+    return d if d.year >= 1900 and d <= date.today() else None
 
 
 @dataclass(frozen=True)
