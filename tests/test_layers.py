@@ -48,10 +48,13 @@ ALLOWED: dict[str, frozenset[str]] = {
         {"kiosk.transport", "kiosk.emrtd", "kiosk.cccd", "kiosk.eligibility"}
     ),
     "offline_cache": frozenset(),
+    "kiosk.ticket": frozenset(),
     "drivers.simulated": frozenset({"drivers", "kiosk.transport", "simulators"}),
     "drivers": frozenset({"kiosk.transport", "kiosk.config", "drivers.simulated"}),
     "simulators": frozenset({"kiosk.transport", "kiosk.emrtd", "kiosk.cccd", "kiosk.eligibility"}),
-    "kiosk.app": frozenset({*_CORE, "kiosk.checkin", "offline_cache", "drivers", "simulators"}),
+    "kiosk.app": frozenset(
+        {*_CORE, "kiosk.checkin", "kiosk.ticket", "offline_cache", "drivers", "simulators"}
+    ),
     **{
         m: frozenset({*_CORE, "kiosk.checkin", "kiosk.app", "drivers", *FRONT_ENDS})
         for m in FRONT_ENDS
