@@ -251,6 +251,39 @@ class TrustConfig:
     paths: tuple[str, ...] = ()
 
 
+PAPER_WIDTHS = ("80mm", "58mm")
+
+
+@dataclass(frozen=True)
+class PrinterConfig:
+    """``[printer]``: the ESC/POS ticket printer (None: no tickets are printed).
+
+    ``url`` is ``tcp://HOST[:PORT]`` (port 9100 by default), ``usb:VID:PID`` or
+    ``file:PATH`` (a device node such as ``/dev/usb/lp0``); ``hospital`` heads every ticket;
+    ``native_qr`` false draws the check-in QR into the image for printers without GS ( k.
+    """
+
+    url: str | None = None
+    hospital: str = "Phòng khám"
+    paper: str = "80mm"
+    native_qr: bool = True
+    timeout_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.url is not None and not self.url.startswith(("tcp://", "usb:", "file:")):
+            raise ConfigValueError(
+                f"must be tcp://HOST[:PORT], usb:VID:PID or file:PATH, not {self.url!r}",
+                key="printer.url",
+            )
+        _choice(self.paper, PAPER_WIDTHS, "printer.paper")
+        _positive(self.timeout_s, "printer.timeout_s")
+        _at_most(self.timeout_s, 30.0, "printer.timeout_s", "seconds")
+        if not self.hospital.strip() or len(self.hospital) > 80:
+            raise ConfigValueError(
+                "must be the hospital's name (1 to 80 characters)", key="printer.hospital"
+            )
+
+
 UI_MODES = ("self", "reception")
 #: Longest idle timeout the kiosk accepts (seconds): a day.
 MAX_IDLE_TIMEOUT_S = 86400.0
@@ -305,6 +338,7 @@ class Config:
     his: HisConfig = field(default_factory=HisConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
+    printer: PrinterConfig = field(default_factory=PrinterConfig)
 
 
 def _type_name(tp: Any) -> str:

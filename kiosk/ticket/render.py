@@ -33,9 +33,7 @@ def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
         path = folder / name
         if path.is_file():
             return ImageFont.truetype(str(path), size)
-    raise TicketError(
-        f"no {name} (a font with every Vietnamese letter): install fonts-dejavu-core"
-    )
+    raise TicketError(f"no {name} (a font with every Vietnamese letter): install fonts-dejavu-core")
 
 
 def _lines(
