@@ -40,6 +40,15 @@ MODES: tuple[Mode, ...] = ("self", "reception")
 SCREENS = ("idle", "key_needed", "reading", "verifying", "result", "error")
 #: Screens only reception has: today's check-ins, manual entry, the PIN and the settings.
 RECEPTION_SCREENS = ("today", "manual", "pin", "settings")
+#: Screens only self-check has: the queue number after the card left.
+SELF_SCREENS = ("number",)
+
+
+def screens_of(mode: str) -> tuple[str, ...]:
+    """Every screen ``mode`` has, in the order they are rendered."""
+    return SCREENS + (RECEPTION_SCREENS if mode == "reception" else SELF_SCREENS)
+
+
 DEFAULT_DIR = ROOT / "docs" / "screenshots"
 
 
@@ -81,6 +90,11 @@ def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
     state = window.state
     key = access.CAN("034517")
 
+    def number() -> None:  # the card left after a printed ticket: only the number stays
+        state.on_outcome(outcome)
+        state.on_ticket("printed")
+        state.card_removed()
+
     def reading() -> None:
         state.card_present([key])  # → reading; the returned action is not sent to the worker
         state.on_event(CheckInEvent("reading", "DG2", 9_000, 14_571))
@@ -96,6 +110,7 @@ def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
         "verifying": verifying,
         "result": lambda: state.on_outcome(outcome),
         "error": lambda: state.on_error(message_for(CardRemoved("removed"))),
+        "number": number,
         "today": window.open_today,
         "manual": state.open_manual,
         "pin": state.open_pin,
@@ -132,7 +147,7 @@ def _shoot(
     written = []
     for lang in LANGS:
         window.state.set_language(lang)
-        for screen in SCREENS + (RECEPTION_SCREENS if mode == "reception" else ()):
+        for screen in screens_of(mode):
             window.state.wipe()
             steps[screen]()
             if window.state.screen != screen:

@@ -44,6 +44,7 @@ from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
 from ui.screens.key_entry import KeyEntryScreen
 from ui.screens.manual import ManualEntryScreen, MrzEntry
+from ui.screens.number import NumberScreen
 from ui.screens.reading import ReadingScreen
 from ui.screens.reception import ReceptionJobs, ReceptionRequests, TodayScreen, today
 from ui.screens.result import ResultScreen
@@ -61,6 +62,8 @@ from ui.strings import Lang, t
 from ui.tester import TesterPanel
 from ui.worker import WorkerHandle
 
+#: Seconds the queue number stays large on screen after the card left (self-check).
+NUMBER_HOLD_S = 8.0
 #: Events that count as someone using the kiosk (they restart the idle timer).
 _ACTIVITY = (
     QEvent.Type.KeyPress,
@@ -97,6 +100,7 @@ class KioskWindow(QMainWindow):
         self.worker.worker.progress.connect(self._on_progress)
         self.worker.worker.outcome.connect(self._on_outcome)
         self.worker.worker.failed.connect(self._on_failed)
+        self.worker.worker.ticket.connect(self.state.on_ticket)
         self._transport: Any = None
         self.setStyleSheet(STYLE)
 
@@ -109,10 +113,11 @@ class KioskWindow(QMainWindow):
         self.manual = ManualEntryScreen()
         self.pin_screen = PinScreen()
         self.settings = SettingsScreen()
+        self.number = NumberScreen()
         self.stack = QStackedWidget()
         for w in (
             self.idle, self.key_entry, self.reading, self.result, self.error, self.today,
-            self.manual, self.pin_screen, self.settings,
+            self.manual, self.pin_screen, self.settings, self.number,
         ):  # fmt: skip
             self.stack.addWidget(w)
         self.idle.scanned.connect(self._scan)
@@ -138,6 +143,7 @@ class KioskWindow(QMainWindow):
         )
         self.jobs.outcome.connect(self._on_outcome)
         self.jobs.failed.connect(self._on_failed)
+        self.jobs.ticket.connect(self.state.on_ticket)
         self.jobs.exported.connect(self._on_exported)
         self.today.search_changed.connect(self.refresh_today)
         self.today.export_requested.connect(self.export_today)
@@ -201,6 +207,11 @@ class KioskWindow(QMainWindow):
         central.setLayout(row)
         self.setCentralWidget(central)
 
+        #: How long the queue number stays after a self-check patient took the card away.
+        self.number_timer = QTimer(self)
+        self.number_timer.setSingleShot(True)
+        self.number_timer.setInterval(int(NUMBER_HOLD_S * 1000))
+        self.number_timer.timeout.connect(self.state.number_timeout)
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.setInterval(int(idle_timeout_s * 1000))
@@ -313,6 +324,8 @@ class KioskWindow(QMainWindow):
 
     def _on_outcome(self, outcome: CheckInOutcome) -> None:
         self.state.on_outcome(outcome)
+        if self.kiosk.prints_tickets:  # the worker prints next; its answer follows
+            self.state.on_ticket("printing")
         if self.state.mode == "reception":
             self.refresh_today()  # the list is current whenever it is next shown
 
@@ -386,9 +399,17 @@ class KioskWindow(QMainWindow):
                 demo_gateway=self.kiosk.gateway.url if self.kiosk.gateway else None,
             )
             self.stack.setCurrentWidget(self.settings)
-        else:
+        elif view.screen == "error":
             self.error.show_view(view, lang)
             self.stack.setCurrentWidget(self.error)
+        if view.screen == "number":
+            self.number.show_view(view)
+            self.stack.setCurrentWidget(self.number)
+            if not self.number_timer.isActive():
+                self.number_timer.start()
+        else:
+            self.number.wipe()
+            self.number_timer.stop()
         if view.screen == "idle" or s.busy:
             self.idle_timer.stop()
         else:

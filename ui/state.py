@@ -35,6 +35,7 @@ Screen = Literal[
     "manual",
     "pin",
     "settings",
+    "number",
 ]
 Mode = Literal["reception", "self"]
 MODES: tuple[Mode, ...] = ("reception", "self")
@@ -159,6 +160,11 @@ class KioskState:
         self.error: UserMessage | None = None
         #: What is wrong with the reader right now (from the reader watcher), else None.
         self.reader_fault: UserMessage | None = None
+        #: The ticket of the check-in shown: None (no printer), "printing", "printed", or the
+        #: printer problem's message.
+        self.ticket: str | UserMessage | None = None
+        #: The queue number kept on screen after a self-check patient took the card away.
+        self._number: int | None = None
         self._progress: tuple[str, int, int] | None = None
         self._keys: tuple[access.AccessKey, ...] | None = None
         self._outcome: CheckInOutcome | None = None
@@ -180,7 +186,7 @@ class KioskState:
         if self.busy:
             return None
         self.reader_fault = None  # a card arrived: the reader works
-        if self.screen in ("result", "error"):  # the previous patient's screen
+        if self.screen in ("result", "error", "number"):  # the previous patient's screen
             self.wipe(notify=False)
         self.card_in_field = True
         if keys:
@@ -309,6 +315,7 @@ class KioskState:
         """The check-in finished: show the result (kept until removal / timeout / next)."""
         self._outcome = outcome
         self._progress = None
+        self.ticket = None
         self._go("result")
 
     def on_error(self, message: UserMessage) -> None:
@@ -334,11 +341,30 @@ class KioskState:
             self.wipe()
 
     def card_removed(self) -> None:
-        """The card left the field. Self-check wipes a shown result at once; reception keeps it
+        """The card left the field. Self-check wipes a shown result's personal data at once but
+        keeps the queue number large on screen (``number``) until :meth:`number_timeout`, so
+        the patient leaves with it even when no ticket printed; reception keeps the result
         for the receptionist until the idle timeout or the next patient."""
         self.card_in_field = False
-        if self.screen == "key_needed" or (self.screen == "result" and self.mode == "self"):
+        if self.screen == "result" and self.mode == "self" and self._outcome is not None:
+            number, ticket = self._outcome.queue_number, self.ticket
+            self.wipe(notify=False)
+            self._number, self.ticket = number, ticket
+            self._go("number")
+        elif self.screen == "key_needed":
             self.wipe()
+
+    def number_timeout(self) -> None:
+        """The number has been shown long enough after the card left: back to idle."""
+        if self.screen == "number":
+            self.wipe()
+
+    def on_ticket(self, result: str | UserMessage) -> None:
+        """The ticket printer's answer for the check-in shown: ``printing``, ``printed``, or
+        the problem (paper out, cover open, offline) from the error table."""
+        if self.screen in ("result", "number"):
+            self.ticket = result
+            self._go(self.screen)
 
     def idle_timeout(self) -> None:
         """Nobody touched the kiosk for the idle timeout: wipe everything shown, and go back
@@ -357,6 +383,8 @@ class KioskState:
         self._progress = None
         self.error = None
         self.key_message = ""
+        self.ticket = None
+        self._number = None
         self.screen = "idle"
         if self.reader_fault is not None:  # the reader is still unusable: keep saying so
             self.screen, self.error = "error", self.reader_fault
@@ -410,10 +438,27 @@ class KioskState:
                 t(f"{self.screen}.body", lang),
                 extra={"message": self.key_message},
             )
+        if self.screen == "number":
+            return ScreenView(
+                "number",
+                t("number.title", lang),
+                t("number.body", lang),
+                queue=str(self._number or ""),
+                extra={"ticket": self._ticket_text()},
+            )
         if self.screen == "error":
             msg = self.error or GENERIC
             return ScreenView("error", msg.title(lang), msg.action(lang), extra={"key": msg.key})
         return self._result_view()
+
+    def _ticket_text(self) -> str:
+        """The ticket's state in words ("" when no printer is configured)."""
+        lang = self.lang
+        if self.ticket is None:
+            return ""
+        if isinstance(self.ticket, str):
+            return t(f"ticket.{self.ticket}", lang)
+        return f"⚠ {self.ticket.title(lang)}. {self.ticket.action(lang)}"
 
     def _result_view(self) -> ScreenView:
         lang = self.lang
@@ -500,4 +545,5 @@ class KioskState:
             eligibility=tuple(elig),
             eligibility_status=el.status,
             queue=f"{t('field.queue', lang)}: {out.queue_number}",
+            extra={"ticket": self._ticket_text()},
         )

@@ -65,6 +65,16 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "field.clinic": {"vi": "Nơi ĐKKCB ban đầu", "en": "Registered clinic"},
     "field.gateway": {"vi": "Cổng BHXH", "en": "BHXH gateway"},
     "field.queue": {"vi": "Số thứ tự", "en": "Queue number"},
+    "number.title": {"vi": "Số thứ tự của bạn", "en": "Your queue number"},
+    "number.body": {
+        "vi": "Mời bạn chờ gọi số. Thẻ đã được lấy ra — thông tin cá nhân đã được xoá",
+        "en": "Please wait to be called. Your card is out — your details have been cleared",
+    },
+    "ticket.printing": {"vi": "Đang in phiếu…", "en": "Printing your ticket…"},
+    "ticket.printed": {
+        "vi": "✔ Đã in phiếu — mời lấy phiếu",
+        "en": "✔ Ticket printed — please take it",
+    },
     "sex.Nam": {"vi": "Nam", "en": "Male"},
     "sex.Nữ": {"vi": "Nữ", "en": "Female"},
     "no_expiry": {"vi": "Không thời hạn", "en": "No expiry"},

@@ -17,20 +17,34 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from kiosk.app.kiosk import Kiosk
-from kiosk.app.messages import message_for
+from kiosk.app.messages import UserMessage, message_for
 from kiosk.cccd.access import AccessKey
-from kiosk.checkin import CheckInEvent
+from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.transport import Transport
 
 log = logging.getLogger(__name__)
 
 
+def print_ticket_for(kiosk: Kiosk, checkin_id: str) -> str | UserMessage:
+    """Print the check-in's ticket on the kiosk's printer: ``printed``, or the problem's
+    message (the check-in is journaled whatever the printer does)."""
+    try:
+        kiosk.print_ticket(checkin_id)
+    except Exception as exc:
+        log.warning("ticket not printed: %s", type(exc).__name__)
+        return message_for(exc)
+    return "printed"
+
+
 class CheckInWorker(QObject):
-    """Runs one check-in at a time on the thread it lives in (see the module docstring)."""
+    """Runs one check-in at a time on the thread it lives in (see the module docstring).
+    With a ticket printer configured, ``ticket`` follows each ``outcome``: ``printed`` or the
+    printer problem's :class:`UserMessage`."""
 
     progress = Signal(object)
     outcome = Signal(object)
     failed = Signal(object)
+    ticket = Signal(object)
 
     def __init__(self, kiosk: Kiosk) -> None:
         super().__init__()
@@ -56,7 +70,12 @@ class CheckInWorker(QObject):
         except Exception as exc:
             self.fail("check-in", exc)
             return
-        self.outcome.emit(report.outcome)
+        self._done(report.outcome)
+
+    def _done(self, outcome: CheckInOutcome) -> None:
+        self.outcome.emit(outcome)
+        if self.kiosk.prints_tickets:
+            self.ticket.emit(print_ticket_for(self.kiosk, outcome.checkin_id))
 
     @Slot(str)
     def checkin_bhyt(self, text: str) -> None:
@@ -66,7 +85,7 @@ class CheckInWorker(QObject):
         except Exception as exc:
             self.fail("BHYT QR check-in", exc)
             return
-        self.outcome.emit(report.outcome)
+        self._done(report.outcome)
 
     @Slot()
     def close(self) -> None:

@@ -4,6 +4,7 @@ gateway simulator, wipes on removal and idle timeout, language toggle, mode diff
 from __future__ import annotations
 
 import os
+import re
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -101,11 +102,16 @@ def test_checkin_self_mode_then_wipe_on_removal(qtbot: QtBot, kiosk: KioskWindow
     assert "Số thứ tự" in kiosk.result.queue.text()
     assert "Thẻ BHYT hợp lệ" in kiosk.result.eligibility.text()
     assert _pixmaps(kiosk), "the photo is shown"
+    queue = kiosk.state.view().queue.rsplit(" ", 1)[-1]
     qtbot.mouseClick(kiosk.tester.remove_button, Qt.MouseButton.LeftButton)  # type: ignore[union-attr]
-    assert kiosk.state.screen == "idle"
+    # The card is out: the personal data is gone at once, the queue number stays large.
+    assert kiosk.state.screen == "number" and kiosk.stack.currentWidget() is kiosk.number
+    assert kiosk.number.number.text() == queue and kiosk.number_timer.isActive()
     text = _all_text(kiosk)
     assert NAME not in text and "4517" not in text and "1988" not in text
     assert not _pixmaps(kiosk)
+    kiosk.number_timer.timeout.emit()
+    assert kiosk.state.screen == "idle" and queue not in kiosk.number.number.text()
 
 
 def test_reception_shows_full_id_and_wipes_on_idle_timeout(
@@ -205,3 +211,40 @@ def test_every_sample_card_checks_in_at_reception_in_english(
     _wait_for(qtbot, reception, "result")
     assert "Queue number" in reception.result.queue.text()
     assert "Genuine" in reception.result.badge.text()
+
+
+def test_the_ticket_prints_after_the_checkin(qtbot: QtBot, tmp_path: Path) -> None:
+    """With ``[printer] url``, the ticket goes to the (stand-in) printer after the result and
+    the screen says so; out of paper, the patient is sent to the desk with the number."""
+    from pyzbar import pyzbar
+
+    from kiosk.config import PrinterConfig
+    from tests.fixtures.escpos_printer import EscposPrinter
+
+    printer = EscposPrinter(tmp_path / "printed")
+    config = Config(
+        reader=ReaderConfig("sim:default"),
+        gateway=GatewayConfig(timeout_s=15.0, connect_timeout_s=5.0),
+        printer=PrinterConfig(url=printer.url, hospital="Phòng khám Đa khoa Ánh Dương"),
+    )
+    window, _ = build_window(config, data_dir=tmp_path / "data", idle_timeout_s=3600)
+    qtbot.addWidget(window)
+    try:
+        _tap(qtbot, window)
+        _wait_for(qtbot, window, "result")
+        qtbot.waitUntil(lambda: "Đã in phiếu" in window.result.queue.text(), timeout=WAIT_MS)
+        (page,) = printer.wait_pages(1)
+        codes = [s.data.decode() for s in pyzbar.decode(page.image.convert("L"))]
+        from offline_cache.export import today
+
+        # the check-in id: today's date, queue number 1, the random part
+        assert len(codes) == 1 and re.fullmatch(rf"{today():%Y%m%d}-0001-[0-9a-f]{{8}}", codes[0])
+        assert page.text == []  # nothing personal, nothing as text
+        printer.state = "paper_out"
+        _tap(qtbot, window)  # the next patient
+        qtbot.waitUntil(lambda: "hết giấy" in window.result.queue.text(), timeout=WAIT_MS)
+        assert "Số thứ tự: 2" in window.result.queue.text()  # the number is on screen
+        assert len(printer.pages) == 1
+    finally:
+        window.close()
+        printer.close()

@@ -111,7 +111,7 @@ def test_every_screen_fits(qtbot: Any, tmp_path: Path, outcome: Any, mode: str) 
             window.show()
             for lang in ("vi", "en"):
                 window.state.set_language(lang)
-                for screen in screenshots.SCREENS:
+                for screen in screenshots.screens_of(mode):
                     window.state.wipe()
                     steps[screen]()
                     assert window.state.screen == screen

@@ -99,8 +99,32 @@ def test_progress_events_then_result_then_removal_wipes_in_self_mode() -> None:
     assert "Số thứ tự: 7" in text and "01-001" in text and "Thẻ còn giá trị" in text
     assert s.view().badge_kind == "not_chip"
     s.card_removed()
-    assert s.screen == "idle" and not s.has_personal_data
-    assert NAME not in _texts(s)
+    # The personal data goes at once; the queue number stays large for a few seconds.
+    assert s.screen == "number" and not s.has_personal_data
+    v = s.view()
+    assert v.queue == "7" and v.title == "Số thứ tự của bạn"
+    text = _texts(s)
+    assert NAME not in text and "4517" not in text and "01-001" not in text
+    s.number_timeout()
+    assert s.screen == "idle"
+
+
+def test_the_number_screen_keeps_the_tickets_word_and_ends_on_the_next_card() -> None:
+    from drivers.printer import PaperOut
+
+    s = KioskState(mode="self")
+    s.card_present([CAN("034517")])
+    s.on_outcome(_outcome())
+    s.on_ticket("printing")
+    assert s.view().extra["ticket"] == "Đang in phiếu…"
+    s.on_ticket(message_for(PaperOut("no paper")))
+    assert "hết giấy" in s.view().extra["ticket"] and "quầy tiếp đón" in s.view().extra["ticket"]
+    s.card_removed()
+    assert s.screen == "number" and "hết giấy" in s.view().extra["ticket"]
+    s.set_language("en")
+    assert "out of paper" in s.view().extra["ticket"]
+    assert s.card_present() is None and s.screen == "key_needed"  # the next patient
+    assert s.ticket is None and s.view().queue == ""
 
 
 def test_reception_shows_everything_and_keeps_result_after_removal() -> None:

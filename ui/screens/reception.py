@@ -159,6 +159,7 @@ class ReceptionJobs(QObject):
     outcome = Signal(object)
     failed = Signal(object)
     exported = Signal(bool)
+    ticket = Signal(object)
 
     def __init__(self, kiosk: Kiosk) -> None:
         super().__init__()
@@ -188,6 +189,10 @@ class ReceptionJobs(QObject):
             self.failed.emit(message_for(exc))
             return
         self.outcome.emit(report.outcome)
+        if self.kiosk.prints_tickets:
+            from ui.worker import print_ticket_for
+
+            self.ticket.emit(print_ticket_for(self.kiosk, report.outcome.checkin_id))
 
     @Slot(str)
     def export_today(self, path: str) -> None:

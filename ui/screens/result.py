@@ -265,7 +265,8 @@ class ResultScreen(QWidget):
         _restyle(self.badge, f"badge_{view.badge_kind or 'not_chip'}")
         self._elig = (view.eligibility, view.eligibility_status)
         self._show_eligibility()
-        self.queue.setText(view.queue)
+        ticket = view.extra.get("ticket", "")
+        self.queue.setText(f"{view.queue}\n{ticket}" if ticket else view.queue)
         self.done_button.setText(t("result.done", lang))
         # The left column is as wide as the done button needs (it never elides its words).
         self._left_box.setFixedWidth(max(LEFT_WIDTH, self.done_button.sizeHint().width()))
