@@ -61,6 +61,26 @@ _PLUG_IN_HINT = (
 )
 
 
+class NfcUnavailable(TransportError):
+    """NFC readers cannot be used on this machine: nfcpy or libusb missing."""
+
+
+class NfcReaderNotFound(TransportError):
+    """No NFC reader at the path (not plugged in, a wrong path, or not one nfcpy knows)."""
+
+
+class NfcReaderBusy(TransportError):
+    """The NFC reader is held by another driver (a kernel NFC driver, pcscd)."""
+
+
+class NfcPermissionDenied(TransportError):
+    """This user may not open the NFC reader (the udev rule is missing)."""
+
+
+class NfcReaderGone(TransportError):
+    """The NFC reader stopped answering or was unplugged."""
+
+
 @dataclass(frozen=True)
 class NfcDevice:
     """A kind of NFC frontend and the frame sizes nfcpy's driver for it allows.
@@ -132,11 +152,11 @@ def import_nfcpy() -> Any:
         import nfc.tag
         import nfc.tag.tt4
     except ImportError as exc:
-        raise TransportError(
+        raise NfcUnavailable(
             f"NFC readers need nfcpy, which is not installed ({exc}): pip install nfcpy"
         ) from exc
     except OSError as exc:
-        raise TransportError(_LIBUSB_HINT) from exc
+        raise NfcUnavailable(_LIBUSB_HINT) from exc
     return nfc
 
 
@@ -162,22 +182,22 @@ def open_frontend(path: str = "usb") -> Any:
         return nfc.ContactlessFrontend(path)
     except OSError as exc:
         if exc.errno == errno.EACCES:
-            raise TransportError(
+            raise NfcPermissionDenied(
                 f"no permission to open the NFC reader at {path!r}: run `python -m nfc` "
                 "for the udev rule to install, then replug the reader"
             ) from exc
         if exc.errno == errno.EBUSY:
-            raise TransportError(
+            raise NfcReaderBusy(
                 f"the NFC reader at {path!r} is in use by another driver: a kernel NFC "
                 "driver (port100 for the RC-S380, pn533_usb for PN533: `sudo modprobe -r "
                 "port100` and blacklist it) or pcscd (ACR122U: read it with --reader pcsc); "
                 "`python -m nfc` says which"
             ) from exc
         if "libusb" in str(exc):
-            raise TransportError(_LIBUSB_HINT) from exc
-        raise TransportError(f"no NFC reader found at {path!r}: {_PLUG_IN_HINT}") from exc
+            raise NfcUnavailable(_LIBUSB_HINT) from exc
+        raise NfcReaderNotFound(f"no NFC reader found at {path!r}: {_PLUG_IN_HINT}") from exc
     except (ValueError, TypeError) as exc:
-        raise TransportError(f"not an NFC reader path: {path!r} ({exc})") from exc
+        raise NfcReaderNotFound(f"not an NFC reader path: {path!r} ({exc})") from exc
 
 
 # ---- the transport ----------------------------------------------------------------------
@@ -329,9 +349,9 @@ def _connect(
             terminate=terminate,
         )
     except OSError as exc:  # raised before nfcpy's own try: the device is already closed
-        raise TransportError(f"the NFC reader is not open ({exc}): {_PLUG_IN_HINT}") from exc
+        raise NfcReaderGone(f"the NFC reader is not open ({exc}): {_PLUG_IN_HINT}") from exc
     if result is False:
-        raise TransportError(f"the NFC reader stopped working (unplugged?): {_PLUG_IN_HINT}")
+        raise NfcReaderGone(f"the NFC reader stopped working (unplugged?): {_PLUG_IN_HINT}")
     return result or None
 
 

@@ -29,9 +29,9 @@ from kiosk.cli_common import (
     add_key_args,
     add_reader_args,
     keys_from_args,
+    link_kbps,
     parse_day,
     settings_from_args,
-    sim_options,
 )
 from kiosk.config import GATEWAY_KINDS
 
@@ -86,7 +86,7 @@ def cmd_checkin(args: argparse.Namespace) -> int:
     if no_chip and args.reader:
         raise UsageError("--reader is not used with --bhyt-qr or --manual")
     keys = None if no_chip else keys_from_args(args)
-    with Kiosk(settings_from_args(args), sim_options=sim_options(args)) as kiosk:
+    with Kiosk(settings_from_args(args), link_kbps=link_kbps(args)) as kiosk:
         report: CheckInReport
         if manual is not None:
             report = kiosk.checkin_manual(*manual)
@@ -106,12 +106,9 @@ def cmd_checkin(args: argparse.Namespace) -> int:
 
 def _print_ticket(kiosk: Kiosk, checkin_id: str) -> None:
     """Print the ticket; a printer problem is one line on stderr, the check-in stands."""
-    from drivers.printer import PrinterError
-
-    try:
-        kiosk.print_ticket(checkin_id)
-    except PrinterError as exc:
-        print(f"cccd-kiosk: {cli_line(exc)}", file=sys.stderr)
+    problem = kiosk.try_print_ticket(checkin_id)
+    if problem is not None:
+        print(f"cccd-kiosk: {cli_line(problem)}", file=sys.stderr)
 
 
 def cmd_ticket(args: argparse.Namespace) -> int:

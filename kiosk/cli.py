@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from kiosk import admin_cli, checkin_cli
 from kiosk.app.dump import check_out_dir, verify_dump, write_dump
 from kiosk.app.errors import UsageError
 from kiosk.app.kiosk import Kiosk, load_trust_store
+from kiosk.app.logs import configure_logging
 from kiosk.app.messages import EXIT_OK, cli_line, message_for
 from kiosk.app.settings import resolve
 from kiosk.cli_common import (
@@ -33,8 +33,8 @@ from kiosk.cli_common import (
     add_key_args,
     add_reader_args,
     keys_from_args,
+    link_kbps,
     settings_from_args,
-    sim_options,
 )
 from kiosk.emrtd.session import AccessMode
 
@@ -93,7 +93,7 @@ def cmd_read(args: argparse.Namespace) -> int:
         check_out_dir(args.out)
     keys = keys_from_args(args)
     settings = settings_from_args(args)
-    with Kiosk(settings, sim_options=sim_options(args), demo_gateway=False) as kiosk:
+    with Kiosk(settings, link_kbps=link_kbps(args), demo_gateway=False) as kiosk:
         report, session = kiosk.read(keys, access=args.access, keep_log=args.evidence)
     if args.out is not None:
         write_dump(args.out, report.result, session if args.evidence else None)
@@ -120,7 +120,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from kiosk.app.settings import Overrides
 
     settings = resolve(None, Overrides(reader=f"sim:{args.card}"))
-    with Kiosk(settings, sim_options=sim_options(args), demo_gateway=False) as kiosk:
+    with Kiosk(settings, link_kbps=link_kbps(args), demo_gateway=False) as kiosk:
         keys = sample_keys(args.card)
         print(f"Thẻ mô phỏng / Simulated card: {args.card}", file=sys.stderr)
         report, _ = kiosk.read(keys)
@@ -137,16 +137,6 @@ def run_kiosk(config_path: Path | None, gui: GuiRunner | None = None) -> int:
     if gui is not None and has_display():
         return gui(config_path)
     return run_terminal(resolve(config_path), first_card=os.environ.get("CARD", ""))
-
-
-def configure_logging() -> None:
-    """Log to stderr at ``$CCCD_KIOSK_LOG_LEVEL`` (default ERROR: the CLI already says what
-    went wrong in its own words). Log records never carry personal data."""
-    level = os.environ.get("CCCD_KIOSK_LOG_LEVEL", "ERROR").upper()
-    logging.basicConfig(
-        level=getattr(logging, level, logging.ERROR),
-        format="cccd-kiosk %(levelname)s %(name)s: %(message)s",
-    )
 
 
 def fail(exc: BaseException) -> int:

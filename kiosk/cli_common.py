@@ -93,9 +93,6 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return resolve(getattr(args, "config", None), o)
 
 
-def sim_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The simulated reader's link model from ``--link-kbps``."""
-    from drivers.simulated import LinkModel
-
-    kbps = getattr(args, "link_kbps", 424)
-    return {"link": LinkModel.zero() if kbps == 0 else LinkModel.preset(kbps * 1000)}
+def link_kbps(args: argparse.Namespace) -> int:
+    """``--link-kbps``: the simulated reader's modeled bit rate (0: no latency model)."""
+    return int(getattr(args, "link_kbps", 424))

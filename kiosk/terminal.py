@@ -213,8 +213,6 @@ def run_terminal(
     (demo only): "" the configured one (``sim:CARD``), None none; a real reader waits for
     the patient.
     """
-    from drivers.simulated import LinkModel
-
     inp = sys.stdin if input is None else input
     out = sys.stdout if output is None else output
     if wipe is None:
@@ -226,7 +224,7 @@ def run_terminal(
     else:
         if target.demo and not target.config.gateway.url:
             _say(out, "Khởi động cổng BHXH mô phỏng / Starting the BHXH gateway simulator …")
-        kiosk = Kiosk(target, sim_options={"link": LinkModel.zero()})
+        kiosk = Kiosk(target, link_kbps=0)
     try:
         configured = kiosk.config.reader.spec.name.partition("+")[0] or DEFAULT_CARD
         session = _Session(kiosk, sample_cards() if kiosk.demo else [], out, configured)

@@ -529,23 +529,26 @@ def _stop_on_signals(window: KioskWindow) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the kiosk; returns the Qt exit code, or the error table's exit code (one line on
     stderr, no window) when the configuration cannot be used."""
+    from kiosk.app.logs import configure_logging
     from kiosk.app.messages import cli_line, message_for
     from kiosk.app.settings import resolve
-    from kiosk.cli import configure_logging
 
     args = build_parser().parse_args(argv)
     configure_logging()
+    app = QApplication.instance() or QApplication(list(sys.argv[:1]))
+    kiosk: Kiosk | None = None
     try:
         settings = resolve(args.config)
         options = resolve_options(args, settings.config)
         kiosk = Kiosk(settings)
-    except Exception as exc:  # a bad file, flag, trust path or missing credential
+        window = KioskWindow(
+            kiosk, mode=options.mode, lang=options.lang, idle_timeout_s=options.idle_timeout_s
+        )
+    except Exception as exc:  # a bad file, flag, trust path, PIN file or missing credential
+        if kiosk is not None:
+            kiosk.close()
         print(f"cccd-kiosk: {cli_line(exc)}", file=sys.stderr)
         return message_for(exc).exit_code
-    app = QApplication.instance() or QApplication(list(sys.argv[:1]))
-    window = KioskWindow(
-        kiosk, mode=options.mode, lang=options.lang, idle_timeout_s=options.idle_timeout_s
-    )
     _stop_on_signals(window)
     try:
         show(window, fullscreen=options.fullscreen)

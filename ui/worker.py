@@ -28,12 +28,8 @@ log = logging.getLogger(__name__)
 def print_ticket_for(kiosk: Kiosk, checkin_id: str) -> str | UserMessage:
     """Print the check-in's ticket on the kiosk's printer: ``printed``, or the problem's
     message (the check-in is journaled whatever the printer does)."""
-    try:
-        kiosk.print_ticket(checkin_id)
-    except Exception as exc:
-        log.warning("ticket not printed: %s", type(exc).__name__)
-        return message_for(exc)
-    return "printed"
+    problem = kiosk.try_print_ticket(checkin_id)
+    return "printed" if problem is None else message_for(problem)
 
 
 class CheckInWorker(QObject):

@@ -102,9 +102,10 @@ class Kiosk:
     """One kiosk (see the module docstring). Close it (or use ``with``) when done.
 
     ``demo_gateway`` forces the gateway simulator on (True) or off (False); by default the
-    demo uses it when no ``[gateway] url`` is configured. ``sim_options`` go to the simulated
-    reader (its link model). ``backend`` replaces the configured eligibility client (tests,
-    benchmarks). ``on_event`` receives the pipeline's progress events.
+    demo uses it when no ``[gateway] url`` is configured. ``link_kbps`` is the simulated
+    reader's modeled bit rate (0: no latency model; None: the reader's default).
+    ``backend`` replaces the configured eligibility client (tests, benchmarks). ``on_event``
+    receives the pipeline's progress events.
     """
 
     def __init__(
@@ -112,7 +113,7 @@ class Kiosk:
         settings: Settings,
         *,
         demo_gateway: bool | None = None,
-        sim_options: dict[str, Any] | None = None,
+        link_kbps: int | None = None,
         backend: EligibilityBackend | None = None,
         on_event: Callable[[CheckInEvent], None] | None = None,
     ) -> None:
@@ -121,7 +122,12 @@ class Kiosk:
         self.demo = settings.demo
         self.reader = str(self.config.reader.spec)
         self.data_dir = settings_mod.data_folder(settings)
-        self.sim_options = dict(sim_options or {})
+        self.sim_options: dict[str, Any] = {}
+        if link_kbps is not None:
+            from drivers.simulated import LinkModel
+
+            link = LinkModel.zero() if link_kbps == 0 else LinkModel.preset(link_kbps * 1000)
+            self.sim_options["link"] = link
         self.on_event = on_event
         paths = list(self.config.trust.paths)
         self.trust = load_trust_store(
@@ -130,7 +136,10 @@ class Kiosk:
         self.gateway: DemoGateway | None = None
         use_demo_gateway = demo_gateway
         if use_demo_gateway is None:
-            use_demo_gateway = self.demo and not self.config.gateway.url and backend is None
+            configured = bool(self.config.gateway.url) and (
+                not settings.borrowed_demo or settings.gateway_flag
+            )
+            use_demo_gateway = self.demo and not configured and backend is None
         if backend is not None:
             self.backend: EligibilityBackend | None = backend
         elif use_demo_gateway:
@@ -145,11 +154,6 @@ class Kiosk:
             self.backend = make_backend(settings)
         self._storage: Storage | None = None
         self._pipeline: CheckInPipeline | None = None
-
-    @classmethod
-    def from_config_file(cls, path: Path | None, **kwargs: Any) -> Kiosk:
-        """The kiosk of the file at ``path`` (None: the embedded default), no overrides."""
-        return cls(settings_mod.resolve(path), **kwargs)
 
     # ---- the parts -------------------------------------------------------------------------
 
@@ -288,6 +292,11 @@ class Kiosk:
         target = url or his.url
         if not target:
             raise UsageError("no HIS address: give --url or set [his] url in the config file")
+        if self.settings.borrowed_demo and not url:
+            raise UsageError(
+                "the demo (--reader sim:) on a real kiosk's configuration sends nothing to "
+                "its HIS; give --url for a test HIS"
+            )
         outbox = Outbox(
             self.data_dir / "journal.db",
             self.storage.sealer,
@@ -345,11 +354,24 @@ class Kiosk:
             timeout=printer.timeout_s,
         )
 
+    def try_print_ticket(self, checkin_id: str) -> Exception | None:
+        """:meth:`print_ticket`, with the printer's problem returned instead of raised (the
+        front-ends show it; the check-in stands). None: printed."""
+        from drivers.printer import PrinterError
+        from kiosk.ticket import TicketError
+
+        try:
+            self.print_ticket(checkin_id)
+        except (PrinterError, TicketError) as exc:
+            log.warning("ticket not printed: %s", type(exc).__name__)
+            return exc
+        return None
+
     def deliver_pending(self) -> None:
         """Best effort after a check-in: hand waiting check-ins to ``[his] url`` when set.
         Whatever the HIS does not take now waits in the outbox; a check-in is never lost
         over the HIS."""
-        if not self.config.his.url:
+        if not self.config.his.url or self.settings.borrowed_demo:
             return
         try:
             self.drain_outbox()
@@ -380,6 +402,13 @@ class Kiosk:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def local_today() -> date:
+    """Today in the journal's time zone (Vietnam): the day queue numbers and exports count in."""
+    from offline_cache.export import today
+
+    return today()
 
 
 def _modeled(transport: Transport) -> float | None:

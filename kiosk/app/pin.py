@@ -141,7 +141,13 @@ class PinGate:
         env = os.environ if environ is None else environ
         stored = config_hash
         if data_dir is not None and (data_dir / PIN_FILE).is_file():
-            stored = (data_dir / PIN_FILE).read_text(encoding="ascii").strip()
+            try:
+                stored = (data_dir / PIN_FILE).read_text(encoding="ascii").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise PinFormatError(
+                    f"the operator PIN file {data_dir / PIN_FILE} cannot be read: set the PIN "
+                    "again with cccd-kiosk set-pin"
+                ) from exc
         if env.get(PIN_ENV):
             stored = hash_pin(env[PIN_ENV])
         state = data_dir / STATE_FILE if data_dir is not None else None

@@ -16,7 +16,6 @@ decisions every front-end must make the same way.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from kiosk.config import (
     GATEWAY_KINDS,
     Config,
     ConfigError,
-    GatewayConfig,
     HisConfig,
     ReaderConfig,
     ReaderSpec,
@@ -64,10 +62,22 @@ class Settings:
     path: Path | None = None
     trust_origin: str = "[trust] paths"
     data_dir_override: Path | None = None
+    #: Whether the file itself (or the embedded default) runs the demo — False when only a
+    #: ``--reader sim:…`` flag turned a real kiosk's configuration into the demo.
+    file_demo: bool = True
+    #: Whether ``--gateway`` was given (the tester chose that gateway for this run).
+    gateway_flag: bool = False
 
     @property
     def demo(self) -> bool:
         return is_demo(self.config)
+
+    @property
+    def borrowed_demo(self) -> bool:
+        """The demo on a real kiosk's configuration (``--reader sim:…`` over a file whose reader
+        is real): it must use none of that kiosk's outside services or data — no configured
+        gateway (unless ``--gateway``), no HIS — only the demo's own folder."""
+        return self.demo and not self.file_demo
 
 
 def embedded_default() -> Config:
@@ -87,6 +97,7 @@ def resolve(path: Path | None, overrides: Overrides | None = None) -> Settings:
     flag, each naming what is wrong where the user wrote it.
     """
     config = load_config(path) if path is not None else embedded_default()
+    file_demo = is_demo(config)
     o = overrides or Overrides()
     origin = f"[trust] paths in {path}" if path is not None else "[trust] paths"
     if o.reader:
@@ -120,48 +131,36 @@ def resolve(path: Path | None, overrides: Overrides | None = None) -> Settings:
     if o.trust:
         config = dataclasses.replace(config, trust=TrustConfig(tuple(o.trust)))
         origin = "--trust"
-    return Settings(config, path, origin, o.data_dir)
+    return Settings(config, path, origin, o.data_dir, file_demo, bool(o.gateway_url))
 
 
 def data_folder(settings: Settings) -> Path:
     """Where the storage key, the cache and the journal live — the one rule:
 
-    ``--data-dir``, else ``[storage] data_dir``, else the user data folder
-    (``$CCCD_KIOSK_DATA_DIR`` or the platform's), with the demo in its own ``demo``
-    sub-folder so that made-up check-ins never mix with a real kiosk's.
+    ``--data-dir`` (exactly that folder: the user chose it for this run), else
+    ``[storage] data_dir``, else the user data folder (``$CCCD_KIOSK_DATA_DIR`` or the
+    platform's) — and for the demo its own ``demo`` sub-folder of the latter two, so that
+    made-up check-ins never mix with a real kiosk's, even on a real kiosk's configuration.
     """
     if settings.data_dir_override is not None:
         return Path(settings.data_dir_override).expanduser()
     storage: StorageConfig = settings.config.storage
     if storage.data_dir:
-        return Path(storage.data_dir).expanduser()
-    from offline_cache.store import default_data_dir
+        base = Path(storage.data_dir).expanduser()
+    else:
+        from offline_cache.store import default_data_dir
 
-    base = default_data_dir()
+        base = default_data_dir()
     return base / DEMO_FOLDER if settings.demo else base
-
-
-def trust_paths(settings: Settings) -> tuple[list[str], bool]:
-    """The real trust paths and whether the demo CSCA is added (the demo with no paths, or
-    the word ``demo`` among them). Missing paths raise :class:`UsageError` naming the origin."""
-    paths: Sequence[str] = settings.config.trust.paths
-    real = [p for p in paths if p != DEMO_TRUST]
-    missing = [p for p in real if not Path(p).expanduser().exists()]
-    if missing:
-        raise UsageError(f"{settings.trust_origin}: {missing[0]}: no such file or folder")
-    demo = DEMO_TRUST in paths or (settings.demo and not paths)
-    return [str(Path(p).expanduser()) for p in real], demo
 
 
 __all__ = [
     "DEMO_TRUST",
     "EMBEDDED_READER",
-    "GatewayConfig",
     "Overrides",
     "Settings",
     "data_folder",
     "embedded_default",
     "is_demo",
     "resolve",
-    "trust_paths",
 ]

@@ -90,7 +90,7 @@ def test_one_config_drives_the_cli_the_terminal_and_the_qt_kiosk(
     qtbot.addWidget(window)
     try:
         assert window.kiosk.reader == f"sim:{CARD}"
-        assert window.kiosk.data_dir == tmp_path / "data"
+        assert window.kiosk.data_dir == tmp_path / "data" / "demo"  # the demo keeps apart
         assert window.tester is not None and window.tester.card_box.currentText() == CARD
         window.tester.tap()
         qtbot.waitUntil(lambda: window.state.screen == "result", timeout=WAIT_MS)
@@ -150,3 +150,38 @@ def test_a_bad_trust_path_is_one_line_on_every_front_end(bad_trust: Path) -> Non
         _run(["-m", "ui.launch", "--config", str(bad_trust)], QT_QPA_PLATFORM="offscreen"),
         bad_trust,
     )
+
+
+def test_the_demo_on_a_real_kiosks_config_touches_none_of_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--reader sim:default`` over a production file (a PC/SC reader, a data folder, a
+    gateway, a HIS): the made-up citizen goes to the demo's own folder, is asked of the demo's
+    own gateway, and nothing reaches the hospital's HIS."""
+    from tests.fixtures.his_receiver import HisReceiver
+
+    with HisReceiver() as his:
+        prod = tmp_path / "prod.toml"
+        prod.write_text(
+            '[reader]\nname = "pcsc"\n'
+            f'[storage]\ndata_dir = "{tmp_path / "data"}"\n'
+            '[gateway]\nurl = "http://127.0.0.1:9/nothing-listens-here"\n'
+            f'[his]\nurl = "{his.url}"\n',
+            encoding="utf-8",
+        )
+        argv = ["checkin", "--config", str(prod), "--reader", "sim:default", "--can", "034517"]
+        assert cli.main([*argv, "--json", "--link-kbps", "0"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["eligibility"]["status"] == "eligible"  # the demo gateway answered, live
+        assert doc["eligibility"]["source"] == "live"
+        assert (tmp_path / "data" / "demo" / "journal.db").exists()
+        assert not (tmp_path / "data" / "journal.db").exists()  # the real journal: untouched
+        assert his.stats()["requests"] == 0
+        from kiosk.app.errors import UsageError
+        from kiosk.app.kiosk import Kiosk
+        from kiosk.app.settings import Overrides
+
+        demo = Kiosk(resolve(prod, Overrides(reader="sim:default")))
+        with demo, pytest.raises(UsageError, match="sends nothing to its HIS"):
+            demo.drain_outbox()
+        assert his.stats()["requests"] == 0

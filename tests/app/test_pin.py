@@ -147,3 +147,32 @@ def test_set_pin_print_gives_the_config_line(
 
     config = parse_config("[ui]\n" + out)
     assert PinGate(config.ui.operator_pin_hash).check("735109") == "ok"
+
+
+def test_a_damaged_pin_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests import ROOT
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    (data / PIN_FILE).write_bytes(b"\xff\xfe not a hash")
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        f'[reader]\nname = "pcsc"\n[storage]\ndata_dir = "{data}"\n', encoding="utf-8"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop(PIN_ENV, None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ui.app", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert "cccd-kiosk set-pin" in proc.stderr

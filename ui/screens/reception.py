@@ -41,9 +41,9 @@ COLUMNS = ("queue", "time", "name", "id", "method", "verified", "eligibility")
 
 def today() -> date:
     """Today in the journal's time zone (Vietnam): the day the queue numbers count in."""
-    from offline_cache.export import today as journal_today
+    from kiosk.app.kiosk import local_today
 
-    return journal_today()
+    return local_today()
 
 
 def cells(row: dict[str, Any], lang: Lang) -> tuple[str, ...]:
