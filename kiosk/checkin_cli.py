@@ -108,7 +108,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     with Kiosk(settings_from_args(args), demo_gateway=False) as kiosk:
         _existing_journal(kiosk)
         sys.stdout.write(kiosk.export_day(day, args.format))
+        _report_quarantine(kiosk.quarantined())
     return EXIT_OK
+
+
+def _report_quarantine(count: int) -> None:
+    """Tell staff (stderr) about check-ins left out because their data does not open."""
+    if count:
+        print(
+            f"{count} lượt đăng ký không mở được (đã cách ly) — báo quản trị viên / "
+            f"{count} check-ins do not open (quarantined) — tell the administrator",
+            file=sys.stderr,
+        )
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
@@ -123,6 +134,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         f"Đã gửi / delivered {report.delivered}, lỗi / failed attempts {report.failed}, "
         f"còn chờ / waiting {report.pending}"
     )
+    _report_quarantine(report.quarantined)
     return EXIT_OK if report.pending == 0 else EXIT_FAILED
 
 

@@ -14,6 +14,7 @@ carries the card number) are sealed with AES-256-GCM, bound to their row and col
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import sqlite3
 import threading
@@ -27,8 +28,10 @@ from typing import Any, Literal, cast
 
 import sqlite_utils
 
-from offline_cache.crypto import Sealer
+from offline_cache.crypto import Sealer, SealError
 from offline_cache.store import open_db
+
+log = logging.getLogger(__name__)
 
 Method = Literal["chip", "bhyt_qr", "manual"]
 METHODS: tuple[Method, ...] = ("chip", "bhyt_qr", "manual")
@@ -59,6 +62,13 @@ _SCHEMA = (
         delivered_at REAL
     )""",
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at)",
+    # Rows whose sealed data does not open (altered bytes, a damaged page, another key's row):
+    # set aside once, reported to staff, never decrypted or delivered again.
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        checkin_id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        found_at TEXT NOT NULL
+    )""",
 )
 
 
@@ -312,16 +322,63 @@ class Journal:
             eligibility=eligibility,
         )
 
+    def _open(self, row: tuple[Any, ...]) -> CheckInRecord | None:
+        """Decode ``row``; a row that does not open is quarantined and None is returned.
+
+        One altered or damaged row must not stop the outbox, the export or the Today list
+        for every other check-in: it is set aside (:meth:`quarantined`) and skipped.
+        """
+        try:
+            return self._decode(row)
+        except (SealError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            self.quarantine(str(row[0]), type(exc).__name__)
+            return None
+
+    def quarantine(self, checkin_id: str, reason: str) -> None:
+        """Set aside a check-in that does not open (``reason``: a class name, nothing
+        personal): recorded once, its outbox row leaves the retry queue."""
+        conn = self.db.conn
+        with self.lock, immediate(conn):
+            conn.execute(
+                "INSERT OR IGNORE INTO quarantine (checkin_id, reason, found_at) VALUES (?, ?, ?)",
+                (checkin_id, reason, datetime.now(UTC).isoformat()),
+            )
+            conn.execute(
+                "UPDATE outbox SET state = 'quarantined', last_status = ?"
+                " WHERE checkin_id = ? AND state = 'pending'",
+                (reason, checkin_id),
+            )
+        log.warning("journal: check-in %s does not open (%s); quarantined", checkin_id, reason)
+
+    def quarantined(self) -> list[str]:
+        """Ids of the check-ins set aside because their sealed data does not open."""
+        with self.lock:
+            rows = self.db.conn.execute(
+                "SELECT checkin_id FROM quarantine ORDER BY checkin_id"
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def get(self, checkin_id: str) -> CheckInRecord | None:
-        """One check-in, decrypted; None when there is none with this id."""
+        """One check-in, decrypted; None when there is none with this id.
+
+        Raises :class:`SealError` (after quarantining it) when the row does not open.
+        """
         with self.lock:
             row = self.db.conn.execute(
                 f"SELECT {self._COLUMNS} FROM checkins WHERE checkin_id = ?", (checkin_id,)
             ).fetchone()
-        return self._decode(row) if row else None
+        if row is None:
+            return None
+        record = self._open(row)
+        if record is None:
+            raise SealError("a check-in does not open; it is quarantined")
+        return record
 
     def get_many(self, checkin_ids: list[str]) -> dict[str, CheckInRecord]:
-        """Several check-ins at once (the outbox's batch read), keyed by id."""
+        """Several check-ins at once (the outbox's batch read), keyed by id.
+
+        Rows that do not open are quarantined and left out (see :meth:`quarantined`).
+        """
         out: dict[str, CheckInRecord] = {}
         for start in range(0, len(checkin_ids), 500):
             chunk = checkin_ids[start : start + 500]
@@ -331,18 +388,22 @@ class Journal:
                     f"SELECT {self._COLUMNS} FROM checkins WHERE checkin_id IN ({marks})", chunk
                 ).fetchall()
             for row in rows:
-                record = self._decode(row)
-                out[record.checkin_id] = record
+                record = self._open(row)
+                if record is not None:
+                    out[record.checkin_id] = record
         return out
 
     def day(self, d: date) -> list[CheckInRecord]:
-        """Every check-in of local day ``d``, decrypted, in queue order."""
+        """Every check-in of local day ``d`` that opens, decrypted, in queue order.
+
+        Rows that do not open are quarantined and left out (see :meth:`quarantined`).
+        """
         with self.lock:
             rows = self.db.conn.execute(
                 f"SELECT {self._COLUMNS} FROM checkins WHERE day = ? ORDER BY queue_number",
                 (d.isoformat(),),
             ).fetchall()
-        return [self._decode(row) for row in rows]
+        return [r for r in (self._open(row) for row in rows) if r is not None]
 
     def search(self, d: date, text: str) -> list[CheckInRecord]:
         """Check-ins of day ``d`` whose name or ID number contains ``text`` (reception search).

@@ -33,7 +33,7 @@ from typing import Any, Literal, NamedTuple
 
 import httpx
 
-from offline_cache.crypto import Sealer, StorageError
+from offline_cache.crypto import Sealer
 from offline_cache.his import fhir_bundle, xml130_payload
 from offline_cache.journal import CheckInRecord, Journal, immediate
 
@@ -51,11 +51,13 @@ BATCH = 256
 
 
 class DrainReport(NamedTuple):
-    """One drain: check-ins delivered and attempts failed in it; outbox rows still pending."""
+    """One drain: check-ins delivered and attempts failed in it; outbox rows still pending;
+    check-ins quarantined in all (their sealed data does not open: staff must see them)."""
 
     delivered: int
     failed: int
     pending: int
+    quarantined: int = 0
 
 
 class _Unreachable(Exception):
@@ -127,8 +129,9 @@ class Outbox:
         return int(row[0])
 
     def counts(self) -> dict[str, int]:
-        """Outbox rows by state: ``pending``, ``delivered``, ``failed`` (gave up, see staff)."""
-        out = {"pending": 0, "delivered": 0, "failed": 0}
+        """Outbox rows by state: ``pending``, ``delivered``, ``failed`` (gave up, see staff),
+        ``quarantined`` (the sealed data does not open; never sent)."""
+        out = {"pending": 0, "delivered": 0, "failed": 0, "quarantined": 0}
         with self._journal.lock:
             rows = self._journal.db.conn.execute(
                 "SELECT state, COUNT(*) FROM outbox GROUP BY state"
@@ -164,19 +167,15 @@ class Outbox:
             return True, "409"
         return False, str(resp.status_code)
 
-    def _attempt(self, record: CheckInRecord | None) -> tuple[bool, str, bool]:
+    def _attempt(self, record: CheckInRecord) -> tuple[bool, str, bool]:
         """One send, never raising: (delivered?, status for the row, HIS unreachable?)."""
         try:
-            if record is None:
-                raise StorageError("check-in missing from the journal")
             ok, status = self._send(record)
             return ok, status, False
-        except StorageError as exc:  # a row that does not open: retried, and it shows
-            return False, type(exc).__name__, False
         except _Unreachable as exc:
             return False, str(exc), True
 
-    def _map(self, records: list[CheckInRecord | None]) -> list[tuple[bool, str, bool]]:
+    def _map(self, records: list[CheckInRecord]) -> list[tuple[bool, str, bool]]:
         """Attempt a wave of sends: in this thread, or ``concurrency`` at once."""
         if self._pool is None:
             return [self._attempt(r) for r in records]
@@ -204,12 +203,19 @@ class Outbox:
                 conn.commit()  # end the read transaction: the writer may checkpoint meanwhile
             if not rows:
                 break
+            fetched = len(rows)
             records = self._journal.get_many([r[0] for r in rows])
+            # A row that does not open is quarantined by the journal and leaves the queue;
+            # the others go on (one bad row must not hold back every check-in behind it).
+            for checkin_id, _ in rows:
+                if checkin_id not in records:
+                    self._journal.quarantine(checkin_id, "missing")
+            rows = [r for r in rows if r[0] in records]
             done: list[tuple[float, str, str]] = []
             retry: list[tuple[str, float, str, str]] = []
             for start in range(0, len(rows), self.concurrency):
                 wave = rows[start : start + self.concurrency]
-                outcomes = self._map([records.get(checkin_id) for checkin_id, _ in wave])
+                outcomes = self._map([records[checkin_id] for checkin_id, _ in wave])
                 for (checkin_id, attempts), (ok, status, down) in zip(wave, outcomes, strict=True):
                     unreachable = unreachable or down
                     if ok:
@@ -242,11 +248,16 @@ class Outbox:
             delivered += len(done)
             failed += len(retry)
             if left is not None:
-                left -= len(rows)
+                left -= fetched
         pending = self.pending()
+        quarantined = self.counts()["quarantined"]
         if delivered or failed:
             log.info("outbox: delivered %d, failed %d, pending %d", delivered, failed, pending)
-        return DrainReport(delivered=delivered, failed=failed, pending=pending)
+        if quarantined:
+            log.warning("outbox: %d check-ins quarantined (do not open), not sent", quarantined)
+        return DrainReport(
+            delivered=delivered, failed=failed, pending=pending, quarantined=quarantined
+        )
 
 
 def _echoes(resp: httpx.Response, key: str) -> bool:

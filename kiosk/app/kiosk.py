@@ -262,6 +262,11 @@ class Kiosk:
         records = self.storage.journal.search(day or today(), search)
         return [row(r) for r in records]
 
+    def quarantined(self) -> int:
+        """How many check-ins are set aside because their sealed data does not open (an
+        altered or damaged row): never delivered, exported or listed; staff must be told."""
+        return len(self.storage.journal.quarantined())
+
     def export_day(self, day: date, fmt: str = "csv") -> str:
         """The day's check-ins as CSV or JSON text."""
         from offline_cache.export import export_day
