@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import Any
 
 from offline_cache.crypto import Sealer, SealError
-from offline_cache.store import open_db
+from offline_cache.store import INDEX_VERSION, check_key, open_db, read_meta, write_meta
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,41 @@ class EligibilityCache:
         self._lock = threading.Lock()
         self._db = open_db(db_path, check_same_thread=False)
         self._conn = self._db.conn
+        try:
+            check_key(self._conn, sealer, Path(db_path), self._probe)
+            self._create()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _probe(self) -> bool | None:
+        """Whether the key opens this cache's rows (True: one of the first few does; False:
+        none does; None: no rows). For caches from before the key check value."""
+        if (
+            self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)
+            ).fetchone()
+            is None
+        ):
+            return None
+        rows = self._conn.execute(f"SELECT key, as_of, sealed FROM {TABLE} LIMIT 16").fetchall()
+        if not rows:
+            return None
+        for key, ts, sealed in rows:
+            try:
+                self._sealer.open(bytes(sealed), _aad(key, ts))
+            except (SealError, TypeError, ValueError):
+                continue
+            return True
+        return False
+
+    def _create(self) -> None:
+        """Create the table; record the key check value and the index version.
+
+        A cache from before per-table HMAC sub-keys (``index_version`` < 2) is emptied once:
+        its row keys cannot be recomputed without the ID numbers, and the cache is only an
+        optimisation — the next live answer for each patient fills it again.
+        """
         with self._lock, self._conn:
             # A rowid table (rows of ~450 bytes are too wide for WITHOUT ROWID): new rows are
             # appended, and only the small key index takes the random HMAC-order inserts.
@@ -113,13 +148,16 @@ class EligibilityCache:
                 ")"
             )
             self._conn.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_as_of ON {TABLE} (as_of)")
+            if read_meta(self._conn).get("index_version") != INDEX_VERSION:
+                self._conn.execute(f"DELETE FROM {TABLE}")
+                write_meta(self._conn, self._sealer, index_version=INDEX_VERSION)
 
     # -- writing -----------------------------------------------------------------------
 
     def _row(
         self, id_number: str, payload: dict[str, Any], as_of: datetime
     ) -> tuple[str, str, bytes]:
-        key = self._sealer.index(id_number)
+        key = self._sealer.index(id_number, TABLE)
         ts = _format_ts(_utc(as_of, "as_of"))
         plaintext = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         return key, ts, self._sealer.seal(plaintext, _aad(key, ts))
@@ -176,7 +214,7 @@ class EligibilityCache:
         in the future (clock skew between the gateway and the kiosk) counts as age zero.
         """
         at = _utc(now, "now") if now is not None else datetime.now(UTC)
-        key = self._sealer.index(id_number)
+        key = self._sealer.index(id_number, TABLE)
         with self._lock:
             found = self._conn.execute(
                 f"SELECT as_of, sealed FROM {TABLE} WHERE key = ?", (key,)

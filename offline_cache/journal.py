@@ -29,9 +29,12 @@ from typing import Any, Literal, cast
 import sqlite_utils
 
 from offline_cache.crypto import Sealer, SealError
-from offline_cache.store import open_db
+from offline_cache.store import INDEX_VERSION, check_key, open_db, read_meta, write_meta
 
 log = logging.getLogger(__name__)
+
+#: The HMAC sub-key of the journal's ID index (:meth:`Sealer.index`).
+INDEX_TABLE = "checkins"
 
 Method = Literal["chip", "bhyt_qr", "manual"]
 METHODS: tuple[Method, ...] = ("chip", "bhyt_qr", "manual")
@@ -143,6 +146,20 @@ def _make_due(conn: sqlite3.Connection, checkin_id: str) -> None:
     )
 
 
+def _quarantine_row(conn: sqlite3.Connection, checkin_id: str, reason: str) -> None:
+    """Record a check-in that does not open and take it out of the outbox's retry queue
+    (inside the caller's transaction)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO quarantine (checkin_id, reason, found_at) VALUES (?, ?, ?)",
+        (checkin_id, reason, datetime.now(UTC).isoformat()),
+    )
+    conn.execute(
+        "UPDATE outbox SET state = 'quarantined', last_status = ?"
+        " WHERE checkin_id = ? AND state = 'pending'",
+        (reason, checkin_id),
+    )
+
+
 def fold(text: str) -> str:
     """Lower case without diacritics (``Đặng`` → ``dang``), for reception search."""
     text = text.replace("Đ", "D").replace("đ", "d")
@@ -176,7 +193,63 @@ class Journal:
         # the lock keeps their statements and transactions from interleaving.
         self.lock = threading.RLock()
         self.db = open_db(self.db_path, check_same_thread=False)
-        ensure_schema(self.db)
+        try:
+            check_key(self.db.conn, sealer, self.db_path, self._probe)
+            ensure_schema(self.db)
+            self._migrate()
+        except BaseException:
+            self.db.conn.close()
+            raise
+
+    def _probe(self) -> bool | None:
+        """Whether the key opens this journal's rows (True: one of the first few opens; False:
+        none does; None: no rows). For journals from before the key check value."""
+        conn = self.db.conn
+        if (
+            conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkins'"
+            ).fetchone()
+            is None
+        ):
+            return None
+        rows = conn.execute("SELECT checkin_id, sealed FROM checkins LIMIT 16").fetchall()
+        if not rows:
+            return None
+        for checkin_id, sealed in rows:
+            try:
+                self._sealer.open(sealed, _aad(checkin_id, "sealed"))
+            except SealError:
+                continue
+            return True
+        return False
+
+    def _migrate(self) -> None:
+        """Bring the journal to the current ``meta``: the key check value, and the ID index
+        under the journal's own HMAC sub-key (version 2). Older journals used the key shared
+        with the cache: each row's index is recomputed from its sealed ID number (a row that
+        does not open is quarantined). One transaction; idempotent; safe from two processes.
+        """
+        conn = self.db.conn
+        if read_meta(conn).get("index_version") == INDEX_VERSION:
+            return
+        with self.lock, immediate(conn):
+            if read_meta(conn).get("index_version") == INDEX_VERSION:
+                return  # another process did it meanwhile
+            rows = conn.execute(
+                "SELECT checkin_id, sealed FROM checkins WHERE id_index IS NOT NULL"
+            ).fetchall()
+            for checkin_id, sealed in rows:
+                try:
+                    body = json.loads(self._sealer.open(sealed, _aad(checkin_id, "sealed")))
+                    id_number = body["holder"]["id_number"]
+                except (SealError, ValueError, KeyError, TypeError) as exc:
+                    _quarantine_row(conn, checkin_id, type(exc).__name__)
+                    continue
+                conn.execute(
+                    "UPDATE checkins SET id_index = ? WHERE checkin_id = ?",
+                    (self._sealer.index(str(id_number), INDEX_TABLE), checkin_id),
+                )
+            write_meta(conn, self._sealer, index_version=INDEX_VERSION)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -211,7 +284,7 @@ class Journal:
         created = (now or datetime.now(UTC)).astimezone(UTC)
         local_day = created.astimezone(self._tz).date()
         id_number = holder.get("id_number")
-        id_index = self._sealer.index(str(id_number)) if id_number else None
+        id_index = self._sealer.index(str(id_number), INDEX_TABLE) if id_number else None
         conn = self.db.conn
         with self.lock, immediate(conn):
             row = conn.execute(
@@ -426,7 +499,7 @@ class Journal:
         with self.lock:
             rows = self.db.conn.execute(
                 "SELECT checkin_id FROM checkins WHERE id_index = ? ORDER BY created_at",
-                (self._sealer.index(id_number),),
+                (self._sealer.index(id_number, INDEX_TABLE),),
             ).fetchall()
         return [r[0] for r in rows]
 

@@ -2,6 +2,8 @@
 
 * :func:`default_data_dir` — ``$CCCD_KIOSK_DATA_DIR`` when set (tests, kiosks with a
   dedicated volume), else the per-user data directory from platformdirs.
+* :func:`check_key` / :func:`write_meta` — each database's ``meta`` table (``key_check``,
+  ``index_version``): a wrong key is refused before anything is written.
 * :func:`open_db` — a :class:`sqlite_utils.Database` in WAL mode (readers never block the
   writer, and a crash leaves the last committed transaction intact) with
   ``synchronous=FULL`` (a commit is on disk before it returns: a check-in acknowledged to
@@ -11,14 +13,16 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
 import sqlite_utils
 
-from offline_cache.crypto import StorageError
+from offline_cache.crypto import Sealer, StorageError, WrongStorageKey
 
 DATA_DIR_ENV = "CCCD_KIOSK_DATA_DIR"
 APP_NAME = "cccd-kiosk"
@@ -73,3 +77,58 @@ def open_db(
     except StorageError:
         conn.close()
         raise
+
+
+#: The ``meta`` table every database keeps: the key's check value and the schema versions.
+META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+#: ``index_version``: 2 = one HMAC sub-key per table (1, or absent: the shared index key).
+INDEX_VERSION = "2"
+
+
+def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
+    """The ``meta`` rows of ``conn``'s database (empty when the table does not exist yet)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
+    if found is None:
+        return {}
+    return {str(k): str(v) for k, v in conn.execute("SELECT name, value FROM meta")}
+
+
+def check_key(
+    conn: sqlite3.Connection,
+    sealer: Sealer,
+    path: Path,
+    probe: Callable[[], bool | None],
+) -> dict[str, str]:
+    """Refuse a key that does not belong to this database, before anything is written.
+
+    With a stored check value the key must match it. A database from before check values
+    (none stored) is probed instead: ``probe`` tries a few sealed rows and returns True
+    when one opens, False when rows exist and none does, None when there are none. Raises
+    :class:`WrongStorageKey`; returns the ``meta`` rows.
+    """
+    meta = read_meta(conn)
+    stored = meta.get("key_check")
+    if stored is not None:
+        ok: bool | None = hmac.compare_digest(stored, sealer.key_check())
+    else:
+        ok = probe()
+    if ok is False:
+        raise WrongStorageKey(
+            f"the storage key does not open {path.name} in this data folder — restore the "
+            "key this data was saved with; nothing was changed"
+        )
+    return meta
+
+
+def write_meta(conn: sqlite3.Connection, sealer: Sealer, **values: str) -> None:
+    """Create ``meta`` if needed, record the key's check value (once) and ``values``
+    (inside the caller's transaction)."""
+    conn.execute(META_SCHEMA)
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (name, value) VALUES ('key_check', ?)", (sealer.key_check(),)
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", list(values.items())
+    )

@@ -39,3 +39,38 @@ def test_today_and_export_skip_a_quarantined_row(tmp_path: Path) -> None:
         assert [r["full_name"] for r in kiosk.today("tuyet")] == ["Nguyễn Thị Ánh Tuyết"]
         csv = kiosk.export_day(today())
     assert "Lê Văn Bình" in csv and ids[0] not in csv
+
+
+def test_a_missing_key_stops_the_kiosk_with_the_restore_message(tmp_path: Path) -> None:
+    from kiosk.app.messages import message_for
+    from offline_cache.crypto import KEY_FILE, StorageKeyMissing
+
+    data = tmp_path / "data"
+    checkin_all(data)
+    (data / KEY_FILE).unlink()
+    journal_before = (data / "journal.db").read_bytes()
+    with kiosk_at(data) as kiosk:
+        try:
+            kiosk.checkin_manual(*PEOPLE[0], date(1990, 1, 2))
+        except StorageKeyMissing as exc:
+            msg = message_for(exc)
+        else:
+            raise AssertionError("checked in under a new key")
+    assert msg.title_en == "The storage key for this data folder is missing"
+    assert "restore" in msg.action_en
+    assert not (data / KEY_FILE).exists()
+    assert (data / "journal.db").read_bytes() == journal_before
+
+
+def test_export_without_the_key_says_restore_it(tmp_path: Path) -> None:
+    from offline_cache.crypto import KEY_FILE
+    from tests.cli.test_cli import run
+
+    data = tmp_path / "data"
+    checkin_all(data)
+    (data / KEY_FILE).unlink()
+    proc = run("export", "--date", today().isoformat(), "--data-dir", str(data))
+    assert proc.returncode != 0
+    assert "storage key for this data folder is missing" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (data / KEY_FILE).exists()
