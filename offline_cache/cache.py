@@ -36,7 +36,15 @@ from types import TracebackType
 from typing import Any
 
 from offline_cache.crypto import Sealer, SealError
-from offline_cache.store import INDEX_VERSION, check_key, open_db, read_meta, write_meta
+from offline_cache.store import (
+    DEFAULT_BUSY_TIMEOUT_S,
+    INDEX_VERSION,
+    check_key,
+    map_errors,
+    open_db,
+    read_meta,
+    write_meta,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +92,7 @@ class EligibilityCache:
     threads. Times are timezone-aware datetimes; ``now`` can be injected for tests.
     """
 
+    @map_errors
     def __init__(
         self,
         db_path: Path,
@@ -91,7 +100,9 @@ class EligibilityCache:
         *,
         ttl: timedelta = DEFAULT_TTL,
         max_stale: timedelta = DEFAULT_MAX_STALE,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
     ) -> None:
+        self.db_path = Path(db_path)
         if ttl <= timedelta(0) or max_stale < ttl:
             raise ValueError("need 0 < ttl <= max_stale")
         self._sealer = sealer
@@ -100,7 +111,7 @@ class EligibilityCache:
         #: rows found but refused (did not open or did not decode) since this object was made
         self.rejected = 0
         self._lock = threading.Lock()
-        self._db = open_db(db_path, check_same_thread=False)
+        self._db = open_db(db_path, check_same_thread=False, busy_timeout_s=busy_timeout_s)
         self._conn = self._db.conn
         try:
             check_key(self._conn, sealer, Path(db_path), self._probe)
@@ -169,6 +180,7 @@ class EligibilityCache:
         f"WHERE excluded.as_of >= {TABLE}.as_of"
     )
 
+    @map_errors
     def put(self, id_number: str, payload: dict[str, Any], *, as_of: datetime) -> None:
         """Store ``payload`` (JSON-able) as the answer for ``id_number`` given at ``as_of``.
 
@@ -179,6 +191,7 @@ class EligibilityCache:
         with self._lock, self._conn:
             self._conn.execute(self._UPSERT, row)
 
+    @map_errors
     def put_many(self, entries: Iterable[tuple[str, dict[str, Any]]], *, as_of: datetime) -> int:
         """Store many ``(id_number, payload)`` pairs in one transaction; returns the count.
 
@@ -206,6 +219,7 @@ class EligibilityCache:
 
     # -- reading -----------------------------------------------------------------------
 
+    @map_errors
     def get(self, id_number: str, *, now: datetime | None = None) -> CachedEntry | None:
         """The cached answer for ``id_number``, or ``None`` if none is usable.
 
@@ -249,6 +263,7 @@ class EligibilityCache:
 
     # -- housekeeping ------------------------------------------------------------------
 
+    @map_errors
     def purge(self, *, now: datetime | None = None) -> int:
         """Delete every row older than ``max_stale``; returns how many were deleted."""
         at = _utc(now, "now") if now is not None else datetime.now(UTC)
@@ -257,6 +272,7 @@ class EligibilityCache:
             cursor = self._conn.execute(f"DELETE FROM {TABLE} WHERE as_of < ?", (cutoff,))
         return cursor.rowcount
 
+    @map_errors
     def __len__(self) -> int:
         """Number of rows, usable or not."""
         with self._lock:

@@ -63,6 +63,19 @@ class UnsafeDataFolder(StorageError):
     """The data folder is not owned by the user running the kiosk, or others may write to it."""
 
 
+class StorageBusy(StorageError):
+    """Another program held a database lock past the busy timeout (a stuck kiosk process,
+    a backup or a viewer holding the file open)."""
+
+
+class StorageFull(StorageError):
+    """The disk (or the database's size limit) is full: the write did not happen."""
+
+
+class StorageDamaged(StorageError):
+    """A database file is damaged (a bad page, not an SQLite file at all)."""
+
+
 class SealError(StorageError):
     """A sealed record does not open: wrong key, tampered bytes or swapped row."""
 

@@ -28,8 +28,16 @@ from typing import Any, Literal, cast
 
 import sqlite_utils
 
-from offline_cache.crypto import Sealer, SealError
-from offline_cache.store import INDEX_VERSION, check_key, open_db, read_meta, write_meta
+from offline_cache.crypto import Sealer, SealError, StorageError
+from offline_cache.store import (
+    DEFAULT_BUSY_TIMEOUT_S,
+    INDEX_VERSION,
+    check_key,
+    map_errors,
+    open_db,
+    read_meta,
+    write_meta,
+)
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +185,7 @@ class Journal:
     anyway (a crash, a gateway that never answers). 0 (default): due at once.
     """
 
+    @map_errors
     def __init__(
         self,
         db_path: Path,
@@ -184,6 +193,7 @@ class Journal:
         *,
         tz: tzinfo = VIETNAM_TZ,
         outbox_hold_s: float = 0.0,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
     ) -> None:
         self.db_path = Path(db_path)
         self._sealer = sealer
@@ -192,7 +202,7 @@ class Journal:
         # One connection, usable from any thread (the pipeline's workers, a drain thread);
         # the lock keeps their statements and transactions from interleaving.
         self.lock = threading.RLock()
-        self.db = open_db(self.db_path, check_same_thread=False)
+        self.db = open_db(self.db_path, check_same_thread=False, busy_timeout_s=busy_timeout_s)
         try:
             check_key(self.db.conn, sealer, self.db_path, self._probe)
             ensure_schema(self.db)
@@ -262,6 +272,7 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @map_errors
     def record(
         self,
         *,
@@ -327,6 +338,7 @@ class Journal:
             eligibility=None,
         )
 
+    @map_errors
     def attach_eligibility(self, checkin_id: str, eligibility: dict[str, Any]) -> None:
         """Store the eligibility answer (sealed) with a check-in.
 
@@ -344,6 +356,7 @@ class Journal:
                 raise KeyError(checkin_id)
             _make_due(conn, checkin_id)
 
+    @map_errors
     def attach_verification(
         self, checkin_id: str, *, chip_verified: bool, authenticity: dict[str, Any] | None
     ) -> None:
@@ -404,9 +417,13 @@ class Journal:
         try:
             return self._decode(row)
         except (SealError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            self.quarantine(str(row[0]), type(exc).__name__)
+            try:
+                self.quarantine(str(row[0]), type(exc).__name__)
+            except StorageError as failed:  # cannot mark it now (a lock): skip it anyway
+                log.warning("journal: quarantine not recorded (%s)", type(failed).__name__)
             return None
 
+    @map_errors
     def quarantine(self, checkin_id: str, reason: str) -> None:
         """Set aside a check-in that does not open (``reason``: a class name, nothing
         personal): recorded once, its outbox row leaves the retry queue."""
@@ -423,6 +440,7 @@ class Journal:
             )
         log.warning("journal: check-in %s does not open (%s); quarantined", checkin_id, reason)
 
+    @map_errors
     def quarantined(self) -> list[str]:
         """Ids of the check-ins set aside because their sealed data does not open."""
         with self.lock:
@@ -431,6 +449,7 @@ class Journal:
             ).fetchall()
         return [r[0] for r in rows]
 
+    @map_errors
     def get(self, checkin_id: str) -> CheckInRecord | None:
         """One check-in, decrypted; None when there is none with this id.
 
@@ -447,6 +466,7 @@ class Journal:
             raise SealError("a check-in does not open; it is quarantined")
         return record
 
+    @map_errors
     def get_many(self, checkin_ids: list[str]) -> dict[str, CheckInRecord]:
         """Several check-ins at once (the outbox's batch read), keyed by id.
 
@@ -466,6 +486,7 @@ class Journal:
                     out[record.checkin_id] = record
         return out
 
+    @map_errors
     def day(self, d: date) -> list[CheckInRecord]:
         """Every check-in of local day ``d`` that opens, decrypted, in queue order.
 
@@ -494,6 +515,7 @@ class Journal:
             or needle in str(r.holder.get("id_number", ""))
         ]
 
+    @map_errors
     def by_patient(self, id_number: str) -> list[str]:
         """Ids of every check-in of the holder of ``id_number`` (by its HMAC), oldest first."""
         with self.lock:
@@ -503,6 +525,7 @@ class Journal:
             ).fetchall()
         return [r[0] for r in rows]
 
+    @map_errors
     def purge(self, before: date) -> int:
         """Delete check-ins of local days before ``before`` that the HIS has (retention).
 

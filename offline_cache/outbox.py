@@ -36,6 +36,7 @@ import httpx
 from offline_cache.crypto import Sealer
 from offline_cache.his import fhir_bundle, xml130_payload
 from offline_cache.journal import CheckInRecord, Journal, immediate
+from offline_cache.store import map_errors
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class Outbox:
             raise ValueError("concurrency must be at least 1")
         if max_attempts is not None and max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        self.db_path = Path(db_path)
         self.url = url
         self.payload_format = payload_format
         self.max_attempts = max_attempts
@@ -120,6 +122,7 @@ class Outbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @map_errors
     def pending(self) -> int:
         """Check-ins not yet delivered and still being retried (due now or later)."""
         with self._journal.lock:
@@ -128,6 +131,7 @@ class Outbox:
             ).fetchone()
         return int(row[0])
 
+    @map_errors
     def counts(self) -> dict[str, int]:
         """Outbox rows by state: ``pending``, ``delivered``, ``failed`` (gave up, see staff),
         ``quarantined`` (the sealed data does not open; never sent)."""
@@ -181,6 +185,7 @@ class Outbox:
             return [self._attempt(r) for r in records]
         return list(self._pool.map(self._attempt, records))
 
+    @map_errors
     def drain(self, *, limit: int | None = None, now: datetime | None = None) -> DrainReport:
         """Send every due check-in (at most ``limit``), oldest first; mark the results.
 

@@ -13,20 +13,79 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import platformdirs
 import sqlite_utils
 
-from offline_cache.crypto import Sealer, StorageError, WrongStorageKey
+from offline_cache.crypto import (
+    Sealer,
+    StorageBusy,
+    StorageDamaged,
+    StorageError,
+    StorageFull,
+    WrongStorageKey,
+)
 
 DATA_DIR_ENV = "CCCD_KIOSK_DATA_DIR"
 APP_NAME = "cccd-kiosk"
 DEFAULT_BUSY_TIMEOUT_S = 5.0
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_BUSY = {"SQLITE_BUSY", "SQLITE_LOCKED"}
+_FULL = {"SQLITE_FULL"}
+_DAMAGED = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+
+
+def storage_error(exc: sqlite3.Error, path: Path) -> StorageError:
+    """The storage error for an SQLite failure on ``path``, saying what to do next.
+
+    By SQLite's primary result code (Python 3.11 gives its name), not by message text:
+    a held lock → :class:`StorageBusy`, a full disk → :class:`StorageFull`, a damaged file →
+    :class:`StorageDamaged`, anything else the base :class:`StorageError`. The text names
+    the file and the code, never a row's content.
+    """
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    primary = "_".join(name.split("_")[:2])  # SQLITE_BUSY_SNAPSHOT → SQLITE_BUSY
+    where = Path(path).name
+    if primary in _BUSY:
+        return StorageBusy(
+            f"{where} is locked by another program past the busy timeout — close it (another "
+            "kiosk process, a backup, a database viewer) and try again"
+        )
+    if primary in _FULL:
+        return StorageFull(
+            f"{where}: the disk is full — free space in the data folder; nothing was saved"
+        )
+    if primary in _DAMAGED:
+        return StorageDamaged(
+            f"{where} is damaged ({name or type(exc).__name__}) — restore it from a backup"
+        )
+    if primary == "SQLITE_IOERR":
+        return StorageError(f"{where}: the disk failed to read or write ({name}) — check it")
+    return StorageError(f"{where}: database error {name or type(exc).__name__}")
+
+
+def map_errors(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Decorator for methods of objects with a ``db_path``: SQLite errors become storage
+    errors (:func:`storage_error`), so a caller sees one family with a next step."""
+
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            self: Any = args[0]
+            raise storage_error(exc, self.db_path) from exc
+
+    return wrapper
 
 
 def default_data_dir() -> Path:
@@ -61,8 +120,10 @@ def open_db(
         conn = sqlite3.connect(
             str(path), timeout=busy_timeout_s, check_same_thread=check_same_thread
         )
-    except (OSError, sqlite3.Error) as exc:
-        raise StorageError(f"cannot open database {path}: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise storage_error(exc, path) from exc
+    except OSError as exc:
+        raise StorageError(f"cannot open database {path}: {exc.strerror}") from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -73,7 +134,7 @@ def open_db(
         return sqlite_utils.Database(conn, execute_plugins=False)
     except sqlite3.Error as exc:
         conn.close()
-        raise StorageError(f"cannot open database {path}: {exc}") from exc
+        raise storage_error(exc, path) from exc
     except StorageError:
         conn.close()
         raise

@@ -159,6 +159,12 @@ class Kiosk:
         return self._storage
 
     @property
+    def cache_problem(self) -> str | None:
+        """Why check-ins currently go on without a working eligibility cache (the storage
+        error's class name, for staff), or None. A damaged cache is rebuilt by itself."""
+        return self._storage.cache_problem if self._storage is not None else None
+
+    @property
     def has_journal(self) -> bool:
         """Whether the data folder already holds a journal (read-only commands need one)."""
         return self._storage is not None or has_journal(self.data_dir)

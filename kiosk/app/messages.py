@@ -568,6 +568,32 @@ MESSAGES: dict[str, UserMessage] = {
         "not writable by others",
         "error",
     ),
+    "offline_cache.crypto.StorageBusy": _m(
+        "storage_busy",
+        "Dữ liệu đang bị chương trình khác giữ",
+        "The saved data is held by another program",
+        "Đóng chương trình kia (tiến trình máy khác, sao lưu, trình xem cơ sở dữ liệu) rồi thử "
+        "lại; nếu vẫn lỗi, báo quản trị viên",
+        "Close the other program (another kiosk process, a backup, a database viewer) and try "
+        "again; if it persists, tell the administrator",
+        "error",
+    ),
+    "offline_cache.crypto.StorageFull": _m(
+        "storage_full",
+        "Đĩa đã đầy, không lưu được",
+        "The disk is full; nothing could be saved",
+        "Báo quản trị viên giải phóng dung lượng trong thư mục dữ liệu rồi thử lại",
+        "Tell the administrator to free space in the data folder, then try again",
+        "error",
+    ),
+    "offline_cache.crypto.StorageDamaged": _m(
+        "storage_damaged",
+        "Tệp dữ liệu bị hỏng",
+        "A data file is damaged",
+        "Báo quản trị viên khôi phục tệp nhật ký (journal.db) từ bản sao lưu",
+        "Tell the administrator to restore the journal (journal.db) from a backup",
+        "error",
+    ),
     "offline_cache.crypto.SealError": _m(
         "storage_seal",
         "Dữ liệu đã lưu không mở được",

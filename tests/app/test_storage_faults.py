@@ -3,11 +3,15 @@ a missing or wrong key — check-ins go on, or the error says what to do."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.settings import Overrides, resolve
+from kiosk.app.storage import KioskCache
 from offline_cache.export import today
 from tests.offline_cache.test_quarantine import flip_byte
 
@@ -74,3 +78,83 @@ def test_export_without_the_key_says_restore_it(tmp_path: Path) -> None:
     assert "storage key for this data folder is missing" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (data / KEY_FILE).exists()
+
+
+def test_a_damaged_cache_file_never_blocks_a_check_in(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = tmp_path / "data"
+    checkin_all(data)
+    (data / "cache.db").write_bytes(b"this is not an SQLite database" * 100)
+    for side in ("cache.db-wal", "cache.db-shm"):
+        (data / side).unlink(missing_ok=True)
+    with caplog.at_level(logging.INFO), kiosk_at(data) as kiosk:
+        report = kiosk.checkin_manual(*PEOPLE[0], date(1990, 1, 2))
+        assert report.outcome.queue_number == len(PEOPLE) + 1
+        assert kiosk.cache_problem == "StorageDamaged"  # staff can see it
+        assert kiosk.storage.cache.available  # rebuilt
+    assert "StorageDamaged" in caplog.text and PEOPLE[0][0] not in caplog.text
+    assert (data / "cache.db.damaged").read_bytes().startswith(b"this is not")
+    with kiosk_at(data) as kiosk:  # the fresh cache opens cleanly next time
+        kiosk.checkin_manual(*PEOPLE[1], date(1990, 1, 2))
+        assert kiosk.cache_problem is None
+
+
+def test_a_cache_damaged_while_in_use_is_rebuilt(tmp_path: Path) -> None:
+    from kiosk.config import StorageConfig
+    from offline_cache.cache import EligibilityCache
+    from offline_cache.crypto import Sealer
+    from tests.offline_cache.test_sqlite_faults import T0, damage_pages
+
+    sealer = Sealer(bytes(range(32)))
+    with EligibilityCache(tmp_path / "cache.db", sealer) as c:
+        c.put_many(((f"{i:012d}", {"status": "eligible"}) for i in range(400)), as_of=T0)
+    cache = KioskCache(tmp_path, sealer, StorageConfig())
+    try:
+        assert cache.get(f"{7:012d}", now=T0) is not None
+        cache.close()
+        damage_pages(tmp_path / "cache.db")
+        cache = KioskCache(tmp_path, sealer, StorageConfig())
+        assert cache.get(f"{7:012d}", now=T0) is None
+        assert cache.problem == "StorageDamaged" and cache.available and len(cache) == 0
+        cache.put("079301000123", {"status": "eligible"}, as_of=T0)
+        assert cache.get("079301000123", now=T0) is not None
+        assert (tmp_path / "cache.db.damaged").exists()
+    finally:
+        cache.close()
+
+
+def test_a_cache_locked_by_another_process_is_done_without(tmp_path: Path) -> None:
+    from kiosk.config import StorageConfig
+    from offline_cache.crypto import Sealer
+    from tests.fixtures.sqlite_lock import held_lock
+    from tests.offline_cache.test_sqlite_faults import T0
+
+    sealer = Sealer(bytes(range(32)))
+    cache = KioskCache(tmp_path, sealer, StorageConfig(), busy_timeout_s=0.2)
+    try:
+        with held_lock(tmp_path / "cache.db"):
+            cache.put("079301000123", {"status": "eligible"}, as_of=T0)  # no exception...
+            assert cache.problem == "StorageBusy"  # ...but noted
+            assert cache.get("079301000123", now=T0) is None
+        assert not (tmp_path / "cache.db.damaged").exists()  # a lock is not damage
+        cache.put("079301000123", {"status": "eligible"}, as_of=T0)
+        assert cache.get("079301000123", now=T0) is not None
+    finally:
+        cache.close()
+
+
+def test_a_journal_locked_by_another_process_says_what_to_do(tmp_path: Path) -> None:
+    from kiosk.app.messages import message_for
+    from offline_cache.crypto import StorageBusy
+    from tests.fixtures.sqlite_lock import held_lock
+
+    data = tmp_path / "data"
+    checkin_all(data)
+    with kiosk_at(data) as kiosk:
+        kiosk.storage.journal.db.conn.execute("PRAGMA busy_timeout = 200")
+        with held_lock(data / "journal.db"), pytest.raises(StorageBusy) as info:
+            kiosk.checkin_manual(*PEOPLE[0], date(1990, 1, 2))
+    msg = message_for(info.value)
+    assert msg.title_en == "The saved data is held by another program"
+    assert "Close the other program" in msg.action_en
