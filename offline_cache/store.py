@@ -17,6 +17,7 @@ import functools
 import hmac
 import os
 import sqlite3
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -30,6 +31,7 @@ from offline_cache.crypto import (
     StorageDamaged,
     StorageError,
     StorageFull,
+    UnsafeDataFolder,
     WrongStorageKey,
 )
 
@@ -115,15 +117,40 @@ def open_db(
     the connection from worker threads, as the check-in pipeline does.
     """
     path = Path(path)
+    old_umask = os.umask(0o077)  # the database, its WAL and SHM: owner-only from the start
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        conn = sqlite3.connect(
-            str(path), timeout=busy_timeout_s, check_same_thread=check_same_thread
-        )
-    except sqlite3.Error as exc:
-        raise storage_error(exc, path) from exc
-    except OSError as exc:
-        raise StorageError(f"cannot open database {path}: {exc.strerror}") from exc
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            conn = sqlite3.connect(
+                str(path), timeout=busy_timeout_s, check_same_thread=check_same_thread
+            )
+        except sqlite3.Error as exc:
+            raise storage_error(exc, path) from exc
+        except OSError as exc:
+            raise StorageError(f"cannot open database {path}: {exc.strerror}") from exc
+        return _configure(conn, path, busy_timeout_s)
+    finally:
+        os.umask(old_umask)
+
+
+def _owner_only(path: Path) -> None:
+    """Make the database and its WAL/SHM files 0600 (SQLite gives the WAL and SHM the
+    database's mode; a file made before this rule is tightened on the next open)."""
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        part = path.with_name(name)
+        try:
+            st = part.lstat()
+        except FileNotFoundError:
+            continue
+        if st.st_uid == os.getuid() and st.st_mode & 0o077:
+            os.chmod(part, 0o600)
+
+
+def _configure(
+    conn: sqlite3.Connection, path: Path, busy_timeout_s: float
+) -> sqlite_utils.Database:
+    """WAL, ``synchronous=FULL``, foreign keys, owner-only files; the connection is closed
+    on failure."""
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -131,13 +158,39 @@ def open_db(
             raise StorageError(f"database {path} cannot use WAL mode (got {mode!r})")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
+        _owner_only(path)
         return sqlite_utils.Database(conn, execute_plugins=False)
     except sqlite3.Error as exc:
         conn.close()
         raise storage_error(exc, path) from exc
+    except OSError as exc:
+        conn.close()
+        raise StorageError(f"cannot make database {path} owner-only: {exc.strerror}") from exc
     except StorageError:
         conn.close()
         raise
+
+
+def check_data_folder(folder: Path) -> None:
+    """Refuse a data folder that is a symlink, not owned by the user running the kiosk, or
+    writable by group or others (:class:`UnsafeDataFolder`): someone else could swap the
+    databases or the key, or plant links in it."""
+    try:
+        st = folder.lstat()
+    except OSError as exc:
+        raise StorageError(f"cannot use the data folder {folder}: {exc.strerror}") from exc
+    if not stat.S_ISDIR(st.st_mode):
+        raise UnsafeDataFolder(f"the data folder {folder} is not a folder (or is a link)")
+    if st.st_uid != os.getuid():
+        raise UnsafeDataFolder(
+            f"the data folder {folder} belongs to another user (uid {st.st_uid}); "
+            "give it to the kiosk's user (chown)"
+        )
+    if st.st_mode & 0o022:
+        raise UnsafeDataFolder(
+            f"others may write to the data folder {folder} (mode {st.st_mode & 0o777:o}); "
+            "run: chmod 700 on it"
+        )
 
 
 #: The ``meta`` table every database keeps: the key's check value and the schema versions.

@@ -285,9 +285,7 @@ class Kiosk:
         """Write the day's CSV to ``path`` (UTF-8 with a byte-order mark, so spreadsheets keep
         the diacritics), readable by the owner only."""
         text = self.export_day(day, "csv")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "w", encoding="utf-8-sig", newline="") as f:
-            f.write(text)
+        write_private_file(Path(path), text.encode("utf-8-sig"))
 
     def drain_outbox(self, url: str | None = None, fmt: str | None = None) -> DrainReport:
         """Send the journal's waiting check-ins to the HIS once (``[his]`` by default)."""
@@ -343,6 +341,27 @@ class Kiosk:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` (0600) without following a planted symlink.
+
+    An existing symlink (or anything but a regular file) at ``path`` is refused
+    (:class:`UsageError`). The data goes to a fresh temporary file in the same folder,
+    created with ``O_EXCL | O_NOFOLLOW``, then renamed over ``path``: a rename replaces a
+    symlink planted meanwhile instead of writing through it.
+    """
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise UsageError(f"{path}: is a symbolic link or not a file; choose another name")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with open(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _modeled(transport: Transport) -> float | None:

@@ -31,6 +31,7 @@ from offline_cache.crypto import (
     load_or_create_key,
 )
 from offline_cache.journal import Journal
+from offline_cache.store import check_data_folder
 
 log = logging.getLogger(__name__)
 
@@ -185,11 +186,13 @@ class Storage:
     def open(cls, folder: Path, settings: StorageConfig) -> Storage:
         """Open (creating when new, owner-only) the storage in ``folder``.
 
-        Raises :class:`offline_cache.crypto.StorageError` when the key or the journal cannot
+        Raises :class:`offline_cache.crypto.StorageError` when the folder is unsafe (another
+        owner, writable by others: ``UnsafeDataFolder``), or the key or the journal cannot
         be opened (:class:`StorageKeyMissing` when the folder has data but no key); a cache
         that cannot be opened is rebuilt or done without (see :class:`KioskCache`).
         """
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        check_data_folder(folder)
         sealer = Sealer(load_or_create_key(folder))
         journal = Journal(folder / JOURNAL_DB, sealer)
         try:

@@ -158,3 +158,41 @@ def test_a_journal_locked_by_another_process_says_what_to_do(tmp_path: Path) -> 
     msg = message_for(info.value)
     assert msg.title_en == "The saved data is held by another program"
     assert "Close the other program" in msg.action_en
+
+
+def test_the_kiosk_refuses_a_data_folder_others_may_write_to(tmp_path: Path) -> None:
+    import os
+
+    from offline_cache.crypto import UnsafeDataFolder
+
+    data = tmp_path / "data"
+    checkin_all(data)
+    os.chmod(data, 0o777)
+    with kiosk_at(data) as kiosk, pytest.raises(UnsafeDataFolder):
+        kiosk.checkin_manual(*PEOPLE[0], date(1990, 1, 2))
+
+
+def test_export_never_writes_through_a_planted_symlink(tmp_path: Path) -> None:
+    from kiosk.app.errors import UsageError
+
+    data = tmp_path / "data"
+    checkin_all(data)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    planted = tmp_path / "export.csv"
+    planted.symlink_to(victim)
+    with kiosk_at(data) as kiosk:
+        with pytest.raises(UsageError, match="symbolic link"):
+            kiosk.write_export(planted, today())
+        assert victim.read_text() == "precious"
+        good = tmp_path / "today.csv"
+        kiosk.write_export(good, today())
+        kiosk.write_export(good, today())  # staff may overwrite their own file
+    assert good.read_bytes().startswith(b"\xef\xbb\xbf") and "Lê Văn Bình" in good.read_text()
+    assert good.stat().st_mode & 0o777 == 0o600 and not good.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "data",
+        "export.csv",
+        "today.csv",
+        "victim.txt",
+    ]  # no temporary file left behind
