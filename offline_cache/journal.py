@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import sqlite_utils
 
@@ -108,6 +108,13 @@ class CheckInRecord:
             f"CheckInRecord(checkin_id={self.checkin_id!r}, queue_number={self.queue_number}, "
             f"method={self.method!r}, chip_verified={self.chip_verified}, <personal data>)"
         )
+
+
+class PurgeCount(NamedTuple):
+    """What one journal purge deleted: readable check-ins, and quarantined ones."""
+
+    checkins: int
+    quarantined: int
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
@@ -526,23 +533,41 @@ class Journal:
         return [r[0] for r in rows]
 
     @map_errors
-    def purge(self, before: date) -> int:
-        """Delete check-ins of local days before ``before`` that the HIS has (retention).
+    def purge(self, before: date, *, undelivered: bool = False) -> PurgeCount:
+        """Delete check-ins of local days before ``before`` (retention).
 
-        Personal data is kept no longer than the clinic needs it; check-ins the outbox has
-        not delivered (pending or given up) are kept whatever their age, so none is lost.
-        Returns how many were deleted.
+        Personal data is kept no longer than the clinic needs it. By default only check-ins
+        the HIS has (``delivered``) go: pending or given-up ones are kept whatever their age,
+        so none is lost. ``undelivered=True`` (a kiosk with no HIS configured: nothing will
+        ever deliver them) deletes those too. Quarantined check-ins past the day go as well —
+        they cannot be opened, so keeping them protects nothing — and are counted apart.
         """
         conn = self.db.conn
+        day = before.isoformat()
+        states = "('delivered', 'pending', 'failed')" if undelivered else "('delivered')"
         with self.lock, immediate(conn):
             gone = [
                 r[0]
                 for r in conn.execute(
-                    "SELECT c.checkin_id FROM checkins c JOIN outbox o USING (checkin_id)"
-                    " WHERE c.day < ? AND o.state = 'delivered'",
-                    (before.isoformat(),),
+                    "SELECT c.checkin_id FROM checkins c LEFT JOIN outbox o USING (checkin_id)"
+                    f" WHERE c.day < ? AND (o.state IN {states}"
+                    + (" OR o.state IS NULL)" if undelivered else ")"),
+                    (day,),
                 )
             ]
-            conn.executemany("DELETE FROM outbox WHERE checkin_id = ?", [(i,) for i in gone])
-            conn.executemany("DELETE FROM checkins WHERE checkin_id = ?", [(i,) for i in gone])
-        return len(gone)
+            bad = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT q.checkin_id FROM quarantine q JOIN checkins c USING (checkin_id)"
+                    " WHERE c.day < ?",
+                    (day,),
+                )
+            ]
+            bad = [i for i in bad if i not in set(gone)]
+            rows = [(i,) for i in gone + bad]
+            conn.executemany("DELETE FROM outbox WHERE checkin_id = ?", rows)
+            conn.executemany("DELETE FROM quarantine WHERE checkin_id = ?", rows)
+            conn.executemany("DELETE FROM checkins WHERE checkin_id = ?", rows)
+        if gone or bad:
+            log.info("journal: purged %d check-ins, %d quarantined", len(gone), len(bad))
+        return PurgeCount(len(gone), len(bad))

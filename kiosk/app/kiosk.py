@@ -18,9 +18,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiosk.app import settings as settings_mod
 from kiosk.app.errors import NoCard, UsageError
@@ -32,6 +32,7 @@ from kiosk.emrtd.passwords import AccessKey
 from kiosk.emrtd.session import AccessMode, ReaderSession
 from kiosk.emrtd.trust import TrustStore
 from kiosk.transport import CardRemoved, Transport, TransportTimeout
+from offline_cache.crypto import StorageError
 
 if TYPE_CHECKING:
     from kiosk.app.demo import DemoGateway
@@ -39,6 +40,17 @@ if TYPE_CHECKING:
     from offline_cache.outbox import DrainReport
 
 log = logging.getLogger(__name__)
+
+
+class PurgeReport(NamedTuple):
+    """One retention purge: check-ins deleted, quarantined ones deleted, cached answers
+    deleted, and quarantined check-ins still kept (younger than the retention)."""
+
+    checkins: int
+    quarantined: int
+    cached: int
+    quarantined_left: int
+
 
 #: Bearer token for a FHIR eligibility server (optional; environment only).
 FHIR_TOKEN_ENV = "CCCD_KIOSK_FHIR_TOKEN"
@@ -102,7 +114,9 @@ class Kiosk:
     ``demo_gateway`` forces the gateway simulator on (True) or off (False); by default the
     demo uses it when no ``[gateway] url`` is configured. ``sim_options`` go to the simulated
     reader (its link model). ``backend`` replaces the configured eligibility client (tests,
-    benchmarks). ``on_event`` receives the pipeline's progress events.
+    benchmarks). ``on_event`` receives the pipeline's progress events. ``purge_at_start``
+    applies retention when the storage opens (:meth:`purge`; off for ``cccd-kiosk purge``,
+    which reports what it deletes).
     """
 
     def __init__(
@@ -113,8 +127,10 @@ class Kiosk:
         sim_options: dict[str, Any] | None = None,
         backend: EligibilityBackend | None = None,
         on_event: Callable[[CheckInEvent], None] | None = None,
+        purge_at_start: bool = True,
     ) -> None:
         self.settings = settings
+        self.purge_at_start = purge_at_start
         self.config = settings.config
         self.demo = settings.demo
         self.reader = str(self.config.reader.spec)
@@ -153,10 +169,35 @@ class Kiosk:
 
     @property
     def storage(self) -> Storage:
-        """The cache and journal, opened on first use (on the calling thread)."""
+        """The cache and journal, opened on first use (on the calling thread); retention is
+        applied right after opening (:meth:`purge`), so a kiosk enforces it at every start."""
         if self._storage is None:
             self._storage = Storage.open(self.data_dir, self.config.storage)
+            try:
+                if self.purge_at_start:
+                    self.purge()
+            except StorageError as exc:  # retention can wait; the check-ins cannot
+                log.warning("retention purge postponed (%s)", type(exc).__name__)
         return self._storage
+
+    def purge(self, now: datetime | None = None) -> PurgeReport:
+        """Apply retention: delete check-ins older than ``[storage] retention_days`` (local
+        days) that the HIS has — or all of them when no ``[his] url`` is configured, as
+        nothing will ever deliver them — quarantined ones past that age, and cached answers
+        past ``max_stale_days``. ``now`` (aware) is for tests. Returns the counts."""
+        from offline_cache.journal import VIETNAM_TZ
+
+        at = now or datetime.now(UTC)
+        store = self.storage
+        before = at.astimezone(VIETNAM_TZ).date() - timedelta(
+            days=self.config.storage.retention_days
+        )
+        count = store.journal.purge(before, undelivered=not self.config.his.url)
+        cached = store.cache.purge(now=at)
+        left = len(store.journal.quarantined())
+        if left:
+            log.warning("journal: %d quarantined check-ins kept until their retention ends", left)
+        return PurgeReport(count.checkins, count.quarantined, cached, left)
 
     @property
     def cache_problem(self) -> str | None:

@@ -332,7 +332,7 @@ def test_purge_keeps_what_the_his_does_not_have(journal: Journal) -> None:
         "UPDATE outbox SET state = 'delivered' WHERE checkin_id != ?", (old[2].checkin_id,)
     )
     conn.commit()
-    assert journal.purge(DAY + timedelta(days=1)) == 2
+    assert journal.purge(DAY + timedelta(days=1)) == (2, 0)
     assert [r.checkin_id for r in journal.day(DAY)] == [old[2].checkin_id]  # not yet delivered
     assert journal.get(new.checkin_id) is not None  # too recent
     assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 2
