@@ -9,6 +9,14 @@ Only non-personal columns are in clear: ids, times, method, the chip-verified fl
 queue number and the HMAC of the ID number (per-patient lookup without the number). The
 holder, the BHYT card number, the authenticity details and the eligibility answer (which
 carries the card number) are sealed with AES-256-GCM, bound to their row and column.
+
+A row that does not open (an altered byte, a damaged page) is quarantined the first time it
+is read: recorded in ``quarantine``, its outbox row set to ``quarantined`` (never retried),
+left out of :meth:`Journal.day`, :meth:`Journal.search` and :meth:`Journal.get_many`, and
+counted by :meth:`Journal.quarantined` — one bad row never stops the others. A wrong key is
+refused at open by the key check value (:func:`offline_cache.store.check_key`), so it can
+never quarantine a whole journal. SQLite failures surface as the storage error family
+(:func:`offline_cache.store.storage_error`).
 """
 
 from __future__ import annotations

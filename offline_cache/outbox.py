@@ -16,7 +16,9 @@ dedupes it. The payload is built from the sealed record at send time (XML 130 fi
 FHIR bundle, :mod:`offline_cache.his`), so nothing personal waits in the outbox in any other
 form, and a check-in completed later goes out complete. When the HIS is unreachable
 (connection refused, timeout) the drain stops at the first such failure rather than paying
-the timeout once per queued check-in; the rest stay due for the next drain.
+the timeout once per queued check-in; the rest stay due for the next drain. A check-in whose
+sealed data does not open is quarantined by the journal and skipped (never retried); the
+drain's report counts them, and every other check-in is still sent.
 
 Nothing personal is logged: only check-in ids, HTTP statuses and exception class names.
 """
