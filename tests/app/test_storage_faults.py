@@ -196,3 +196,34 @@ def test_export_never_writes_through_a_planted_symlink(tmp_path: Path) -> None:
         "today.csv",
         "victim.txt",
     ]  # no temporary file left behind
+
+
+def test_a_cache_of_another_key_is_rebuilt_while_the_journal_is_kept(tmp_path: Path) -> None:
+    from offline_cache.cache import EligibilityCache
+    from offline_cache.crypto import Sealer
+
+    data = tmp_path / "data"
+    ids = checkin_all(data)
+    (data / "cache.db").unlink()
+    for side in ("cache.db-wal", "cache.db-shm"):
+        (data / side).unlink(missing_ok=True)
+    EligibilityCache(data / "cache.db", Sealer(bytes(32))).close()  # another key generation
+    with kiosk_at(data) as kiosk:
+        assert [r["checkin_id"] for r in kiosk.today()] == ids
+        assert kiosk.cache_problem == "WrongStorageKey"
+    assert (data / "cache.db.damaged").exists()
+
+
+def test_a_wrong_key_in_the_environment_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offline_cache.crypto import KEY_ENV, WrongStorageKey
+    from tests.offline_cache.test_key_check import snapshot
+
+    data = tmp_path / "data"
+    checkin_all(data)
+    before = snapshot(data)
+    monkeypatch.setenv(KEY_ENV, "22" * 32)
+    with kiosk_at(data) as kiosk, pytest.raises(WrongStorageKey):
+        kiosk.checkin_manual(*PEOPLE[0], date(1990, 1, 2))
+    assert snapshot(data) == before
