@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 TABLE = "eligibility_cache"
 DEFAULT_TTL = timedelta(hours=24)
 DEFAULT_MAX_STALE = timedelta(days=7)
+#: How far in the future an ``as_of`` may lie and still be clock skew rather than a wrong clock.
+FUTURE_SKEW = timedelta(minutes=5)
 BULK_CACHE_KIB = 256 * 1024  # page cache during put_many (SQLite allocates it lazily)
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
 
@@ -173,23 +175,38 @@ class EligibilityCache:
         plaintext = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         return key, ts, self._sealer.seal(plaintext, _aad(key, ts))
 
-    # An older answer arriving late (a slow retry) never replaces a newer one.
+    # An older answer arriving late (a slow retry) never replaces a newer one — unless the
+    # stored one claims a time beyond now + FUTURE_SKEW: written while a clock was ahead, it
+    # would otherwise block every real answer until the clock caught up.
     _UPSERT = (
         f"INSERT INTO {TABLE} (key, as_of, sealed) VALUES (?, ?, ?) "
         f"ON CONFLICT(key) DO UPDATE SET as_of = excluded.as_of, sealed = excluded.sealed "
-        f"WHERE excluded.as_of >= {TABLE}.as_of"
+        f"WHERE excluded.as_of >= {TABLE}.as_of OR {TABLE}.as_of > ?"
     )
 
+    @staticmethod
+    def _future_bound(now: datetime | None) -> str:
+        at = _utc(now, "now") if now is not None else datetime.now(UTC)
+        return _format_ts(at + FUTURE_SKEW)
+
     @map_errors
-    def put(self, id_number: str, payload: dict[str, Any], *, as_of: datetime) -> None:
+    def put(
+        self,
+        id_number: str,
+        payload: dict[str, Any],
+        *,
+        as_of: datetime,
+        now: datetime | None = None,
+    ) -> None:
         """Store ``payload`` (JSON-able) as the answer for ``id_number`` given at ``as_of``.
 
-        Replaces the patient's previous entry unless that one is newer. Committed (and,
-        with ``synchronous=FULL``, on disk) when this returns.
+        Replaces the patient's previous entry unless that one is newer (an entry dated
+        more than :data:`FUTURE_SKEW` after ``now`` counts as older: a clock set back).
+        Committed (and, with ``synchronous=FULL``, on disk) when this returns.
         """
         row = self._row(id_number, payload, as_of)
         with self._lock, self._conn:
-            self._conn.execute(self._UPSERT, row)
+            self._conn.execute(self._UPSERT, (*row, self._future_bound(now)))
 
     @map_errors
     def put_many(self, entries: Iterable[tuple[str, dict[str, Any]]], *, as_of: datetime) -> int:
@@ -198,12 +215,13 @@ class EligibilityCache:
         For bulk loads (a pre-filled kiosk, the benchmark): one commit instead of one each.
         """
         count = 0
+        bound = self._future_bound(None)
 
-        def rows() -> Iterator[tuple[str, str, bytes]]:
+        def rows() -> Iterator[tuple[str, str, bytes, str]]:
             nonlocal count
             for id_number, payload in entries:
                 count += 1
-                yield self._row(id_number, payload, as_of)
+                yield (*self._row(id_number, payload, as_of), bound)
 
         with self._lock:
             # A bigger page cache for the load keeps the key index in memory, so its pages
@@ -225,7 +243,8 @@ class EligibilityCache:
 
         ``None`` when absent, older than ``max_stale`` (the row is then deleted), or when
         the row does not open under this key (counted in :attr:`rejected`). An ``as_of``
-        in the future (clock skew between the gateway and the kiosk) counts as age zero.
+        in the future (clock skew between the gateway and the kiosk) counts as age zero, and
+        as stale when it is more than :data:`FUTURE_SKEW` ahead.
         """
         at = _utc(now, "now") if now is not None else datetime.now(UTC)
         key = self._sealer.index(id_number, TABLE)
@@ -254,7 +273,10 @@ class EligibilityCache:
         if not isinstance(payload, dict):
             self._reject()
             return None
-        return CachedEntry(payload=payload, as_of=as_of, age=age, stale=age > self.ttl)
+        # Dated well in the future (the gateway's or our clock is wrong): not to be trusted
+        # as current, so shown as stale.
+        future = as_of - at > FUTURE_SKEW
+        return CachedEntry(payload=payload, as_of=as_of, age=age, stale=age > self.ttl or future)
 
     def _reject(self) -> None:
         """Count a row that does not open; log without anything that identifies the patient."""

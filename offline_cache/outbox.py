@@ -49,6 +49,9 @@ BUILDERS: dict[str, Callable[[CheckInRecord], dict[str, Any]]] = {
 }
 #: Longest wait between two attempts for one check-in.
 MAX_BACKOFF_S = 600.0
+#: Beyond the longest backoff, a retry time this much further ahead means the clock was set back
+#: (so a journal's ``outbox_hold_s`` must stay below ``MAX_BACKOFF_S + CLOCK_SLACK_S``).
+CLOCK_SLACK_S = 60.0
 #: Check-ins read, sent and marked per database round (one read, one write transaction).
 BATCH = 256
 
@@ -202,10 +205,13 @@ class Outbox:
         while not unreachable and (left is None or left > 0):
             n = BATCH if left is None else min(BATCH, left)
             with self._journal.lock:
+                # A retry time beyond the longest backoff was computed while the clock was
+                # ahead (it has been set back since): due now, or it would stall until then.
                 rows = conn.execute(
                     "SELECT checkin_id, attempts FROM outbox WHERE state = 'pending'"
-                    " AND next_attempt_at <= ? ORDER BY next_attempt_at, checkin_id LIMIT ?",
-                    (t, n),
+                    " AND (next_attempt_at <= ? OR next_attempt_at > ?)"
+                    " ORDER BY next_attempt_at, checkin_id LIMIT ?",
+                    (t, t + MAX_BACKOFF_S + CLOCK_SLACK_S, n),
                 ).fetchall()
                 conn.commit()  # end the read transaction: the writer may checkpoint meanwhile
             if not rows:

@@ -393,3 +393,17 @@ def test_cache_bench_runs_small(
     assert "300 entries" in out and "get, hit" in out and "get, miss" in out and "p99" in out
     assert len({cache_bench._id_number(i) for i in range(5000)}) == 5000
     assert all(len(cache_bench._id_number(i)) == 12 for i in (0, 999_999, 1_999_999))
+
+
+def test_an_answer_from_a_clock_that_was_ahead_is_stale_and_replaced(
+    cache: EligibilityCache,
+) -> None:
+    cache.put(TUYET_ID, {"status": "eligible"}, as_of=T0 + timedelta(days=2), now=T0)
+    got = cache.get(TUYET_ID, now=T0)
+    assert got is not None and got.stale  # dated two days ahead: not a current answer
+    cache.put(TUYET_ID, {"status": "not_eligible"}, as_of=T0, now=T0)  # the clock set back
+    got = cache.get(TUYET_ID, now=T0)
+    assert got is not None and got.payload == {"status": "not_eligible"} and not got.stale
+    cache.put(TUYET_ID, {"status": "eligible"}, as_of=T0 - timedelta(hours=1), now=T0)
+    got = cache.get(TUYET_ID, now=T0)
+    assert got is not None and got.payload == {"status": "not_eligible"}  # older still loses

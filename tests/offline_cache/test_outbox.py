@@ -343,3 +343,17 @@ def test_hold_until_eligibility_or_timeout(tmp_path: Path, his: HisReceiver) -> 
     assert his.bodies[a.checkin_id]["ma_dkbd"] == "01001"
     assert his.bodies[a.checkin_id]["kiosk"]["chip_verified"] is True
     assert his.bodies[b.checkin_id]["ma_dkbd"] is None
+
+
+def test_a_clock_set_back_does_not_stall_retries(tmp_path: Path) -> None:
+    db = tmp_path / "journal.db"
+    with Journal(db, Sealer(KEY)) as j:
+        rec = j.record(method="chip", chip_verified=True, holder=MINH, now=T0)
+    ahead = T0 + timedelta(days=3)  # the kiosk's clock was three days ahead...
+    with HisReceiver() as his:
+        his.fail_next = [503]
+        with Outbox(db, Sealer(KEY), url=his.url) as ob:
+            assert ob.drain(now=ahead) == (0, 1, 1, 0)  # retry due at ahead + 1 s
+            # ...and is set right: the retry is due now, not in three days
+            assert ob.drain(now=T0 + timedelta(seconds=5)) == (1, 0, 0, 0)
+        assert set(his.accepted) == {rec.checkin_id}
