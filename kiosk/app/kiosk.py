@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -51,6 +52,9 @@ class PurgeReport(NamedTuple):
     cached: int
     quarantined_left: int
 
+
+#: A kiosk left running applies retention again after this many seconds (a day).
+PURGE_INTERVAL_S = 86_400.0
 
 #: Bearer token for a FHIR eligibility server (optional; environment only).
 FHIR_TOKEN_ENV = "CCCD_KIOSK_FHIR_TOKEN"
@@ -131,6 +135,9 @@ class Kiosk:
     ) -> None:
         self.settings = settings
         self.purge_at_start = purge_at_start
+        #: Seconds between two retention purges of a kiosk left running (at check-in time).
+        self.purge_interval_s = PURGE_INTERVAL_S
+        self._purged_at: float | None = None
         self.config = settings.config
         self.demo = settings.demo
         self.reader = str(self.config.reader.spec)
@@ -173,12 +180,25 @@ class Kiosk:
         applied right after opening (:meth:`purge`), so a kiosk enforces it at every start."""
         if self._storage is None:
             self._storage = Storage.open(self.data_dir, self.config.storage)
-            try:
-                if self.purge_at_start:
-                    self.purge()
-            except StorageError as exc:  # retention can wait; the check-ins cannot
-                log.warning("retention purge postponed (%s)", type(exc).__name__)
+            if self.purge_at_start:
+                self._purge_quietly()
         return self._storage
+
+    def _purge_quietly(self) -> None:
+        """Apply retention now, best effort: a storage problem postpones it (logged)."""
+        self._purged_at = time.monotonic()
+        try:
+            self.purge()
+        except StorageError as exc:  # retention can wait; the check-ins cannot
+            log.warning("retention purge postponed (%s)", type(exc).__name__)
+
+    def _purge_if_due(self) -> None:
+        """A kiosk left running applies retention again every ``purge_interval_s`` (a day),
+        checked when a check-in starts (monotonic time: a clock change does not matter)."""
+        if not self.purge_at_start or self._storage is None:
+            return
+        if self._purged_at is None or time.monotonic() - self._purged_at >= self.purge_interval_s:
+            self._purge_quietly()
 
     def purge(self, now: datetime | None = None) -> PurgeReport:
         """Apply retention: delete check-ins older than ``[storage] retention_days`` (local
@@ -212,7 +232,9 @@ class Kiosk:
 
     @property
     def pipeline(self) -> CheckInPipeline:
-        """The check-in pipeline over this kiosk's backend, storage and trust."""
+        """The check-in pipeline over this kiosk's backend, storage and trust (retention is
+        applied again first when a day has passed since the last purge)."""
+        self._purge_if_due()
         if self._pipeline is None:
             store = self.storage
             self._pipeline = CheckInPipeline(

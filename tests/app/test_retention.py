@@ -106,3 +106,16 @@ def test_purge_command(tmp_path: Path) -> None:
     assert _ids(data) == [new]
     nothing = run("purge", "--data-dir", str(tmp_path / "empty"))
     assert nothing.returncode == 2 and "no check-in journal" in nothing.stderr
+
+
+def test_a_kiosk_left_running_purges_again_when_the_interval_has_passed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _journal_with(data, NOW)
+    with _kiosk(data) as kiosk:
+        kiosk.today()  # opened (and purged) at start
+        old = _journal_with(data, OLD)[0]  # an old check-in appears while it runs
+        kiosk.checkin_manual("079301000123", "Lê Văn Bình", datetime(1990, 1, 2).date())
+        assert old in _ids(data)  # within the day: not yet
+        kiosk.purge_interval_s = 0.0  # a day has passed
+        kiosk.checkin_manual("079301000123", "Lê Văn Bình", datetime(1990, 1, 2).date())
+        assert old not in _ids(data)
