@@ -10,6 +10,7 @@ from bench import (
     checkin_bench,
     outbox_bench,
     pcsc_bench,
+    pin_bench,
     read_bench,
     ui_bench,
 )
@@ -19,6 +20,7 @@ BENCHES["cache"] = cache_bench.main  # eligibility cache at 1 M entries (issue 5
 BENCHES["outbox"] = outbox_bench.main  # outbox drain to a local HIS receiver (issue 5 §8)
 BENCHES["checkin"] = checkin_bench.main  # tap→result vs max(card, gateway) (issue 5 §8)
 BENCHES["ui"] = ui_bench.main  # Qt kiosk cold start and RSS over 100 check-ins (issue 6 §7)
+BENCHES["pin"] = pin_bench.main  # one operator-PIN guess: scrypt vs SHA-256 (issue 10)
 
 
 def main(argv: list[str]) -> int:

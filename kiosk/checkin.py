@@ -39,6 +39,7 @@ from typing import Any, Literal, Protocol
 from kiosk.cccd.access import AccessKey
 from kiosk.cccd.bhyt_qr import BhytCard, parse_bhyt_qr
 from kiosk.cccd.holder import Holder, holder_from
+from kiosk.cccd.typed import typed_birth_date, typed_name
 from kiosk.eligibility.base import EligibilityBackend, EligibilityResult, Person, ask_staff
 from kiosk.eligibility.errors import (
     ConfigurationError,
@@ -467,11 +468,8 @@ class CheckInPipeline:
             raise AccessKeyError(
                 "ID number: expected the 12 digits of the CCCD number", "id_number"
             )
-        name = " ".join(full_name.split())
-        if not name:
-            raise AccessKeyError("full name: empty; expected the patient's name", "full_name")
-        if date_of_birth > date.today():
-            raise AccessKeyError("date of birth: in the future", "date_of_birth")
+        name = typed_name(full_name)
+        date_of_birth = typed_birth_date(date_of_birth)
         holder = Holder(
             id_number=number,
             full_name=name,

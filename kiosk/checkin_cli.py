@@ -23,7 +23,7 @@ from typing import Any
 
 from kiosk.app.errors import UsageError
 from kiosk.app.kiosk import Kiosk
-from kiosk.app.messages import EXIT_FAILED, EXIT_OK
+from kiosk.app.messages import EXIT_FAILED, EXIT_OK, cli_line
 from kiosk.app.reports import CheckInReport
 from kiosk.cli_common import (
     add_key_args,
@@ -58,6 +58,11 @@ def register(sub: Any) -> None:
     e.add_argument("--format", choices=["csv", "json"], default="csv")
     e.add_argument("--data-dir", type=Path, help="cache, journal and key folder")
     e.add_argument("--config", type=Path, help="TOML configuration file")
+
+    t = sub.add_parser("ticket", help="print (again) the queue ticket of a check-in")
+    t.add_argument("checkin_id", help="the check-in id (on the ticket's QR, in export, --json)")
+    t.add_argument("--data-dir", type=Path, help="cache, journal and key folder")
+    t.add_argument("--config", type=Path, help="TOML configuration file ([printer])")
 
     o = sub.add_parser("outbox", help="send waiting check-ins to the hospital system (HIS)")
     o.add_argument("--url", help="the HIS check-in endpoint (default: [his] url)")
@@ -95,11 +100,32 @@ def cmd_checkin(args: argparse.Namespace) -> int:
             report = kiosk.checkin_bhyt(args.bhyt_qr)
         else:
             report = kiosk.checkin_card(keys)
+        if kiosk.prints_tickets:
+            _print_ticket(kiosk, report.outcome.checkin_id)
         kiosk.deliver_pending()
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
         print(report.to_text())
+    return EXIT_OK
+
+
+def _print_ticket(kiosk: Kiosk, checkin_id: str) -> None:
+    """Print the ticket; a printer problem is one line on stderr, the check-in stands."""
+    from drivers.printer import PrinterError
+
+    try:
+        kiosk.print_ticket(checkin_id)
+    except PrinterError as exc:
+        print(f"cccd-kiosk: {cli_line(exc)}", file=sys.stderr)
+
+
+def cmd_ticket(args: argparse.Namespace) -> int:
+    """Reprint a check-in's ticket (reception, after paper ran out or a ticket was lost)."""
+    with Kiosk(settings_from_args(args), demo_gateway=False) as kiosk:
+        _existing_journal(kiosk)
+        kiosk.print_ticket(args.checkin_id)
+    print(f"Đã in phiếu / Ticket printed: {args.checkin_id}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -166,5 +192,6 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "checkin": cmd_checkin,
     "export": cmd_export,
     "outbox": cmd_outbox,
+    "ticket": cmd_ticket,
     "purge": cmd_purge,
 }

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from kiosk import checkin_cli
+from kiosk import admin_cli, checkin_cli
 from kiosk.app.dump import check_out_dir, verify_dump, write_dump
 from kiosk.app.errors import UsageError
 from kiosk.app.kiosk import Kiosk, load_trust_store
@@ -74,6 +74,7 @@ def build_parser() -> Parser:
     d.add_argument("--card", default="default")
     d.add_argument("--json", action="store_true")
     checkin_cli.register(sub)
+    admin_cli.register(sub)
     return p
 
 
@@ -138,7 +139,7 @@ def run_kiosk(config_path: Path | None, gui: GuiRunner | None = None) -> int:
     return run_terminal(resolve(config_path), first_card=os.environ.get("CARD", ""))
 
 
-def _configure_logging() -> None:
+def configure_logging() -> None:
     """Log to stderr at ``$CCCD_KIOSK_LOG_LEVEL`` (default ERROR: the CLI already says what
     went wrong in its own words). Log records never carry personal data."""
     level = os.environ.get("CCCD_KIOSK_LOG_LEVEL", "ERROR").upper()
@@ -159,13 +160,14 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "verify": cmd_verify,
     "demo": cmd_demo,
     **checkin_cli.HANDLERS,
+    **admin_cli.HANDLERS,
 }
 
 
 def main(argv: Sequence[str] | None = None, *, gui: GuiRunner | None = None) -> int:
     """Run ``cccd-kiosk``; returns the exit code (never raises but for argparse's exit)."""
     args = build_parser().parse_args(argv)
-    _configure_logging()
+    configure_logging()
     try:
         if args.command is None:
             return run_kiosk(args.kiosk_config, gui)

@@ -29,8 +29,10 @@ A file looks like::
     language = "vi"      # or "en"
     idle_timeout_s = 60  # seconds without a touch before the screen is wiped
     fullscreen = true    # full screen and frameless; --windowed overrides
-    operator_pin_sha256 = "…64 hex digits…"  # SHA-256 of the settings PIN; never the PIN
-                         # itself (or set CCCD_KIOSK_OPERATOR_PIN in the environment)
+    operator_pin_hash = "scrypt$16384$8$1$…"  # from `cccd-kiosk set-pin --print`; never the
+                         # PIN itself (or `set-pin` into the data folder, or the environment's
+                         # CCCD_KIOSK_OPERATOR_PIN)
+    export_dir = "/var/lib/cccd-kiosk/exports"  # reception's CSV exports (default: data folder)
 
 Every key has a default (:class:`Config` is a tree of frozen dataclasses),
 so an empty file is a valid configuration. Anything the kiosk does not know
@@ -46,6 +48,7 @@ config file and the command line accept exactly the same names;
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import types
 import typing
@@ -59,6 +62,12 @@ READER_HELP = (
     "auto (PC/SC when pcscd lists a reader, else NFC on USB), pcsc[:NAME], nfc[:PATH] "
     "(usb, usb:VID:PID, tty:USB0:pn532), sim:CARD"
 )
+
+
+#: A simulated reader's name: a sample card, optionally with ``+FAULT`` suffixes.
+_SIM_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*(\+[a-z0-9][a-z0-9_-]*)*")
+#: The largest configuration file read (a real one is a few KiB).
+MAX_CONFIG_BYTES = 256 * 1024
 
 
 class ConfigError(Exception):
@@ -115,6 +124,12 @@ class ReaderSpec:
             raise ReaderSpecSyntaxError(f"empty name after {kind!r}: use {READER_HELP}")
         if kind == "sim" and not name:
             name = "default"
+        if kind == "sim" and not _SIM_NAME.fullmatch(name):
+            # only sample-card names (and +FAULT suffixes): never a path to read
+            raise ReaderSpecSyntaxError(
+                f"sim: takes a sample card name such as sim:default (see `cccd-sim cards`), "
+                f"not {name!r}"
+            )
         if kind == "nfc" and not name:
             name = "usb"
         return cls(kind, name)
@@ -157,6 +172,11 @@ def _choice(value: str, choices: tuple[str, ...], key: str) -> None:
         raise ConfigValueError(f"must be one of {', '.join(choices)}, not {value!r}", key=key)
 
 
+def _at_most(value: float, limit: float, key: str, unit: str) -> None:
+    if value > limit:
+        raise ConfigValueError(f"must be at most {limit:g} {unit}, not {value!r}", key=key)
+
+
 def _positive(value: float, key: str) -> None:
     if not value > 0:
         raise ConfigValueError(f"must be greater than 0, not {value!r}", key=key)
@@ -184,6 +204,9 @@ class GatewayConfig:
         _choice(self.api_version, BHXH_API_VERSIONS, "gateway.api_version")
         _positive(self.connect_timeout_s, "gateway.connect_timeout_s")
         _positive(self.timeout_s, "gateway.timeout_s")
+        # A patient waits through a look-up: minutes would be a hung kiosk, not a setting.
+        _at_most(self.connect_timeout_s, 30.0, "gateway.connect_timeout_s", "seconds")
+        _at_most(self.timeout_s, 60.0, "gateway.timeout_s", "seconds")
 
 
 @dataclass(frozen=True)
@@ -203,6 +226,8 @@ class StorageConfig:
     def __post_init__(self) -> None:
         _positive(self.cache_ttl_hours, "storage.cache_ttl_hours")
         _positive(self.max_stale_days, "storage.max_stale_days")
+        _at_most(self.cache_ttl_hours, 24.0 * 31, "storage.cache_ttl_hours", "hours")
+        _at_most(self.max_stale_days, 366.0, "storage.max_stale_days", "days")
         if not 1 <= self.retention_days <= MAX_RETENTION_DAYS:
             raise ConfigValueError(
                 f"must be a whole number of days from 1 to {MAX_RETENTION_DAYS}, "
@@ -237,34 +262,80 @@ class TrustConfig:
     paths: tuple[str, ...] = ()
 
 
+PAPER_WIDTHS = ("80mm", "58mm")
+
+
+@dataclass(frozen=True)
+class PrinterConfig:
+    """``[printer]``: the ESC/POS ticket printer (None: no tickets are printed).
+
+    ``url`` is ``tcp://HOST[:PORT]`` (port 9100 by default), ``usb:VID:PID`` or
+    ``file:PATH`` (a device node such as ``/dev/usb/lp0``); ``hospital`` heads every ticket;
+    ``native_qr`` false draws the check-in QR into the image for printers without GS ( k.
+    """
+
+    url: str | None = None
+    hospital: str = "Phòng khám"
+    paper: str = "80mm"
+    native_qr: bool = True
+    timeout_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.url is not None and not self.url.startswith(("tcp://", "usb:", "file:")):
+            raise ConfigValueError(
+                f"must be tcp://HOST[:PORT], usb:VID:PID or file:PATH, not {self.url!r}",
+                key="printer.url",
+            )
+        _choice(self.paper, PAPER_WIDTHS, "printer.paper")
+        _positive(self.timeout_s, "printer.timeout_s")
+        _at_most(self.timeout_s, 30.0, "printer.timeout_s", "seconds")
+        if not self.hospital.strip() or len(self.hospital) > 80:
+            raise ConfigValueError(
+                "must be the hospital's name (1 to 80 characters)", key="printer.hospital"
+            )
+
+
 UI_MODES = ("self", "reception")
+#: Longest idle timeout the kiosk accepts (seconds): a day.
+MAX_IDLE_TIMEOUT_S = 86400.0
 UI_LANGUAGES = ("vi", "en")
 
 
 @dataclass(frozen=True)
 class UiConfig:
-    """``[ui]``: the Qt kiosk's mode, language, idle wipe, full screen and operator PIN hash.
+    """``[ui]``: the Qt kiosk's mode, language, idle wipe, full screen, operator PIN hash and
+    the folder reception's exports go to.
 
-    ``operator_pin_sha256`` is the lower- or upper-case hex SHA-256 of the operator PIN that
-    unlocks the settings screen; the clear PIN is never in the file (it may come from
-    ``$CCCD_KIOSK_OPERATOR_PIN`` instead). None and no environment PIN: settings stay locked.
+    ``operator_pin_hash`` is the scrypt hash ``cccd-kiosk set-pin --print`` prints
+    (``scrypt$N$r$p$salt$hash``); the clear PIN is never in the file. ``set-pin`` can instead
+    keep it in the data folder, and ``$CCCD_KIOSK_OPERATOR_PIN`` overrides both. No PIN at
+    all: the settings stay locked. ``idle_timeout_s`` is at most a day (a kiosk that never
+    wipes is not one). ``export_dir`` (default: ``exports`` in the data folder) is where
+    "Xuất CSV / Export" writes — a public kiosk shows no file dialog.
     """
 
     mode: str = "self"
     language: str = "vi"
     idle_timeout_s: float = 60.0
     fullscreen: bool = True
-    operator_pin_sha256: str | None = None
+    operator_pin_hash: str | None = None
+    export_dir: str | None = None
 
     def __post_init__(self) -> None:
         _choice(self.mode, UI_MODES, "ui.mode")
         _choice(self.language, UI_LANGUAGES, "ui.language")
         _positive(self.idle_timeout_s, "ui.idle_timeout_s")
-        h = self.operator_pin_sha256
-        if h is not None and not (len(h) == 64 and all(c in "0123456789abcdefABCDEF" for c in h)):
+        if self.idle_timeout_s > MAX_IDLE_TIMEOUT_S:
             raise ConfigValueError(
-                "must be the SHA-256 of the PIN as 64 hex digits (never the PIN itself)",
-                key="ui.operator_pin_sha256",
+                f"must be at most {MAX_IDLE_TIMEOUT_S:g} seconds, not {self.idle_timeout_s!r}",
+                key="ui.idle_timeout_s",
+            )
+        h = self.operator_pin_hash
+        if h is not None and not (h.startswith("scrypt$") and len(h.split("$")) == 6):
+            raise ConfigValueError(
+                "must be the hash `cccd-kiosk set-pin --print` prints (scrypt$…), "
+                "never the PIN itself",
+                key="ui.operator_pin_hash",
             )
 
 
@@ -278,6 +349,7 @@ class Config:
     his: HisConfig = field(default_factory=HisConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
+    printer: PrinterConfig = field(default_factory=PrinterConfig)
 
 
 def _type_name(tp: Any) -> str:
@@ -348,9 +420,20 @@ def load_config(path: str | Path) -> Config:
     """Read and check the configuration file at ``path``."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        if not p.exists():
+            raise ConfigError("cannot read the file: no such file", path=str(p))
+        if not p.is_file():
+            raise ConfigError("not a regular file (give the path of a .toml file)", path=str(p))
+        with p.open("rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror or exc}", path=str(p)) from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"larger than {MAX_CONFIG_BYTES // 1024} KiB: not a configuration file", path=str(p)
+        )
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigSyntaxError("not UTF-8 text", path=str(p)) from exc
     return parse_config(text, path=str(p))

@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 # - fonts-dejavu-core: a sans-serif font with every Vietnamese letter, so screens and
 #   screenshots show "Đặt thẻ lên đầu đọc", not boxes (a bare container has no font at all);
 # - libxcb-* and libxkbcommon-x11-0: Qt's xcb platform plugin, for the kiosk on a real display.
+# - libzbar0: the QR decoder the ticket tests read printed pages back with (pyzbar).
 # "a|b" means either package will do: the first is installed when neither is (Ubuntu 24.04
 # renamed GLib's library package for the 64-bit time_t transition).
 REQUIRED_DEBS=(pcscd libpcsclite1 vsmartcard-vpcd libpcsclite-dev swig gcc libc6-dev python3-dev
@@ -23,7 +24,7 @@ REQUIRED_DEBS=(pcscd libpcsclite1 vsmartcard-vpcd libpcsclite-dev swig gcc libc6
   libegl1 libgl1 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3
   "libglib2.0-0t64|libglib2.0-0" fonts-dejavu-core
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0
-  libxcb-xkb1 libxkbcommon-x11-0)
+  libxcb-xkb1 libxkbcommon-x11-0 libzbar0)
 # Debian packages needed only when no Python >= 3.11 with venv is on the machine.
 PYTHON_DEBS=(python3 python3-venv python3-pip python3-dev)
 

@@ -28,7 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("kiosk", "drivers", "offline_cache", "simulators", "ui")
 
 #: The command-line front-ends inside the ``kiosk`` package.
-FRONT_ENDS = ("kiosk.cli", "kiosk.cli_common", "kiosk.checkin_cli", "kiosk.terminal")
+FRONT_ENDS = (
+    "kiosk.cli",
+    "kiosk.cli_common",
+    "kiosk.checkin_cli",
+    "kiosk.admin_cli",
+    "kiosk.terminal",
+)
 _CORE = ("kiosk.transport", "kiosk.config", "kiosk.emrtd", "kiosk.cccd", "kiosk.eligibility")
 
 #: Layer → the layers it may import (its own always allowed; ``kiosk`` is the bare package).
@@ -42,10 +48,13 @@ ALLOWED: dict[str, frozenset[str]] = {
         {"kiosk.transport", "kiosk.emrtd", "kiosk.cccd", "kiosk.eligibility"}
     ),
     "offline_cache": frozenset(),
+    "kiosk.ticket": frozenset(),
     "drivers.simulated": frozenset({"drivers", "kiosk.transport", "simulators"}),
     "drivers": frozenset({"kiosk.transport", "kiosk.config", "drivers.simulated"}),
     "simulators": frozenset({"kiosk.transport", "kiosk.emrtd", "kiosk.cccd", "kiosk.eligibility"}),
-    "kiosk.app": frozenset({*_CORE, "kiosk.checkin", "offline_cache", "drivers", "simulators"}),
+    "kiosk.app": frozenset(
+        {*_CORE, "kiosk.checkin", "kiosk.ticket", "offline_cache", "drivers", "simulators"}
+    ),
     **{
         m: frozenset({*_CORE, "kiosk.checkin", "kiosk.app", "drivers", *FRONT_ENDS})
         for m in FRONT_ENDS

@@ -35,10 +35,10 @@ from kiosk.app.demo import DemoGateway
 from kiosk.app.errors import UsageError
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.messages import UserMessage, message_for
+from kiosk.app.pin import PinGate
 from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
-from ui.pin import PinGate
 from ui.screens import STYLE, button
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
@@ -89,7 +89,7 @@ class KioskWindow(QMainWindow):
         self.kiosk = kiosk
         self.config = kiosk.config
         self.idle_timeout_s = idle_timeout_s
-        self.pin = pin or PinGate.from_config(kiosk.config.ui.operator_pin_sha256)
+        self.pin = pin or PinGate.from_sources(kiosk.config.ui.operator_pin_hash, kiosk.data_dir)
         self.reader = kiosk.reader
         self.simulated = kiosk.demo
         gateway = kiosk.gateway
@@ -149,6 +149,12 @@ class KioskWindow(QMainWindow):
         self.pin_screen.cancelled.connect(self.state.cancel)
         self.settings.mode_requested.connect(self._set_mode)
         self.settings.closed.connect(self.state.cancel)
+        self.settings.quit_requested.connect(self.request_quit)
+        #: Set by :func:`show` for the full-screen kiosk: closes other than
+        #: :meth:`request_quit` are refused.
+        self.locked_down = False
+        self._quit_requested = False
+        self._export_path: Path | None = None
 
         self.lang_button = button()
         self.lang_button.setObjectName("lang_toggle")
@@ -246,20 +252,21 @@ class KioskWindow(QMainWindow):
         """Ask the worker for today's check-ins matching the search box (or ``text``)."""
         self.requests.list_today.emit(self.today.search.text() if text is None else text)
 
-    def export_today(self, path: str | Path | None = None) -> None:
-        """Write today's check-ins as CSV to ``path``, or to a file the receptionist chooses."""
-        if path is None:
-            from PySide6.QtWidgets import QFileDialog
+    @property
+    def export_folder(self) -> Path:
+        """Where "Export" writes: ``[ui] export_dir``, else ``exports`` in the data folder.
+        A fixed folder, never a file dialog: a public kiosk must not browse the disk."""
+        configured = self.config.ui.export_dir
+        return Path(configured).expanduser() if configured else self.kiosk.data_dir / "exports"
 
-            chosen, _ = QFileDialog.getSaveFileName(
-                self,
-                t("today.export", self.state.lang),
-                f"checkins-{today().isoformat()}.csv",
-                "CSV (*.csv)",
-            )
-            if not chosen:
-                return
-            path = chosen
+    def export_today(self, path: str | Path | None = None) -> None:
+        """Write today's check-ins as CSV to ``path``, by default ``checkins-DATE.csv`` in
+        :attr:`export_folder` (created owner-only)."""
+        if path is None:
+            folder = self.export_folder
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path = folder / f"checkins-{today().isoformat()}.csv"
+        self._export_path = Path(path)
         self.requests.export_today.emit(str(path))
 
     def try_pin(self, pin: str) -> None:
@@ -297,9 +304,10 @@ class KioskWindow(QMainWindow):
 
     def _on_exported(self, ok: bool) -> None:
         if self.state.screen == "today":
-            self.today.show_message(
-                t("today.exported" if ok else "today.export_failed", self.state.lang)
-            )
+            text = t("today.exported" if ok else "today.export_failed", self.state.lang)
+            if ok and self._export_path is not None:
+                text = f"{text}: {self._export_path}"
+            self.today.show_message(text)
 
     def _dispatch(self, action: Action | None) -> None:
         if isinstance(action, StartRead):
@@ -398,8 +406,23 @@ class KioskWindow(QMainWindow):
         else:
             self.idle_timer.start()
 
+    def request_quit(self) -> None:
+        """End the kiosk: the operator's "Quit" (behind the PIN) or SIGTERM/SIGINT. The window
+        wipes, stops the watcher and the worker, closes, and the event loop ends."""
+        self._quit_requested = True
+        self.close()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
     def closeEvent(self, event: Any) -> None:
-        """Wipe, then stop the worker (quit + wait) before the window goes."""
+        """Wipe, then stop the worker (quit + wait) before the window goes. A locked-down
+        (full-screen) kiosk refuses every other close — Alt+F4, the window manager — so a
+        patient cannot leave it."""
+        if self.locked_down and not self._quit_requested:
+            logger.info("close refused: the kiosk is locked down (quit from the settings)")
+            event.ignore()
+            return
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
@@ -464,8 +487,10 @@ def build_window(
     return window, kiosk.gateway
 
 
-def show(window: QMainWindow, *, fullscreen: bool) -> None:
-    """Full screen and frameless (the kiosk), or a 1280×800 window (development)."""
+def show(window: KioskWindow, *, fullscreen: bool) -> None:
+    """Full screen, frameless and locked down (the kiosk: only the operator's Quit or a
+    SIGTERM ends it), or a 1280×800 window (development, the demo)."""
+    window.locked_down = fullscreen
     if fullscreen:
         window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         window.showFullScreen()
@@ -474,13 +499,33 @@ def show(window: QMainWindow, *, fullscreen: bool) -> None:
         window.show()
 
 
+def _stop_on_signals(window: KioskWindow) -> None:
+    """SIGTERM (the service manager) and SIGINT end the kiosk the orderly way: wipe, stop the
+    watcher and the worker, close the storage. Qt's event loop runs no Python code between
+    events, so a short timer lets the interpreter run the handler promptly."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        logger.info("signal %d: stopping the kiosk", signum)
+        QTimer.singleShot(0, window.request_quit)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    tick = QTimer(window)
+    tick.setInterval(200)
+    tick.timeout.connect(lambda: None)
+    tick.start()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the kiosk; returns the Qt exit code, or the error table's exit code (one line on
     stderr, no window) when the configuration cannot be used."""
     from kiosk.app.messages import cli_line, message_for
     from kiosk.app.settings import resolve
+    from kiosk.cli import configure_logging
 
     args = build_parser().parse_args(argv)
+    configure_logging()
     try:
         settings = resolve(args.config)
         options = resolve_options(args, settings.config)
@@ -492,8 +537,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = KioskWindow(
         kiosk, mode=options.mode, lang=options.lang, idle_timeout_s=options.idle_timeout_s
     )
+    _stop_on_signals(window)
     try:
         show(window, fullscreen=options.fullscreen)
+        logger.info(
+            "kiosk ready (%s, %s)", options.mode, "full screen" if options.fullscreen else "window"
+        )
         code = int(app.exec())
     finally:
         window.close()

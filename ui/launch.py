@@ -14,10 +14,13 @@ from pathlib import Path
 
 
 def run_gui(config_path: Path | None) -> int:
-    """The Qt kiosk for ``config_path`` (None: the embedded default), in a window."""
+    """The Qt kiosk for ``config_path``, full screen as its ``[ui] fullscreen`` says; the
+    embedded default (the demo, ``make run``) in a window."""
     from ui.app import main as ui_main
 
-    return ui_main(["--windowed", *(["--config", str(config_path)] if config_path else [])])
+    if config_path is None:
+        return ui_main(["--windowed"])
+    return ui_main(["--config", str(config_path)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

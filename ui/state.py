@@ -91,7 +91,7 @@ def parse_birth_date(text: str) -> date | None:
             d = date(int(parts[2]), int(parts[1]), int(parts[0]))
     except ValueError:
         return None
-    return d if d <= date.today() else None
+    return d if d.year >= 1900 and d <= date.today() else None
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,8 @@ class KioskState:
         if lang not in LANGS:
             raise ValueError(f"lang must be one of {', '.join(LANGS)}")
         self.mode: Mode = mode
+        #: The configured mode: a switch made in the settings lasts until the idle timeout.
+        self.home_mode: Mode = mode
         self.lang: Lang = lang
         self.on_change = on_change
         self.screen: Screen = "idle"
@@ -339,8 +341,13 @@ class KioskState:
             self.wipe()
 
     def idle_timeout(self) -> None:
-        """Nobody touched the kiosk for the idle timeout: wipe everything shown."""
-        if not self.busy and self.screen != "idle":
+        """Nobody touched the kiosk for the idle timeout: wipe everything shown, and go back
+        to the configured mode (reception opened on a self-check kiosk does not stay open)."""
+        if self.busy:
+            return
+        changed = self.mode != self.home_mode
+        self.mode = self.home_mode
+        if self.screen != "idle" or changed:
             self.wipe()
 
     def wipe(self, *, notify: bool = True) -> None:

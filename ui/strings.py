@@ -174,10 +174,8 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "Locked after too many wrong PINs. Try again in {n} s",
     },
     "pin.unset": {
-        "vi": "Chưa đặt mã PIN. Quản trị viên đặt CCCD_KIOSK_OPERATOR_PIN "
-        "hoặc [ui] operator_pin_sha256",
-        "en": "No PIN is set. The administrator sets CCCD_KIOSK_OPERATOR_PIN "
-        "or [ui] operator_pin_sha256",
+        "vi": "Chưa đặt mã PIN. Quản trị viên chạy: cccd-kiosk set-pin",
+        "en": "No PIN is set. The administrator runs: cccd-kiosk set-pin",
     },
     "settings.title": {"vi": "Cài đặt", "en": "Settings"},
     "settings.reader": {"vi": "Đầu đọc", "en": "Reader"},
@@ -190,6 +188,7 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "vi": "mới trong {ttl} giờ, giữ tối đa {days} ngày",
         "en": "fresh for {ttl} h, kept up to {days} d",
     },
+    "settings.quit": {"vi": "Thoát ki-ốt", "en": "Quit the kiosk"},
     "settings.none": {"vi": "(chưa cấu hình)", "en": "(not configured)"},
     "settings.demo_gateway": {
         "vi": "cổng BHXH mô phỏng {url}",

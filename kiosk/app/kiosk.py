@@ -32,10 +32,12 @@ from kiosk.checkin import CheckInEvent, CheckInPipeline
 from kiosk.emrtd.passwords import AccessKey
 from kiosk.emrtd.session import AccessMode, ReaderSession
 from kiosk.emrtd.trust import TrustStore
+from kiosk.ticket import Ticket
 from kiosk.transport import CardRemoved, Transport, TransportTimeout
 from offline_cache.crypto import StorageError
 
 if TYPE_CHECKING:
+    from drivers.printer import PrinterStatus
     from kiosk.app.demo import DemoGateway
     from kiosk.eligibility.base import EligibilityBackend
     from offline_cache.outbox import DrainReport
@@ -368,6 +370,52 @@ class Kiosk:
             return outbox.drain()
         finally:
             outbox.close()
+
+    # ---- tickets ------------------------------------------------------------------------
+
+    @property
+    def prints_tickets(self) -> bool:
+        """Whether a ticket printer is configured (``[printer] url``)."""
+        return bool(self.config.printer.url)
+
+    def ticket_for(self, checkin_id: str) -> Ticket:
+        """The ticket of a journaled check-in (its number, time and insurance answer)."""
+        from offline_cache.journal import VIETNAM_TZ
+
+        record = self.storage.journal.get(checkin_id)
+        if record is None:
+            raise UsageError(f"no check-in {checkin_id!r} in this kiosk's journal")
+        status = (record.eligibility or {}).get("status", "unknown")
+        return Ticket(
+            hospital=self.config.printer.hospital,
+            queue_number=record.queue_number,
+            checkin_id=record.checkin_id,
+            issued_at=record.created_at.astimezone(VIETNAM_TZ),
+            eligibility=status if status in ("eligible", "not_eligible") else "unknown",
+        )
+
+    def print_ticket(self, checkin_id: str) -> PrinterStatus | None:
+        """Print (or reprint) the ticket of ``checkin_id`` on ``[printer] url``.
+
+        Raises :class:`drivers.printer.PrinterError` (paper out, cover open, offline) — the
+        check-in itself is journaled whatever the printer does.
+        """
+        from drivers.printer import print_ticket
+        from kiosk.ticket.render import PAPER_58MM, PAPER_80MM, render
+
+        printer = self.config.printer
+        if not printer.url:
+            raise UsageError("no ticket printer: set [printer] url in the config file")
+        ticket = self.ticket_for(checkin_id)
+        width = PAPER_58MM if printer.paper == "58mm" else PAPER_80MM
+        page = render(ticket, width=width, qr=not printer.native_qr)
+        return print_ticket(
+            printer.url,
+            page,
+            qr_data=ticket.checkin_id,
+            native_qr=printer.native_qr,
+            timeout=printer.timeout_s,
+        )
 
     def deliver_pending(self) -> None:
         """Best effort after a check-in: hand waiting check-ins to ``[his] url`` when set.

@@ -55,8 +55,10 @@ _USAGE_KEYS = frozenset(
         "master_list",
         "gateway_config",
         "simulator_unknown_card",
+        "operator_pin",
         "simulator_fault",
         "simulator_profile",
+        "printer_spec",
     }
 )
 
@@ -134,6 +136,8 @@ _ADMIN_VI = "Báo quản trị viên"
 _ADMIN_EN = "Tell the administrator"
 _ADMIN_STORAGE_VI = "Báo quản trị viên; lượt check-in này có thể chưa được lưu"
 _ADMIN_STORAGE_EN = "Tell the administrator; this check-in may not have been saved"
+_DESK_VI = "Mời ghi nhớ số thứ tự trên màn hình và đến quầy tiếp đón"
+_DESK_EN = "Note the number on the screen and go to the reception desk"
 _TESTER_VI = "Chọn thẻ mẫu khác hoặc báo người kiểm thử"
 _TESTER_EN = "Choose another sample card or tell the tester"
 
@@ -237,6 +241,14 @@ MESSAGES: dict[str, UserMessage] = {
         "The kiosk could not do this",
         "Thử lại; nếu vẫn lỗi, hãy báo quản trị viên",
         "Try again; if it keeps happening, tell the administrator",
+        "error",
+    ),
+    "kiosk.app.pin.PinFormatError": _m(
+        "operator_pin",
+        "Mã PIN quản trị chưa dùng được",
+        "The operator PIN cannot be used",
+        "Đặt lại mã PIN bằng lệnh cccd-kiosk set-pin (ít nhất 6 chữ số)",
+        "Set the PIN again with cccd-kiosk set-pin (at least 6 digits)",
         "error",
     ),
     "kiosk.app.errors.UsageError": _m(
@@ -507,6 +519,55 @@ MESSAGES: dict[str, UserMessage] = {
         _ADMIN_VI,
         _ADMIN_EN,
         "error",
+    ),
+    # ---- the ticket printer (drivers.printer) ----
+    "drivers.printer.PrinterError": _m(
+        "printer",
+        "Chưa in được phiếu",
+        "The ticket could not be printed",
+        _DESK_VI + "; báo nhân viên kiểm tra máy in",
+        _DESK_EN + "; tell staff to check the printer",
+        "warning",
+    ),
+    "drivers.printer.PrinterSpecError": _m(
+        "printer_spec",
+        "Máy in phiếu chưa được cấu hình đúng",
+        "The ticket printer is not configured correctly",
+        "Báo quản trị viên kiểm tra [printer] url",
+        "Tell the administrator to check [printer] url",
+        "error",
+    ),
+    "drivers.printer.PrinterOffline": _m(
+        "printer_offline",
+        "Máy in phiếu không trả lời",
+        "The ticket printer does not answer",
+        _DESK_VI + "; báo nhân viên bật hoặc cắm lại máy in",
+        _DESK_EN + "; tell staff to switch the printer on or plug it back in",
+        "warning",
+    ),
+    "drivers.printer.CoverOpen": _m(
+        "printer_cover_open",
+        "Nắp máy in phiếu đang mở",
+        "The ticket printer's cover is open",
+        _DESK_VI + "; báo nhân viên đóng nắp máy in",
+        _DESK_EN + "; tell staff to close the printer's cover",
+        "warning",
+    ),
+    "drivers.printer.PaperOut": _m(
+        "printer_paper_out",
+        "Máy in phiếu hết giấy",
+        "The ticket printer is out of paper",
+        _DESK_VI + "; báo nhân viên nạp giấy",
+        _DESK_EN + "; tell staff to load paper",
+        "warning",
+    ),
+    "kiosk.ticket.model.TicketError": _m(
+        "ticket",
+        "Chưa tạo được phiếu",
+        "The ticket could not be made",
+        _DESK_VI + "; báo quản trị viên",
+        _DESK_EN + "; tell the administrator",
+        "warning",
     ),
     # ---- files (dumps, exports, the data folder) ----
     "builtins.OSError": _m(

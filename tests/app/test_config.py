@@ -138,15 +138,15 @@ def test_ui_section_defaults_and_values(tmp_path: Path) -> None:
     assert Config().ui == UiConfig()
     assert (Config().ui.mode, Config().ui.language) == ("self", "vi")
     assert Config().ui.idle_timeout_s == 60.0 and Config().ui.fullscreen is True
-    digest = "ab" * 32
+    digest = "scrypt$16384$8$1$c2FsdHNhbHRzYWx0$" + "A" * 43 + "="
     config = load_config(
         _write(
             tmp_path,
             '[ui]\nmode = "reception"\nlanguage = "en"\nidle_timeout_s = 90\n'
-            f'fullscreen = false\noperator_pin_sha256 = "{digest}"\n',
+            f'fullscreen = false\noperator_pin_hash = "{digest}"\nexport_dir = "/srv/x"\n',
         )
     )
-    assert config.ui == UiConfig("reception", "en", 90.0, False, digest)
+    assert config.ui == UiConfig("reception", "en", 90.0, False, digest, "/srv/x")
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,8 @@ def test_ui_section_defaults_and_values(tmp_path: Path) -> None:
         ('[ui]\nlanguage = "fr"\n', "ui.language", ConfigValueError),
         ("[ui]\nidle_timeout_s = 0\n", "ui.idle_timeout_s", ConfigValueError),
         ('[ui]\nfullscreen = "yes"\n', "ui.fullscreen", ConfigValueError),
-        ('[ui]\noperator_pin_sha256 = "1234"\n', "ui.operator_pin_sha256", ConfigValueError),
+        ('[ui]\noperator_pin_hash = "1234"\n', "ui.operator_pin_hash", ConfigValueError),
+        ("[ui]\nidle_timeout_s = 1e12\n", "ui.idle_timeout_s", ConfigValueError),
         ('[ui]\noperator_pin = "1234"\n', "ui.operator_pin", UnknownConfigKey),
         ("[ui]\nidle_timeout = 5\n", "ui.idle_timeout", UnknownConfigKey),
     ],
@@ -197,3 +198,40 @@ def test_read_uses_the_configs_trust_paths(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert _json.loads(proc.stdout)["passive_auth"]["verdict"] == "issuer_unknown"
+
+
+def test_a_config_path_must_be_a_small_regular_file(tmp_path: Path) -> None:
+    """``--config /dev/zero`` (or a folder, or a huge file) is refused, never read whole."""
+    for path in (Path("/dev/zero"), tmp_path):
+        with pytest.raises(ConfigError, match="not a regular file"):
+            load_config(path)
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"#" * (300 * 1024))
+    with pytest.raises(ConfigError, match="larger than 256 KiB"):
+        load_config(big)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[gateway]\ntimeout_s = 3600\n", "gateway.timeout_s"),
+        ("[gateway]\nconnect_timeout_s = 1e9\n", "gateway.connect_timeout_s"),
+        ("[storage]\ncache_ttl_hours = 1e6\nmax_stale_days = 1e6\n", "storage.cache_ttl_hours"),
+        ("[storage]\nmax_stale_days = 5000\n", "storage.max_stale_days"),
+        ('[reader]\nname = "sim:/etc/cccd/evil.toml"\n', "reader.name"),
+        ('[reader]\nname = "sim:../profiles/default"\n', "reader.name"),
+    ],
+)
+def test_numbers_and_reader_names_within_sane_bounds(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigValueError) as info:
+        load_config(_write(tmp_path, text))
+    assert info.value.key == key
+
+
+def test_sim_takes_sample_card_names_and_faults() -> None:
+    from kiosk.config import ReaderSpec, ReaderSpecSyntaxError
+
+    assert ReaderSpec.parse("sim:default+clone").name == "default+clone"
+    assert ReaderSpec.parse("sim").name == "default"
+    with pytest.raises(ReaderSpecSyntaxError, match="sample card name"):
+        ReaderSpec.parse("sim:/tmp/card.toml")

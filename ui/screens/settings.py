@@ -68,10 +68,12 @@ class PinScreen(QWidget):
 
 class SettingsScreen(QWidget):
     """What the kiosk runs with (read-only) and the mode switch: ``mode_requested(mode)``;
-    ``closed`` locks the settings again."""
+    ``closed`` locks the settings again; ``quit_requested`` ends the kiosk (the only way out
+    of a full-screen kiosk besides the service manager's SIGTERM)."""
 
     mode_requested = Signal(str)
     closed = Signal()
+    quit_requested = Signal()
 
     KEYS = ("reader", "gateway", "mode", "language", "idle", "cache")
 
@@ -93,10 +95,14 @@ class SettingsScreen(QWidget):
         self.reception_button.clicked.connect(lambda: self.mode_requested.emit("reception"))
         self.close_button = button()
         self.close_button.clicked.connect(self.closed)
+        self.quit_button = button()
+        self.quit_button.setObjectName("quit_kiosk")
+        self.quit_button.clicked.connect(self.quit_requested)
         modes = QHBoxLayout()
         modes.addWidget(self.self_button)
         modes.addWidget(self.reception_button)
         modes.addStretch(1)
+        modes.addWidget(self.quit_button)
         modes.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -142,6 +148,7 @@ class SettingsScreen(QWidget):
         self.self_button.setEnabled(mode != "self")
         self.reception_button.setEnabled(mode != "reception")
         self.close_button.setText(t("settings.close", lang))
+        self.quit_button.setText(t("settings.quit", lang))
 
     def wipe(self) -> None:
         """Clear the values (nothing personal, but nothing left behind either)."""

@@ -1,0 +1,136 @@
+"""A patient cannot leave the kiosk; the operator and the service manager can.
+
+Full screen means locked down: every close but the operator's "Quit" (behind the PIN) or a
+SIGTERM/SIGINT is refused. A mode switched in the settings lasts until the idle timeout.
+Reception's export goes to a fixed folder, never a file dialog.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from kiosk.config import Config, GatewayConfig, ReaderConfig, UiConfig
+from tests import ROOT
+from tests.fixtures.pcscd import call_with_timeout
+from ui.app import KioskWindow, build_window, show
+from ui.state import KioskState
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskWindow]:
+    config = Config(
+        reader=ReaderConfig("sim:default"),
+        gateway=GatewayConfig(timeout_s=15.0, connect_timeout_s=5.0),
+        ui=UiConfig(mode="reception", export_dir=str(tmp_path / "exports")),
+    )
+    w, _ = build_window(config, mode="reception", data_dir=tmp_path / "data", idle_timeout_s=3600)
+    qtbot.addWidget(w)
+    yield w
+    w.request_quit()
+    assert not w.worker.thread.isRunning()
+
+
+def test_a_full_screen_kiosk_refuses_to_close(qtbot: QtBot, window: KioskWindow) -> None:
+    show(window, fullscreen=True)
+    assert window.locked_down and window.isVisible()
+    assert window.close() is False  # Alt+F4, the window manager's close: refused
+    assert window.isVisible() and window.worker.thread.isRunning()
+    window.request_quit()  # the operator's Quit, or SIGTERM
+    assert not window.isVisible() and not window.worker.thread.isRunning()
+
+
+def test_a_window_for_development_closes(qtbot: QtBot, window: KioskWindow) -> None:
+    show(window, fullscreen=False)
+    assert not window.locked_down
+    assert window.close() is True and not window.worker.thread.isRunning()
+
+
+def test_quit_is_behind_the_pin(qtbot: QtBot, window: KioskWindow) -> None:
+    show(window, fullscreen=True)
+    window.state.open_settings()  # not on the PIN screen: nothing opens
+    assert window.state.screen == "idle"
+    window.state.open_pin()
+    window.state.open_settings()  # what the right PIN does
+    assert window.stack.currentWidget() is window.settings
+    assert window.settings.quit_button.text() == "Thoát ki-ốt"
+    qtbot.mouseClick(window.settings.quit_button, Qt.MouseButton.LeftButton)
+    assert not window.isVisible() and not window.worker.thread.isRunning()
+
+
+def test_export_goes_to_the_configured_folder(
+    qtbot: QtBot, window: KioskWindow, tmp_path: Path
+) -> None:
+    assert window.export_folder == tmp_path / "exports"
+    window.open_today()
+    window.export_today()  # no path, no dialog
+    qtbot.waitUntil(lambda: "checkins-" in window.today.message.text(), timeout=30_000)
+    (out,) = (tmp_path / "exports").iterdir()
+    assert out.name.startswith("checkins-") and out.suffix == ".csv"
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # the BOM spreadsheets need
+    assert str(out) in window.today.message.text()
+
+
+def test_a_mode_switch_lasts_until_the_idle_timeout() -> None:
+    s = KioskState(mode="self")
+    s.open_pin()
+    s.open_settings()
+    s.set_mode("reception")
+    assert (s.mode, s.screen) == ("reception", "settings")
+    s.cancel()
+    assert s.open_today()  # reception for the receptionist who switched it
+    s.idle_timeout()
+    assert (s.mode, s.screen) == ("self", "idle")  # back to the configured self-check
+    assert not s.open_today()
+
+
+def test_sigterm_stops_the_kiosk_cleanly(tmp_path: Path) -> None:
+    """The service manager's SIGTERM: the full-screen kiosk wipes, stops its worker and exits
+    0 — not killed mid-write."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        f'[reader]\nname = "sim:default"\n[storage]\ndata_dir = "{tmp_path / "data"}"\n'
+        "[ui]\nfullscreen = true\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CCCD_KIOSK_LOG_LEVEL": "INFO"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ui.app", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        seen: list[str] = []
+        while True:
+            line = call_with_timeout(proc.stderr.readline, 60)
+            assert line, f"the kiosk ended before it was ready: {seen}"
+            seen.append(line)
+            if "kiosk ready" in line:
+                break
+        assert "full screen" in seen[-1]
+        proc.send_signal(signal.SIGTERM)
+        rest = call_with_timeout(proc.stderr.read, 60)
+        assert proc.wait(60) == 0
+        assert "stopping the kiosk" in rest and "Traceback" not in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
