@@ -1,4 +1,4 @@
-"""``cccd-kiosk checkin``, ``export`` and ``outbox``: the check-in pipeline from the command line.
+"""``cccd-kiosk checkin``, ``export``, ``outbox``, ``purge``: the check-ins from the command line.
 
 :func:`register` adds the subcommands to :mod:`kiosk.cli`'s parser and :data:`HANDLERS` maps
 them to their functions; :func:`kiosk.cli.main` runs them with the one error table's messages
@@ -37,7 +37,7 @@ from kiosk.config import GATEWAY_KINDS
 
 
 def register(sub: Any) -> None:
-    """Add the ``checkin``, ``export`` and ``outbox`` subcommands to ``sub``."""
+    """Add the ``checkin``, ``export``, ``outbox`` and ``purge`` subcommands to ``sub``."""
     c = sub.add_parser("checkin", help="check a patient in: read, verify, ask BHXH, journal")
     add_reader_args(c)
     key = c.add_mutually_exclusive_group(required=True)
@@ -71,6 +71,12 @@ def register(sub: Any) -> None:
     )
     o.add_argument("--data-dir", type=Path, help="cache, journal and key folder")
     o.add_argument("--config", type=Path, help="TOML configuration file")
+
+    p = sub.add_parser(
+        "purge", help="apply retention now: delete check-ins and cached answers past their time"
+    )
+    p.add_argument("--data-dir", type=Path, help="cache, journal and key folder")
+    p.add_argument("--config", type=Path, help="TOML configuration file")
 
 
 def cmd_checkin(args: argparse.Namespace) -> int:
@@ -131,7 +137,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     with Kiosk(settings_from_args(args), demo_gateway=False) as kiosk:
         _existing_journal(kiosk)
         sys.stdout.write(kiosk.export_day(day, args.format))
+        _report_quarantine(kiosk.quarantined())
     return EXIT_OK
+
+
+def _report_quarantine(count: int) -> None:
+    """Tell staff (stderr) about check-ins left out because their data does not open."""
+    if count:
+        print(
+            f"{count} lượt đăng ký không mở được (đã cách ly) — báo quản trị viên / "
+            f"{count} check-ins do not open (quarantined) — tell the administrator",
+            file=sys.stderr,
+        )
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
@@ -146,7 +163,25 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         f"Đã gửi / delivered {report.delivered}, lỗi / failed attempts {report.failed}, "
         f"còn chờ / waiting {report.pending}"
     )
+    _report_quarantine(report.quarantined)
     return EXIT_OK if report.pending == 0 else EXIT_FAILED
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Apply retention now (the kiosk also does at every start): ``[storage] retention_days``
+    for check-ins (delivered ones; all of them without ``[his] url``), ``max_stale_days``
+    for cached answers. Prints the counts; quarantined check-ins still kept go to stderr."""
+    with Kiosk(settings_from_args(args), demo_gateway=False, purge_at_start=False) as kiosk:
+        _existing_journal(kiosk)
+        report = kiosk.purge()
+        days = kiosk.config.storage.retention_days
+    print(
+        f"Đã xóa / deleted: {report.checkins} lượt đăng ký / check-ins older than {days} days, "
+        f"{report.quarantined} hỏng / quarantined, {report.cached} câu trả lời lưu tạm / "
+        "cached answers"
+    )
+    _report_quarantine(report.quarantined_left)
+    return EXIT_OK
 
 
 #: Subcommand → handler, for :func:`kiosk.cli.main`'s dispatch table.
@@ -155,4 +190,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": cmd_export,
     "outbox": cmd_outbox,
     "ticket": cmd_ticket,
+    "purge": cmd_purge,
 }

@@ -18,6 +18,7 @@ A file looks like::
     data_dir = "/var/lib/cccd-kiosk"       # default: the user data directory
     cache_ttl_hours = 24
     max_stale_days = 7
+    retention_days = 30  # check-ins kept this long once the HIS has them (1–3650)
 
     [his]                # the hospital system the outbox forwards check-ins to
     url = "https://his.example.vn/api/checkin"
@@ -157,6 +158,8 @@ class ReaderConfig:
 GATEWAY_KINDS = ("bhxh", "fhir")
 BHXH_API_VERSIONS = ("2024", "2019")
 HIS_FORMATS = ("xml130", "fhir")
+#: The longest a check-in may be kept (ten years): a typo must not keep data for ever.
+MAX_RETENTION_DAYS = 3650
 
 
 def _url(value: str | None, key: str) -> None:
@@ -211,18 +214,26 @@ class StorageConfig:
     """``[storage]``: where the cache, journal and storage key live, and how long answers keep.
 
     A cached answer is fresh for ``cache_ttl_hours``; past that it may still be shown, marked
-    stale with its age, up to ``max_stale_days``.
+    stale with its age, up to ``max_stale_days``. A check-in is kept ``retention_days`` local
+    days once the HIS has it (or, with no ``[his] url``, at all): personal data has a life.
     """
 
     data_dir: str | None = None
     cache_ttl_hours: float = 24.0
     max_stale_days: float = 7.0
+    retention_days: int = 30
 
     def __post_init__(self) -> None:
         _positive(self.cache_ttl_hours, "storage.cache_ttl_hours")
         _positive(self.max_stale_days, "storage.max_stale_days")
         _at_most(self.cache_ttl_hours, 24.0 * 31, "storage.cache_ttl_hours", "hours")
         _at_most(self.max_stale_days, 366.0, "storage.max_stale_days", "days")
+        if not 1 <= self.retention_days <= MAX_RETENTION_DAYS:
+            raise ConfigValueError(
+                f"must be a whole number of days from 1 to {MAX_RETENTION_DAYS}, "
+                f"not {self.retention_days!r}",
+                key="storage.retention_days",
+            )
         if self.max_stale_days * 24 < self.cache_ttl_hours:
             raise ConfigValueError(
                 "must be at least cache_ttl_hours (a stale answer outlives a fresh one)",

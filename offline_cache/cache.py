@@ -36,13 +36,23 @@ from types import TracebackType
 from typing import Any
 
 from offline_cache.crypto import Sealer, SealError
-from offline_cache.store import open_db
+from offline_cache.store import (
+    DEFAULT_BUSY_TIMEOUT_S,
+    INDEX_VERSION,
+    check_key,
+    map_errors,
+    open_db,
+    read_meta,
+    write_meta,
+)
 
 log = logging.getLogger(__name__)
 
 TABLE = "eligibility_cache"
 DEFAULT_TTL = timedelta(hours=24)
 DEFAULT_MAX_STALE = timedelta(days=7)
+#: How far in the future an ``as_of`` may lie and still be clock skew rather than a wrong clock.
+FUTURE_SKEW = timedelta(minutes=5)
 BULK_CACHE_KIB = 256 * 1024  # page cache during put_many (SQLite allocates it lazily)
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
 
@@ -84,6 +94,7 @@ class EligibilityCache:
     threads. Times are timezone-aware datetimes; ``now`` can be injected for tests.
     """
 
+    @map_errors
     def __init__(
         self,
         db_path: Path,
@@ -91,7 +102,9 @@ class EligibilityCache:
         *,
         ttl: timedelta = DEFAULT_TTL,
         max_stale: timedelta = DEFAULT_MAX_STALE,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
     ) -> None:
+        self.db_path = Path(db_path)
         if ttl <= timedelta(0) or max_stale < ttl:
             raise ValueError("need 0 < ttl <= max_stale")
         self._sealer = sealer
@@ -100,8 +113,43 @@ class EligibilityCache:
         #: rows found but refused (did not open or did not decode) since this object was made
         self.rejected = 0
         self._lock = threading.Lock()
-        self._db = open_db(db_path, check_same_thread=False)
+        self._db = open_db(db_path, check_same_thread=False, busy_timeout_s=busy_timeout_s)
         self._conn = self._db.conn
+        try:
+            check_key(self._conn, sealer, Path(db_path), self._probe)
+            self._create()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _probe(self) -> bool | None:
+        """Whether the key opens this cache's rows (True: one of the first few does; False:
+        none does; None: no rows). For caches from before the key check value."""
+        if (
+            self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)
+            ).fetchone()
+            is None
+        ):
+            return None
+        rows = self._conn.execute(f"SELECT key, as_of, sealed FROM {TABLE} LIMIT 16").fetchall()
+        if not rows:
+            return None
+        for key, ts, sealed in rows:
+            try:
+                self._sealer.open(bytes(sealed), _aad(key, ts))
+            except (SealError, TypeError, ValueError):
+                continue
+            return True
+        return False
+
+    def _create(self) -> None:
+        """Create the table; record the key check value and the index version.
+
+        A cache from before per-table HMAC sub-keys (``index_version`` < 2) is emptied once:
+        its row keys cannot be recomputed without the ID numbers, and the cache is only an
+        optimisation — the next live answer for each patient fills it again.
+        """
         with self._lock, self._conn:
             # A rowid table (rows of ~450 bytes are too wide for WITHOUT ROWID): new rows are
             # appended, and only the small key index takes the random HMAC-order inserts.
@@ -113,46 +161,67 @@ class EligibilityCache:
                 ")"
             )
             self._conn.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_as_of ON {TABLE} (as_of)")
+            if read_meta(self._conn).get("index_version") != INDEX_VERSION:
+                self._conn.execute(f"DELETE FROM {TABLE}")
+                write_meta(self._conn, self._sealer, index_version=INDEX_VERSION)
 
     # -- writing -----------------------------------------------------------------------
 
     def _row(
         self, id_number: str, payload: dict[str, Any], as_of: datetime
     ) -> tuple[str, str, bytes]:
-        key = self._sealer.index(id_number)
+        key = self._sealer.index(id_number, TABLE)
         ts = _format_ts(_utc(as_of, "as_of"))
         plaintext = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         return key, ts, self._sealer.seal(plaintext, _aad(key, ts))
 
-    # An older answer arriving late (a slow retry) never replaces a newer one.
+    # An older answer arriving late (a slow retry) never replaces a newer one — unless the
+    # stored one claims a time beyond now + FUTURE_SKEW: written while a clock was ahead, it
+    # would otherwise block every real answer until the clock caught up.
     _UPSERT = (
         f"INSERT INTO {TABLE} (key, as_of, sealed) VALUES (?, ?, ?) "
         f"ON CONFLICT(key) DO UPDATE SET as_of = excluded.as_of, sealed = excluded.sealed "
-        f"WHERE excluded.as_of >= {TABLE}.as_of"
+        f"WHERE excluded.as_of >= {TABLE}.as_of OR {TABLE}.as_of > ?"
     )
 
-    def put(self, id_number: str, payload: dict[str, Any], *, as_of: datetime) -> None:
+    @staticmethod
+    def _future_bound(now: datetime | None) -> str:
+        at = _utc(now, "now") if now is not None else datetime.now(UTC)
+        return _format_ts(at + FUTURE_SKEW)
+
+    @map_errors
+    def put(
+        self,
+        id_number: str,
+        payload: dict[str, Any],
+        *,
+        as_of: datetime,
+        now: datetime | None = None,
+    ) -> None:
         """Store ``payload`` (JSON-able) as the answer for ``id_number`` given at ``as_of``.
 
-        Replaces the patient's previous entry unless that one is newer. Committed (and,
-        with ``synchronous=FULL``, on disk) when this returns.
+        Replaces the patient's previous entry unless that one is newer (an entry dated
+        more than :data:`FUTURE_SKEW` after ``now`` counts as older: a clock set back).
+        Committed (and, with ``synchronous=FULL``, on disk) when this returns.
         """
         row = self._row(id_number, payload, as_of)
         with self._lock, self._conn:
-            self._conn.execute(self._UPSERT, row)
+            self._conn.execute(self._UPSERT, (*row, self._future_bound(now)))
 
+    @map_errors
     def put_many(self, entries: Iterable[tuple[str, dict[str, Any]]], *, as_of: datetime) -> int:
         """Store many ``(id_number, payload)`` pairs in one transaction; returns the count.
 
         For bulk loads (a pre-filled kiosk, the benchmark): one commit instead of one each.
         """
         count = 0
+        bound = self._future_bound(None)
 
-        def rows() -> Iterator[tuple[str, str, bytes]]:
+        def rows() -> Iterator[tuple[str, str, bytes, str]]:
             nonlocal count
             for id_number, payload in entries:
                 count += 1
-                yield self._row(id_number, payload, as_of)
+                yield (*self._row(id_number, payload, as_of), bound)
 
         with self._lock:
             # A bigger page cache for the load keeps the key index in memory, so its pages
@@ -168,15 +237,17 @@ class EligibilityCache:
 
     # -- reading -----------------------------------------------------------------------
 
+    @map_errors
     def get(self, id_number: str, *, now: datetime | None = None) -> CachedEntry | None:
         """The cached answer for ``id_number``, or ``None`` if none is usable.
 
         ``None`` when absent, older than ``max_stale`` (the row is then deleted), or when
         the row does not open under this key (counted in :attr:`rejected`). An ``as_of``
-        in the future (clock skew between the gateway and the kiosk) counts as age zero.
+        in the future (clock skew between the gateway and the kiosk) counts as age zero, and
+        as stale when it is more than :data:`FUTURE_SKEW` ahead.
         """
         at = _utc(now, "now") if now is not None else datetime.now(UTC)
-        key = self._sealer.index(id_number)
+        key = self._sealer.index(id_number, TABLE)
         with self._lock:
             found = self._conn.execute(
                 f"SELECT as_of, sealed FROM {TABLE} WHERE key = ?", (key,)
@@ -202,7 +273,10 @@ class EligibilityCache:
         if not isinstance(payload, dict):
             self._reject()
             return None
-        return CachedEntry(payload=payload, as_of=as_of, age=age, stale=age > self.ttl)
+        # Dated well in the future (the gateway's or our clock is wrong): not to be trusted
+        # as current, so shown as stale.
+        future = as_of - at > FUTURE_SKEW
+        return CachedEntry(payload=payload, as_of=as_of, age=age, stale=age > self.ttl or future)
 
     def _reject(self) -> None:
         """Count a row that does not open; log without anything that identifies the patient."""
@@ -211,6 +285,7 @@ class EligibilityCache:
 
     # -- housekeeping ------------------------------------------------------------------
 
+    @map_errors
     def purge(self, *, now: datetime | None = None) -> int:
         """Delete every row older than ``max_stale``; returns how many were deleted."""
         at = _utc(now, "now") if now is not None else datetime.now(UTC)
@@ -219,6 +294,7 @@ class EligibilityCache:
             cursor = self._conn.execute(f"DELETE FROM {TABLE} WHERE as_of < ?", (cutoff,))
         return cursor.rowcount
 
+    @map_errors
     def __len__(self) -> int:
         """Number of rows, usable or not."""
         with self._lock:

@@ -8,7 +8,15 @@
 * :class:`Sealer` — AES-256-GCM with a fresh 96-bit nonce per record; the associated data
   binds a ciphertext to its row (table and key), so rows cannot be swapped unnoticed.
 * :meth:`Sealer.index` — HMAC-SHA256 of an identifier (ID number, BHYT card number) under a
-  sub-key, the only form in which an identifier is ever used as a lookup key.
+  sub-key of its own per table, the only form in which an identifier is ever used as a
+  lookup key (the cache's key and the journal's ID index differ for the same patient, so one
+  file alone does not link a patient's visits to their cached answer).
+* :meth:`Sealer.key_check` — a check value of the key (HMAC of a constant), stored in each
+  database's ``meta`` table, so a wrong key is refused before anything is written.
+
+A key is created only for a new data folder (no databases yet). When databases exist and
+the key file is gone, :class:`StorageKeyMissing` says so: a new key would silently orphan
+every sealed row, so the old one must be restored instead.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ KEY_FILE = "storage.key"
 KEY_LEN = 32
 NONCE_LEN = 12
 _VERSION = b"\x01"
+KEY_CHECK_LABEL = b"cccd-kiosk storage key check v1"
 
 
 class StorageError(Exception):
@@ -36,6 +45,35 @@ class StorageError(Exception):
 
 class StorageKeyError(StorageError):
     """The storage key is missing, malformed or unreadable."""
+
+
+class StorageKeyMissing(StorageKeyError):
+    """The data folder holds databases but no storage key: restore it, never replace it."""
+
+
+class WrongStorageKey(StorageKeyError):
+    """The storage key given does not open this data folder's databases (check value differs)."""
+
+
+class UnsafeKeyFile(StorageKeyError):
+    """The key file is readable by others or not owned by the user running the kiosk."""
+
+
+class UnsafeDataFolder(StorageError):
+    """The data folder is not owned by the user running the kiosk, or others may write to it."""
+
+
+class StorageBusy(StorageError):
+    """Another program held a database lock past the busy timeout (a stuck kiosk process,
+    a backup or a viewer holding the file open)."""
+
+
+class StorageFull(StorageError):
+    """The disk (or the database's size limit) is full: the write did not happen."""
+
+
+class StorageDamaged(StorageError):
+    """A database file is damaged (a bad page, not an SQLite file at all)."""
 
 
 class SealError(StorageError):
@@ -54,17 +92,32 @@ def _decode_key(text: str) -> bytes:
     raise StorageKeyError(f"the storage key must be {KEY_LEN} bytes as hex or base64")
 
 
+def has_databases(data_dir: Path) -> bool:
+    """Whether ``data_dir`` already holds SQLite databases (``*.db``): data sealed under a key."""
+    try:
+        return any(p.is_file() for p in data_dir.glob("*.db"))
+    except OSError:
+        return False
+
+
 def load_or_create_key(data_dir: Path, configured: str | None = None) -> bytes:
     """The storage key: configured value, else ``$CCCD_KIOSK_STORAGE_KEY``, else the key file.
 
-    The key file (``storage.key`` in ``data_dir``) is created with mode 0600 on
-    first use, atomically, so two processes starting together agree on one key.
+    The key file (``storage.key`` in ``data_dir``) is created with mode 0600 only when the
+    folder holds no databases yet, atomically, so two processes starting together agree on
+    one key. With databases and no key file: :class:`StorageKeyMissing`, nothing touched.
+    A key file readable by others or owned by another user: :class:`UnsafeKeyFile`.
     """
     text = configured or os.environ.get(KEY_ENV)
     if text:
         return _decode_key(text)
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = data_dir / KEY_FILE
+    if not path.exists() and has_databases(data_dir):
+        raise StorageKeyMissing(
+            f"the storage key for this data folder is missing — restore it ({path}, or "
+            f"${KEY_ENV}); a new key would make every saved check-in unreadable"
+        )
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         if not path.exists():
             tmp = data_dir / f".{KEY_FILE}.{os.getpid()}.{os.urandom(4).hex()}"
@@ -77,11 +130,17 @@ def load_or_create_key(data_dir: Path, configured: str | None = None) -> bytes:
                 pass
             finally:
                 tmp.unlink()
-        mode = path.stat().st_mode & 0o777
+        st = path.stat()
+        mode = st.st_mode & 0o777
         if mode & 0o077:
-            raise StorageKeyError(
+            raise UnsafeKeyFile(
                 f"the storage key {path} is readable by others (mode {mode:o}); "
                 "run: chmod 600 on it"
+            )
+        if st.st_uid != os.getuid():
+            raise UnsafeKeyFile(
+                f"the storage key {path} belongs to another user (uid {st.st_uid}); "
+                "give it to the kiosk's user (chown) or restore the right one"
             )
         return _decode_key(path.read_text())
     except OSError as exc:
@@ -95,11 +154,24 @@ class Sealer:
         if len(key) != KEY_LEN:
             raise StorageKeyError(f"the storage key must be {KEY_LEN} bytes")
         self._aead = AESGCM(hashlib.sha256(b"cccd-kiosk seal\x00" + key).digest())
-        self._index_key = hashlib.sha256(b"cccd-kiosk index\x00" + key).digest()
+        self._index_root = hashlib.sha256(b"cccd-kiosk index\x00" + key).digest()
+        self._index_keys: dict[str, bytes] = {}
+        self._check = hmac.new(
+            hashlib.sha256(b"cccd-kiosk check\x00" + key).digest(), KEY_CHECK_LABEL, "sha256"
+        ).hexdigest()
 
-    def index(self, identifier: str) -> str:
-        """HMAC-SHA256 (hex) of an identifier: the only form it takes as a lookup key."""
-        return hmac.new(self._index_key, identifier.encode("utf-8"), hashlib.sha256).hexdigest()
+    def key_check(self) -> str:
+        """The key's check value (hex): stored with the data, compared before any write."""
+        return self._check
+
+    def index(self, identifier: str, table: str) -> str:
+        """HMAC-SHA256 (hex) of an identifier under ``table``'s own sub-key: the only form an
+        identifier takes as a lookup key, and different in every table."""
+        key = self._index_keys.get(table)
+        if key is None:
+            key = hmac.new(self._index_root, table.encode("ascii"), hashlib.sha256).digest()
+            self._index_keys[table] = key
+        return hmac.new(key, identifier.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def seal(self, plaintext: bytes, aad: bytes) -> bytes:
         """AES-256-GCM: version byte, 12-byte random nonce, ciphertext with tag."""

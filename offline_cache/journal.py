@@ -9,11 +9,20 @@ Only non-personal columns are in clear: ids, times, method, the chip-verified fl
 queue number and the HMAC of the ID number (per-patient lookup without the number). The
 holder, the BHYT card number, the authenticity details and the eligibility answer (which
 carries the card number) are sealed with AES-256-GCM, bound to their row and column.
+
+A row that does not open (an altered byte, a damaged page) is quarantined the first time it
+is read: recorded in ``quarantine``, its outbox row set to ``quarantined`` (never retried),
+left out of :meth:`Journal.day`, :meth:`Journal.search` and :meth:`Journal.get_many`, and
+counted by :meth:`Journal.quarantined` — one bad row never stops the others. A wrong key is
+refused at open by the key check value (:func:`offline_cache.store.check_key`), so it can
+never quarantine a whole journal. SQLite failures surface as the storage error family
+(:func:`offline_cache.store.storage_error`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import sqlite3
 import threading
@@ -23,12 +32,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import sqlite_utils
 
-from offline_cache.crypto import Sealer
-from offline_cache.store import open_db
+from offline_cache.crypto import Sealer, SealError, StorageError
+from offline_cache.store import (
+    DEFAULT_BUSY_TIMEOUT_S,
+    INDEX_VERSION,
+    check_key,
+    map_errors,
+    open_db,
+    read_meta,
+    write_meta,
+)
+
+log = logging.getLogger(__name__)
+
+#: The HMAC sub-key of the journal's ID index (:meth:`Sealer.index`).
+INDEX_TABLE = "checkins"
 
 Method = Literal["chip", "bhyt_qr", "manual"]
 METHODS: tuple[Method, ...] = ("chip", "bhyt_qr", "manual")
@@ -59,6 +81,13 @@ _SCHEMA = (
         delivered_at REAL
     )""",
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at)",
+    # Rows whose sealed data does not open (altered bytes, a damaged page, another key's row):
+    # set aside once, reported to staff, never decrypted or delivered again.
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        checkin_id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        found_at TEXT NOT NULL
+    )""",
 )
 
 
@@ -87,6 +116,13 @@ class CheckInRecord:
             f"CheckInRecord(checkin_id={self.checkin_id!r}, queue_number={self.queue_number}, "
             f"method={self.method!r}, chip_verified={self.chip_verified}, <personal data>)"
         )
+
+
+class PurgeCount(NamedTuple):
+    """What one journal purge deleted: readable check-ins, and quarantined ones."""
+
+    checkins: int
+    quarantined: int
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
@@ -133,6 +169,20 @@ def _make_due(conn: sqlite3.Connection, checkin_id: str) -> None:
     )
 
 
+def _quarantine_row(conn: sqlite3.Connection, checkin_id: str, reason: str) -> None:
+    """Record a check-in that does not open and take it out of the outbox's retry queue
+    (inside the caller's transaction)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO quarantine (checkin_id, reason, found_at) VALUES (?, ?, ?)",
+        (checkin_id, reason, datetime.now(UTC).isoformat()),
+    )
+    conn.execute(
+        "UPDATE outbox SET state = 'quarantined', last_status = ?"
+        " WHERE checkin_id = ? AND state = 'pending'",
+        (reason, checkin_id),
+    )
+
+
 def fold(text: str) -> str:
     """Lower case without diacritics (``Đặng`` → ``dang``), for reception search."""
     text = text.replace("Đ", "D").replace("đ", "d")
@@ -150,6 +200,7 @@ class Journal:
     anyway (a crash, a gateway that never answers). 0 (default): due at once.
     """
 
+    @map_errors
     def __init__(
         self,
         db_path: Path,
@@ -157,6 +208,7 @@ class Journal:
         *,
         tz: tzinfo = VIETNAM_TZ,
         outbox_hold_s: float = 0.0,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
     ) -> None:
         self.db_path = Path(db_path)
         self._sealer = sealer
@@ -165,8 +217,64 @@ class Journal:
         # One connection, usable from any thread (the pipeline's workers, a drain thread);
         # the lock keeps their statements and transactions from interleaving.
         self.lock = threading.RLock()
-        self.db = open_db(self.db_path, check_same_thread=False)
-        ensure_schema(self.db)
+        self.db = open_db(self.db_path, check_same_thread=False, busy_timeout_s=busy_timeout_s)
+        try:
+            check_key(self.db.conn, sealer, self.db_path, self._probe)
+            ensure_schema(self.db)
+            self._migrate()
+        except BaseException:
+            self.db.conn.close()
+            raise
+
+    def _probe(self) -> bool | None:
+        """Whether the key opens this journal's rows (True: one of the first few opens; False:
+        none does; None: no rows). For journals from before the key check value."""
+        conn = self.db.conn
+        if (
+            conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkins'"
+            ).fetchone()
+            is None
+        ):
+            return None
+        rows = conn.execute("SELECT checkin_id, sealed FROM checkins LIMIT 16").fetchall()
+        if not rows:
+            return None
+        for checkin_id, sealed in rows:
+            try:
+                self._sealer.open(sealed, _aad(checkin_id, "sealed"))
+            except SealError:
+                continue
+            return True
+        return False
+
+    def _migrate(self) -> None:
+        """Bring the journal to the current ``meta``: the key check value, and the ID index
+        under the journal's own HMAC sub-key (version 2). Older journals used the key shared
+        with the cache: each row's index is recomputed from its sealed ID number (a row that
+        does not open is quarantined). One transaction; idempotent; safe from two processes.
+        """
+        conn = self.db.conn
+        if read_meta(conn).get("index_version") == INDEX_VERSION:
+            return
+        with self.lock, immediate(conn):
+            if read_meta(conn).get("index_version") == INDEX_VERSION:
+                return  # another process did it meanwhile
+            rows = conn.execute(
+                "SELECT checkin_id, sealed FROM checkins WHERE id_index IS NOT NULL"
+            ).fetchall()
+            for checkin_id, sealed in rows:
+                try:
+                    body = json.loads(self._sealer.open(sealed, _aad(checkin_id, "sealed")))
+                    id_number = body["holder"]["id_number"]
+                except (SealError, ValueError, KeyError, TypeError) as exc:
+                    _quarantine_row(conn, checkin_id, type(exc).__name__)
+                    continue
+                conn.execute(
+                    "UPDATE checkins SET id_index = ? WHERE checkin_id = ?",
+                    (self._sealer.index(str(id_number), INDEX_TABLE), checkin_id),
+                )
+            write_meta(conn, self._sealer, index_version=INDEX_VERSION)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -179,6 +287,7 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @map_errors
     def record(
         self,
         *,
@@ -201,7 +310,7 @@ class Journal:
         created = (now or datetime.now(UTC)).astimezone(UTC)
         local_day = created.astimezone(self._tz).date()
         id_number = holder.get("id_number")
-        id_index = self._sealer.index(str(id_number)) if id_number else None
+        id_index = self._sealer.index(str(id_number), INDEX_TABLE) if id_number else None
         conn = self.db.conn
         with self.lock, immediate(conn):
             row = conn.execute(
@@ -244,6 +353,7 @@ class Journal:
             eligibility=None,
         )
 
+    @map_errors
     def attach_eligibility(self, checkin_id: str, eligibility: dict[str, Any]) -> None:
         """Store the eligibility answer (sealed) with a check-in.
 
@@ -261,6 +371,7 @@ class Journal:
                 raise KeyError(checkin_id)
             _make_due(conn, checkin_id)
 
+    @map_errors
     def attach_verification(
         self, checkin_id: str, *, chip_verified: bool, authenticity: dict[str, Any] | None
     ) -> None:
@@ -312,16 +423,70 @@ class Journal:
             eligibility=eligibility,
         )
 
+    def _open(self, row: tuple[Any, ...]) -> CheckInRecord | None:
+        """Decode ``row``; a row that does not open is quarantined and None is returned.
+
+        One altered or damaged row must not stop the outbox, the export or the Today list
+        for every other check-in: it is set aside (:meth:`quarantined`) and skipped.
+        """
+        try:
+            return self._decode(row)
+        except (SealError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            try:
+                self.quarantine(str(row[0]), type(exc).__name__)
+            except StorageError as failed:  # cannot mark it now (a lock): skip it anyway
+                log.warning("journal: quarantine not recorded (%s)", type(failed).__name__)
+            return None
+
+    @map_errors
+    def quarantine(self, checkin_id: str, reason: str) -> None:
+        """Set aside a check-in that does not open (``reason``: a class name, nothing
+        personal): recorded once, its outbox row leaves the retry queue."""
+        conn = self.db.conn
+        with self.lock, immediate(conn):
+            conn.execute(
+                "INSERT OR IGNORE INTO quarantine (checkin_id, reason, found_at) VALUES (?, ?, ?)",
+                (checkin_id, reason, datetime.now(UTC).isoformat()),
+            )
+            conn.execute(
+                "UPDATE outbox SET state = 'quarantined', last_status = ?"
+                " WHERE checkin_id = ? AND state = 'pending'",
+                (reason, checkin_id),
+            )
+        log.warning("journal: check-in %s does not open (%s); quarantined", checkin_id, reason)
+
+    @map_errors
+    def quarantined(self) -> list[str]:
+        """Ids of the check-ins set aside because their sealed data does not open."""
+        with self.lock:
+            rows = self.db.conn.execute(
+                "SELECT checkin_id FROM quarantine ORDER BY checkin_id"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    @map_errors
     def get(self, checkin_id: str) -> CheckInRecord | None:
-        """One check-in, decrypted; None when there is none with this id."""
+        """One check-in, decrypted; None when there is none with this id.
+
+        Raises :class:`SealError` (after quarantining it) when the row does not open.
+        """
         with self.lock:
             row = self.db.conn.execute(
                 f"SELECT {self._COLUMNS} FROM checkins WHERE checkin_id = ?", (checkin_id,)
             ).fetchone()
-        return self._decode(row) if row else None
+        if row is None:
+            return None
+        record = self._open(row)
+        if record is None:
+            raise SealError("a check-in does not open; it is quarantined")
+        return record
 
+    @map_errors
     def get_many(self, checkin_ids: list[str]) -> dict[str, CheckInRecord]:
-        """Several check-ins at once (the outbox's batch read), keyed by id."""
+        """Several check-ins at once (the outbox's batch read), keyed by id.
+
+        Rows that do not open are quarantined and left out (see :meth:`quarantined`).
+        """
         out: dict[str, CheckInRecord] = {}
         for start in range(0, len(checkin_ids), 500):
             chunk = checkin_ids[start : start + 500]
@@ -331,18 +496,23 @@ class Journal:
                     f"SELECT {self._COLUMNS} FROM checkins WHERE checkin_id IN ({marks})", chunk
                 ).fetchall()
             for row in rows:
-                record = self._decode(row)
-                out[record.checkin_id] = record
+                record = self._open(row)
+                if record is not None:
+                    out[record.checkin_id] = record
         return out
 
+    @map_errors
     def day(self, d: date) -> list[CheckInRecord]:
-        """Every check-in of local day ``d``, decrypted, in queue order."""
+        """Every check-in of local day ``d`` that opens, decrypted, in queue order.
+
+        Rows that do not open are quarantined and left out (see :meth:`quarantined`).
+        """
         with self.lock:
             rows = self.db.conn.execute(
                 f"SELECT {self._COLUMNS} FROM checkins WHERE day = ? ORDER BY queue_number",
                 (d.isoformat(),),
             ).fetchall()
-        return [self._decode(row) for row in rows]
+        return [r for r in (self._open(row) for row in rows) if r is not None]
 
     def search(self, d: date, text: str) -> list[CheckInRecord]:
         """Check-ins of day ``d`` whose name or ID number contains ``text`` (reception search).
@@ -360,32 +530,52 @@ class Journal:
             or needle in str(r.holder.get("id_number", ""))
         ]
 
+    @map_errors
     def by_patient(self, id_number: str) -> list[str]:
         """Ids of every check-in of the holder of ``id_number`` (by its HMAC), oldest first."""
         with self.lock:
             rows = self.db.conn.execute(
                 "SELECT checkin_id FROM checkins WHERE id_index = ? ORDER BY created_at",
-                (self._sealer.index(id_number),),
+                (self._sealer.index(id_number, INDEX_TABLE),),
             ).fetchall()
         return [r[0] for r in rows]
 
-    def purge(self, before: date) -> int:
-        """Delete check-ins of local days before ``before`` that the HIS has (retention).
+    @map_errors
+    def purge(self, before: date, *, undelivered: bool = False) -> PurgeCount:
+        """Delete check-ins of local days before ``before`` (retention).
 
-        Personal data is kept no longer than the clinic needs it; check-ins the outbox has
-        not delivered (pending or given up) are kept whatever their age, so none is lost.
-        Returns how many were deleted.
+        Personal data is kept no longer than the clinic needs it. By default only check-ins
+        the HIS has (``delivered``) go: pending or given-up ones are kept whatever their age,
+        so none is lost. ``undelivered=True`` (a kiosk with no HIS configured: nothing will
+        ever deliver them) deletes those too. Quarantined check-ins past the day go as well —
+        they cannot be opened, so keeping them protects nothing — and are counted apart.
         """
         conn = self.db.conn
+        day = before.isoformat()
+        states = "('delivered', 'pending', 'failed')" if undelivered else "('delivered')"
         with self.lock, immediate(conn):
             gone = [
                 r[0]
                 for r in conn.execute(
-                    "SELECT c.checkin_id FROM checkins c JOIN outbox o USING (checkin_id)"
-                    " WHERE c.day < ? AND o.state = 'delivered'",
-                    (before.isoformat(),),
+                    "SELECT c.checkin_id FROM checkins c LEFT JOIN outbox o USING (checkin_id)"
+                    f" WHERE c.day < ? AND (o.state IN {states}"
+                    + (" OR o.state IS NULL)" if undelivered else ")"),
+                    (day,),
                 )
             ]
-            conn.executemany("DELETE FROM outbox WHERE checkin_id = ?", [(i,) for i in gone])
-            conn.executemany("DELETE FROM checkins WHERE checkin_id = ?", [(i,) for i in gone])
-        return len(gone)
+            bad = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT q.checkin_id FROM quarantine q JOIN checkins c USING (checkin_id)"
+                    " WHERE c.day < ?",
+                    (day,),
+                )
+            ]
+            bad = [i for i in bad if i not in set(gone)]
+            rows = [(i,) for i in gone + bad]
+            conn.executemany("DELETE FROM outbox WHERE checkin_id = ?", rows)
+            conn.executemany("DELETE FROM quarantine WHERE checkin_id = ?", rows)
+            conn.executemany("DELETE FROM checkins WHERE checkin_id = ?", rows)
+        if gone or bad:
+            log.info("journal: purged %d check-ins, %d quarantined", len(gone), len(bad))
+        return PurgeCount(len(gone), len(bad))

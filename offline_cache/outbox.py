@@ -16,7 +16,9 @@ dedupes it. The payload is built from the sealed record at send time (XML 130 fi
 FHIR bundle, :mod:`offline_cache.his`), so nothing personal waits in the outbox in any other
 form, and a check-in completed later goes out complete. When the HIS is unreachable
 (connection refused, timeout) the drain stops at the first such failure rather than paying
-the timeout once per queued check-in; the rest stay due for the next drain.
+the timeout once per queued check-in; the rest stay due for the next drain. A check-in whose
+sealed data does not open is quarantined by the journal and skipped (never retried); the
+drain's report counts them, and every other check-in is still sent.
 
 Nothing personal is logged: only check-in ids, HTTP statuses and exception class names.
 """
@@ -33,9 +35,10 @@ from typing import Any, Literal, NamedTuple
 
 import httpx
 
-from offline_cache.crypto import Sealer, StorageError
+from offline_cache.crypto import Sealer
 from offline_cache.his import fhir_bundle, xml130_payload
 from offline_cache.journal import CheckInRecord, Journal, immediate
+from offline_cache.store import map_errors
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +49,21 @@ BUILDERS: dict[str, Callable[[CheckInRecord], dict[str, Any]]] = {
 }
 #: Longest wait between two attempts for one check-in.
 MAX_BACKOFF_S = 600.0
+#: Beyond the longest backoff, a retry time this much further ahead means the clock was set back
+#: (so a journal's ``outbox_hold_s`` must stay below ``MAX_BACKOFF_S + CLOCK_SLACK_S``).
+CLOCK_SLACK_S = 60.0
 #: Check-ins read, sent and marked per database round (one read, one write transaction).
 BATCH = 256
 
 
 class DrainReport(NamedTuple):
-    """One drain: check-ins delivered and attempts failed in it; outbox rows still pending."""
+    """One drain: check-ins delivered and attempts failed in it; outbox rows still pending;
+    check-ins quarantined in all (their sealed data does not open: staff must see them)."""
 
     delivered: int
     failed: int
     pending: int
+    quarantined: int = 0
 
 
 class _Unreachable(Exception):
@@ -91,6 +99,7 @@ class Outbox:
             raise ValueError("concurrency must be at least 1")
         if max_attempts is not None and max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        self.db_path = Path(db_path)
         self.url = url
         self.payload_format = payload_format
         self.max_attempts = max_attempts
@@ -118,6 +127,7 @@ class Outbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @map_errors
     def pending(self) -> int:
         """Check-ins not yet delivered and still being retried (due now or later)."""
         with self._journal.lock:
@@ -126,9 +136,11 @@ class Outbox:
             ).fetchone()
         return int(row[0])
 
+    @map_errors
     def counts(self) -> dict[str, int]:
-        """Outbox rows by state: ``pending``, ``delivered``, ``failed`` (gave up, see staff)."""
-        out = {"pending": 0, "delivered": 0, "failed": 0}
+        """Outbox rows by state: ``pending``, ``delivered``, ``failed`` (gave up, see staff),
+        ``quarantined`` (the sealed data does not open; never sent)."""
+        out = {"pending": 0, "delivered": 0, "failed": 0, "quarantined": 0}
         with self._journal.lock:
             rows = self._journal.db.conn.execute(
                 "SELECT state, COUNT(*) FROM outbox GROUP BY state"
@@ -164,24 +176,21 @@ class Outbox:
             return True, "409"
         return False, str(resp.status_code)
 
-    def _attempt(self, record: CheckInRecord | None) -> tuple[bool, str, bool]:
+    def _attempt(self, record: CheckInRecord) -> tuple[bool, str, bool]:
         """One send, never raising: (delivered?, status for the row, HIS unreachable?)."""
         try:
-            if record is None:
-                raise StorageError("check-in missing from the journal")
             ok, status = self._send(record)
             return ok, status, False
-        except StorageError as exc:  # a row that does not open: retried, and it shows
-            return False, type(exc).__name__, False
         except _Unreachable as exc:
             return False, str(exc), True
 
-    def _map(self, records: list[CheckInRecord | None]) -> list[tuple[bool, str, bool]]:
+    def _map(self, records: list[CheckInRecord]) -> list[tuple[bool, str, bool]]:
         """Attempt a wave of sends: in this thread, or ``concurrency`` at once."""
         if self._pool is None:
             return [self._attempt(r) for r in records]
         return list(self._pool.map(self._attempt, records))
 
+    @map_errors
     def drain(self, *, limit: int | None = None, now: datetime | None = None) -> DrainReport:
         """Send every due check-in (at most ``limit``), oldest first; mark the results.
 
@@ -196,20 +205,30 @@ class Outbox:
         while not unreachable and (left is None or left > 0):
             n = BATCH if left is None else min(BATCH, left)
             with self._journal.lock:
+                # A retry time beyond the longest backoff was computed while the clock was
+                # ahead (it has been set back since): due now, or it would stall until then.
                 rows = conn.execute(
                     "SELECT checkin_id, attempts FROM outbox WHERE state = 'pending'"
-                    " AND next_attempt_at <= ? ORDER BY next_attempt_at, checkin_id LIMIT ?",
-                    (t, n),
+                    " AND (next_attempt_at <= ? OR next_attempt_at > ?)"
+                    " ORDER BY next_attempt_at, checkin_id LIMIT ?",
+                    (t, t + MAX_BACKOFF_S + CLOCK_SLACK_S, n),
                 ).fetchall()
                 conn.commit()  # end the read transaction: the writer may checkpoint meanwhile
             if not rows:
                 break
+            fetched = len(rows)
             records = self._journal.get_many([r[0] for r in rows])
+            # A row that does not open is quarantined by the journal and leaves the queue;
+            # the others go on (one bad row must not hold back every check-in behind it).
+            for checkin_id, _ in rows:
+                if checkin_id not in records:
+                    self._journal.quarantine(checkin_id, "missing")
+            rows = [r for r in rows if r[0] in records]
             done: list[tuple[float, str, str]] = []
             retry: list[tuple[str, float, str, str]] = []
             for start in range(0, len(rows), self.concurrency):
                 wave = rows[start : start + self.concurrency]
-                outcomes = self._map([records.get(checkin_id) for checkin_id, _ in wave])
+                outcomes = self._map([records[checkin_id] for checkin_id, _ in wave])
                 for (checkin_id, attempts), (ok, status, down) in zip(wave, outcomes, strict=True):
                     unreachable = unreachable or down
                     if ok:
@@ -242,11 +261,16 @@ class Outbox:
             delivered += len(done)
             failed += len(retry)
             if left is not None:
-                left -= len(rows)
+                left -= fetched
         pending = self.pending()
+        quarantined = self.counts()["quarantined"]
         if delivered or failed:
             log.info("outbox: delivered %d, failed %d, pending %d", delivered, failed, pending)
-        return DrainReport(delivered=delivered, failed=failed, pending=pending)
+        if quarantined:
+            log.warning("outbox: %d check-ins quarantined (do not open), not sent", quarantined)
+        return DrainReport(
+            delivered=delivered, failed=failed, pending=pending, quarantined=quarantined
+        )
 
 
 def _echoes(resp: httpx.Response, key: str) -> bool:

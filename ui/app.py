@@ -138,6 +138,7 @@ class KioskWindow(QMainWindow):
         self.requests = ReceptionRequests()
         self.requests.connect_to(self.jobs)
         self.jobs.listed.connect(self._on_listed)
+        self.jobs.storage_notice.connect(self._on_storage_notice)
         self.jobs.list_failed.connect(
             lambda: self.today.show_message(t("today.list_failed", self.state.lang))
         )
@@ -300,6 +301,17 @@ class KioskWindow(QMainWindow):
     def _on_listed(self, rows: list[dict[str, Any]]) -> None:
         if self.state.screen == "today":  # rows are personal data: only while shown
             self.today.show_rows(rows)
+
+    def _on_storage_notice(self, notice: tuple[int, str | None]) -> None:
+        """Tell staff on the Today screen what the storage set aside or works without."""
+        if self.state.screen != "today":
+            return
+        quarantined, cache_problem = notice
+        lang = self.state.lang
+        parts = [t("today.quarantined", lang, n=quarantined)] if quarantined else []
+        if cache_problem:
+            parts.append(t("today.cache_problem", lang))
+        self.today.show_message(" · ".join(parts))
 
     def _on_exported(self, ok: bool) -> None:
         if self.state.screen == "today":

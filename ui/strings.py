@@ -120,6 +120,14 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "vi": "Chưa lưu được tệp. Chọn thư mục khác rồi thử lại",
         "en": "The file could not be saved. Choose another folder and try again",
     },
+    "today.quarantined": {
+        "vi": "{n} lượt không mở được nên đã cách ly, không có trong danh sách — báo quản trị viên",
+        "en": "{n} check-ins do not open and were set aside, not listed — tell the administrator",
+    },
+    "today.cache_problem": {
+        "vi": "Bộ nhớ đệm BHYT bị lỗi; vẫn tiếp đón bình thường — báo quản trị viên",
+        "en": "The eligibility cache failed; check-ins go on without it — tell the administrator",
+    },
     "today.list_failed": {
         "vi": "Chưa đọc được danh sách. Thử lại; nếu vẫn lỗi, báo quản trị viên",
         "en": "The list could not be read. Try again; if it fails again, tell the administrator",

@@ -28,9 +28,23 @@ APDU_LOG = "apdu-log.json"
 
 
 def check_out_dir(out: Path) -> None:
-    """``--out`` must be new or empty: a dump never mixes two reads (two people's data)."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    """``--out`` must be new or empty: a dump never mixes two reads (two people's data).
+
+    A symlink is refused (it could point where someone else wants personal data written),
+    and so is an existing folder another user owns or others may write to (they could plant
+    a symlink in it between this check and the write).
+    """
+    if out.is_symlink():
+        raise UsageError(f"--out {out}: is a symbolic link; give a new folder")
+    if not out.exists():
+        return
+    if not out.is_dir() or any(out.iterdir()):
         raise UsageError(f"--out {out}: use a new or empty folder (a dump holds one read only)")
+    st = out.stat()
+    if st.st_uid != os.getuid() or st.st_mode & 0o022:
+        raise UsageError(
+            f"--out {out}: belongs to another user or others may write to it; give a new folder"
+        )
 
 
 def write_dump(out: Path, result: ReadResult, session: ReaderSession | None = None) -> None:
@@ -39,7 +53,10 @@ def write_dump(out: Path, result: ReadResult, session: ReaderSession | None = No
     With ``session`` (``--evidence``) the APDU log is written too: its plaintext views hold
     personal data, so it is only written on request.
     """
-    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    check_out_dir(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.exists():
+        os.mkdir(out, 0o700)  # fresh (fails if it appeared meanwhile); an empty one was checked
     aa = result.active_auth
     if aa is not None and aa.challenge and aa.response:
         evidence = {"challenge": aa.challenge.hex(), "response": aa.response.hex()}
@@ -67,7 +84,14 @@ def write_dump(out: Path, result: ReadResult, session: ReaderSession | None = No
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Create ``path`` owner-only; never follow or reuse what is there (a planted symlink or
+    file in the dump folder is refused, not written through)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError as exc:
+        raise UsageError(
+            f"--out: {path.name} appeared in the dump folder while writing; refused"
+        ) from exc
     with os.fdopen(fd, "wb") as f:
         f.write(data)
 

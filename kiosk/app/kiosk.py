@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiosk.app import settings as settings_mod
 from kiosk.app.errors import NoCard, UsageError
@@ -33,6 +34,7 @@ from kiosk.emrtd.session import AccessMode, ReaderSession
 from kiosk.emrtd.trust import TrustStore
 from kiosk.ticket import Ticket
 from kiosk.transport import CardRemoved, Transport, TransportTimeout
+from offline_cache.crypto import StorageError
 
 if TYPE_CHECKING:
     from drivers.printer import PrinterStatus
@@ -41,6 +43,20 @@ if TYPE_CHECKING:
     from offline_cache.outbox import DrainReport
 
 log = logging.getLogger(__name__)
+
+
+class PurgeReport(NamedTuple):
+    """One retention purge: check-ins deleted, quarantined ones deleted, cached answers
+    deleted, and quarantined check-ins still kept (younger than the retention)."""
+
+    checkins: int
+    quarantined: int
+    cached: int
+    quarantined_left: int
+
+
+#: A kiosk left running applies retention again after this many seconds (a day).
+PURGE_INTERVAL_S = 86_400.0
 
 #: Bearer token for a FHIR eligibility server (optional; environment only).
 FHIR_TOKEN_ENV = "CCCD_KIOSK_FHIR_TOKEN"
@@ -105,7 +121,9 @@ class Kiosk:
     demo uses it when no ``[gateway] url`` is configured. ``link_kbps`` is the simulated
     reader's modeled bit rate (0: no latency model; None: the reader's default).
     ``backend`` replaces the configured eligibility client (tests, benchmarks). ``on_event``
-    receives the pipeline's progress events.
+    receives the pipeline's progress events. ``purge_at_start`` applies retention when the
+    storage opens (:meth:`purge`; off for ``cccd-kiosk purge``, which reports what it
+    deletes).
     """
 
     def __init__(
@@ -116,8 +134,13 @@ class Kiosk:
         link_kbps: int | None = None,
         backend: EligibilityBackend | None = None,
         on_event: Callable[[CheckInEvent], None] | None = None,
+        purge_at_start: bool = True,
     ) -> None:
         self.settings = settings
+        self.purge_at_start = purge_at_start
+        #: Seconds between two retention purges of a kiosk left running (at check-in time).
+        self.purge_interval_s = PURGE_INTERVAL_S
+        self._purged_at: float | None = None
         self.config = settings.config
         self.demo = settings.demo
         self.reader = str(self.config.reader.spec)
@@ -159,10 +182,54 @@ class Kiosk:
 
     @property
     def storage(self) -> Storage:
-        """The cache and journal, opened on first use (on the calling thread)."""
+        """The cache and journal, opened on first use (on the calling thread); retention is
+        applied right after opening (:meth:`purge`), so a kiosk enforces it at every start."""
         if self._storage is None:
             self._storage = Storage.open(self.data_dir, self.config.storage)
+            if self.purge_at_start:
+                self._purge_quietly()
         return self._storage
+
+    def _purge_quietly(self) -> None:
+        """Apply retention now, best effort: a storage problem postpones it (logged)."""
+        self._purged_at = time.monotonic()
+        try:
+            self.purge()
+        except StorageError as exc:  # retention can wait; the check-ins cannot
+            log.warning("retention purge postponed (%s)", type(exc).__name__)
+
+    def _purge_if_due(self) -> None:
+        """A kiosk left running applies retention again every ``purge_interval_s`` (a day),
+        checked when a check-in starts (monotonic time: a clock change does not matter)."""
+        if not self.purge_at_start or self._storage is None:
+            return
+        if self._purged_at is None or time.monotonic() - self._purged_at >= self.purge_interval_s:
+            self._purge_quietly()
+
+    def purge(self, now: datetime | None = None) -> PurgeReport:
+        """Apply retention: delete check-ins older than ``[storage] retention_days`` (local
+        days) that the HIS has — or all of them when no ``[his] url`` is configured, as
+        nothing will ever deliver them — quarantined ones past that age, and cached answers
+        past ``max_stale_days``. ``now`` (aware) is for tests. Returns the counts."""
+        from offline_cache.journal import VIETNAM_TZ
+
+        at = now or datetime.now(UTC)
+        store = self.storage
+        before = at.astimezone(VIETNAM_TZ).date() - timedelta(
+            days=self.config.storage.retention_days
+        )
+        count = store.journal.purge(before, undelivered=not self.config.his.url)
+        cached = store.cache.purge(now=at)
+        left = len(store.journal.quarantined())
+        if left:
+            log.warning("journal: %d quarantined check-ins kept until their retention ends", left)
+        return PurgeReport(count.checkins, count.quarantined, cached, left)
+
+    @property
+    def cache_problem(self) -> str | None:
+        """Why check-ins currently go on without a working eligibility cache (the storage
+        error's class name, for staff), or None. A damaged cache is rebuilt by itself."""
+        return self._storage.cache_problem if self._storage is not None else None
 
     @property
     def has_journal(self) -> bool:
@@ -171,7 +238,9 @@ class Kiosk:
 
     @property
     def pipeline(self) -> CheckInPipeline:
-        """The check-in pipeline over this kiosk's backend, storage and trust."""
+        """The check-in pipeline over this kiosk's backend, storage and trust (retention is
+        applied again first when a day has passed since the last purge)."""
+        self._purge_if_due()
         if self._pipeline is None:
             store = self.storage
             self._pipeline = CheckInPipeline(
@@ -268,6 +337,11 @@ class Kiosk:
         records = self.storage.journal.search(day or today(), search)
         return [row(r) for r in records]
 
+    def quarantined(self) -> int:
+        """How many check-ins are set aside because their sealed data does not open (an
+        altered or damaged row): never delivered, exported or listed; staff must be told."""
+        return len(self.storage.journal.quarantined())
+
     def export_day(self, day: date, fmt: str = "csv") -> str:
         """The day's check-ins as CSV or JSON text."""
         from offline_cache.export import export_day
@@ -280,9 +354,7 @@ class Kiosk:
         """Write the day's CSV to ``path`` (UTF-8 with a byte-order mark, so spreadsheets keep
         the diacritics), readable by the owner only."""
         text = self.export_day(day, "csv")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "w", encoding="utf-8-sig", newline="") as f:
-            f.write(text)
+        write_private_file(Path(path), text.encode("utf-8-sig"))
 
     def drain_outbox(self, url: str | None = None, fmt: str | None = None) -> DrainReport:
         """Send the journal's waiting check-ins to the HIS once (``[his]`` by default)."""
@@ -409,6 +481,27 @@ def local_today() -> date:
     from offline_cache.export import today
 
     return today()
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` (0600) without following a planted symlink.
+
+    An existing symlink (or anything but a regular file) at ``path`` is refused
+    (:class:`UsageError`). The data goes to a fresh temporary file in the same folder,
+    created with ``O_EXCL | O_NOFOLLOW``, then renamed over ``path``: a rename replaces a
+    symlink planted meanwhile instead of writing through it.
+    """
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise UsageError(f"{path}: is a symbolic link or not a file; choose another name")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with open(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _modeled(transport: Transport) -> float | None:

@@ -639,6 +639,66 @@ MESSAGES: dict[str, UserMessage] = {
         _ADMIN_STORAGE_EN,
         "error",
     ),
+    "offline_cache.crypto.StorageKeyMissing": _m(
+        "storage_key_missing",
+        "Thiếu khóa lưu trữ của thư mục dữ liệu này",
+        "The storage key for this data folder is missing",
+        "Báo quản trị viên khôi phục tệp khóa (storage.key) từ bản sao lưu; không tạo khóa mới",
+        "Tell the administrator to restore the key file (storage.key) from backup; "
+        "do not make a new one",
+        "error",
+    ),
+    "offline_cache.crypto.WrongStorageKey": _m(
+        "storage_key_wrong",
+        "Khóa lưu trữ không khớp với dữ liệu đã lưu",
+        "The storage key does not match the saved data",
+        "Báo quản trị viên dùng đúng khóa đã lưu dữ liệu này; chưa có gì bị thay đổi",
+        "Tell the administrator to use the key this data was saved with; nothing was changed",
+        "error",
+    ),
+    "offline_cache.crypto.UnsafeKeyFile": _m(
+        "storage_key_unsafe",
+        "Tệp khóa lưu trữ không an toàn",
+        "The storage key file is not safe",
+        "Báo quản trị viên: tệp khóa phải thuộc tài khoản của máy và chỉ tài khoản đó đọc được",
+        "Tell the administrator: the key file must belong to the kiosk's user, readable by it only",
+        "error",
+    ),
+    "offline_cache.crypto.UnsafeDataFolder": _m(
+        "storage_folder_unsafe",
+        "Thư mục dữ liệu không an toàn",
+        "The data folder is not safe",
+        "Báo quản trị viên: thư mục phải thuộc tài khoản của máy, người khác không ghi được",
+        "Tell the administrator: the folder must belong to the kiosk's user, "
+        "not writable by others",
+        "error",
+    ),
+    "offline_cache.crypto.StorageBusy": _m(
+        "storage_busy",
+        "Dữ liệu đang bị chương trình khác giữ",
+        "The saved data is held by another program",
+        "Đóng chương trình kia (tiến trình máy khác, sao lưu, trình xem cơ sở dữ liệu) rồi thử "
+        "lại; nếu vẫn lỗi, báo quản trị viên",
+        "Close the other program (another kiosk process, a backup, a database viewer) and try "
+        "again; if it persists, tell the administrator",
+        "error",
+    ),
+    "offline_cache.crypto.StorageFull": _m(
+        "storage_full",
+        "Đĩa đã đầy, không lưu được",
+        "The disk is full; nothing could be saved",
+        "Báo quản trị viên giải phóng dung lượng trong thư mục dữ liệu rồi thử lại",
+        "Tell the administrator to free space in the data folder, then try again",
+        "error",
+    ),
+    "offline_cache.crypto.StorageDamaged": _m(
+        "storage_damaged",
+        "Tệp dữ liệu bị hỏng",
+        "A data file is damaged",
+        "Báo quản trị viên khôi phục tệp nhật ký (journal.db) từ bản sao lưu",
+        "Tell the administrator to restore the journal (journal.db) from a backup",
+        "error",
+    ),
     "offline_cache.crypto.SealError": _m(
         "storage_seal",
         "Dữ liệu đã lưu không mở được",

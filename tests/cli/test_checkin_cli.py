@@ -340,4 +340,4 @@ def test_config_file_supplies_gateway_and_data_dir(
     )
     rc, out, _ = run(["checkin", "--config", str(conf), "--can", "004562", "--json"], capsys)
     assert rc == 0 and json.loads(out)["eligibility"]["code"] == "000"
-    assert (data / "journal.db").exists()
+    assert (data / "demo" / "journal.db").exists()  # a sim: reader is the demo: its own folder

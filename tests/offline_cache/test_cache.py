@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from offline_cache.cache import TABLE, CachedEntry, EligibilityCache
-from offline_cache.crypto import KEY_ENV, Sealer, load_or_create_key
+from offline_cache.crypto import KEY_ENV, Sealer, WrongStorageKey, load_or_create_key
 from offline_cache.store import DATA_DIR_ENV, default_data_dir, open_db
 
 TUYET_ID = "046196008821"
@@ -213,7 +213,7 @@ def test_row_copied_under_another_key_does_not_open(
         conn.execute(
             f"UPDATE {TABLE} SET sealed = (SELECT sealed FROM {TABLE} WHERE key = ?), "
             f"as_of = (SELECT as_of FROM {TABLE} WHERE key = ?) WHERE key = ?",
-            (sealer.index(TUYET_ID),) * 2 + (sealer.index(OTHER_ID),),
+            (sealer.index(TUYET_ID, TABLE),) * 2 + (sealer.index(OTHER_ID, TABLE),),
         )
     with caplog.at_level(logging.DEBUG):
         assert cache.get(OTHER_ID, now=T0) is None
@@ -221,7 +221,7 @@ def test_row_copied_under_another_key_does_not_open(
     got = cache.get(TUYET_ID, now=T0)
     assert got is not None and got.payload == tuyet_payload()
     assert TUYET_ID not in caplog.text and OTHER_ID not in caplog.text
-    assert sealer.index(OTHER_ID) not in caplog.text
+    assert sealer.index(OTHER_ID, TABLE) not in caplog.text
     assert "did not open" in caplog.text
 
 
@@ -258,7 +258,7 @@ def test_sealed_non_dict_payload_is_rejected(
     cache: EligibilityCache, db_path: Path, sealer: Sealer
 ) -> None:
     cache.put(TUYET_ID, {"x": 1}, as_of=T0)
-    key = sealer.index(TUYET_ID)
+    key = sealer.index(TUYET_ID, TABLE)
     with raw(db_path) as conn:
         (ts,) = conn.execute(f"SELECT as_of FROM {TABLE}").fetchone()
         sealed = sealer.seal(b"[1, 2]", f"{TABLE}\x00{key}\x00{ts}".encode())
@@ -270,9 +270,10 @@ def test_wrong_key_reads_nothing(db_path: Path, sealer: Sealer) -> None:
     with EligibilityCache(db_path, sealer) as c:
         c.put(TUYET_ID, tuyet_payload(), as_of=T0)
     wrong = Sealer(os.urandom(32))
-    with EligibilityCache(db_path, wrong) as c:
-        assert len(c) == 1
-        assert c.get(TUYET_ID, now=T0) is None
+    with pytest.raises(WrongStorageKey, match="restore the key"):
+        EligibilityCache(db_path, wrong)  # refused by the key check value, before any write
+    with EligibilityCache(db_path, sealer) as c:
+        assert len(c) == 1 and c.get(TUYET_ID, now=T0) is not None
     # Not even the right row opens under the wrong key.
     with raw(db_path) as conn:
         key, ts, sealed = conn.execute(f"SELECT key, as_of, sealed FROM {TABLE}").fetchone()
@@ -392,3 +393,17 @@ def test_cache_bench_runs_small(
     assert "300 entries" in out and "get, hit" in out and "get, miss" in out and "p99" in out
     assert len({cache_bench._id_number(i) for i in range(5000)}) == 5000
     assert all(len(cache_bench._id_number(i)) == 12 for i in (0, 999_999, 1_999_999))
+
+
+def test_an_answer_from_a_clock_that_was_ahead_is_stale_and_replaced(
+    cache: EligibilityCache,
+) -> None:
+    cache.put(TUYET_ID, {"status": "eligible"}, as_of=T0 + timedelta(days=2), now=T0)
+    got = cache.get(TUYET_ID, now=T0)
+    assert got is not None and got.stale  # dated two days ahead: not a current answer
+    cache.put(TUYET_ID, {"status": "not_eligible"}, as_of=T0, now=T0)  # the clock set back
+    got = cache.get(TUYET_ID, now=T0)
+    assert got is not None and got.payload == {"status": "not_eligible"} and not got.stale
+    cache.put(TUYET_ID, {"status": "eligible"}, as_of=T0 - timedelta(hours=1), now=T0)
+    got = cache.get(TUYET_ID, now=T0)
+    assert got is not None and got.payload == {"status": "not_eligible"}  # older still loses

@@ -157,7 +157,7 @@ def test_sigkill_loses_no_committed_checkin(tmp_path: Path) -> None:
             assert (first.delivered, first.failed, first.pending) == (len(journaled) - 1, 1, 1)
             second = outbox_.drain(now=now + timedelta(seconds=5))
             assert (second.delivered, second.failed, second.pending) == (1, 0, 0)
-            assert outbox_.drain(now=now + timedelta(days=1)) == (0, 0, 0)
+            assert outbox_.drain(now=now + timedelta(days=1)) == (0, 0, 0, 0)
         stats = his.stats()
         assert set(his.accepted) == journaled  # every check-in, by its idempotency key
         assert stats["max_per_key"] == 1  # ...stored exactly once

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from offline_cache.crypto import Sealer, SealError
+from offline_cache.crypto import Sealer, SealError, WrongStorageKey
 from offline_cache.export import export_day
 from offline_cache.journal import Journal
 
@@ -156,7 +156,7 @@ def test_lookup_by_patient_uses_the_hmac(journal: Journal) -> None:
     (index,) = journal.db.conn.execute(
         "SELECT id_index FROM checkins WHERE checkin_id = ?", (a.checkin_id,)
     ).fetchone()
-    assert index == Sealer(KEY).index("001088034517") and "001088034517" not in index
+    assert index == Sealer(KEY).index("001088034517", "checkins") and "001088034517" not in index
 
 
 def test_nothing_personal_in_the_files(tmp_path: Path) -> None:
@@ -202,8 +202,10 @@ def test_wrong_key_does_not_open(tmp_path: Path) -> None:
     path = tmp_path / "kiosk.db"
     with Journal(path, Sealer(KEY)) as j:
         rec = j.record(method="chip", chip_verified=True, holder=MINH, now=T0)
-    with Journal(path, Sealer(os.urandom(32))) as j, pytest.raises(SealError):
-        j.get(rec.checkin_id)
+    with pytest.raises(WrongStorageKey, match="restore the key"):
+        Journal(path, Sealer(os.urandom(32)))  # refused before any write: nothing quarantined
+    with Journal(path, Sealer(KEY)) as j:
+        assert j.get(rec.checkin_id) == rec and j.quarantined() == []
 
 
 def test_repr_hides_personal_data(journal: Journal) -> None:
@@ -330,7 +332,7 @@ def test_purge_keeps_what_the_his_does_not_have(journal: Journal) -> None:
         "UPDATE outbox SET state = 'delivered' WHERE checkin_id != ?", (old[2].checkin_id,)
     )
     conn.commit()
-    assert journal.purge(DAY + timedelta(days=1)) == 2
+    assert journal.purge(DAY + timedelta(days=1)) == (2, 0)
     assert [r.checkin_id for r in journal.day(DAY)] == [old[2].checkin_id]  # not yet delivered
     assert journal.get(new.checkin_id) is not None  # too recent
     assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 2

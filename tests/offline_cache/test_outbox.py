@@ -165,9 +165,9 @@ def test_drain_delivers_once_with_idempotency_key(journal: Journal, his: HisRece
     journal.attach_eligibility(a.checkin_id, ELIG)
     with _outbox(journal, his.url) as ob:
         assert ob.pending() == 2
-        assert ob.drain(now=T0) == (2, 0, 0)
-        assert ob.drain(now=T0 + timedelta(days=1)) == (0, 0, 0)
-        assert ob.counts() == {"pending": 0, "delivered": 2, "failed": 0}
+        assert ob.drain(now=T0) == (2, 0, 0, 0)
+        assert ob.drain(now=T0 + timedelta(days=1)) == (0, 0, 0, 0)
+        assert ob.counts() == {"pending": 0, "delivered": 2, "failed": 0, "quarantined": 0}
     assert his.stats() == {"requests": 2, "unique": 2, "duplicates": 0, "max_per_key": 1}
     assert his.bodies[a.checkin_id]["so_cccd"] == "001088034517"
     assert his.bodies[a.checkin_id]["ma_dkbd"] == "01001"  # attached before the send
@@ -176,7 +176,7 @@ def test_drain_delivers_once_with_idempotency_key(journal: Journal, his: HisRece
     # Attaching after delivery does not send it again.
     journal.attach_eligibility(b.checkin_id, ELIG)
     with _outbox(journal, his.url) as ob:
-        assert ob.drain() == (0, 0, 0)
+        assert ob.drain() == (0, 0, 0, 0)
     assert his.stats()["requests"] == 2
 
 
@@ -193,16 +193,16 @@ def test_retry_with_exponential_backoff(journal: Journal, his: HisReceiver) -> N
     with _outbox(journal, his.url, backoff_s=10.0) as ob:
         t = T0
         for attempt, wait in ((1, 10), (2, 20), (3, 40)):
-            assert ob.drain(now=t) == (0, 1, 1)
+            assert ob.drain(now=t) == (0, 1, 1, 0)
             state, attempts, next_at = _state(journal, a.checkin_id)
             assert (state, attempts) == ("pending", attempt)
             assert next_at == pytest.approx(t.timestamp() + wait)
             # Not due yet: nothing is sent.
             before = his.stats()["requests"]
-            assert ob.drain(now=t + timedelta(seconds=wait - 1)) == (0, 0, 1)
+            assert ob.drain(now=t + timedelta(seconds=wait - 1)) == (0, 0, 1, 0)
             assert his.stats()["requests"] == before
             t += timedelta(seconds=wait)
-        assert ob.drain(now=t) == (1, 0, 0)
+        assert ob.drain(now=t) == (1, 0, 0, 0)
     assert his.stats()["unique"] == 1 and his.stats()["requests"] == 4
 
 
@@ -210,11 +210,11 @@ def test_gives_up_after_max_attempts(journal: Journal, his: HisReceiver) -> None
     a = journal.record(method="chip", chip_verified=True, holder=MINH, now=T0)
     his.fail_next = [500, 500, 500]
     with _outbox(journal, his.url, max_attempts=2, backoff_s=1.0) as ob:
-        assert ob.drain(now=T0) == (0, 1, 1)
-        assert ob.drain(now=T0 + timedelta(hours=1)) == (0, 1, 0)
+        assert ob.drain(now=T0) == (0, 1, 1, 0)
+        assert ob.drain(now=T0 + timedelta(hours=1)) == (0, 1, 0, 0)
         assert _state(journal, a.checkin_id)[:2] == ("failed", 2)
-        assert ob.drain(now=T0 + timedelta(days=1)) == (0, 0, 0)
-        assert ob.counts() == {"pending": 0, "delivered": 0, "failed": 1}
+        assert ob.drain(now=T0 + timedelta(days=1)) == (0, 0, 0, 0)
+        assert ob.counts() == {"pending": 0, "delivered": 0, "failed": 1, "quarantined": 0}
     assert his.stats()["requests"] == 2
 
 
@@ -225,9 +225,9 @@ def test_lost_reply_is_retried_and_deduped(journal: Journal, his: HisReceiver) -
     his.lose_replies = 1  # the first 201 never arrives
     with _outbox(journal, his.url) as ob:
         first = ob.drain(now=T0)
-        assert first == (2, 1, 1)
+        assert first == (2, 1, 1, 0)
         second = ob.drain(now=T0 + timedelta(minutes=1))
-        assert second == (1, 0, 0)  # 409 echoing the key = already delivered
+        assert second == (1, 0, 0, 0)  # 409 echoing the key = already delivered
     assert his.stats() == {"requests": 4, "unique": 3, "duplicates": 1, "max_per_key": 1}
     assert set(his.accepted) == {r.checkin_id for r in recs}
 
@@ -245,7 +245,7 @@ def test_409_counts_only_when_it_echoes_the_key(journal: Journal) -> None:
         return httpx.Response(409, json={"error": "room full"})
 
     with _outbox(journal, "http://his.invalid/x", client=_mock(other_conflict)) as ob:
-        assert ob.drain(now=T0) == (0, 1, 1)
+        assert ob.drain(now=T0) == (0, 1, 1, 0)
     assert seen[0].headers["Idempotency-Key"] == a.checkin_id
     assert seen[0].headers["Content-Type"].startswith("application/json")
     assert json.loads(seen[0].content)["ma_lk"] == a.checkin_id
@@ -254,7 +254,7 @@ def test_409_counts_only_when_it_echoes_the_key(journal: Journal) -> None:
         return httpx.Response(409, json={"idempotency_key": request.headers["Idempotency-Key"]})
 
     with _outbox(journal, "http://his.invalid/x", client=_mock(replay)) as ob:
-        assert ob.drain(now=T0 + timedelta(hours=1)) == (1, 0, 0)
+        assert ob.drain(now=T0 + timedelta(hours=1)) == (1, 0, 0, 0)
 
 
 def _free_port() -> int:
@@ -270,7 +270,7 @@ def test_unreachable_his_stops_the_drain(journal: Journal) -> None:
     ]
     url = f"http://127.0.0.1:{_free_port()}/checkins"  # nothing listens there
     with _outbox(journal, url, timeout=1.0) as ob:
-        assert ob.drain(now=T0) == (0, 1, 5)
+        assert ob.drain(now=T0) == (0, 1, 5, 0)
     attempts = sorted(_state(journal, i)[1] for i in ids)
     assert attempts == [0, 0, 0, 0, 1]  # one try, not one timeout per queued check-in
 
@@ -279,8 +279,8 @@ def test_limit(journal: Journal, his: HisReceiver) -> None:
     for _ in range(5):
         journal.record(method="chip", chip_verified=True, holder=MINH, now=T0)
     with _outbox(journal, his.url) as ob:
-        assert ob.drain(limit=2, now=T0) == (2, 0, 3)
-        assert ob.drain(now=T0) == (3, 0, 0)
+        assert ob.drain(limit=2, now=T0) == (2, 0, 3, 0)
+        assert ob.drain(now=T0) == (3, 0, 0, 0)
 
 
 def test_no_personal_data_in_logs(
@@ -314,7 +314,7 @@ def test_concurrent_drain_delivers_each_once(journal: Journal, his: HisReceiver)
     with _outbox(journal, his.url, concurrency=4) as ob:
         first = ob.drain(now=T0)
         assert (first.delivered, first.failed, first.pending) == (37, 3, 3)
-        assert ob.drain(now=T0 + timedelta(minutes=1)) == (3, 0, 0)
+        assert ob.drain(now=T0 + timedelta(minutes=1)) == (3, 0, 0, 0)
     assert set(his.accepted) == ids
     assert his.stats()["max_per_key"] == 1 and his.stats()["duplicates"] == 2
 
@@ -324,7 +324,7 @@ def test_concurrent_drain_stops_within_one_wave_when_unreachable(journal: Journa
         journal.record(method="chip", chip_verified=True, holder=MINH, now=T0)
     url = f"http://127.0.0.1:{_free_port()}/checkins"
     with _outbox(journal, url, concurrency=3, timeout=1.0) as ob:
-        assert ob.drain(now=T0) == (0, 3, 20)
+        assert ob.drain(now=T0) == (0, 3, 20, 0)
     with pytest.raises(ValueError):
         _outbox(journal, url, concurrency=0)
 
@@ -334,12 +334,26 @@ def test_hold_until_eligibility_or_timeout(tmp_path: Path, his: HisReceiver) -> 
         a = journal.record(method="chip", chip_verified=False, holder=MINH, now=T0)
         b = journal.record(method="chip", chip_verified=False, holder=TUYET, now=T0)
         with _outbox(journal, his.url) as ob:
-            assert ob.drain(now=T0 + timedelta(seconds=29)) == (0, 0, 2)  # held back
+            assert ob.drain(now=T0 + timedelta(seconds=29)) == (0, 0, 2, 0)  # held back
             journal.attach_verification(a.checkin_id, chip_verified=True, authenticity=None)
-            assert ob.drain(now=T0 + timedelta(seconds=29)) == (0, 0, 2)  # still held
+            assert ob.drain(now=T0 + timedelta(seconds=29)) == (0, 0, 2, 0)  # still held
             journal.attach_eligibility(a.checkin_id, ELIG)  # complete: due at once
-            assert ob.drain(now=T0 + timedelta(seconds=29)) == (1, 0, 1)
-            assert ob.drain(now=T0 + timedelta(seconds=30)) == (1, 0, 0)  # hold over
+            assert ob.drain(now=T0 + timedelta(seconds=29)) == (1, 0, 1, 0)
+            assert ob.drain(now=T0 + timedelta(seconds=30)) == (1, 0, 0, 0)  # hold over
     assert his.bodies[a.checkin_id]["ma_dkbd"] == "01001"
     assert his.bodies[a.checkin_id]["kiosk"]["chip_verified"] is True
     assert his.bodies[b.checkin_id]["ma_dkbd"] is None
+
+
+def test_a_clock_set_back_does_not_stall_retries(tmp_path: Path) -> None:
+    db = tmp_path / "journal.db"
+    with Journal(db, Sealer(KEY)) as j:
+        rec = j.record(method="chip", chip_verified=True, holder=MINH, now=T0)
+    ahead = T0 + timedelta(days=3)  # the kiosk's clock was three days ahead...
+    with HisReceiver() as his:
+        his.fail_next = [503]
+        with Outbox(db, Sealer(KEY), url=his.url) as ob:
+            assert ob.drain(now=ahead) == (0, 1, 1, 0)  # retry due at ahead + 1 s
+            # ...and is set right: the retry is due now, not in three days
+            assert ob.drain(now=T0 + timedelta(seconds=5)) == (1, 0, 0, 0)
+        assert set(his.accepted) == {rec.checkin_id}

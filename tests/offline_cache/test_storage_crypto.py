@@ -55,10 +55,11 @@ def test_seal_round_trip_and_binding() -> None:
 def test_index_is_keyed_and_stable() -> None:
     key = os.urandom(32)
     a, b = Sealer(key), Sealer(os.urandom(32))
-    assert a.index("001088034517") == Sealer(key).index("001088034517")
-    assert a.index("001088034517") != b.index("001088034517")
-    assert "001088034517" not in a.index("001088034517")
-    assert len(a.index("x")) == 64
+    assert a.index("001088034517", "t") == Sealer(key).index("001088034517", "t")
+    assert a.index("001088034517", "t") != b.index("001088034517", "t")
+    assert a.index("001088034517", "t") != a.index("001088034517", "u")
+    assert "001088034517" not in a.index("001088034517", "t")
+    assert len(a.index("x", "t")) == 64
 
 
 def test_key_file_readable_by_others_is_refused(

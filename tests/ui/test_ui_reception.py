@@ -396,3 +396,25 @@ def test_reception_touch_targets(qtbot: QtBot, reception: KioskWindow) -> None:
         for b in reception.findChildren(QAbstractButton):
             if b.isVisible():
                 assert b.height() >= MIN_TOUCH and b.width() >= MIN_TOUCH, b.text()
+
+
+def test_today_tells_staff_of_a_quarantined_check_in(
+    qtbot: QtBot, reception: KioskWindow, tmp_path: Path
+) -> None:
+    from tests.offline_cache.test_quarantine import flip_byte
+
+    _lang(qtbot, reception, "en")
+    _checkin(qtbot, reception, "default")
+    _checkin(qtbot, reception, "anh-tuyet")
+    import sqlite3
+
+    path = tmp_path / "data" / "journal.db"  # another connection, as a damaged disk would be
+    conn = sqlite3.connect(path)
+    (first,) = conn.execute("SELECT checkin_id FROM checkins ORDER BY queue_number").fetchone()
+    conn.close()
+    flip_byte(path, first)
+    qtbot.mouseClick(reception.today_button, Qt.MouseButton.LeftButton)
+    rows = _rows(qtbot, reception, 1)
+    assert rows[0][2] == TUYET
+    qtbot.waitUntil(lambda: "set aside" in reception.today.message.text(), timeout=WAIT_MS)
+    assert reception.today.message.text().startswith("1 check-ins do not open")

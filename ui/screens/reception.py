@@ -152,9 +152,12 @@ class ReceptionJobs(QObject):
 
     ``listed(rows)`` answers :meth:`list_today`; ``outcome`` / ``failed`` answer :meth:`manual`
     like the worker's own signals; ``exported(ok)`` answers :meth:`export_today`.
+    ``storage_notice((quarantined, cache_problem))`` follows a list when staff must know of a
+    storage problem: check-ins set aside because they do not open, or a cache that failed.
     """
 
     listed = Signal(object)
+    storage_notice = Signal(object)
     list_failed = Signal()
     outcome = Signal(object)
     failed = Signal(object)
@@ -175,6 +178,14 @@ class ReceptionJobs(QObject):
             self.list_failed.emit()
             return
         self.listed.emit(rows)
+        try:
+            quarantined = self.kiosk.quarantined()
+        except Exception as exc:
+            log.warning("journal quarantine count failed: %s", type(exc).__name__)
+            return
+        problem = self.kiosk.cache_problem
+        if quarantined or problem:
+            self.storage_notice.emit((quarantined, problem))
 
     @Slot(object)
     def manual(self, action: object) -> None:
