@@ -96,6 +96,7 @@ def cmd_read(args: argparse.Namespace) -> int:
         report, session = kiosk.read(keys, access=args.access, keep_log=args.evidence)
     if args.out is not None:
         write_dump(args.out, report.result, session if args.evidence else None)
+    report.require_holder_data()  # after the dump: the raw files help find out why
     _print(report.to_json() if args.json else report.to_text(), args.json)
     return EXIT_OK
 
@@ -123,6 +124,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         keys = sample_keys(args.card)
         print(f"Thẻ mô phỏng / Simulated card: {args.card}", file=sys.stderr)
         report, _ = kiosk.read(keys)
+    report.require_holder_data()
     _print(report.to_json() if args.json else report.to_text(), args.json)
     return EXIT_OK
 

@@ -29,7 +29,22 @@ def test_unreadable_dg13_expiry_falls_back_to_the_mrz_not_to_no_expiry() -> None
 def test_no_expiry_card() -> None:
     d13, d1 = _dgs("elder")
     assert d13.has_no_expiry
-    assert holder_from(d13, d1).date_of_expiry is None
+    h = holder_from(d13, d1)
+    assert (h.date_of_expiry, h.no_expiry) == (None, True)
+    assert h.to_json()["no_expiry"] is True
+    only_mrz = holder_from(None, d1)  # the MRZ's 991231 says so too
+    assert (only_mrz.date_of_expiry, only_mrz.no_expiry) == (None, True)
+
+
+def test_unknown_expiry_is_not_no_expiry() -> None:
+    d13, _ = _dgs("default")
+    unreadable = replace(d13, date_of_expiry="21/07/28")
+    h = holder_from(unreadable, None)
+    assert (h.date_of_expiry, h.no_expiry) == (None, False)
+    missing = holder_from(replace(d13, date_of_expiry=None), None)
+    assert (missing.date_of_expiry, missing.no_expiry) == (None, False)
+    assert holder_from(None, None).no_expiry is False
+    assert holder_from(d13, None).no_expiry is False
 
 
 def test_mrz_only() -> None:
