@@ -41,6 +41,7 @@ HOLDER_LABELS = (
     ("mother_name", "Họ tên mẹ / Mother"),
     ("spouse_name", "Vợ/chồng / Spouse"),
     ("old_id_number", "Số CMND cũ / Old ID number"),
+    ("card_serial", "Số seri thẻ / Card serial"),
 )
 
 VERDICT_TEXT = {

@@ -44,6 +44,8 @@ class Holder:
     old_id_number: str | None
     #: The card says it never expires ("Không thời hạn" / MRZ 991231); False when unknown.
     no_expiry: bool = False
+    #: DG13 field 16: a 16-character hex-looking value, likely the card's serial (not the old ID).
+    card_serial: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict: dates as ISO 8601 strings, absent values as None."""
@@ -104,4 +106,5 @@ def holder_from(dg13: DG13 | None, dg1: DG1 | None) -> Holder:
         spouse_name=_nfc(d.spouse_name if d else None),
         old_id_number=_nfc(d.old_id_number if d else None),
         no_expiry=no_expiry,
+        card_serial=_nfc(d.card_serial if d else None),
     )

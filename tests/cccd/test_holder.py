@@ -54,3 +54,13 @@ def test_mrz_only() -> None:
     assert h.full_name == "NGUYEN THI ANH TUYET"
     assert h.sex == "Nữ"
     assert h.date_of_birth == date(1996, 11, 23)
+
+
+def test_field16_is_the_card_serial_not_the_old_id() -> None:
+    d13, d1 = _dgs("teen")
+    real_like = replace(
+        d13, old_id_number=None, empty_fields=(15,), field16_raw=b"0294A1B2C3D40000"
+    )
+    h = holder_from(dg13.parse(dg13.encode(real_like)), d1)
+    assert (h.old_id_number, h.card_serial) == (None, "0294A1B2C3D40000")
+    assert h.to_json()["card_serial"] == "0294A1B2C3D40000"

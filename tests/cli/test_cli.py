@@ -32,6 +32,7 @@ HOLDER_KEYS = {
     "spouse_name",
     "old_id_number",
     "no_expiry",
+    "card_serial",
 }
 
 

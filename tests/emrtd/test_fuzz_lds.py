@@ -17,6 +17,7 @@ import contextlib
 import datetime
 import unicodedata
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -246,7 +247,7 @@ def dg13s(draw: st.DrawFn) -> DG13:
         (n, draw(st.sampled_from([b"", bytes.fromhex("0C0141"), bytes.fromhex("0201FF3000")])))
         for n in sorted(unknown_numbers)
     )
-    return DG13(
+    d = DG13(
         id_number=draw(_opt_text | st.text("0123456789", min_size=12, max_size=12)),
         full_name=draw(_opt_text),
         date_of_birth=draw(_opt_text | st.dates().map(lambda d: d.strftime("%d/%m/%Y"))),
@@ -266,6 +267,14 @@ def dg13s(draw: st.DrawFn) -> DG13:
         field16_raw=draw(st.none() | st.binary(max_size=20)),
         unknown_fields=unknown,
     )
+    # Fields present without a value: any modelled one left None (14 is always written).
+    attrs = {n: a for n, a in dg13._TEXT_FIELDS.items()}
+    free = [n for n, a in attrs.items() if getattr(d, a) is None]
+    free += [13] if d.father_name is None else []
+    free += [16] if d.field16_raw is None else []
+    free = [n for n in free if n not in dict(unknown)]
+    empty = draw(st.lists(st.sampled_from(free), unique=True, max_size=3)) if free else []
+    return replace(d, empty_fields=tuple(sorted(empty)))
 
 
 @given(st.binary(max_size=600) | _junk_behind(0x6D))
