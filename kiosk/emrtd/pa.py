@@ -8,7 +8,7 @@ verdicts, never a bare bool:
   carries, and the DSC chains to a CSCA in the trust store;
 * ``issuer_unknown`` — data intact and signed by the DSC, but no trusted CSCA
   of the DSC's issuer name is known (the honest state of a real CCCD today,
-  whose CSCA is not public);
+  until the deployment installs its CSCA, "CSCA Vietnam");
 * ``failed`` — anything else, with short reasons a receptionist can read.
 
 Checks, in order:
