@@ -308,6 +308,10 @@ class TrustStore:
         """Every trusted certificate."""
         return [c for group in self._by_subject.values() for c in group]
 
+    def crls(self) -> list[CRL]:
+        """Every CRL held (verified or not: :meth:`crls_for` checks signatures)."""
+        return list(self._crls)
+
     def __len__(self) -> int:
         return len(self._fingerprints)
 
