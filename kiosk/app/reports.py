@@ -79,6 +79,13 @@ def auth_lines(doc: dict[str, Any]) -> list[str]:
         out.append(f"Xác thực thụ động / Passive authentication: {VERDICT_TEXT[pa['verdict']]}")
         out.extend(f"    - {r}" for r in pa["reasons"])
         out.extend(f"    · {n}" for n in pa.get("notes", ()))
+        if pa.get("csca"):
+            out.append(f"    · Được bảo chứng bởi / Vouched for by (CSCA): {pa['csca']}")
+        elif pa.get("chain") == "unknown_issuer":
+            out.append(
+                "    · CSCA của nơi cấp chưa được cài / The issuer's CSCA is not installed: "
+                "cccd-kiosk trust add FILE --sha256 FINGERPRINT"
+            )
         if pa.get("signer_match") not in (None, "issuer_and_serial"):
             out.append(f"    · {SIGNER_MATCH_TEXT.get(pa['signer_match'], pa['signer_match'])}")
     for key, label in (

@@ -229,3 +229,16 @@ def test_real_passport_sods_verify_against_the_real_master_lists(
     pa = json.loads(proc.stdout)["passive_auth"]
     assert (pa["verdict"], pa["signature"], pa["chain"]) == ("verified", "valid", "trusted")
     assert (pa["signer_match"], pa["reference"]) == (match, "signing_time")
+
+
+def test_text_says_which_csca_vouched_or_how_to_install_it(tmp_path: Path) -> None:
+    folder = tmp_path / "nz"
+    folder.mkdir()
+    shutil.copy(DATA / "real_sods" / "NZ.sod", folder / "EF.SOD")
+    ml = MASTERLISTS / "NL_ML_2026-07-22.ml"
+    vouched = run("verify", str(folder), "--trust", str(ml))
+    assert vouched.returncode == 0, vouched.stderr
+    assert "Vouched for by (CSCA): OU=Identity Services Passport CA" in vouched.stdout
+    unknown = run("verify", str(folder))
+    assert unknown.returncode == 3
+    assert "The issuer's CSCA is not installed: cccd-kiosk trust add" in unknown.stdout
