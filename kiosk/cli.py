@@ -15,6 +15,7 @@ installed ``cccd-kiosk``) when there is a display, else the terminal kiosk.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ from kiosk.app import pinned
 from kiosk.app.dump import check_out_dir, verify_dump, write_dump
 from kiosk.app.errors import UsageError
 from kiosk.app.kiosk import Kiosk, load_trust_store
-from kiosk.app.messages import EXIT_OK, cli_line, message_for
+from kiosk.app.messages import EXIT_FAILED, EXIT_OK, cli_line, message_for
 from kiosk.app.settings import Overrides, data_folder, resolve
 from kiosk.cli_common import (
     Parser,
@@ -82,7 +83,10 @@ def build_parser() -> Parser:
     tl.add_argument("--json", action="store_true")
     tr = tsub.add_parser("remove", help="unpin by fingerprint (or its first 8+ hex digits)")
     tr.add_argument("fingerprint")
-    for sp in (ta, tl, tr):
+    tf = tsub.add_parser("fetch-crl", help="fetch and pin the CRLs the pinned CSCAs name")
+    tf.add_argument("--timeout", type=float, default=10.0, help="seconds per download")
+    tf.add_argument("--json", action="store_true")
+    for sp in (ta, tl, tr, tf):
         sp.add_argument("--config", type=Path, help="TOML configuration file")
         sp.add_argument("--data-dir", type=Path, help="the data folder (default: the config's)")
 
@@ -141,6 +145,12 @@ def cmd_trust(args: argparse.Namespace) -> int:
     elif args.trust_command == "remove":
         entry = pinned.remove(folder, args.fingerprint)
         print(f"Đã bỏ ghim / Unpinned: {entry.kind} {entry.fingerprint} ({entry.source})")
+    elif args.trust_command == "fetch-crl":
+        results = pinned.fetch_crls(folder, timeout=args.timeout)
+        doc = [dataclasses.asdict(r) for r in results]
+        _print(doc if args.json else pinned.fetch_text(results), args.json)
+        # A stale CRL is a note; a CRL that could not be fetched or verified is a failure.
+        return EXIT_FAILED if any(r.status != "ok" for r in results) else EXIT_OK
     else:
         items = pinned.describe(folder)
         _print(items if args.json else pinned.describe_text(items), args.json)

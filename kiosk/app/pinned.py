@@ -11,6 +11,12 @@ trust folder under their fingerprint with an ``index.json`` saying what each is 
 it came from; :func:`pinned_paths` hands them to :func:`kiosk.app.kiosk.load_trust_store`,
 so every front-end (``read``, ``verify``, ``checkin``, the kiosk screens) trusts them
 through the application layer. Nothing here is personal data.
+
+``trust fetch-crl`` (:func:`fetch_crls`) downloads the CRLs named in the pinned CSCA
+certificates' CRL distribution points (HTTP/HTTPS, size-capped, time-limited), keeps only
+those whose signature verifies with that CSCA's key — the CSCA is pinned, so its
+signature pins the CRL — and pins them too; a CRL past its nextUpdate is kept with a
+note (a stale CRL still lists what was revoked), never a failure.
 """
 
 from __future__ import annotations
@@ -25,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.app.errors import UsageError
-from kiosk.emrtd.certs import PassiveAuthError
-from kiosk.emrtd.trust import CRL_SUFFIXES, MAX_FILE_SIZE, ML_SUFFIXES, TrustStore
+from kiosk.emrtd.certs import Certificate, PassiveAuthError
+from kiosk.emrtd.trust import CRL, CRL_SUFFIXES, MAX_FILE_SIZE, ML_SUFFIXES, TrustStore
 
 #: The trust folder's name inside the data folder, and its index.
 TRUST_FOLDER = "trust"
@@ -225,3 +231,121 @@ def describe_text(items: list[dict[str, Any]]) -> str:
         for crl in item["crls"]:
             lines.append(f"    CRL of {crl['issuer']}, next update {crl['next_update'] or '—'}")
     return "\n".join(lines)
+
+
+#: The largest CRL ``fetch-crl`` accepts (a CSCA's CRL is a few KiB).
+MAX_CRL_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CrlFetch:
+    """What ``fetch-crl`` did with one distribution point: ``ok`` (pinned), ``failed``."""
+
+    url: str
+    csca: str
+    status: str
+    detail: str
+    next_update: str | None = None
+    stale: bool = False
+
+
+def _crl_urls(cert: Certificate) -> list[str]:
+    """The HTTP(S) URLs of ``cert``'s CRL distribution points."""
+    try:
+        points = cert.asn1.crl_distribution_points
+    except (ValueError, TypeError, KeyError):
+        return []
+    urls: list[str] = []
+    for point in points:
+        url = point.url
+        if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
+            urls.append(url)
+    return urls
+
+
+def _download(url: str, timeout: float) -> bytes:
+    """GET ``url``, at most :data:`MAX_CRL_BYTES`; OSError / ValueError on any problem."""
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"User-Agent": "cccd-kiosk trust fetch-crl"})
+    with urllib.request.urlopen(request, timeout=timeout) as reply:
+        data = bytes(reply.read(MAX_CRL_BYTES + 1))
+    if len(data) > MAX_CRL_BYTES:
+        raise ValueError(f"larger than {MAX_CRL_BYTES} bytes")
+    return data
+
+
+def _crl_der(data: bytes) -> bytes:
+    """The DER of a CRL sent as DER or PEM (ValueError for broken PEM armour)."""
+    from asn1crypto import pem
+
+    if pem.detect(data):
+        _kind_name, _headers, der = pem.unarmor(data)
+        return bytes(der)
+    return data
+
+
+def fetch_crls(
+    data_dir: Path, *, timeout: float = 10.0, now: dt.datetime | None = None
+) -> list[CrlFetch]:
+    """Fetch, check and pin the CRLs of every pinned CSCA certificate (module docstring).
+
+    Master lists' CSCAs are not fetched for (hundreds of countries); pin a CSCA
+    certificate to have its CRL kept current. Each distribution point gives one
+    :class:`CrlFetch`; a CRL fetched again replaces the one pinned from the same URL.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    folder = trust_folder(data_dir)
+    results: list[CrlFetch] = []
+    for entry in entries(data_dir):
+        if entry.kind != "certificate":
+            continue
+        store = TrustStore()
+        try:
+            store.add_file(folder / entry.file)
+        except PassiveAuthError:
+            continue
+        for csca in store.certificates():
+            for url in _crl_urls(csca):
+                results.append(_fetch_one(data_dir, csca, url, timeout, now))
+    return results
+
+
+def _fetch_one(
+    data_dir: Path, csca: Certificate, url: str, timeout: float, now: dt.datetime
+) -> CrlFetch:
+    try:
+        data = _crl_der(_download(url, timeout))
+        crl = CRL.from_der(data)
+    except (OSError, ValueError, PassiveAuthError) as exc:
+        return CrlFetch(url, csca.subject, "failed", f"not fetched: {exc}")
+    if not crl.signed_by(csca):
+        return CrlFetch(url, csca.subject, "failed", "refused: not signed by that CSCA's key")
+    fingerprint = hashlib.sha256(crl.der).hexdigest()
+    name = fingerprint + _SUFFIX["crl"]
+    trust_folder(data_dir).mkdir(parents=True, exist_ok=True)
+    (trust_folder(data_dir) / name).write_bytes(crl.der)
+    items = entries(data_dir)
+    for old in [e for e in items if e.kind == "crl" and e.source == url]:
+        if old.file != name:
+            (trust_folder(data_dir) / old.file).unlink(missing_ok=True)
+    items = [e for e in items if not (e.kind == "crl" and e.source == url)]
+    items = [e for e in items if e.fingerprint != fingerprint]
+    added = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    _write_index(data_dir, [*items, PinnedEntry(fingerprint, name, "crl", url, added)])
+    stale = crl.next_update is not None and crl.next_update < now
+    detail = f"{len(crl.revoked)} revoked"
+    if stale:
+        detail += "; stale: past its next update (kept: it still lists what was revoked)"
+    return CrlFetch(url, csca.subject, "ok", detail, _day(crl.next_update), stale)
+
+
+def fetch_text(results: list[CrlFetch]) -> str:
+    """:func:`fetch_crls` as text, one line per distribution point."""
+    if not results:
+        return "Không có CRL để tải / No CRL to fetch: no pinned CSCA names a distribution point"
+    return "\n".join(
+        f"{'✔' if r.status == 'ok' else '✘'} {r.url} ({r.csca}): {r.detail}"
+        + (f", next update {r.next_update}" if r.next_update else "")
+        for r in results
+    )
