@@ -40,6 +40,7 @@ from kiosk.emrtd.lds.dg14 import DG14
 from kiosk.emrtd.lds.dg15 import DG15
 from kiosk.emrtd.lds.security_infos_codec import parse_security_info
 from kiosk.emrtd.lds.sod import LDSSecurityObject
+from kiosk.emrtd.pa import passive_authentication
 from kiosk.emrtd.security_infos import (
     ID_AA,
     ID_CA,
@@ -56,6 +57,7 @@ from kiosk.emrtd.security_infos import (
     TerminalAuthenticationInfo,
     UnknownSecurityInfo,
 )
+from tests import DATA
 from tests.emrtd.test_lds_dg14_dg15 import explicit_spki
 
 PROJECT_ERRORS = (LDSParseError, TLVError)
@@ -350,6 +352,23 @@ def test_fuzz_sod_mutated(data: st.DataObject, lso: LDSSecurityObject) -> None:
     _survives(
         sod.parse_lds_security_object, data.draw(mutated(sod.encode_lds_security_object(lso)))
     )
+
+
+_REAL_BER_SOD = (DATA / "real_sods" / "NZ.sod").read_bytes()  # indefinite lengths in the CMS
+_REAL_MY_SOD = (DATA / "real_sods" / "MY.sod").read_bytes()  # issuer RDNs in another order
+
+
+@given(st.data(), st.sampled_from([_REAL_BER_SOD, _REAL_MY_SOD]))
+def test_fuzz_real_ber_sod_mutated(data: st.DataObject, real: bytes) -> None:
+    """Real SODs (BER, a loosely named signer) mutated: only project errors escape,
+    and the signer search never raises anything else either."""
+
+    def parse_and_match(raw: bytes) -> None:
+        parsed = sod.parse(raw)
+        parsed.find_signer()
+        passive_authentication(parsed, {}, None)  # results, never exceptions
+
+    _survives(parse_and_match, data.draw(mutated(real)))
 
 
 @given(
