@@ -64,3 +64,18 @@ def test_field16_is_the_card_serial_not_the_old_id() -> None:
     h = holder_from(dg13.parse(dg13.encode(real_like)), d1)
     assert (h.old_id_number, h.card_serial) == (None, "0294A1B2C3D40000")
     assert h.to_json()["card_serial"] == "0294A1B2C3D40000"
+
+
+def test_sample_cards_carry_dg13_as_real_cards_do() -> None:
+    """Field 15 present without a value when there was never a CMND; field 16 0294…0000."""
+    for card in ("default", "teen", "bac-only"):
+        d13, d1 = _dgs(card)
+        h = holder_from(d13, d1)
+        assert h.card_serial is not None and len(h.card_serial) == 16
+        assert h.card_serial.startswith("0294") and h.card_serial.endswith("0000")
+        assert d13.unknown_fields == ()
+        assert (15 in d13.empty_fields) == (d13.old_id_number is None)
+        chip = make_chip(card)
+        assert dg13.encode(d13) == chip.files.dgs[13]  # byte for byte
+    assert _dgs("bac-only")[0].old_id_number is not None  # an older card with a CMND
+    assert _dgs("teen")[0].old_id_number is None
