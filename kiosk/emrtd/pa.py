@@ -304,7 +304,7 @@ def _check_chain(
     csca = None
     for cand in candidates:
         try:
-            if dsc.signed_by(cand.public_key()):
+            if trust is not None and trust.issued_by(dsc, cand):
                 csca = cand
                 break
         except PassiveAuthError:

@@ -627,3 +627,34 @@ def test_pa_cpu_time_is_small(kind: str) -> None:
         assert result.verdict == "verified"
     times.sort()
     assert times[len(times) // 2] < 0.05  # generous: a shared CI machine
+
+
+def test_the_dsc_chain_signature_is_checked_once_per_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands of cards share a DSC: its signature under the CSCA is verified once."""
+    from kiosk.emrtd.certs import Certificate
+
+    calls: list[int] = []
+    original = Certificate.signed_by
+
+    def counting(self: Certificate, key: object) -> bool:
+        calls.append(1)
+        return original(self, key)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Certificate, "signed_by", counting)
+    p = pki()
+    files = dg_files()
+    sod = make_sod(files, p.dsc_der, p.dsc_key)
+    store = p.store()
+    for _ in range(3):
+        assert check(sod, files, store).verdict == "verified"
+    assert len(calls) == 1
+    other = make_sod(files, make_dsc(p.csca_name, p.csca_key, p.dsc_key, serial=77), p.dsc_key)
+    assert check(other, files, store).verdict == "verified"  # another DSC: checked again
+    assert len(calls) == 2
+    assert check(sod, files, p.store()).verdict == "verified"  # a new store: checked again
+    assert len(calls) == 3
+    forged = make_dsc(p.csca_name, ec_key("forger-ca"), p.dsc_key, serial=78)
+    for _ in range(2):
+        result = check(make_sod(files, forged, p.dsc_key), files, store)
+        assert (result.verdict, result.chain) == ("failed", "invalid")  # remembered as False
+    assert len(calls) == 4
