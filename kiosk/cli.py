@@ -15,6 +15,7 @@ installed ``cccd-kiosk``) when there is a display, else the terminal kiosk.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -22,12 +23,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kiosk import admin_cli, checkin_cli
+from kiosk.app import pinned
 from kiosk.app.dump import check_out_dir, verify_dump, write_dump
 from kiosk.app.errors import UsageError
 from kiosk.app.kiosk import Kiosk, load_trust_store
 from kiosk.app.logs import configure_logging
-from kiosk.app.messages import EXIT_OK, cli_line, message_for
-from kiosk.app.settings import resolve
+from kiosk.app.messages import EXIT_FAILED, EXIT_OK, cli_line, message_for
+from kiosk.app.settings import Overrides, data_folder, resolve
 from kiosk.cli_common import (
     Parser,
     add_key_args,
@@ -70,6 +72,24 @@ def build_parser() -> Parser:
     v.add_argument("--config", type=Path, help="TOML configuration file (its [trust] paths)")
     v.add_argument("--json", action="store_true")
 
+    t = sub.add_parser("trust", help="manage the CSCAs, master lists and CRLs this kiosk pins")
+    tsub = t.add_subparsers(dest="trust_command", required=True, parser_class=Parser)
+    ta = tsub.add_parser("add", help="pin a CSCA certificate, master list or CRL")
+    ta.add_argument("file", type=Path)
+    ta.add_argument(
+        "--sha256", required=True, help="its SHA-256 fingerprint, obtained by another channel"
+    )
+    tl = tsub.add_parser("list", help="what is pinned: subject, key id, validity, fingerprint")
+    tl.add_argument("--json", action="store_true")
+    tr = tsub.add_parser("remove", help="unpin by fingerprint (or its first 8+ hex digits)")
+    tr.add_argument("fingerprint")
+    tf = tsub.add_parser("fetch-crl", help="fetch and pin the CRLs the pinned CSCAs name")
+    tf.add_argument("--timeout", type=float, default=10.0, help="seconds per download")
+    tf.add_argument("--json", action="store_true")
+    for sp in (ta, tl, tr, tf):
+        sp.add_argument("--config", type=Path, help="TOML configuration file")
+        sp.add_argument("--data-dir", type=Path, help="the data folder (default: the config's)")
+
     d = sub.add_parser("demo", help="read a sample simulated card with its CAN")
     d.add_argument("--card", default="default")
     d.add_argument("--json", action="store_true")
@@ -97,6 +117,7 @@ def cmd_read(args: argparse.Namespace) -> int:
         report, session = kiosk.read(keys, access=args.access, keep_log=args.evidence)
     if args.out is not None:
         write_dump(args.out, report.result, session if args.evidence else None)
+    report.require_holder_data()  # after the dump: the raw files help find out why
     _print(report.to_json() if args.json else report.to_text(), args.json)
     return EXIT_OK
 
@@ -108,10 +129,33 @@ def cmd_verify(args: argparse.Namespace) -> int:
     settings = resolve(args.config, None)
     paths = list(args.trust) or list(settings.config.trust.paths)
     origin = "--trust" if args.trust else settings.trust_origin
+    paths += pinned.pinned_paths(data_folder(settings))  # what `trust add` pinned
     trust = load_trust_store(paths, demo=False, origin=origin)
     report = verify_dump(args.dir, trust)
     _print(report.to_json() if args.json else report.to_text(), args.json)
     return report.exit_code
+
+
+def cmd_trust(args: argparse.Namespace) -> int:
+    """``trust add FILE --sha256 FP`` / ``trust list`` / ``trust remove FP``: the pinned trust
+    in the data folder (``kiosk.app.pinned``), used by every command and the kiosk."""
+    folder = data_folder(resolve(args.config, Overrides(data_dir=args.data_dir)))
+    if args.trust_command == "add":
+        entry = pinned.add(folder, args.file, args.sha256)
+        print(f"Đã ghim / Pinned: {entry.kind} {entry.fingerprint} ({entry.source})")
+    elif args.trust_command == "remove":
+        entry = pinned.remove(folder, args.fingerprint)
+        print(f"Đã bỏ ghim / Unpinned: {entry.kind} {entry.fingerprint} ({entry.source})")
+    elif args.trust_command == "fetch-crl":
+        results = pinned.fetch_crls(folder, timeout=args.timeout)
+        doc = [dataclasses.asdict(r) for r in results]
+        _print(doc if args.json else pinned.fetch_text(results), args.json)
+        # A stale CRL is a note; a CRL that could not be fetched or verified is a failure.
+        return EXIT_FAILED if any(r.status != "ok" for r in results) else EXIT_OK
+    else:
+        items = pinned.describe(folder)
+        _print(items if args.json else pinned.describe_text(items), args.json)
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -124,6 +168,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         keys = sample_keys(args.card)
         print(f"Thẻ mô phỏng / Simulated card: {args.card}", file=sys.stderr)
         report, _ = kiosk.read(keys)
+    report.require_holder_data()
     _print(report.to_json() if args.json else report.to_text(), args.json)
     return EXIT_OK
 
@@ -149,6 +194,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "read": cmd_read,
     "verify": cmd_verify,
     "demo": cmd_demo,
+    "trust": cmd_trust,
     **checkin_cli.HANDLERS,
     **admin_cli.HANDLERS,
 }

@@ -491,7 +491,11 @@ class KioskState:
                     ("field.issued", _date(holder.date_of_issue, lang)),
                     (
                         "field.expiry",
-                        _date(expiry, lang) if expiry else t("no_expiry", lang),
+                        _date(expiry, lang)
+                        if expiry
+                        else t("no_expiry", lang)
+                        if holder.no_expiry
+                        else "—",
                     ),
                     ("field.father", holder.father_name),
                     ("field.mother", holder.mother_name),

@@ -112,7 +112,8 @@ def load_dump(folder: Path) -> dict[str, bytes]:
             raise UsageError(f"{path}: larger than any {name} can be")
         raw = path.read_bytes()
         try:
-            tlv.decode_prefix(raw, max_length=by_name(name).max_size)
+            # EF.SOD's CMS may be BER (indefinite lengths) on real chips; the rest is DER.
+            tlv.decode_prefix(raw, max_length=by_name(name).max_size, ber=name == "EF.SOD")
         except EmrtdError as exc:
             raise UsageError(f"{path}: not a {name} file ({exc})") from exc
         files[name] = raw

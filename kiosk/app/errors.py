@@ -22,3 +22,12 @@ class UsageError(AppError):
 
 class NoCard(AppError):
     """The reader is there but holds no card (exit 1)."""
+
+
+class NoHolderData(AppError):
+    """The chip was read, but neither DG13 nor DG1 gave usable holder data (exit 1).
+
+    ``read`` must not print a card of empty fields as if it were a person. The text names
+    the files and what became of them (could not be parsed, not on the card): file names
+    only, never their contents.
+    """

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiosk.app import settings as settings_mod
 from kiosk.app.errors import NoCard, UsageError
+from kiosk.app.pinned import pinned_paths
 from kiosk.app.reports import CheckInReport, ReadReport
 from kiosk.app.settings import Settings
 from kiosk.app.storage import Storage, has_journal
@@ -153,8 +154,10 @@ class Kiosk:
             self.sim_options["link"] = link
         self.on_event = on_event
         paths = list(self.config.trust.paths)
+        # What the deployment pinned (`cccd-kiosk trust add`) is trusted by every front-end.
+        pinned = pinned_paths(self.data_dir)
         self.trust = load_trust_store(
-            paths, demo=self.demo and not paths, origin=settings.trust_origin
+            [*paths, *pinned], demo=self.demo and not paths, origin=settings.trust_origin
         )
         self.gateway: DemoGateway | None = None
         use_demo_gateway = demo_gateway

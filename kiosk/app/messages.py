@@ -68,6 +68,7 @@ _USAGE_KEYS = frozenset(
 _DETAIL_CLASSES = frozenset(
     {
         "kiosk.app.errors.UsageError",
+        "kiosk.app.errors.NoHolderData",
         "kiosk.config.ConfigError",
         "kiosk.config.ReaderSpecSyntaxError",
         "drivers.errors.ReaderSpecError",
@@ -278,6 +279,16 @@ MESSAGES: dict[str, UserMessage] = {
         "Đặt thẻ lên đầu đọc",
         "Place the card on the reader",
         "info",
+    ),
+    "kiosk.app.errors.NoHolderData": _m(
+        "no_holder_data",
+        "Đã đọc thẻ nhưng không có dữ liệu chủ thẻ dùng được",
+        "The card was read but holds no usable holder data",
+        "Đặt lại thẻ và thử lại; nếu vẫn lỗi, hãy quét mã QR trên thẻ hoặc nhập tay, "
+        "và báo quản trị viên",
+        "Place the card again and retry; if it still fails, scan the QR code on the card "
+        "or use manual entry, and tell the administrator",
+        "error",
     ),
     "kiosk.app.errors.AppError": _m(
         "app",

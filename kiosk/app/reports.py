@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from kiosk.app.errors import NoHolderData
 from kiosk.app.messages import (
     EXIT_ISSUER_UNKNOWN,
     EXIT_NOT_GENUINE,
@@ -40,6 +41,7 @@ HOLDER_LABELS = (
     ("mother_name", "Họ tên mẹ / Mother"),
     ("spouse_name", "Vợ/chồng / Spouse"),
     ("old_id_number", "Số CMND cũ / Old ID number"),
+    ("card_serial", "Số seri thẻ / Card serial"),
 )
 
 VERDICT_TEXT = {
@@ -47,6 +49,14 @@ VERDICT_TEXT = {
     "issuer_unknown": "? Chưa rõ cơ quan cấp / Issuer unknown: data intact and signed, "
     "issuer not in the trust store",
     "failed": "✘ KHÔNG xác thực được / FAILED: do not rely on this card's data",
+}
+#: How the document signer's certificate was found, when not by its exact issuer and serial.
+SIGNER_MATCH_TEXT = {
+    "issuer_and_serial_any_order": "Document signer found by serial number and issuer "
+    "(its name's parts in another order)",
+    "subject_key_identifier": "Document signer found by its key identifier",
+    "only_certificate": "The SOD does not name its signer exactly; its only certificate "
+    "was checked",
 }
 CHECK_TEXT = {
     "passed": "✔ đạt / passed",
@@ -68,6 +78,16 @@ def auth_lines(doc: dict[str, Any]) -> list[str]:
     if pa:
         out.append(f"Xác thực thụ động / Passive authentication: {VERDICT_TEXT[pa['verdict']]}")
         out.extend(f"    - {r}" for r in pa["reasons"])
+        out.extend(f"    · {n}" for n in pa.get("notes", ()))
+        if pa.get("csca"):
+            out.append(f"    · Được bảo chứng bởi / Vouched for by (CSCA): {pa['csca']}")
+        elif pa.get("chain") == "unknown_issuer":
+            out.append(
+                "    · CSCA của nơi cấp chưa được cài / The issuer's CSCA is not installed: "
+                "cccd-kiosk trust add FILE --sha256 FINGERPRINT"
+            )
+        if pa.get("signer_match") not in (None, "issuer_and_serial"):
+            out.append(f"    · {SIGNER_MATCH_TEXT.get(pa['signer_match'], pa['signer_match'])}")
     for key, label in (
         ("chip_auth", "Xác thực chip / Chip authentication"),
         ("active_auth", "Chống sao chép / Active authentication"),
@@ -80,13 +100,14 @@ def auth_lines(doc: dict[str, Any]) -> list[str]:
 
 
 def holder_lines(holder: Holder) -> list[str]:
-    """The holder's fields, one per line, aligned; unknown values as "—"."""
+    """The holder's fields, one per line, aligned; unknown values as "—" (an expiry too:
+    "no expiry" only when the card says so)."""
     data = holder.to_json()
     width = max(len(label) for _, label in HOLDER_LABELS)
     lines = []
     for key, label in HOLDER_LABELS:
         value = data[key]
-        if key == "date_of_expiry" and value is None:
+        if key == "date_of_expiry" and value is None and holder.no_expiry:
             value = "Không thời hạn / No expiry"
         lines.append(f"{label:<{width}}  {value if value is not None else '—'}")
     return lines
@@ -105,6 +126,25 @@ class ReadReport:
     @property
     def holder(self) -> Holder:
         return holder_from(self.result.dg13, self.result.dg1)
+
+    def require_holder_data(self) -> None:
+        """Raise :class:`NoHolderData` when neither DG13 nor DG1 could be used.
+
+        A chip whose files all fail to parse must not come out as a holder with every
+        field empty and exit 0; the error names the files (never their contents).
+        """
+        result = self.result
+        if result.dg13 is not None or result.dg1 is not None:
+            return
+        states = []
+        for name in ("DG13", "DG1"):
+            if name in result.parse_errors:
+                states.append(f"{name} could not be parsed")
+            elif name in result.protected:
+                states.append(f"{name} is protected")
+            else:
+                states.append(f"{name} is not on the card")
+        raise NoHolderData(", ".join(states))
 
     def to_json(self) -> dict[str, Any]:
         """``read --json``: holder, document, photo, the three checks and the read's figures."""

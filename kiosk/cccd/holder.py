@@ -1,8 +1,10 @@
 """The card holder as the kiosk shows them: DG13 first, DG1 (the MRZ) to fill gaps.
 
 DG13 carries the Vietnamese text with diacritics; DG1 carries the MRZ in
-ASCII. Dates come out as :class:`datetime.date` (``date_of_expiry`` is None
-when the card has no expiry, "Không thời hạn").
+ASCII. Dates come out as :class:`datetime.date`. ``date_of_expiry`` None means
+"not known" unless ``no_expiry`` is set: only a card that says so (DG13's
+"Không thời hạn", or the MRZ's ``991231``) has no expiry; an unreadable or
+missing expiry must never be shown as "no expiry".
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from kiosk.cccd.mrz import id_number_of
 from kiosk.emrtd.lds.dg1 import DG1
 from kiosk.emrtd.lds.dg13 import DG13, parse_vn_date
+from kiosk.emrtd.mrz import NO_EXPIRY
 
 _SEX_FROM_MRZ = {"M": "Nam", "F": "Nữ"}
 
@@ -39,6 +42,10 @@ class Holder:
     mother_name: str | None
     spouse_name: str | None
     old_id_number: str | None
+    #: The card says it never expires ("Không thời hạn" / MRZ 991231); False when unknown.
+    no_expiry: bool = False
+    #: DG13 field 16: a 16-character hex-looking value, likely the card's serial (not the old ID).
+    card_serial: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict: dates as ISO 8601 strings, absent values as None."""
@@ -67,13 +74,20 @@ def holder_from(dg13: DG13 | None, dg1: DG1 | None) -> Holder:
         dob = mrz.birth_date()
     sex = _nfc(d.sex if d else None) or (_SEX_FROM_MRZ.get(mrz.sex) if mrz else None)
     expiry: date | None = None
+    no_expiry = False
     if d is not None and d.has_no_expiry:
-        expiry = None  # "Không thời hạn": the card really has no expiry
+        no_expiry = True  # "Không thời hạn": the card really has no expiry
     else:
         if d is not None:
             expiry = parse_vn_date(d.date_of_expiry)
         if expiry is None and mrz is not None:
             expiry = mrz.expiry_date  # DG13 text unreadable: the MRZ still says when
+            # Only DG13 missing or silent lets the MRZ's 991231 say "no expiry".
+            no_expiry = (
+                expiry is None
+                and mrz.date_of_expiry == NO_EXPIRY
+                and (d is None or d.date_of_expiry is None)
+            )
     return Holder(
         id_number=id_number,
         full_name=full_name,
@@ -91,4 +105,6 @@ def holder_from(dg13: DG13 | None, dg1: DG1 | None) -> Holder:
         mother_name=_nfc(d.mother_name if d else None),
         spouse_name=_nfc(d.spouse_name if d else None),
         old_id_number=_nfc(d.old_id_number if d else None),
+        no_expiry=no_expiry,
+        card_serial=_nfc(d.card_serial if d else None),
     )

@@ -8,14 +8,17 @@ verdicts, never a bare bool:
   carries, and the DSC chains to a CSCA in the trust store;
 * ``issuer_unknown`` — data intact and signed by the DSC, but no trusted CSCA
   of the DSC's issuer name is known (the honest state of a real CCCD today,
-  whose CSCA is not public);
+  until the deployment installs its CSCA, "CSCA Vietnam");
 * ``failed`` — anything else, with short reasons a receptionist can read.
 
 Checks, in order:
 
 1. Signature: the signed attributes hold contentType = LDSSecurityObject and a
-   messageDigest equal to the digest of the eContent; their signature verifies
-   with the DSC's key (RSA PKCS#1 v1.5, RSA-PSS, ECDSA; see :mod:`kiosk.emrtd.certs`).
+   messageDigest equal to the digest of the eContent; their signature (over
+   their DER encoding; the received encoding as a fallback) verifies with the
+   DSC's key (RSA PKCS#1 v1.5, RSA-PSS, ECDSA; see :mod:`kiosk.emrtd.certs`).
+   The DSC is the carried certificate the SignerInfo names, found tolerantly
+   (:meth:`~kiosk.emrtd.lds.sod.SOD.find_signer`); ``signer_match`` says which rule found it.
 2. Data groups: each ``DGn`` in ``files`` is hashed with the SOD's algorithm
    (``ok`` / ``mismatch``); a DG present but not listed in the SOD is
    ``not_listed`` and fails; a listed DG the chip refused is ``protected``
@@ -28,11 +31,18 @@ Checks, in order:
 
 Validity policy (documented here because it decides verdicts):
 
-* The reference time is the SOD's signingTime; without one, the time of the
-  check (``now``). A DSC must have been valid at the reference time. An
-  expired DSC on a document signed while it was valid is fine — passports and
-  CCCDs outlive their signers by design; a document signed outside the DSC's
-  validity fails.
+* The reference time is the SOD's signingTime; without one, the document's
+  date of issue (the caller's ``date_of_issue``, else DG12's 5F26 or DG13 field
+  11 — the CCCD's — when that DG matches its hash); without either, it is
+  unknown. A DSC must have been valid at the reference time (on the date of
+  issue: that day, with :data:`ISSUE_GRACE` after the DSC's end, since a
+  document signed on the DSC's last day may be handed out later). An expired
+  DSC on a document signed while it was valid is fine — passports and CCCDs
+  outlive their signers by design; a document signed outside the DSC's
+  validity fails. With the reference time unknown, DSC expiry alone never
+  fails: the verdict follows signature, hashes and chain, with a note that
+  the signing time is unknown and when the DSC expired (the check's own date
+  is never presented as a signing date); a DSC not yet valid today still fails.
 * A signingTime more than one day after ``now`` fails (a clock cannot sign the future).
 * The CSCA must have been valid when it issued the DSC (at the DSC's
   notBefore); its later expiry does not matter, for the same reason.
@@ -52,8 +62,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from kiosk.emrtd import tlv
 from kiosk.emrtd.certs import Certificate, PassiveAuthError, verify_signature
-from kiosk.emrtd.errors import LDSParseError
+from kiosk.emrtd.errors import LDSParseError, TLVError
+from kiosk.emrtd.lds import dg13
 from kiosk.emrtd.lds._common import outer_object
 from kiosk.emrtd.lds.files import DATA_GROUPS
 from kiosk.emrtd.lds.sod import ID_LDS_SECURITY_OBJECT, SOD
@@ -66,6 +78,10 @@ DGStatus = Literal["ok", "mismatch", "not_listed", "protected", "missing"]
 
 #: A signingTime this far after the time of the check is accepted (clock skew).
 FUTURE_TOLERANCE = dt.timedelta(days=1)
+#: A date of issue this long after the DSC's notAfter still counts as within its validity.
+ISSUE_GRACE = dt.timedelta(days=31)
+#: What the DSC's validity was checked against (see the module docstring).
+ReferenceBasis = Literal["signing_time", "date_of_issue", "unknown"]
 _HASHLIB = ("sha1", "sha224", "sha256", "sha384", "sha512")
 _DG_NAMES = {info.name: n for n, info in DATA_GROUPS.items()}
 
@@ -92,6 +108,13 @@ class PassiveAuthResult:
     signing_time: dt.datetime | None = None
     #: Subject of the trusted CSCA the DSC chains to, when it does.
     csca: str | None = None
+    #: How the DSC was found among the SOD's certificates (``SignerMatch`` in ``lds.sod``).
+    signer_match: str | None = None
+    #: Remarks that do not change the verdict (e.g. the signing time is unknown).
+    notes: tuple[str, ...] = ()
+    #: What the DSC's validity was checked against, and that time or date.
+    reference: ReferenceBasis = "unknown"
+    reference_time: dt.datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the ``passive_auth`` object of ``cccd-kiosk verify --json``)."""
@@ -110,6 +133,12 @@ class PassiveAuthResult:
             "data_groups": dict(self.data_groups),
             "signing_time": None if self.signing_time is None else self.signing_time.isoformat(),
             "csca": self.csca,
+            "signer_match": self.signer_match,
+            "notes": list(self.notes),
+            "reference": self.reference,
+            "reference_time": None
+            if self.reference_time is None
+            else self.reference_time.isoformat(),
         }
 
 
@@ -186,34 +215,83 @@ def _check_signature(sod: SOD, dsc: Certificate | None, reasons: list[str]) -> b
     if si.message_digest != hashlib.new(digest_name, sod.econtent).digest():
         reasons.append("The SOD's hash list does not match its signed digest")
         return False
-    try:
-        ok = verify_signature(
-            dsc.public_key(),
-            si.signature_algorithm_oid,
-            si.signed_attrs_der,
-            si.signature,
-            parameters=si.signature_parameters_der,
-            digest=digest_name,
-        )
-    except PassiveAuthError as exc:
-        reasons.append(f"The SOD's signature cannot be checked: {exc}")
-        return False
+    ok = False
+    # The DER SET first (what CMS signs); the received bytes when a signer signed those.
+    for signed in (si.signed_attrs_der, si.signed_attrs_received):
+        if signed is None:
+            continue
+        try:
+            ok = verify_signature(
+                dsc.public_key(),
+                si.signature_algorithm_oid,
+                signed,
+                si.signature,
+                parameters=si.signature_parameters_der,
+                digest=digest_name,
+            )
+        except PassiveAuthError as exc:
+            reasons.append(f"The SOD's signature cannot be checked: {exc}")
+            return False
+        if ok:
+            break
     if not ok:
         reasons.append("The SOD's signature does not verify with the document signer's key")
     return ok
 
 
+@dataclass(frozen=True)
+class _Reference:
+    """What the DSC's validity is checked against: a basis and its time (None: unknown)."""
+
+    basis: ReferenceBasis
+    when: dt.datetime | None
+    now: dt.datetime
+
+
+def _dsc_validity(dsc: Certificate, ref: _Reference, reasons: list[str], notes: list[str]) -> bool:
+    """False (with a reason) when the DSC's validity rules the document out; see the policy."""
+    valid = f"valid {_day(dsc.not_before)} to {_day(dsc.not_after)}"
+    if ref.basis == "signing_time" and ref.when is not None:
+        if not dsc.valid_at(ref.when):
+            reasons.append(
+                f"The document signer's certificate ({valid}) was not valid when the "
+                f"document was signed ({_day(ref.when)})"
+            )
+            return False
+        return True
+    if ref.basis == "date_of_issue" and ref.when is not None:
+        day_end = ref.when + dt.timedelta(days=1)
+        if dsc.not_before >= day_end or dsc.not_after + ISSUE_GRACE < ref.when:
+            reasons.append(
+                f"The document signer's certificate ({valid}) was not valid on the "
+                f"document's date of issue ({_day(ref.when)})"
+            )
+            return False
+        return True
+    if dsc.not_before > ref.now + FUTURE_TOLERANCE:
+        reasons.append(
+            f"The document signer's certificate ({valid}) is not valid yet, and the SOD "
+            "does not say when it was signed"
+        )
+        return False
+    if dsc.not_after < ref.now:
+        notes.append(
+            "The SOD does not say when it was signed (no signing time, no date of issue); "
+            f"the document signer's certificate expired on {_day(dsc.not_after)}, which "
+            "alone does not make the document invalid"
+        )
+    return True
+
+
 def _check_chain(
-    dsc: Certificate, trust: TrustStore | None, when: dt.datetime, reasons: list[str]
+    dsc: Certificate,
+    trust: TrustStore | None,
+    ref: _Reference,
+    reasons: list[str],
+    notes: list[str],
 ) -> tuple[ChainStatus, Certificate | None]:
     """Validity of the DSC, then its issuer among the trusted CSCAs (see the policy)."""
-    invalid = False
-    if not dsc.valid_at(when):
-        reasons.append(
-            f"The document signer's certificate (valid {_day(dsc.not_before)} to "
-            f"{_day(dsc.not_after)}) was not valid when the document was signed ({_day(when)})"
-        )
-        invalid = True
+    invalid = not _dsc_validity(dsc, ref, reasons, notes)
     if dsc.key_usage is not None and "digital_signature" not in dsc.key_usage:
         reasons.append("The document signer's certificate is not allowed to sign documents")
         invalid = True
@@ -226,7 +304,7 @@ def _check_chain(
     csca = None
     for cand in candidates:
         try:
-            if dsc.signed_by(cand.public_key()):
+            if trust is not None and trust.issued_by(dsc, cand):
                 csca = cand
                 break
         except PassiveAuthError:
@@ -260,27 +338,35 @@ def passive_authentication(
     *,
     protected: Iterable[str] = (),
     now: dt.datetime | None = None,
+    date_of_issue: dt.date | None = None,
 ) -> PassiveAuthResult:
     """Verify ``files`` (name → raw bytes, e.g. ``ReadResult.files``) against ``sod``.
 
     Only entries named ``DG1``…``DG16`` are checked; ``protected`` names DGs the
     chip refused (``ReadResult.protected``); ``trust`` None means no trusted
     CSCAs (the best outcome is then ``issuer_unknown``); ``now`` defaults to the
-    current UTC time. Never raises for bad signatures or certificates: those
-    are results.
+    current UTC time; ``date_of_issue`` is the document's, when the caller knows
+    it (else it is read from DG12 or DG13 when they match their hashes): it is
+    the reference time when the SOD has no signingTime. Never raises for bad
+    signatures or certificates: those are results.
     """
     now = _utc(now) if now is not None else dt.datetime.now(dt.UTC)
     reasons: list[str] = []
+    notes: list[str] = []
     failed = False
     si = sod.signer_info
     signing_time = _utc(si.signing_time) if si.signing_time is not None else None
 
     dsc: Certificate | None = None
     signer: SignerSummary | None = None
+    signer_match: str | None = None
     try:
-        der = sod.signer_certificate()
+        found = sod.find_signer()
     except LDSParseError:
-        der = None
+        found = None
+    der = None
+    if found is not None:
+        der, signer_match = found
     if der is None:
         reasons.append("The SOD does not carry its document signer's certificate")
     else:
@@ -300,11 +386,20 @@ def passive_authentication(
         reasons.append(f"The document claims to be signed in the future ({_day(signing_time)})")
         failed = True
 
+    if signing_time is not None:
+        ref = _Reference("signing_time", signing_time, now)
+    else:
+        issued = date_of_issue if date_of_issue is not None else _issue_date(files, statuses)
+        if issued is not None:
+            midnight = dt.datetime(issued.year, issued.month, issued.day, tzinfo=dt.UTC)
+            ref = _Reference("date_of_issue", midnight, now)
+        else:
+            ref = _Reference("unknown", None, now)
+
     chain: ChainStatus = "invalid"
     csca: Certificate | None = None
     if dsc is not None:
-        when = signing_time if signing_time is not None else now
-        chain, csca = _check_chain(dsc, trust, when, reasons)
+        chain, csca = _check_chain(dsc, trust, ref, reasons, notes)
     failed |= chain == "invalid"
 
     verdict: Verdict
@@ -325,4 +420,45 @@ def passive_authentication(
         data_groups=statuses,
         signing_time=signing_time,
         csca=None if csca is None else csca.subject,
+        signer_match=signer_match,
+        notes=tuple(notes),
+        reference=ref.basis,
+        reference_time=ref.when,
     )
+
+
+def _issue_date(files: Mapping[str, bytes], statuses: Mapping[str, DGStatus]) -> dt.date | None:
+    """The document's date of issue from a hash-verified DG12 (5F26) or DG13 (field 11), or None.
+
+    DG13 is read with :mod:`kiosk.emrtd.lds.dg13` (the CCCD's layout, the only
+    DG13 this library knows); anything unreadable simply gives None.
+    """
+    if statuses.get("DG12") == "ok":
+        found = _dg12_issue_date(files["DG12"])
+        if found is not None:
+            return found
+    if statuses.get("DG13") == "ok":
+        try:
+            return dg13.parse(files["DG13"]).issue_date
+        except LDSParseError:
+            return None
+    return None
+
+
+def _dg12_issue_date(raw: bytes) -> dt.date | None:
+    """DG12's date of issue (tag 5F26: ``YYYYMMDD`` digits, or 4 BCD bytes), or None."""
+    try:
+        outer, _rest = tlv.decode_prefix(raw, max_length=DATA_GROUPS[12].max_size)
+    except TLVError:
+        return None
+    item = outer.find(0x5F26)
+    if item is None:
+        return None
+    value = item.value
+    text = value.hex() if len(value) == 4 else value.decode("ascii", "replace")
+    if len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None

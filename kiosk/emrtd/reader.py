@@ -32,7 +32,7 @@ from kiosk.emrtd.apdu import (
 )
 from kiosk.emrtd.channel import CardChannel
 from kiosk.emrtd.errors import FileTooLarge, StatusError, TLVError
-from kiosk.emrtd.lds.files import EFInfo
+from kiosk.emrtd.lds.files import EF_SOD, EFInfo
 
 #: Largest short response APDU (256 data bytes + SW1 SW2).
 SHORT_RESPONSE = SHORT_MAX_NE + 2
@@ -190,6 +190,8 @@ class FileReader:
         try:
             total = tlv.total_length(first[:HEADER_PROBE], max_length=info.max_size)
         except TLVError as exc:
+            if info.name == EF_SOD.name and first[1:2] == b"\x80":
+                return self._read_indefinite(info, first, progress)
             raise FileTooLarge(f"{info.name}: {exc}") from exc
         if total > info.max_size:
             raise FileTooLarge(f"{info.name} announces {total} bytes, cap is {info.max_size}")
@@ -203,3 +205,29 @@ class FileReader:
             data += chunk[: total - offset]
             progress(info.name, len(data), total)
         return bytes(data)
+
+    def _read_indefinite(self, info: EFInfo, first: bytes, progress: ProgressFn) -> bytes:
+        """The rest of a file whose outer length is indefinite (BER; EF.SOD on some chips).
+
+        No size is announced, so chunks are read until the capped BER walk finds the
+        object's end-of-contents, the chip reports the end of the file, or the file's
+        cap is reached (:class:`FileTooLarge`).
+        """
+        data = bytearray(first)
+        while True:
+            try:
+                obj, rest = tlv.decode_prefix(bytes(data), max_length=info.max_size, ber=True)
+            except TLVError as exc:
+                if len(data) >= info.max_size:
+                    raise FileTooLarge(f"{info.name}: no end within {info.max_size} bytes") from exc
+                try:
+                    chunk = self.read_chunk(len(data), self.max_ne(), size_known=False)
+                except StatusError as end:
+                    raise FileTooLarge(f"{info.name}: ended before its end-of-contents") from end
+                if not chunk:
+                    raise FileTooLarge(f"{info.name}: ended before its end-of-contents") from exc
+                data += chunk
+                progress(info.name, len(data), len(data))
+                continue
+            del obj
+            return bytes(data[: len(data) - len(rest)])

@@ -2,9 +2,11 @@
 
 A chip is untrusted input: lengths, nesting depth and element count are all
 capped so that a hostile or broken chip cannot make us allocate or recurse
-without bound. Only definite lengths are accepted (the LDS never uses the
-indefinite form). Tags are handled as ints holding their encoded bytes, e.g.
-``0x5F1F`` or ``0x7F49``.
+without bound. Definite lengths only by default (the LDS files and SM objects
+are DER); ``ber=True`` also accepts the indefinite form (``80`` … ``00 00``) on
+constructed objects, because real chips send EF.SOD's CMS in BER (a New
+Zealand passport does) — the same caps apply. Tags are handled as ints holding
+their encoded bytes, e.g. ``0x5F1F`` or ``0x7F49``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ MAX_DEPTH = 16
 MAX_ELEMENTS = 10_000
 #: Longest tag we accept, in bytes.
 MAX_TAG_BYTES = 4
+#: The length :func:`read_header` reports for an indefinite-length header (``ber=True``).
+INDEFINITE = -1
 
 
 def tag_bytes(tag: int) -> bytes:
@@ -62,13 +66,16 @@ def encode_many(*items: tuple[int, bytes]) -> bytes:
 
 
 def read_header(
-    data: bytes, offset: int = 0, *, max_length: int = MAX_LENGTH
+    data: bytes, offset: int = 0, *, max_length: int = MAX_LENGTH, ber: bool = False
 ) -> tuple[int, int, int]:
     """Parse the tag and length at ``offset``.
 
     Returns ``(tag, length, value_offset)``. Raises :class:`TLVError` on a
-    truncated header, an indefinite or over-long length, or a tag longer than
-    :data:`MAX_TAG_BYTES`. Does not check that the value itself is present.
+    truncated header, an over-long length, a tag longer than
+    :data:`MAX_TAG_BYTES`, or an indefinite length — unless ``ber`` is set and
+    the tag is constructed, when the length is :data:`INDEFINITE` (the value
+    runs to the matching end-of-contents ``00 00``). Does not check that the
+    value itself is present.
     """
     end = len(data)
     if offset >= end:
@@ -95,7 +102,11 @@ def read_header(
     if lb < 0x80:
         length = lb
     elif lb == 0x80:
-        raise TLVError("indefinite length is not allowed")
+        if not ber:
+            raise TLVError("indefinite length is not allowed")
+        if not first & 0x20:
+            raise TLVError("indefinite length on a primitive tag")
+        return tag, INDEFINITE, pos
     else:
         n = lb & 0x7F
         if n > 4:
@@ -164,51 +175,94 @@ class _Budget:
             raise TLVError(f"more than {MAX_ELEMENTS} TLV elements")
 
 
+def _decode_one(
+    data: bytes,
+    pos: int,
+    end: int,
+    depth: int,
+    budget: _Budget,
+    limits: tuple[int, int, bool],
+) -> tuple[TLV, int]:
+    """The object at ``data[pos:end]`` and the offset after it (its EOC included).
+
+    ``limits`` is ``(max_depth, max_length, ber)``. An indefinite-length object's
+    value is the bytes between its header and its end-of-contents octets.
+    """
+    max_depth, max_length, ber = limits
+    tag, length, vo = read_header(data, pos, max_length=max_length, ber=ber)
+    budget.take()
+    if length == INDEFINITE:
+        if depth + 1 > max_depth:
+            raise TLVError(f"TLV nesting deeper than {max_depth}")
+        kids: list[TLV] = []
+        cur = vo
+        while True:
+            if cur + 2 > end:
+                raise TLVError(f"truncated TLV: tag {tag:X} has no end-of-contents")
+            if data[cur] == 0 and data[cur + 1] == 0:
+                break
+            child, cur = _decode_one(data, cur, end, depth + 1, budget, limits)
+            kids.append(child)
+        if cur - vo > max_length:
+            raise TLVError(f"length {cur - vo} above cap {max_length}")
+        return TLV(tag, data[vo:cur], tuple(kids)), cur + 2
+    if vo + length > end:
+        raise TLVError(f"truncated TLV: tag {tag:X} needs {length} bytes, {end - vo} left")
+    value = data[vo : vo + length]
+    children: tuple[TLV, ...] = ()
+    if is_constructed(tag) and length:
+        if depth + 1 > max_depth:
+            raise TLVError(f"TLV nesting deeper than {max_depth}")
+        children = tuple(_decode_seq(value, depth + 1, budget, limits))
+    return TLV(tag, value, children), vo + length
+
+
 def _decode_seq(
-    data: bytes, depth: int, budget: _Budget, max_depth: int, max_length: int
+    data: bytes, depth: int, budget: _Budget, limits: tuple[int, int, bool]
 ) -> Iterator[TLV]:
     pos = 0
     end = len(data)
     while pos < end:
-        tag, length, vo = read_header(data, pos, max_length=max_length)
-        if vo + length > end:
-            raise TLVError(f"truncated TLV: tag {tag:X} needs {length} bytes, {end - vo} left")
-        value = data[vo : vo + length]
-        budget.take()
-        children: tuple[TLV, ...] = ()
-        if is_constructed(tag) and length:
-            if depth + 1 > max_depth:
-                raise TLVError(f"TLV nesting deeper than {max_depth}")
-            children = tuple(_decode_seq(value, depth + 1, budget, max_depth, max_length))
-        yield TLV(tag, value, children)
-        pos = vo + length
+        obj, pos = _decode_one(data, pos, end, depth, budget, limits)
+        yield obj
 
 
 def decode_all(
-    data: bytes, *, max_depth: int = MAX_DEPTH, max_length: int = MAX_LENGTH
+    data: bytes, *, max_depth: int = MAX_DEPTH, max_length: int = MAX_LENGTH, ber: bool = False
 ) -> list[TLV]:
-    """Decode a concatenation of TLV objects, descending into constructed ones."""
-    return list(_decode_seq(bytes(data), 0, _Budget(MAX_ELEMENTS), max_depth, max_length))
+    """Decode a concatenation of TLV objects, descending into constructed ones.
+
+    With ``ber`` indefinite lengths are accepted (see the module docstring); such
+    objects re-encode with a definite length, so :meth:`TLV.encode` is then not
+    the input.
+    """
+    limits = (max_depth, max_length, ber)
+    return list(_decode_seq(bytes(data), 0, _Budget(MAX_ELEMENTS), limits))
 
 
-def decode(data: bytes, *, max_depth: int = MAX_DEPTH, max_length: int = MAX_LENGTH) -> TLV:
+def decode(
+    data: bytes, *, max_depth: int = MAX_DEPTH, max_length: int = MAX_LENGTH, ber: bool = False
+) -> TLV:
     """Decode exactly one TLV object; trailing bytes are an error."""
-    items = decode_all(data, max_depth=max_depth, max_length=max_length)
+    items = decode_all(data, max_depth=max_depth, max_length=max_length, ber=ber)
     if len(items) != 1:
         raise TLVError(f"expected one TLV object, found {len(items)}")
     return items[0]
 
 
-def decode_prefix(data: bytes, *, max_length: int = MAX_LENGTH) -> tuple[TLV, bytes]:
-    """Decode the first TLV object (not its children) and return it with the remaining bytes.
+def decode_prefix(
+    data: bytes, *, max_length: int = MAX_LENGTH, ber: bool = False
+) -> tuple[TLV, bytes]:
+    """Decode the first TLV object (and its children) and return it with the remaining bytes.
 
     Tolerates trailing padding, as files read from chips sometimes carry it.
+    ``ber`` accepts indefinite lengths (EF.SOD's CMS on real chips).
     """
-    tag, length, vo = read_header(data, 0, max_length=max_length)
-    if vo + length > len(data):
+    data = bytes(data)
+    tag, length, vo = read_header(data, 0, max_length=max_length, ber=ber)
+    if length != INDEFINITE and vo + length > len(data):
         raise TLVError(f"truncated TLV: tag {tag:X} needs {length} bytes")
-    value = bytes(data[vo : vo + length])
-    children: tuple[TLV, ...] = ()
-    if is_constructed(tag) and length:
-        children = tuple(_decode_seq(value, 1, _Budget(MAX_ELEMENTS), MAX_DEPTH, max_length))
-    return TLV(tag, value, children), bytes(data[vo + length :])
+    obj, after = _decode_one(
+        data, 0, len(data), 0, _Budget(MAX_ELEMENTS), (MAX_DEPTH, max_length, ber)
+    )
+    return obj, data[after:]

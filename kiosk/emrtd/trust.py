@@ -166,6 +166,7 @@ class TrustStore:
         self._fingerprints: set[bytes] = set()
         self._crls: list[CRL] = []
         self._crl_ok: dict[tuple[bytes, bytes], bool] = {}
+        self._issued: dict[tuple[bytes, bytes], bool] = {}
         self._master_lists = 0
         self._skipped: Counter[str] = Counter()
         self._warnings: Counter[str] = Counter()
@@ -308,6 +309,10 @@ class TrustStore:
         """Every trusted certificate."""
         return [c for group in self._by_subject.values() for c in group]
 
+    def crls(self) -> list[CRL]:
+        """Every CRL held (verified or not: :meth:`crls_for` checks signatures)."""
+        return list(self._crls)
+
     def __len__(self) -> int:
         return len(self._fingerprints)
 
@@ -325,6 +330,22 @@ class TrustStore:
             (c for c in group if c != cert),
             key=lambda c: not (aki is not None and c.subject_key_identifier == aki),
         )
+
+    def issued_by(self, cert: Certificate, issuer: Certificate) -> bool:
+        """Whether ``cert``'s signature verifies with ``issuer``'s key, remembered per pair.
+
+        Thousands of cards share one document signer: its signature under the CSCA is
+        checked once per store (keyed by both fingerprints, so another certificate or a
+        reloaded store checks again). CRLs are not part of it: revocation is asked each
+        time (:meth:`revoked`). Raises :class:`PassiveAuthError` like
+        :meth:`Certificate.signed_by` (not remembered).
+        """
+        memo = (cert.fingerprint, issuer.fingerprint)
+        ok = self._issued.get(memo)
+        if ok is None:
+            ok = cert.signed_by(issuer.public_key())
+            self._issued[memo] = ok
+        return ok
 
     def crls_for(self, issuer: Certificate) -> list[CRL]:
         """CRLs that name ``issuer`` and whose signature verifies with its key."""

@@ -160,7 +160,8 @@ def card_access_infos(profile: CardProfile) -> tuple[SecurityInfo, ...]:
 def build_dg13(profile: CardProfile) -> dg13_mod.DG13:
     """The DG13 record of the profile's person (text exactly as the profile has it, NFC)."""
     p = profile.person
-    serial = str(int.from_bytes(card_seed(profile)[:8], "big"))[-16:].rjust(16, "0")
+    # Field 16 as real cards write it: 16 hex-looking characters, 0294…0000 (a card serial).
+    serial = f"0294{card_seed(profile)[:4].hex().upper()}0000"
     return dg13_mod.DG13(
         id_number=p.id_number,
         full_name=p.full_name,
@@ -179,6 +180,8 @@ def build_dg13(profile: CardProfile) -> dg13_mod.DG13:
         spouse_name=p.spouse_name,
         old_id_number=p.old_id_number,
         field16_raw=serial.encode("ascii"),
+        # As on real cards: field 15 present without a value when there was never a CMND.
+        empty_fields=() if p.old_id_number else (dg13_mod.F_OLD_ID_NUMBER,),
     )
 
 
@@ -265,6 +268,7 @@ def _cache_key(profile: CardProfile, pki: TestPKI) -> str:
         path = Path(__file__).with_name("face.py") if module is None else module.__file__
         if path:
             h.update(Path(path).read_bytes())
+    h.update(Path(__file__).read_bytes())  # this module builds the records (build_dg13…)
     return h.hexdigest()[:24]
 
 

@@ -31,6 +31,8 @@ HOLDER_KEYS = {
     "mother_name",
     "spouse_name",
     "old_id_number",
+    "no_expiry",
+    "card_serial",
 }
 
 
@@ -241,3 +243,46 @@ def test_no_command_without_a_display_runs_the_terminal_kiosk(tmp_path: Path) ->
     assert "Trần Đức Minh" in out
     assert "000" in out and "Số thứ tự / Queue number: 1" in out
     assert "Traceback" not in proc.stderr
+
+
+def test_holder_lines_show_unknown_expiry_as_unknown() -> None:
+    from dataclasses import replace
+
+    from kiosk.app.reports import holder_lines
+    from kiosk.cccd.holder import holder_from
+
+    holder = holder_from(None, None)
+    expiry = next(line for line in holder_lines(holder) if line.startswith("Có giá trị đến"))
+    assert expiry.split()[-1] == "—" and "No expiry" not in expiry
+    said = next(
+        line
+        for line in holder_lines(replace(holder, no_expiry=True))
+        if line.startswith("Có giá trị đến")
+    )
+    assert said.endswith("Không thời hạn / No expiry")
+
+
+def test_read_of_a_chip_whose_files_all_fail_to_parse_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A chip read whose DG1 and DG13 do not parse: the reason, exit 1, never empty fields."""
+    from kiosk import cli
+    from kiosk.emrtd import session
+    from kiosk.emrtd.errors import LDSParseError
+
+    def broken(raw: bytes) -> object:
+        raise LDSParseError("unparseable on purpose")
+
+    monkeypatch.setitem(session._PARSERS, "DG1", broken)
+    monkeypatch.setitem(session._PARSERS, "DG13", broken)
+    monkeypatch.setenv("CCCD_KIOSK_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "dump"
+    code = cli.main(["read", "--reader", "sim:default", "--can", "034517", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    assert "holds no usable holder data: DG13 could not be parsed, DG1 could not be parsed" in (
+        captured.err
+    )
+    assert "Traceback" not in captured.err
+    assert (out / "DG13").is_file()  # the raw files are still dumped, to find out why

@@ -211,3 +211,34 @@ def test_revoked_signer_fails_on_the_very_first_run(tmp_path: Path) -> None:
     pa = json.loads(proc.stdout)["passive_auth"]
     assert pa["verdict"] == "failed"
     assert any("revoked" in r for r in pa["reasons"])
+
+
+@pytest.mark.parametrize(
+    ("sod", "match"), [("NZ", "issuer_and_serial"), ("MY", "issuer_and_serial_any_order")]
+)
+def test_real_passport_sods_verify_against_the_real_master_lists(
+    tmp_path: Path, sod: str, match: str
+) -> None:
+    """New Zealand's BER-encoded SOD, and Malaysia's loosely named signer (tests/data/real_sods)."""
+    folder = tmp_path / sod
+    folder.mkdir()
+    shutil.copy(DATA / "real_sods" / f"{sod}.sod", folder / "EF.SOD")
+    trust = [a for ml in sorted(MASTERLISTS.glob("*.ml")) for a in ("--trust", str(ml))]
+    proc = run("verify", str(folder), *trust, "--json")
+    assert proc.returncode == 0, proc.stderr
+    pa = json.loads(proc.stdout)["passive_auth"]
+    assert (pa["verdict"], pa["signature"], pa["chain"]) == ("verified", "valid", "trusted")
+    assert (pa["signer_match"], pa["reference"]) == (match, "signing_time")
+
+
+def test_text_says_which_csca_vouched_or_how_to_install_it(tmp_path: Path) -> None:
+    folder = tmp_path / "nz"
+    folder.mkdir()
+    shutil.copy(DATA / "real_sods" / "NZ.sod", folder / "EF.SOD")
+    ml = MASTERLISTS / "NL_ML_2026-07-22.ml"
+    vouched = run("verify", str(folder), "--trust", str(ml))
+    assert vouched.returncode == 0, vouched.stderr
+    assert "Vouched for by (CSCA): OU=Identity Services Passport CA" in vouched.stdout
+    unknown = run("verify", str(folder))
+    assert unknown.returncode == 3
+    assert "The issuer's CSCA is not installed: cccd-kiosk trust add" in unknown.stdout

@@ -244,3 +244,25 @@ def test_slow_link_takes_longer(sim_home: Path) -> None:
         _read_card(t, can="034517")
         times.append(t.modeled_seconds)
     assert times[0] > 2 * times[1]
+
+
+def test_an_indefinite_length_sod_is_read_to_its_end_of_contents() -> None:
+    """A chip that sends EF.SOD as BER with an indefinite outer length (77 80 … 00 00)."""
+    from dataclasses import replace
+
+    from kiosk.emrtd import tlv
+    from kiosk.emrtd.lds._common import unwrap
+    from simulators.card.personalize import make_chip
+
+    base = make_chip("default").files
+    value = unwrap(base.sod, 0x77, "EF.SOD", len(base.sod))
+    ber = b"\x77\x80" + value + b"\x00\x00"
+    t = SimulatedTransport(Chip(replace(base, sod=ber), ChipOptions()))
+    ch = CardChannel(t)
+    assert base.pace_info is not None
+    pace(ch, PacePassword.from_can(base.can), base.pace_info)
+    ch.send(CommandAPDU(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID))
+    raw = FileReader(ch).read_file(EF_SOD)
+    assert raw == ber
+    assert sod.parse(raw).econtent == sod.parse(base.sod).econtent
+    assert tlv.read_header(raw, ber=True)[1] == tlv.INDEFINITE

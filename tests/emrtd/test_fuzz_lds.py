@@ -17,6 +17,7 @@ import contextlib
 import datetime
 import unicodedata
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -39,6 +40,7 @@ from kiosk.emrtd.lds.dg14 import DG14
 from kiosk.emrtd.lds.dg15 import DG15
 from kiosk.emrtd.lds.security_infos_codec import parse_security_info
 from kiosk.emrtd.lds.sod import LDSSecurityObject
+from kiosk.emrtd.pa import passive_authentication
 from kiosk.emrtd.security_infos import (
     ID_AA,
     ID_CA,
@@ -55,6 +57,7 @@ from kiosk.emrtd.security_infos import (
     TerminalAuthenticationInfo,
     UnknownSecurityInfo,
 )
+from tests import DATA
 from tests.emrtd.test_lds_dg14_dg15 import explicit_spki
 
 PROJECT_ERRORS = (LDSParseError, TLVError)
@@ -246,7 +249,7 @@ def dg13s(draw: st.DrawFn) -> DG13:
         (n, draw(st.sampled_from([b"", bytes.fromhex("0C0141"), bytes.fromhex("0201FF3000")])))
         for n in sorted(unknown_numbers)
     )
-    return DG13(
+    d = DG13(
         id_number=draw(_opt_text | st.text("0123456789", min_size=12, max_size=12)),
         full_name=draw(_opt_text),
         date_of_birth=draw(_opt_text | st.dates().map(lambda d: d.strftime("%d/%m/%Y"))),
@@ -266,6 +269,14 @@ def dg13s(draw: st.DrawFn) -> DG13:
         field16_raw=draw(st.none() | st.binary(max_size=20)),
         unknown_fields=unknown,
     )
+    # Fields present without a value: any modelled one left None (14 is always written).
+    attrs = {n: a for n, a in dg13._TEXT_FIELDS.items()}
+    free = [n for n, a in attrs.items() if getattr(d, a) is None]
+    free += [13] if d.father_name is None else []
+    free += [16] if d.field16_raw is None else []
+    free = [n for n in free if n not in dict(unknown)]
+    empty = draw(st.lists(st.sampled_from(free), unique=True, max_size=3)) if free else []
+    return replace(d, empty_fields=tuple(sorted(empty)))
 
 
 @given(st.binary(max_size=600) | _junk_behind(0x6D))
@@ -341,6 +352,23 @@ def test_fuzz_sod_mutated(data: st.DataObject, lso: LDSSecurityObject) -> None:
     _survives(
         sod.parse_lds_security_object, data.draw(mutated(sod.encode_lds_security_object(lso)))
     )
+
+
+_REAL_BER_SOD = (DATA / "real_sods" / "NZ.sod").read_bytes()  # indefinite lengths in the CMS
+_REAL_MY_SOD = (DATA / "real_sods" / "MY.sod").read_bytes()  # issuer RDNs in another order
+
+
+@given(st.data(), st.sampled_from([_REAL_BER_SOD, _REAL_MY_SOD]))
+def test_fuzz_real_ber_sod_mutated(data: st.DataObject, real: bytes) -> None:
+    """Real SODs (BER, a loosely named signer) mutated: only project errors escape,
+    and the signer search never raises anything else either."""
+
+    def parse_and_match(raw: bytes) -> None:
+        parsed = sod.parse(raw)
+        parsed.find_signer()
+        passive_authentication(parsed, {}, None)  # results, never exceptions
+
+    _survives(parse_and_match, data.draw(mutated(real)))
 
 
 @given(

@@ -243,3 +243,53 @@ def test_wrapped_single_string_is_read() -> None:
     assert d.full_name == "Lê Văn Tám"
     assert d.nationality is None
     assert dict(d.unknown_fields) == {5: utf8("A") + utf8("B")}
+
+
+# A DG13 laid out like real cards' published data: fields 1…16 ascending, field 12 a
+# UTF8String, 13 two SEQUENCEs, 14 and 15 present without a value (unmarried, too young
+# for a CMND), 16 a 16-character hex-looking PrintableString (0294…0000).
+REAL_LAYOUT = file_of(
+    field(1, printable("079212004562")),
+    field(2, utf8("Phạm Gia Bảo")),
+    field(3, printable("18/03/2012")),
+    field(4, utf8("Nam")),
+    field(5, utf8("Việt Nam")),
+    field(6, utf8("Kinh")),
+    field(7, utf8("Không")),
+    field(8, utf8("Bình Thạnh, TP. Hồ Chí Minh")),
+    field(9, utf8("Số 27 Đường Nguyễn Trãi, TP. Hồ Chí Minh")),
+    field(10, utf8("Nốt ruồi cách 2cm dưới mắt trái")),
+    field(11, printable("02/04/2026")),
+    field(12, utf8("18/03/2037")),
+    field(13, seq(utf8("Phạm Văn Hùng")), seq(utf8("Lê Thị Mai"))),
+    field(14),
+    field(15),
+    field(16, printable("0294A1B2C3D40000")),
+)
+
+
+def test_real_layout_empty_old_id_and_field16_serial() -> None:
+    d = dg13.parse(REAL_LAYOUT)
+    assert d.old_id_number is None  # present without a value: no old ID
+    assert d.spouse_name is None
+    assert d.card_serial == "0294A1B2C3D40000"  # field 16 under its own name
+    assert d.unknown_fields == ()
+    assert d.empty_fields == (15,)
+    assert (d.father_name, d.mother_name) == ("Phạm Văn Hùng", "Lê Thị Mai")
+    assert d.expiry_date == datetime.date(2037, 3, 18)
+    assert dg13.encode(d) == REAL_LAYOUT  # byte for byte
+
+
+def test_other_modelled_fields_present_without_value_round_trip() -> None:
+    data = file_of(field(1, printable("079212004562")), field(10), field(13), field(14), field(16))
+    d = dg13.parse(data)
+    assert (d.identifying_marks, d.father_name, d.card_serial) == (None, None, None)
+    assert (d.empty_fields, d.unknown_fields) == ((10, 13, 16), ())
+    assert dg13.encode(d) == data
+
+
+def test_empty_fields_that_cannot_be_encoded() -> None:
+    with pytest.raises(ValueError, match="both empty"):
+        dg13.encode(DG13(old_id_number="012345678", empty_fields=(15,)))
+    with pytest.raises(ValueError, match="not a modelled"):
+        dg13.encode(DG13(empty_fields=(20,)))

@@ -190,7 +190,16 @@ def test_unknown_signer_has_no_certificate() -> None:
     info["content"]["certificates"] = [cms.CertificateChoices.load(other_cert)]
     parsed = sod.parse(tlv.encode(0x77, info.dump(force=True)))
     assert parsed.certificates == (other_cert,)
-    assert parsed.signer_certificate() is None
+    # The only certificate carried is the only candidate (the signature check decides).
+    assert parsed.find_signer() == (other_cert, "only_certificate")
+    third_cert = _certificate(ec.generate_private_key(ec.BrainpoolP256R1()), 99)
+    info["content"]["certificates"] = [
+        cms.CertificateChoices.load(other_cert),
+        cms.CertificateChoices.load(third_cert),
+    ]
+    two = sod.parse(tlv.encode(0x77, info.dump(force=True)))
+    assert two.find_signer() is None
+    assert two.signer_certificate() is None
 
 
 def test_duplicate_and_out_of_range_data_groups_are_rejected() -> None:

@@ -451,16 +451,100 @@ def test_expired_dsc_policy(signed: dt.datetime, verdict: str) -> None:
         )
 
 
-def test_without_signing_time_the_dsc_must_be_valid_now() -> None:
+def test_without_signing_time_dsc_expiry_alone_does_not_fail() -> None:
+    """No signingTime, no date of issue: an expired DSC is a note, never "signed <today>"."""
     p = pki()
     files = dg_files()
     expired = make_dsc(p.csca_name, p.csca_key, p.dsc_key, valid=(at(2016), at(2018)))
-    assert check(
-        make_sod(files, expired, p.dsc_key, signing_time=None), files, p.store()
-    ).verdict == ("failed")
-    assert check(
-        make_sod(files, p.dsc_der, p.dsc_key, signing_time=None), files, p.store()
-    ).verdict == ("verified")
+    result = check(make_sod(files, expired, p.dsc_key, signing_time=None), files, p.store())
+    assert (result.verdict, result.signature, result.chain) == ("verified", "valid", "trusted")
+    assert (result.reference, result.reference_time, result.signing_time) == ("unknown", None, None)
+    assert result.reasons == ()
+    assert result.notes == (
+        "The SOD does not say when it was signed (no signing time, no date of issue); the "
+        "document signer's certificate expired on 2018-01-01, which alone does not make the "
+        "document invalid",
+    )
+    assert NOW.date().isoformat() not in " ".join(result.notes + result.reasons)
+    current = check(make_sod(files, p.dsc_der, p.dsc_key, signing_time=None), files, p.store())
+    assert (current.verdict, current.notes) == ("verified", ())
+
+
+def test_without_signing_time_a_forged_or_tampered_document_still_fails() -> None:
+    """Unknown signing time relaxes DSC expiry only: signature, hashes and chain still decide."""
+    p = pki()
+    files = dg_files()
+    expired = make_dsc(p.csca_name, p.csca_key, p.dsc_key, valid=(at(2016), at(2018)))
+    sod = make_sod(files, expired, p.dsc_key, signing_time=None)
+    tampered = dict(files, DG1=files["DG1"][:-1] + b"X")
+    assert check(sod, tampered, p.store()).verdict == "failed"
+    forged = make_sod(files, expired, ec_key("forger"), signing_time=None)
+    assert check(forged, files, p.store()).signature == "invalid"
+    assert check(sod, files, None).verdict == "issuer_unknown"
+
+
+def test_without_signing_time_a_dsc_not_yet_valid_fails() -> None:
+    p = pki()
+    files = dg_files()
+    future = make_dsc(p.csca_name, p.csca_key, p.dsc_key, valid=(at(2028), at(2035)))
+    result = check(make_sod(files, future, p.dsc_key, signing_time=None), files, p.store())
+    assert (result.verdict, result.chain) == ("failed", "invalid")
+    assert "not valid yet" in result.reasons[0]
+    assert "when the document was signed" not in result.reasons[0]
+
+
+def _cccd_dg13(issued: str) -> bytes:
+    from kiosk.emrtd.lds import dg13
+
+    return dg13.encode(dg13.DG13(id_number="001088034517", date_of_issue=issued))
+
+
+@pytest.mark.parametrize(
+    ("issued", "verdict"),
+    [("15/06/2017", "verified"), ("15/06/2019", "failed"), ("20/01/2018", "verified")],
+)
+def test_without_signing_time_the_cccd_date_of_issue_is_the_reference(
+    issued: str, verdict: str
+) -> None:
+    """DG13 field 11 (hash-verified) stands in for the signing time; 31 days' grace."""
+    p = pki()
+    files = dict(dg_files(), DG13=_cccd_dg13(issued))
+    dsc = make_dsc(p.csca_name, p.csca_key, p.dsc_key, valid=(at(2016), at(2018)))
+    result = check(make_sod(files, dsc, p.dsc_key, signing_time=None), files, p.store())
+    assert result.verdict == verdict
+    assert result.reference == "date_of_issue"
+    day, month, year = issued.split("/")
+    assert result.reference_time == at(int(year), int(month), int(day))
+    if verdict == "failed":
+        assert result.reasons == (
+            "The document signer's certificate (valid 2016-01-01 to 2018-01-01) was not "
+            f"valid on the document's date of issue ({year}-{month}-{day})",
+        )
+
+
+def test_date_of_issue_from_the_caller_and_from_dg12() -> None:
+    p = pki()
+    dsc = make_dsc(p.csca_name, p.csca_key, p.dsc_key, valid=(at(2016), at(2018)))
+    files = dg_files()
+    sod = make_sod(files, dsc, p.dsc_key, signing_time=None)
+    late = check(sod, files, p.store(), date_of_issue=dt.date(2020, 1, 1))
+    assert (late.verdict, late.reference) == ("failed", "date_of_issue")
+    dg12 = tlv.encode(0x6C, tlv.encode(0x5C, b"\x5f\x26") + tlv.encode(0x5F26, b"20170301"))
+    with_dg12 = dict(files, DG12=dg12)
+    sod12 = make_sod(with_dg12, dsc, p.dsc_key, signing_time=None)
+    result = check(sod12, with_dg12, p.store())
+    assert (result.verdict, result.reference) == ("verified", "date_of_issue")
+    assert result.reference_time == at(2017, 3, 1)
+
+
+def test_a_dg13_that_fails_its_hash_gives_no_date_of_issue() -> None:
+    p = pki()
+    files = dict(dg_files(), DG13=_cccd_dg13("15/06/2017"))
+    dsc = make_dsc(p.csca_name, p.csca_key, p.dsc_key, valid=(at(2016), at(2018)))
+    sod = make_sod(files, dsc, p.dsc_key, signing_time=None)
+    forged = dict(files, DG13=_cccd_dg13("15/06/2016"))
+    result = check(sod, forged, p.store())
+    assert (result.verdict, result.reference) == ("failed", "unknown")
 
 
 def test_signing_time_in_future_fails() -> None:
@@ -543,3 +627,34 @@ def test_pa_cpu_time_is_small(kind: str) -> None:
         assert result.verdict == "verified"
     times.sort()
     assert times[len(times) // 2] < 0.05  # generous: a shared CI machine
+
+
+def test_the_dsc_chain_signature_is_checked_once_per_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands of cards share a DSC: its signature under the CSCA is verified once."""
+    from kiosk.emrtd.certs import Certificate
+
+    calls: list[int] = []
+    original = Certificate.signed_by
+
+    def counting(self: Certificate, key: object) -> bool:
+        calls.append(1)
+        return original(self, key)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Certificate, "signed_by", counting)
+    p = pki()
+    files = dg_files()
+    sod = make_sod(files, p.dsc_der, p.dsc_key)
+    store = p.store()
+    for _ in range(3):
+        assert check(sod, files, store).verdict == "verified"
+    assert len(calls) == 1
+    other = make_sod(files, make_dsc(p.csca_name, p.csca_key, p.dsc_key, serial=77), p.dsc_key)
+    assert check(other, files, store).verdict == "verified"  # another DSC: checked again
+    assert len(calls) == 2
+    assert check(sod, files, p.store()).verdict == "verified"  # a new store: checked again
+    assert len(calls) == 3
+    forged = make_dsc(p.csca_name, ec_key("forger-ca"), p.dsc_key, serial=78)
+    for _ in range(2):
+        result = check(make_sod(files, forged, p.dsc_key), files, store)
+        assert (result.verdict, result.chain) == ("failed", "invalid")  # remembered as False
+    assert len(calls) == 4

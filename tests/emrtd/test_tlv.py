@@ -100,3 +100,28 @@ def test_find_helpers() -> None:
     assert obj.find(0x04) is None
     with pytest.raises(TLVError):
         obj.require(0x04)
+
+
+def test_ber_indefinite_length_accepted_on_request() -> None:
+    data = bytes.fromhex("30800401AAA08002010500000000") + b"\xff"
+    obj, rest = tlv.decode_prefix(data, ber=True)
+    assert (obj.tag, rest) == (0x30, b"\xff")
+    assert [c.tag for c in obj.children] == [0x04, 0xA0]
+    assert obj.value == bytes.fromhex("0401AAA0800201050000")
+    assert obj.children[1].children[0].value == b"\x05"
+    assert tlv.read_header(data, ber=True) == (0x30, tlv.INDEFINITE, 2)
+    with pytest.raises(TLVError, match="indefinite"):
+        tlv.decode_prefix(data)
+
+
+@pytest.mark.parametrize(
+    ("hexdata", "match"),
+    [
+        ("0480AA0000", "primitive"),  # indefinite only on constructed objects
+        ("30800401AA", "end-of-contents"),  # no EOC
+        ("3080" + "3080" * 20 + "0000" * 21 + "0000", "deeper"),
+    ],
+)
+def test_ber_indefinite_keeps_the_caps(hexdata: str, match: str) -> None:
+    with pytest.raises(TLVError, match=match):
+        tlv.decode(bytes.fromhex(hexdata), ber=True)

@@ -202,6 +202,9 @@ def test_manual_entry_keyboard_only(qtbot: QtBot, reception: KioskWindow, lang: 
     out = reception.state._outcome
     assert out is not None and out.method == "manual" and not out.chip_verified
     assert reception.result.badge.text().startswith("○")  # not chip-verified, in words
+    # A typed check-in knows no expiry: unknown ("—"), never "no expiry".
+    shown = dict(reception.state.view().lines)
+    assert shown["Có giá trị đến" if lang == "vi" else "Valid until"] == "—"
     assert m.id_input.text() == "" and m.name_input.text() == ""  # wiped once submitted
     qtbot.mouseClick(reception.result.done_button, Qt.MouseButton.LeftButton)
     reception.open_today()

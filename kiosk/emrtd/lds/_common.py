@@ -25,15 +25,23 @@ ASN1_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-def outer_object(data: bytes, tag: int, name: str, max_size: int) -> tuple[int, int]:
+def outer_object(
+    data: bytes, tag: int, name: str, max_size: int, *, ber: bool = False
+) -> tuple[int, int]:
     """Locate the outer TLV object of an LDS file.
 
     Returns ``(value_start, value_end)`` offsets into ``data``. Checks the tag,
     that the value is complete and not above ``max_size``; bytes after the
-    object (chip padding) are ignored. Raises :class:`LDSParseError`.
+    object (chip padding) are ignored. ``ber`` also accepts an indefinite
+    length (EF.SOD on some real chips): the value then ends at its
+    end-of-contents octets, found with the capped BER walk. Raises
+    :class:`LDSParseError`.
     """
     try:
-        found, length, start = tlv.read_header(data, 0, max_length=max_size)
+        found, length, start = tlv.read_header(data, 0, max_length=max_size, ber=ber)
+        if found == tag and length == tlv.INDEFINITE:
+            obj, _rest = tlv.decode_prefix(data, max_length=max_size, ber=True)
+            length = len(obj.value)
     except TLVError as exc:
         raise LDSParseError(f"{name}: {exc}") from exc
     if found != tag:
@@ -46,9 +54,9 @@ def outer_object(data: bytes, tag: int, name: str, max_size: int) -> tuple[int, 
     return start, end
 
 
-def unwrap(data: bytes, tag: int, name: str, max_size: int) -> bytes:
+def unwrap(data: bytes, tag: int, name: str, max_size: int, *, ber: bool = False) -> bytes:
     """The value of the outer TLV object of an LDS file (see :func:`outer_object`)."""
-    start, end = outer_object(data, tag, name, max_size)
+    start, end = outer_object(data, tag, name, max_size, ber=ber)
     return bytes(data[start:end])
 
 

@@ -12,7 +12,15 @@ Field numbers: 1 ID number, 2 full name, 3 date of birth, 4 sex, 5 nationality,
 6 ethnicity, 7 religion, 8 place of origin, 9 place of residence, 10
 identifying marks, 11 date of issue, 12 date of expiry (may read "Không thời
 hạn"), 13 parents (father, mother), 14 spouse (absent value when unmarried),
-15 old 9-digit CMND number, 16 unconfirmed (kept raw).
+15 old 9-digit CMND number (present with no value for holders too young to
+have had one), 16 a 16-character PrintableString that looks like hex (real
+cards: ``0294…0000``), most likely a chip or card serial — exposed as
+:attr:`DG13.card_serial`, never as the old ID.
+
+Facts from real cards' published data: fields arrive 1…16 in ascending
+order; field 12 is a UTF8String; fields 14 and 15 can be present without a
+value. A modelled field present without a value is "none" (recorded in
+``empty_fields`` so the file re-encodes byte for byte), not an unknown field.
 
 Parsing is tolerant because layouts differ between card generations: fields
 are found by number, not position; any may be missing; any ASN.1 string type
@@ -95,6 +103,8 @@ _PRINTABLE_FIELDS = frozenset(
 #: Universal string types (and OCTET STRING, seen holding UTF-8) read as text.
 _STRING_TAGS = frozenset({_UTF8, _PRINTABLE, 0x04, 0x12, 0x14, 0x16, 0x1A, 0x1B, 0x1C, 0x1E})
 _PRINTABLE_CHARS = re.compile(r"[A-Za-z0-9 '()+,\-./:=?]*")
+#: Field numbers this module reads into named attributes.
+_MODELLED = frozenset({*_TEXT_FIELDS, F_PARENTS, F_SPOUSE, F_FIELD16})
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,9 @@ class DG13:
     old_id_number: str | None = None
     field16_raw: bytes | None = None
     unknown_fields: tuple[tuple[int, bytes], ...] = ()
+    #: Modelled fields present on the card with no value (e.g. 15: never had a CMND), in
+    #: number order; field 14 is not listed (it is always written, empty when unmarried).
+    empty_fields: tuple[int, ...] = ()
 
     @property
     def birth_date(self) -> datetime.date | None:
@@ -142,6 +155,12 @@ class DG13:
         """True when the card says it never expires ("Không thời hạn")."""
         text = self.date_of_expiry
         return text is not None and _fold(text) == _fold(NO_EXPIRY_TEXT)
+
+    @property
+    def card_serial(self) -> str | None:
+        """Field 16 as text: a 16-character hex-looking value on real cards (``0294…0000``),
+        most likely the chip's or card's serial (unconfirmed). Never the old ID number."""
+        return self.field16_text
 
     @property
     def field16_text(self) -> str | None:
@@ -242,6 +261,7 @@ def parse(data: bytes) -> DG13:
         raise LDSParseError("DG13: expected one SET of fields")
     values: dict[str, Any] = {}
     unknown: list[tuple[int, bytes]] = []
+    empty: list[int] = []
     seen: set[int] = set()
     _, _, f_start, f_end = field_set[0]
     for tag, _, vs, ve in children(data, f_start, f_end, "DG13", limit=MAX_FIELDS):
@@ -254,10 +274,15 @@ def parse(data: bytes) -> DG13:
         if number in seen:
             raise LDSParseError(f"DG13: field {number} repeated")
         seen.add(number)
+        if len(elems) == 1 and number in _MODELLED:
+            # Present with no value: "none" (14 unmarried, 15 no old CMND), not unknown.
+            if number != F_SPOUSE:
+                empty.append(number)
+            continue
         raw_start = elems[1][1] if len(elems) > 1 else ve
         if not _read_field(number, data, elems[1:], (raw_start, ve), values):
             unknown.append((number, data[raw_start:ve]))
-    return DG13(**values, unknown_fields=tuple(sorted(unknown)))
+    return DG13(**values, unknown_fields=tuple(sorted(unknown)), empty_fields=tuple(sorted(empty)))
 
 
 def _read_field(
@@ -323,8 +348,10 @@ def encode(dg13: DG13) -> bytes:
     field 13 as ``SEQUENCE { UTF8String father }`` then ``SEQUENCE { UTF8String
     mother }``; field 14 always present, with ``SEQUENCE { UTF8String spouse }``
     or no value when unmarried. Missing fields are omitted; ``unknown_fields``
-    are written back as stored, in number order with the rest. Raises ValueError for
-    a mother's name without a father's, or a field both modelled and in ``unknown_fields``.
+    are written back as stored, in number order with the rest, and ``empty_fields`` as
+    fields without a value. Raises ValueError for a mother's name without a father's, a
+    field both modelled and in ``unknown_fields``, or an ``empty_fields`` entry that has a
+    value or is not a modelled field.
     """
     out: dict[int, bytes] = {}
     for number, attr in _TEXT_FIELDS.items():
@@ -344,6 +371,14 @@ def encode(dg13: DG13) -> bytes:
     out[F_SPOUSE] = _field(F_SPOUSE, spouse)
     if dg13.field16_raw is not None:
         out[F_FIELD16] = _field(F_FIELD16, tlv.encode(_PRINTABLE, dg13.field16_raw))
+    for number in dg13.empty_fields:
+        if number not in _MODELLED:
+            raise ValueError(f"DG13: empty field {number} is not a modelled field")
+        if number == F_SPOUSE and dg13.spouse_name is None:
+            continue  # written empty anyway
+        if number in out:
+            raise ValueError(f"DG13: field {number} both empty and with a value")
+        out[number] = _field(number, b"")
     for number, raw in dg13.unknown_fields:
         if number in out and (number != F_SPOUSE or dg13.spouse_name is not None):
             raise ValueError(f"DG13: field {number} both modelled and in unknown_fields")

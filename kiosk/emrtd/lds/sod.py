@@ -16,9 +16,18 @@ encapsulated content (eContentType ``id-icao-mrtd-security-ldsSecurityObject``,
 anything: the LDSSecurityObject and its exact encoded bytes (the eContent,
 whose digest the ``messageDigest`` attribute must equal), the certificates
 carried (normally the Document Signer Certificate), and for each SignerInfo
-the signer identifier, algorithms, signature and the signed attributes
-re-tagged as the ``SET OF`` that was actually signed (RFC 5652 §5.4).
+the signer identifier, algorithms, signature and the signed attributes as the
+DER ``SET OF`` the signer signed (RFC 5652 §5.4).
 :func:`encode` builds a signed EF.SOD for the card simulator.
+
+ICAO asks for DER, real chips send BER (a New Zealand passport's SOD uses
+indefinite lengths inside the CMS), so the SOD is read as BER: the capped
+walk of :mod:`kiosk.emrtd.tlv` checks lengths, nesting depth and element count
+first, then asn1crypto parses it. What is hashed is what the signature
+covers: the eContent's octets as they are (a chunked OCTET STRING joined),
+and the signed attributes re-encoded as a DER SET (the form CMS signs; the
+received bytes re-tagged are kept as a second candidate for signers that
+signed a non-canonical order).
 """
 
 from __future__ import annotations
@@ -26,14 +35,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from asn1crypto import algos, cms, core, x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from kiosk.emrtd import tlv
-from kiosk.emrtd.errors import LDSParseError
+from kiosk.emrtd.errors import LDSParseError, TLVError
 from kiosk.emrtd.lds._common import ASN1_ERRORS, unwrap
 from kiosk.emrtd.lds.files import EF_SOD
 
@@ -110,9 +119,12 @@ class SignerInfo:
     ``signature_algorithm`` is asn1crypto's name (``"sha256_rsa"``,
     ``"rsassa_pss"``, ``"sha256_ecdsa"``, ``"rsassa_pkcs1v15"``…) or the dotted
     OID; ``signature_parameters_der`` carries e.g. RSASSA-PSS parameters.
-    ``signed_attrs_der`` is the signed attributes with the ``SET OF`` tag (31),
-    byte for byte as received: the input of the signature. ``content_type``,
-    ``message_digest`` and ``signing_time`` are read from those attributes.
+    ``signed_attrs_der`` is the signed attributes re-encoded as a DER ``SET OF``
+    (tag 31): the input of the signature as RFC 5652 §5.4 defines it.
+    ``signed_attrs_received`` is the received attributes re-tagged as a SET,
+    byte for byte, when that differs from the DER form (BER on the chip), else
+    None. ``content_type``, ``message_digest`` and ``signing_time`` are read
+    from those attributes.
     """
 
     version: int
@@ -125,6 +137,7 @@ class SignerInfo:
     subject_key_identifier: bytes | None = None
     signature_parameters_der: bytes | None = None
     signed_attrs_der: bytes | None = None
+    signed_attrs_received: bytes | None = None
     content_type: str | None = None
     message_digest: bytes | None = None
     signing_time: datetime.datetime | None = None
@@ -165,27 +178,85 @@ class SOD:
     def signer_certificate(self, signer: SignerInfo | None = None) -> bytes | None:
         """The carried certificate that ``signer`` (default: the first) names, or None.
 
-        Matched on issuer and serial number, or on the subject key identifier.
+        See :meth:`find_signer` for the rules; this drops which rule matched.
+        """
+        found = self.find_signer(signer)
+        return None if found is None else found[0]
+
+    def find_signer(self, signer: SignerInfo | None = None) -> tuple[bytes, SignerMatch] | None:
+        """The carried certificate of ``signer`` (default: the first) and the rule that found it.
+
+        Rules, strictest first (:data:`SignerMatch`):
+
+        * ``issuer_and_serial`` — serial number and issuer Name byte for byte;
+        * ``issuer_and_serial_any_order`` — serial number, and the issuer's
+          attributes equal as a set (RDNs in another order, string types or
+          case differing, as RFC 5280 §7.1 compares names): a real Malaysian
+          SOD names its signer with the RDNs reversed;
+        * ``subject_key_identifier`` — the sid's key identifier equals the
+          certificate's;
+        * ``only_certificate`` — no certificate matches, but exactly one is
+          carried: it is the only candidate.
+
+        Finding a certificate proves nothing: the signature check decides
+        whether it signed. Raises :class:`LDSParseError` for an unreadable certificate.
         """
         signer = signer or self.signer_info
+        certs: list[tuple[bytes, x509.Certificate]] = []
         for der in self.certificates:
             try:
-                cert = x509.Certificate.load(der)
-                tbs = cert["tbs_certificate"]
-                if signer.issuer_der is not None:
-                    if (
-                        tbs["issuer"].dump() == signer.issuer_der
-                        and tbs["serial_number"].native == signer.serial_number
-                    ):
-                        return der
-                elif (
-                    signer.subject_key_identifier is not None
-                    and cert.key_identifier == signer.subject_key_identifier
-                ):
-                    return der
+                certs.append((der, x509.Certificate.load(der)))
             except ASN1_ERRORS as exc:
                 raise LDSParseError(f"EF.SOD: unreadable certificate: {exc}") from exc
+        try:
+            if signer.issuer_der is not None:
+                wanted = x509.Name.load(signer.issuer_der)
+                same_serial = [
+                    (der, cert)
+                    for der, cert in certs
+                    if cert["tbs_certificate"]["serial_number"].native == signer.serial_number
+                ]
+                for der, cert in same_serial:
+                    if cert["tbs_certificate"]["issuer"].dump() == signer.issuer_der:
+                        return der, "issuer_and_serial"
+                for der, cert in same_serial:
+                    if _name_attributes(cert["tbs_certificate"]["issuer"]) == _name_attributes(
+                        wanted
+                    ):
+                        return der, "issuer_and_serial_any_order"
+            if signer.subject_key_identifier is not None:
+                for der, cert in certs:
+                    if cert.key_identifier == signer.subject_key_identifier:
+                        return der, "subject_key_identifier"
+        except ASN1_ERRORS as exc:
+            raise LDSParseError(f"EF.SOD: unreadable signer identifier: {exc}") from exc
+        if len(certs) == 1:
+            return certs[0][0], "only_certificate"
         return None
+
+
+#: How :meth:`SOD.find_signer` found the signer's certificate.
+SignerMatch = Literal[
+    "issuer_and_serial",
+    "issuer_and_serial_any_order",
+    "subject_key_identifier",
+    "only_certificate",
+]
+
+
+def _name_attributes(name: x509.Name) -> list[tuple[str, str]]:
+    """A Name as a sorted list of (attribute OID, prepared value): order-free comparison.
+
+    asn1crypto's ``prepped_value`` applies the RFC 4518 string preparation
+    (case folding, insignificant spaces), so PrintableString and UTF8String of
+    the same text compare equal.
+    """
+    out: list[tuple[str, str]] = []
+    for rdn in name.chosen:
+        for atv in rdn:
+            value = atv.prepped_value
+            out.append((str(atv["type"].dotted), value if isinstance(value, str) else repr(value)))
+    return sorted(out)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -241,10 +312,14 @@ def _parse_signer_info(si: cms.SignerInfo) -> SignerInfo:
     params = sig_alg["parameters"]
     params_der = None if isinstance(params, core.Void) else bytes(params.dump())
     sig_oid = sig_alg["algorithm"]
-    attrs_der = content_type = message_digest = signing_time = None
+    attrs_der = attrs_received = content_type = message_digest = signing_time = None
     attrs = si["signed_attrs"]
     if not isinstance(attrs, core.Void):
-        attrs_der = tlv.encode(0x31, bytes(attrs.contents))
+        attrs_received = tlv.encode(0x31, bytes(attrs.contents))
+        # RFC 5652 §5.4: the signature covers the DER encoding of the SET OF.
+        attrs_der = bytes(cms.CMSAttributes.load(attrs_received).dump(force=True))
+        if attrs_received == attrs_der:
+            attrs_received = None
         seen: set[str] = set()
         for attr in attrs:
             kind = attr["type"].dotted
@@ -271,6 +346,7 @@ def _parse_signer_info(si: cms.SignerInfo) -> SignerInfo:
         subject_key_identifier=ski,
         signature_parameters_der=params_der,
         signed_attrs_der=attrs_der,
+        signed_attrs_received=attrs_received,
         content_type=content_type,
         message_digest=message_digest,
         signing_time=signing_time,
@@ -283,7 +359,12 @@ def parse(data: bytes) -> SOD:
     Raises :class:`LDSParseError` on any structural problem, a content type
     other than SignedData / LDSSecurityObject, or a missing eContent or SignerInfo.
     """
-    value = unwrap(bytes(data), _TAG, EF_SOD.name, EF_SOD.max_size)
+    value = unwrap(bytes(data), _TAG, EF_SOD.name, EF_SOD.max_size, ber=True)
+    try:
+        # The caps asn1crypto lacks: lengths, nesting depth, element count, over BER.
+        tlv.decode(value, max_length=EF_SOD.max_size, ber=True)
+    except TLVError as exc:
+        raise LDSParseError(f"EF.SOD: {exc}") from exc
     try:
         info = cms.ContentInfo.load(value, strict=True)
         if info["content_type"].native != "signed_data":
@@ -296,7 +377,8 @@ def parse(data: bytes) -> SOD:
         content = encap["content"]
         if isinstance(content, core.Void):
             raise LDSParseError("EF.SOD: no eContent (detached signature)")
-        econtent = bytes(content.contents)
+        # The octets of the OCTET STRING's value (chunks of a constructed BER one joined).
+        econtent = bytes(content)
         certificates: list[bytes] = []
         certs = sd["certificates"]
         if not isinstance(certs, core.Void):
