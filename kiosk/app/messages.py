@@ -443,6 +443,22 @@ MESSAGES: dict[str, UserMessage] = {
         "Continuing from saved data; staff will re-check if needed",
         "warning",
     ),
+    "kiosk.eligibility.errors.GatewayDeadlineExceeded": _m(
+        "gateway_deadline",
+        "Cổng BHXH trả lời quá chậm",
+        "The BHXH gateway answered too slowly",
+        "Tiếp tục bằng dữ liệu đã lưu; nhân viên sẽ kiểm tra lại nếu cần",
+        "Continuing from saved data; staff will re-check if needed",
+        "warning",
+    ),
+    "kiosk.eligibility.errors.GatewayAnswerTooLarge": _m(
+        "gateway_too_large",
+        "Cổng BHXH trả lời quá dài",
+        "The BHXH gateway sent an oversized answer",
+        "Hỏi nhân viên về thẻ BHYT; báo quản trị viên kiểm tra địa chỉ cổng",
+        "Ask staff about the BHYT card; tell the administrator to check the gateway address",
+        "warning",
+    ),
     "kiosk.eligibility.errors.GatewayAuthError": _m(
         "gateway_auth",
         "Cổng BHXH từ chối tài khoản của máy",
