@@ -37,7 +37,6 @@ import httpx
 MAX_BODY_BYTES = 1024 * 1024
 #: What the clients accept: only encodings :func:`read_body` decodes with a bound.
 ACCEPT_ENCODING = "gzip, deflate"
-_CHUNK = 64 * 1024
 
 _local = threading.local()
 
@@ -177,7 +176,7 @@ def read_body(
         raise too_large(f"Content-Length {int(declared)} > {max_bytes}")
     parts: list[bytes] = []
     raw_total = total = 0
-    for raw in resp.iter_raw(_CHUNK):
+    for raw in resp.iter_raw():  # as the network gives it: the deadline is checked per read
         raw_total += len(raw)
         if raw_total > max_bytes:
             raise too_large(f"body over {max_bytes} bytes")
