@@ -18,6 +18,12 @@ form, and a check-in completed later goes out complete. When the HIS is unreacha
 (connection refused, timeout) the drain stops at the first such failure rather than paying
 the timeout once per queued check-in; the rest stay due for the next drain.
 
+Each delivery is bounded whatever the HIS does (:mod:`offline_cache.bounded_http`): ``timeout``
+is a *total* deadline for the POST and its answer (a HIS dripping bytes is cut off at it,
+``HisDeadlineExceeded``, and the drain stops as for an unreachable HIS), and the answer is
+streamed and refused past ``max_answer_bytes`` after decompression (``HisAnswerTooLarge``, a
+failed attempt: an answer not read to the end is no receipt).
+
 Nothing personal is logged: only check-in ids, HTTP statuses and exception class names.
 """
 
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -33,8 +40,16 @@ from typing import Any, Literal, NamedTuple
 
 import httpx
 
+from offline_cache.bounded_http import (
+    ACCEPT_ENCODING,
+    MAX_BODY_BYTES,
+    DeadlineTransport,
+    deadline_scope,
+    read_body,
+)
 from offline_cache.crypto import Sealer, StorageError
 from offline_cache.his import fhir_bundle, xml130_payload
+from offline_cache.his_errors import HisAnswerTooLarge, HisAnswerUndecodable, HisDeadlineExceeded
 from offline_cache.journal import CheckInRecord, Journal, immediate
 
 log = logging.getLogger(__name__)
@@ -84,6 +99,7 @@ class Outbox:
         backoff_s: float = 1.0,
         client: httpx.Client | None = None,
         concurrency: int = 1,
+        max_answer_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         if payload_format not in BUILDERS:
             raise ValueError(f"unknown HIS payload format {payload_format!r}")
@@ -99,9 +115,14 @@ class Outbox:
         self._pool = ThreadPoolExecutor(concurrency) if concurrency > 1 else None
         self._build = BUILDERS[payload_format]
         self._journal = Journal(db_path, sealer)
+        # HTTP sending: ``timeout`` is the total deadline of one delivery (see the docstring).
+        self.timeout = timeout
+        self.max_answer_bytes = max_answer_bytes
         self._own_client = client is None
         self._client = client or httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0))
+            transport=DeadlineTransport(),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
         )
 
     def close(self) -> None:
@@ -145,24 +166,46 @@ class Outbox:
         """POST one check-in: (delivered?, status for the row). Raises _Unreachable."""
         body = json.dumps(self._build(record), ensure_ascii=False).encode("utf-8")
         key = record.checkin_id
+        deadline = time.monotonic() + self.timeout
         try:
-            resp = self._client.post(
-                self.url,
-                content=body,
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "Idempotency-Key": key,
-                },
-            )
-        except (httpx.ConnectError, httpx.TimeoutException) as exc:
+            with (
+                deadline_scope(deadline),
+                self._client.stream(
+                    "POST",
+                    self.url,
+                    content=body,
+                    headers={
+                        "Content-Type": "application/json; charset=utf-8",
+                        "Idempotency-Key": key,
+                    },
+                ) as resp,
+            ):
+                answer = read_body(
+                    resp,
+                    max_bytes=self.max_answer_bytes,
+                    deadline=deadline,
+                    clock=time.monotonic,
+                    too_large=HisAnswerTooLarge,
+                    undecodable=HisAnswerUndecodable,
+                    late=HisDeadlineExceeded,
+                )
+                status, headers = resp.status_code, resp.headers
+        except httpx.ConnectError as exc:
             raise _Unreachable(type(exc).__name__) from exc
+        except httpx.TimeoutException as exc:
+            late = time.monotonic() >= deadline - _DEADLINE_SLACK_S
+            raise _Unreachable("HisDeadlineExceeded" if late else type(exc).__name__) from exc
+        except HisDeadlineExceeded as exc:
+            raise _Unreachable(type(exc).__name__) from exc
+        except (HisAnswerTooLarge, HisAnswerUndecodable) as exc:
+            return False, type(exc).__name__
         except httpx.HTTPError as exc:  # dropped connection, protocol error: retry later
             return False, type(exc).__name__
-        if 200 <= resp.status_code < 300:
-            return True, str(resp.status_code)
-        if resp.status_code == 409 and _echoes(resp, key):
+        if 200 <= status < 300:
+            return True, str(status)
+        if status == 409 and _echoes(headers, answer, key):
             return True, "409"
-        return False, str(resp.status_code)
+        return False, str(status)
 
     def _attempt(self, record: CheckInRecord | None) -> tuple[bool, str, bool]:
         """One send, never raising: (delivered?, status for the row, HIS unreachable?)."""
@@ -249,12 +292,16 @@ class Outbox:
         return DrainReport(delivered=delivered, failed=failed, pending=pending)
 
 
-def _echoes(resp: httpx.Response, key: str) -> bool:
+#: A timeout this close to the deadline is the deadline (timers may fire a hair early).
+_DEADLINE_SLACK_S = 0.05
+
+
+def _echoes(headers: httpx.Headers, answer: bytes, key: str) -> bool:
     """Whether a 409 says "this idempotency key is already done" (not some other conflict)."""
-    if resp.headers.get("Idempotency-Key") == key:
+    if headers.get("Idempotency-Key") == key:
         return True
     try:
-        body = resp.json()
-    except ValueError:
+        body = json.loads(answer)
+    except (ValueError, RecursionError):
         return False
     return isinstance(body, dict) and body.get("idempotency_key") == key

@@ -558,6 +558,41 @@ MESSAGES: dict[str, UserMessage] = {
         _ADMIN_STORAGE_EN,
         "error",
     ),
+    # ---- the hand-off to the hospital system (offline_cache.his_errors) ----
+    "offline_cache.his_errors.HisDeliveryError": _m(
+        "his_delivery",
+        "Chưa gửi được lượt đăng ký sang hệ thống bệnh viện",
+        "The check-in could not be sent to the hospital system yet",
+        "Lượt đăng ký đã được lưu và sẽ được gửi lại; báo quản trị viên nếu lỗi kéo dài",
+        "The check-in is saved and will be sent again; tell the administrator if this persists",
+        "warning",
+    ),
+    "offline_cache.his_errors.HisDeadlineExceeded": _m(
+        "his_deadline",
+        "Hệ thống bệnh viện trả lời quá chậm",
+        "The hospital system answered too slowly",
+        "Lượt đăng ký đã được lưu và sẽ được gửi lại; báo quản trị viên nếu lỗi kéo dài",
+        "The check-in is saved and will be sent again; tell the administrator if this persists",
+        "warning",
+    ),
+    "offline_cache.his_errors.HisAnswerTooLarge": _m(
+        "his_too_large",
+        "Hệ thống bệnh viện trả lời quá dài",
+        "The hospital system sent an oversized answer",
+        "Lượt đăng ký đã được lưu và sẽ được gửi lại; báo quản trị viên kiểm tra địa chỉ HIS",
+        "The check-in is saved and will be sent again; tell the administrator to check the HIS "
+        "address",
+        "warning",
+    ),
+    "offline_cache.his_errors.HisAnswerUndecodable": _m(
+        "his_undecodable",
+        "Hệ thống bệnh viện trả lời không đọc được",
+        "The hospital system's answer cannot be decoded",
+        "Lượt đăng ký đã được lưu và sẽ được gửi lại; báo quản trị viên kiểm tra địa chỉ HIS",
+        "The check-in is saved and will be sent again; tell the administrator to check the HIS "
+        "address",
+        "warning",
+    ),
     # ---- the simulators (tester panel, development) ----
     "simulators.card.profile.SimulatorError": _m(
         "simulator",

@@ -1,0 +1,29 @@
+"""Why one delivery to the hospital system (HIS) did not count as delivered.
+
+The outbox never raises these to its caller: each becomes the row's ``last_status`` (its
+class name), the row is retried later with backoff (or parked after ``max_attempts``), and
+the drain report counts it as failed. They are typed so the row's status, the logs and a
+staff screen say what happened, in the offline store's words, without any HTTP text.
+"""
+
+from __future__ import annotations
+
+
+class HisDeliveryError(Exception):
+    """Base: the HIS did not give an answer the outbox can count as delivered."""
+
+
+class HisDeadlineExceeded(HisDeliveryError):
+    """The HIS was still answering when the delivery's total deadline passed (a dripped
+    answer, headers that never end): the call was cut off and the drain stops, as for an
+    unreachable HIS."""
+
+
+class HisAnswerTooLarge(HisDeliveryError):
+    """The HIS's answer passed the size cap (after decompression; a gzip bomb is refused,
+    not inflated): not read to the end, so not counted as delivered."""
+
+
+class HisAnswerUndecodable(HisDeliveryError):
+    """The HIS's answer uses a content encoding the outbox does not decode with a bound, or
+    its compressed data is corrupt."""

@@ -1,0 +1,90 @@
+"""The outbox against a hostile HIS on 127.0.0.1: each delivery bounded in size and time.
+
+Memory is measured in a separate process (``tests/fixtures/hostile_client.py``, peak RSS by
+``resource.getrusage``). No test asserts a duration: a dripping HIS must end the delivery
+with ``HisDeadlineExceeded`` (the old code waited for the whole dripped answer and counted
+it as delivered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from offline_cache.crypto import Sealer
+from offline_cache.journal import Journal
+from offline_cache.outbox import Outbox
+from tests.fixtures.hostile_client import run
+from tests.fixtures.hostile_http import HostileServer
+
+KEY = bytes(range(32))
+T0 = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+MINH = {"id_number": "001088034517", "full_name": "Trần Đức Minh", "date_of_birth": "1988-03-04"}
+RSS_LIMIT_MB = 150
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    with HostileServer("ok", drip_s=0.25) as hs:
+        yield hs
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    with Journal(tmp_path / "journal.db", Sealer(KEY)) as j:
+        yield j
+
+
+def _status(journal: Journal, checkin_id: str) -> tuple[str, str | None]:
+    row = journal.db.conn.execute(
+        "SELECT state, last_status FROM outbox WHERE checkin_id = ?", (checkin_id,)
+    ).fetchone()
+    journal.db.conn.commit()
+    return row[0], row[1]
+
+
+@pytest.mark.parametrize("mode", ["huge", "huge_nolength", "gzip", "chunked"])
+def test_oversized_answers_are_refused_with_bounded_memory(
+    hostile: HostileServer, mode: str
+) -> None:
+    hostile.mode = mode
+    out = run("outbox", hostile.url, timeout=5.0)
+    assert out == {"outcome": "not_delivered", "status": "HisAnswerTooLarge"} | {
+        "maxrss_kb": out["maxrss_kb"]
+    }
+    assert out["maxrss_kb"] < RSS_LIMIT_MB * 1024, out
+    assert hostile.bytes_sent < 64 * 1024 * 1024
+
+
+@pytest.mark.parametrize("mode", ["drip", "drip_headers"])
+def test_a_dripping_his_is_cut_off_and_stops_the_drain(
+    hostile: HostileServer, journal: Journal, mode: str
+) -> None:
+    hostile.mode = mode
+    a = journal.record(method="manual", chip_verified=False, holder=MINH, now=T0)
+    b = journal.record(method="manual", chip_verified=False, holder=MINH, now=T0)
+    with Outbox(journal.db_path, Sealer(KEY), url=hostile.url + "/checkins", timeout=1.0) as ob:
+        report = ob.drain(now=T0)
+    assert report.delivered == 0
+    assert _status(journal, a.checkin_id) == ("pending", "HisDeadlineExceeded")
+    # Like an unreachable HIS: the rest of the queue waits for the next drain.
+    assert _status(journal, b.checkin_id) == ("pending", None)
+    assert len(hostile.requests) == 1
+
+
+def test_a_small_cap_refuses_and_a_normal_answer_delivers(
+    hostile: HostileServer, journal: Journal
+) -> None:
+    a = journal.record(method="manual", chip_verified=False, holder=MINH, now=T0)
+    url = hostile.url + "/checkins"
+    hostile.mode = "escapes"  # a normal-sized answer, over a 100-byte cap
+    with Outbox(journal.db_path, Sealer(KEY), url=url, max_answer_bytes=100) as ob:
+        assert ob.drain(now=T0).delivered == 0
+    assert _status(journal, a.checkin_id) == ("pending", "HisAnswerTooLarge")
+    hostile.mode = "ok"
+    with Outbox(journal.db_path, Sealer(KEY), url=url) as ob:
+        assert ob.drain(now=datetime(2026, 11, 25, tzinfo=UTC)).delivered == 1
+    assert _status(journal, a.checkin_id) == ("delivered", "201")
