@@ -174,6 +174,8 @@ class GatewayConfig:
     connect_timeout_s: float = 2.0
     timeout_s: float = 6.0
     ca_bundle: str | None = None
+    #: Plain http to a gateway on another host: a lab only (the client warns).
+    allow_insecure_http: bool = False
 
     def __post_init__(self) -> None:
         _url(self.url, "gateway.url")
@@ -211,6 +213,8 @@ class HisConfig:
 
     url: str | None = None
     format: str = "xml130"
+    #: Plain http to a HIS on another host: a lab only (the outbox warns).
+    allow_insecure_http: bool = False
 
     def __post_init__(self) -> None:
         _url(self.url, "his.url")

@@ -15,6 +15,11 @@ inflate a gzip bomb completely. This module gives a call two hard bounds:
   refused after at most ``max_bytes`` of output, never inflated. It also checks the deadline
   between chunks (for transports without the backend, such as ``httpx.MockTransport``).
 
+It also holds the transport rules both callers share: :func:`check_url` (``https`` for any
+host but loopback, unless a lab switch says otherwise, with a warning) and
+:class:`RedactUrls`, the log filter that keeps userinfo and query strings (tokens, password
+hashes) out of httpx's request lines.
+
 The exceptions to raise are passed in by the caller, so each layer reports in its own error
 hierarchy. This file is kept identical in ``kiosk/eligibility/bounded_http.py`` and
 ``offline_cache/bounded_http.py`` (the layer rules let neither import the other;
@@ -24,6 +29,8 @@ hierarchy. This file is kept identical in ``kiosk/eligibility/bounded_http.py`` 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
+import logging
 import threading
 import time
 import zlib
@@ -39,6 +46,61 @@ MAX_BODY_BYTES = 1024 * 1024
 ACCEPT_ENCODING = "gzip, deflate"
 
 _local = threading.local()
+log = logging.getLogger(__name__)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (``localhost``, 127.0.0.0/8, ``::1``)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(
+    url: str, *, allow_insecure_http: bool, what: str, error: Callable[[str], Exception]
+) -> None:
+    """Refuse (``error``) a URL that is not ``https``, unless its host is loopback or the
+    ``allow_insecure_http`` lab switch is on (then warn: personal data would travel in
+    clear). ``what`` names the setting in the message; the URL itself is never logged."""
+    parsed = httpx.URL(url)
+    if parsed.scheme == "https" or (parsed.scheme == "http" and is_loopback(parsed.host)):
+        return
+    if parsed.scheme != "http":
+        raise error(f"{what} must be an https URL")
+    if not allow_insecure_http:
+        raise error(
+            f"{what} must use https for a host other than this machine "
+            "(allow_insecure_http = true is for a lab only)"
+        )
+    log.warning("%s is plain http to another host: personal data travels in clear (lab only)", what)
+
+
+def redact_url(url: httpx.URL) -> httpx.URL:
+    """``url`` without userinfo and query string (credentials, tokens, password hashes)."""
+    return url.copy_with(userinfo=b"", query=None)
+
+
+class RedactUrls(logging.Filter):
+    """Rewrites httpx's request log lines with :func:`redact_url` applied to each URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                redact_url(a) if isinstance(a, httpx.URL) else a for a in record.args
+            )
+        return True
+
+
+def install_log_filter() -> None:
+    """Put one :class:`RedactUrls` on the ``httpx`` logger (idempotent, across both copies:
+    any ``RedactUrls`` already there counts)."""
+    lg = logging.getLogger("httpx")
+    if not any(type(f).__name__ == "RedactUrls" for f in lg.filters):
+        lg.addFilter(RedactUrls())
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
 """Why one delivery to the hospital system (HIS) did not count as delivered.
 
-The outbox never raises these to its caller: each becomes the row's ``last_status`` (its
+``HisUrlRefused`` is raised when an outbox is made for an address it will not send to. The
+others the outbox never raises to its caller: each becomes the row's ``last_status`` (its
 class name), the row is retried later with backoff (or parked after ``max_attempts``), and
 the drain report counts it as failed. They are typed so the row's status, the logs and a
 staff screen say what happened, in the offline store's words, without any HTTP text.
@@ -22,6 +23,11 @@ class HisDeadlineExceeded(HisDeliveryError):
 class HisAnswerTooLarge(HisDeliveryError):
     """The HIS's answer passed the size cap (after decompression; a gzip bomb is refused,
     not inflated): not read to the end, so not counted as delivered."""
+
+
+class HisUrlRefused(HisDeliveryError):
+    """The HIS address is not ``https`` and its host is not this machine (and the lab switch
+    ``allow_insecure_http`` is off): check-ins would travel in clear, so nothing is sent."""
 
 
 class HisAnswerUndecodable(HisDeliveryError):

@@ -44,12 +44,19 @@ from offline_cache.bounded_http import (
     ACCEPT_ENCODING,
     MAX_BODY_BYTES,
     DeadlineTransport,
+    check_url,
     deadline_scope,
+    install_log_filter,
     read_body,
 )
 from offline_cache.crypto import Sealer, StorageError
 from offline_cache.his import fhir_bundle, xml130_payload
-from offline_cache.his_errors import HisAnswerTooLarge, HisAnswerUndecodable, HisDeadlineExceeded
+from offline_cache.his_errors import (
+    HisAnswerTooLarge,
+    HisAnswerUndecodable,
+    HisDeadlineExceeded,
+    HisUrlRefused,
+)
 from offline_cache.journal import CheckInRecord, Journal, immediate
 
 log = logging.getLogger(__name__)
@@ -82,6 +89,9 @@ class Outbox:
 
     ``client`` lets the caller share an :class:`httpx.Client` (TLS settings, a mock
     transport in tests); otherwise one keep-alive client is made and closed by :meth:`close`.
+    ``token`` is sent as ``Authorization: Bearer`` (the application reads it from
+    ``$CCCD_KIOSK_HIS_TOKEN``). ``url`` must be ``https`` unless its host is this machine;
+    ``allow_insecure_http`` is a lab switch (warned); else :class:`HisUrlRefused`.
     ``concurrency`` > 1 keeps that many POSTs in flight (threads sharing the client's
     connection pool), in waves, so an unreachable HIS still stops the drain within one wave;
     1 (the default) sends strictly in queue order.
@@ -100,6 +110,8 @@ class Outbox:
         client: httpx.Client | None = None,
         concurrency: int = 1,
         max_answer_bytes: int = MAX_BODY_BYTES,
+        token: str | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
         if payload_format not in BUILDERS:
             raise ValueError(f"unknown HIS payload format {payload_format!r}")
@@ -107,6 +119,13 @@ class Outbox:
             raise ValueError("concurrency must be at least 1")
         if max_attempts is not None and max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if client is None:  # a caller's own client (a test's mock transport) is its business
+            check_url(
+                url,
+                allow_insecure_http=allow_insecure_http,
+                what="the HIS URL",
+                error=HisUrlRefused,
+            )
         self.url = url
         self.payload_format = payload_format
         self.max_attempts = max_attempts
@@ -116,6 +135,8 @@ class Outbox:
         self._build = BUILDERS[payload_format]
         self._journal = Journal(db_path, sealer)
         # HTTP sending: ``timeout`` is the total deadline of one delivery (see the docstring).
+        install_log_filter()
+        self._token = token or None
         self.timeout = timeout
         self.max_answer_bytes = max_answer_bytes
         self._own_client = client is None
@@ -174,10 +195,7 @@ class Outbox:
                     "POST",
                     self.url,
                     content=body,
-                    headers={
-                        "Content-Type": "application/json; charset=utf-8",
-                        "Idempotency-Key": key,
-                    },
+                    headers=self._headers(key),
                 ) as resp,
             ):
                 answer = read_body(
@@ -206,6 +224,13 @@ class Outbox:
         if status == 409 and _echoes(headers, answer, key):
             return True, "409"
         return False, str(status)
+
+    def _headers(self, key: str) -> dict[str, str]:
+        """The request headers of one delivery: JSON, the idempotency key, the bearer token."""
+        headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": key}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
 
     def _attempt(self, record: CheckInRecord | None) -> tuple[bool, str, bool]:
         """One send, never raising: (delivered?, status for the row, HIS unreachable?)."""

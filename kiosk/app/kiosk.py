@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: Bearer token for a FHIR eligibility server (optional; environment only).
 FHIR_TOKEN_ENV = "CCCD_KIOSK_FHIR_TOKEN"
+#: The HIS's bearer token for the outbox (environment only, never in the config file).
+HIS_TOKEN_ENV = "CCCD_KIOSK_HIS_TOKEN"
 
 
 def load_trust_store(paths: Sequence[str], *, demo: bool, origin: str) -> TrustStore | None:
@@ -83,6 +85,8 @@ def make_backend(settings: Settings) -> EligibilityBackend | None:
             token=os.environ.get(FHIR_TOKEN_ENV) or None,
             connect_timeout=gw.connect_timeout_s,
             total_timeout=gw.timeout_s,
+            ca_bundle=gw.ca_bundle,
+            allow_insecure_http=gw.allow_insecure_http,
         )
     from kiosk.eligibility.bhxh import BhxhClient, BhxhConfig
 
@@ -90,6 +94,7 @@ def make_backend(settings: Settings) -> EligibilityBackend | None:
         "api_version": gw.api_version,
         "connect_timeout": gw.connect_timeout_s,
         "total_timeout": gw.timeout_s,
+        "allow_insecure_http": gw.allow_insecure_http,
     }
     if gw.ca_bundle:
         options["ca_bundle"] = gw.ca_bundle
@@ -291,6 +296,8 @@ class Kiosk:
             self.storage.sealer,
             url=target,
             payload_format=(fmt or his.format),  # type: ignore[arg-type]
+            token=os.environ.get(HIS_TOKEN_ENV) or None,
+            allow_insecure_http=his.allow_insecure_http,
         )
         try:
             return outbox.drain()

@@ -54,6 +54,7 @@ _USAGE_KEYS = frozenset(
         "crl",
         "master_list",
         "gateway_config",
+        "his_insecure",
         "simulator_unknown_card",
         "simulator_fault",
         "simulator_profile",
@@ -75,6 +76,7 @@ _DETAIL_CLASSES = frozenset(
         "kiosk.emrtd.trust.TrustStoreError",
         "kiosk.emrtd.errors.UnsupportedProtocol",
         "kiosk.eligibility.errors.ConfigurationError",
+        "offline_cache.his_errors.HisUrlRefused",
         "simulators.card.profile.UnknownProfile",
         "simulators.card.faults.FaultError",
     }
@@ -583,6 +585,14 @@ MESSAGES: dict[str, UserMessage] = {
         "The check-in is saved and will be sent again; tell the administrator to check the HIS "
         "address",
         "warning",
+    ),
+    "offline_cache.his_errors.HisUrlRefused": _m(
+        "his_insecure",
+        "Địa chỉ hệ thống bệnh viện không được mã hóa",
+        "The hospital system address is not encrypted",
+        _ADMIN_VI + " đặt địa chỉ HIS bằng https",
+        _ADMIN_EN + " to set an https HIS address",
+        "error",
     ),
     "offline_cache.his_errors.HisAnswerUndecodable": _m(
         "his_undecodable",

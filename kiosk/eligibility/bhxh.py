@@ -26,7 +26,8 @@ bundle for gateways under a private CA.
 
 Privacy: logs carry only result codes, HTTP statuses, attempt counts and durations. The token
 and password hash travel in the query string (the gateway's design), so a filter strips the
-query from httpx's request log lines.
+query and any userinfo from httpx's request log lines. The gateway URL must be ``https``
+unless it is loopback (``allow_insecure_http`` is a lab switch, warned at start).
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ from kiosk.eligibility.bounded_http import (
     ACCEPT_ENCODING,
     MAX_BODY_BYTES,
     DeadlineTransport,
+    check_url,
     deadline_scope,
+    install_log_filter,
     read_body,
 )
 from kiosk.eligibility.breaker import CircuitBreaker
@@ -111,12 +114,20 @@ class BhxhConfig:
     breaker_failures: int = 3
     breaker_reset_s: float = 30.0
     max_answer_bytes: int = MAX_BODY_BYTES
+    #: Plain http to a host other than this machine: for a lab only (warned).
+    allow_insecure_http: bool = False
 
     def __post_init__(self) -> None:
         if self.api_version not in CHECK_PATHS:
             raise ConfigurationError(f"api_version must be 2024 or 2019, not {self.api_version!r}")
         if not self.base_url.startswith(("https://", "http://")):
             raise ConfigurationError("base_url must be an http(s) URL")
+        check_url(
+            self.base_url,
+            allow_insecure_http=self.allow_insecure_http,
+            what="the BHXH gateway URL",
+            error=ConfigurationError,
+        )
         if self.retries < 0 or self.connect_timeout <= 0 or self.total_timeout <= 0:
             raise ConfigurationError("retries must be >= 0 and timeouts > 0")
         if self.max_answer_bytes < 1024:
@@ -160,26 +171,6 @@ class _Token:
     id_token: str
     username: str
     expires_at: float  # on the client's injected clock
-
-
-class _StripQuery(logging.Filter):
-    """Removes the query string (token, password hash) from httpx's request log lines."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and record.args:
-            record.args = tuple(
-                a.copy_with(query=None) if isinstance(a, httpx.URL) else a for a in record.args
-            )
-        return True
-
-
-_STRIP_QUERY = _StripQuery()
-
-
-def _install_log_filter() -> None:
-    lg = logging.getLogger("httpx")
-    if _STRIP_QUERY not in lg.filters:
-        lg.addFilter(_STRIP_QUERY)
 
 
 def md5_hex(password: str) -> str:
@@ -258,7 +249,7 @@ class BhxhClient:
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
         self._password_md5 = md5_hex(config.password)
-        _install_log_filter()
+        install_log_filter()
         self._http = httpx.Client(
             base_url=config.base_url,
             transport=transport or DeadlineTransport(verify=self.verify),

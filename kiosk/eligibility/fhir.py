@@ -22,8 +22,9 @@ Assumptions (no national FHIR eligibility service exists yet):
   ``/registered-clinic`` (``valueIdentifier`` or ``valueString``); a new card (003/004) one
   ending ``/new-card``, which then becomes ``card_number`` as with the BHXH API's ``maTheMoi``.
 
-A static bearer ``token`` is sent when given; HTTP 401/403 is ``GatewayAuthError`` (a static
-token cannot be renewed here). Logs carry only codes, statuses and durations. Answers are
+The URL must be ``https`` unless it is loopback (``allow_insecure_http``: a lab switch,
+warned). A static bearer ``token`` is sent when given; HTTP 401/403 is ``GatewayAuthError``
+(a static token cannot be renewed here). Logs carry only codes, statuses and durations. Answers are
 bounded like the BHXH client's (a real total deadline, ``max_answer_bytes`` after
 decompression) and their strings sanitised; a response of the wrong shape (a string where an
 object belongs, JSON nested too deep) is ``GatewayProtocolError``, never a stray
@@ -44,10 +45,21 @@ import httpx
 
 from kiosk.eligibility.base import EligibilityResult, Person
 from kiosk.eligibility.bhxh import Answer, RetryingPoster, tls_verify
-from kiosk.eligibility.bounded_http import ACCEPT_ENCODING, MAX_BODY_BYTES, DeadlineTransport
+from kiosk.eligibility.bounded_http import (
+    ACCEPT_ENCODING,
+    MAX_BODY_BYTES,
+    DeadlineTransport,
+    check_url,
+    install_log_filter,
+)
 from kiosk.eligibility.breaker import CircuitBreaker
 from kiosk.eligibility.codes import meaning
-from kiosk.eligibility.errors import GatewayAuthError, GatewayProtocolError, GatewayUnavailable
+from kiosk.eligibility.errors import (
+    ConfigurationError,
+    GatewayAuthError,
+    GatewayProtocolError,
+    GatewayUnavailable,
+)
 from kiosk.eligibility.sanitize import (
     MAX_CARD_CHARS,
     MAX_CLINIC_CHARS,
@@ -83,11 +95,19 @@ class FhirEligibilityClient:
         breaker_failures: int = 3,
         breaker_reset_s: float = 30.0,
         max_answer_bytes: int = MAX_BODY_BYTES,
+        allow_insecure_http: bool = False,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] | None = None,
     ) -> None:
+        check_url(
+            base_url,
+            allow_insecure_http=allow_insecure_http,
+            what="the FHIR eligibility URL",
+            error=ConfigurationError,
+        )
+        install_log_filter()
         self.path = "CoverageEligibilityRequest" + ("/$submit" if submit else "")
         self.cccd_system = cccd_system
         self.insurer_display = insurer_display

@@ -88,3 +88,62 @@ def test_a_small_cap_refuses_and_a_normal_answer_delivers(
     with Outbox(journal.db_path, Sealer(KEY), url=url) as ob:
         assert ob.drain(now=datetime(2026, 11, 25, tzinfo=UTC)).delivered == 1
     assert _status(journal, a.checkin_id) == ("delivered", "201")
+
+
+# --- the hand-off's transport rules: bearer token, https, nothing secret in logs --------------
+
+
+def test_the_bearer_token_is_sent(journal: Journal) -> None:
+    import httpx
+
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("Authorization"))
+        return httpx.Response(201, json={})
+
+    journal.record(method="manual", chip_verified=False, holder=MINH, now=T0)
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    with Outbox(
+        journal.db_path, Sealer(KEY), url="https://his.test/c", client=client, token="t0k"
+    ) as ob:
+        assert ob.drain(now=T0).delivered == 1
+    assert seen == ["Bearer t0k"]
+
+
+@pytest.mark.parametrize("url", ["http://his.local/checkins", "http://192.168.1.20/c", "ftp://x/"])
+def test_plain_http_to_another_host_is_refused(journal: Journal, url: str) -> None:
+    from offline_cache.his_errors import HisUrlRefused
+
+    with pytest.raises(HisUrlRefused, match="https"):
+        Outbox(journal.db_path, Sealer(KEY), url=url)
+
+
+def test_loopback_and_the_lab_switch(
+    journal: Journal, hostile: HostileServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    Outbox(journal.db_path, Sealer(KEY), url=hostile.url + "/c").close()
+    with caplog.at_level(logging.WARNING):
+        Outbox(
+            journal.db_path, Sealer(KEY), url="http://his.lab/c", allow_insecure_http=True
+        ).close()
+    assert any("in clear" in r.getMessage() for r in caplog.records)
+
+
+def test_userinfo_query_and_token_never_reach_the_log(
+    journal: Journal, hostile: HostileServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    journal.record(method="manual", chip_verified=False, holder=MINH, now=T0)
+    url = hostile.url.replace("http://", "http://u:s3cret@") + "/c?api_key=k3y"
+    with (
+        caplog.at_level(logging.DEBUG),
+        Outbox(journal.db_path, Sealer(KEY), url=url, token="t0k") as ob,
+    ):
+        assert ob.drain(now=T0).delivered == 1
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "HTTP Request" in text
+    assert "s3cret" not in text and "k3y" not in text and "t0k" not in text
