@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
+import ssl
 import threading
 import time
 import zlib
@@ -77,6 +78,20 @@ def check_url(
             "(allow_insecure_http = true is for a lab only)"
         )
     log.warning("%s is plain http to another host: personal data travels in clear (lab only)", what)
+
+
+def is_tls_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (or anything in its cause/context chain) is a TLS failure: an
+    untrusted or mismatched certificate, a refused handshake. Those are configuration to fix,
+    not an unreachable server."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(e):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def redact_url(url: httpx.URL) -> httpx.URL:

@@ -30,6 +30,16 @@ class HisUrlRefused(HisDeliveryError):
     ``allow_insecure_http`` is off): check-ins would travel in clear, so nothing is sent."""
 
 
+class HisTlsError(HisDeliveryError):
+    """The TLS handshake with the HIS failed (an untrusted or mismatched certificate): not
+    an unreachable HIS but configuration to fix; logged at ERROR, the drain stops."""
+
+
+class HisAuthRefused(HisDeliveryError):
+    """The HIS answered 401/403: it refused the kiosk's token (``$CCCD_KIOSK_HIS_TOKEN``).
+    Logged at ERROR; the check-in stays queued."""
+
+
 class HisAnswerUndecodable(HisDeliveryError):
     """The HIS's answer uses a content encoding the outbox does not decode with a bound, or
     its compressed data is corrupt."""

@@ -47,6 +47,7 @@ from offline_cache.bounded_http import (
     check_url,
     deadline_scope,
     install_log_filter,
+    is_tls_error,
     read_body,
 )
 from offline_cache.crypto import Sealer, StorageError
@@ -54,7 +55,9 @@ from offline_cache.his import fhir_bundle, xml130_payload
 from offline_cache.his_errors import (
     HisAnswerTooLarge,
     HisAnswerUndecodable,
+    HisAuthRefused,
     HisDeadlineExceeded,
+    HisTlsError,
     HisUrlRefused,
 )
 from offline_cache.journal import CheckInRecord, Journal, immediate
@@ -209,6 +212,9 @@ class Outbox:
                 )
                 status, headers = resp.status_code, resp.headers
         except httpx.ConnectError as exc:
+            if is_tls_error(exc):
+                log.error("outbox: TLS with the HIS failed (certificate not trusted?)")
+                raise _Unreachable(HisTlsError.__name__) from exc
             raise _Unreachable(type(exc).__name__) from exc
         except httpx.TimeoutException as exc:
             late = time.monotonic() >= deadline - _DEADLINE_SLACK_S
@@ -223,6 +229,9 @@ class Outbox:
             return True, str(status)
         if status == 409 and _echoes(headers, answer, key):
             return True, "409"
+        if status in (401, 403):
+            log.error("outbox: the HIS refused the kiosk's token (HTTP %d)", status)
+            return False, f"{HisAuthRefused.__name__} {status}"
         return False, str(status)
 
     def _headers(self, key: str) -> dict[str, str]:

@@ -461,6 +461,14 @@ MESSAGES: dict[str, UserMessage] = {
         "Ask staff about the BHYT card; tell the administrator to check the gateway address",
         "warning",
     ),
+    "kiosk.eligibility.errors.GatewayTlsError": _m(
+        "gateway_tls",
+        "Chứng chỉ của cổng BHXH không được tin cậy",
+        "The BHXH gateway's certificate is not trusted",
+        _ADMIN_VI + " kiểm tra chứng chỉ và địa chỉ cổng; hỏi nhân viên về thẻ BHYT",
+        _ADMIN_EN + " to check the gateway certificate and address; ask staff about the BHYT card",
+        "error",
+    ),
     "kiosk.eligibility.errors.GatewayAuthError": _m(
         "gateway_auth",
         "Cổng BHXH từ chối tài khoản của máy",
@@ -592,6 +600,22 @@ MESSAGES: dict[str, UserMessage] = {
         "The hospital system address is not encrypted",
         _ADMIN_VI + " đặt địa chỉ HIS bằng https",
         _ADMIN_EN + " to set an https HIS address",
+        "error",
+    ),
+    "offline_cache.his_errors.HisTlsError": _m(
+        "his_tls",
+        "Chứng chỉ của hệ thống bệnh viện không được tin cậy",
+        "The hospital system's certificate is not trusted",
+        _ADMIN_VI + " kiểm tra chứng chỉ và địa chỉ HIS; lượt đăng ký đã được lưu",
+        _ADMIN_EN + " to check the HIS certificate and address; the check-in is saved",
+        "error",
+    ),
+    "offline_cache.his_errors.HisAuthRefused": _m(
+        "his_auth",
+        "Hệ thống bệnh viện từ chối khóa truy cập của máy",
+        "The hospital system refused this kiosk's token",
+        _ADMIN_VI + " kiểm tra khóa truy cập HIS; lượt đăng ký đã được lưu",
+        _ADMIN_EN + " to check the HIS token; the check-in is saved",
         "error",
     ),
     "offline_cache.his_errors.HisAnswerUndecodable": _m(

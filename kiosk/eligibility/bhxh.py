@@ -55,6 +55,7 @@ from kiosk.eligibility.bounded_http import (
     check_url,
     deadline_scope,
     install_log_filter,
+    is_tls_error,
     read_body,
 )
 from kiosk.eligibility.breaker import CircuitBreaker
@@ -65,6 +66,7 @@ from kiosk.eligibility.errors import (
     GatewayAuthError,
     GatewayDeadlineExceeded,
     GatewayProtocolError,
+    GatewayTlsError,
     GatewayUnavailable,
 )
 from kiosk.eligibility.sanitize import (
@@ -311,7 +313,8 @@ class BhxhClient:
             answer = self._check_with_renewal(body, deadline)
         except GatewayUnavailable as exc:
             self.breaker.record_failure()
-            log.warning(
+            log.log(
+                logging.ERROR if isinstance(exc, GatewayTlsError) else logging.WARNING,
                 "bhxh check unavailable after %.0f ms: %s (breaker %s)",
                 (self._clock() - started) * 1000,
                 exc,
@@ -573,8 +576,9 @@ class RetryingPoster:
                 if self._clock() >= deadline - _DEADLINE_SLACK_S:
                     raise GatewayDeadlineExceeded(f"{what}: total deadline reached") from exc
             except httpx.TransportError as exc:
-                reason = "TLS verification failed" if _is_tls_error(exc) else type(exc).__name__
-                raise GatewayUnavailable(f"{what}: {reason}") from exc
+                if is_tls_error(exc):
+                    raise GatewayTlsError(f"{what}: TLS verification failed") from exc
+                raise GatewayUnavailable(f"{what}: {type(exc).__name__}") from exc
             except GatewayAnswerTooLarge as exc:
                 raise GatewayAnswerTooLarge(f"{what}: {exc}") from None
             except GatewayDeadlineExceeded as exc:
@@ -625,14 +629,3 @@ class RetryingPoster:
 
 #: A timeout this close to the deadline is the deadline (timers may fire a hair early).
 _DEADLINE_SLACK_S = 0.05
-
-
-def _is_tls_error(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    e: BaseException | None = exc
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
-        if isinstance(e, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(e):
-            return True
-        e = e.__cause__ or e.__context__
-    return False

@@ -22,6 +22,12 @@ class GatewayDeadlineExceeded(GatewayUnavailable):
     body or headers, an endless stream): the call was cut off, the caller uses the cache."""
 
 
+class GatewayTlsError(GatewayUnavailable):
+    """The TLS handshake with the gateway failed (an untrusted or mismatched certificate):
+    reachable, but not to be trusted. The cache answers; an administrator must fix the CA
+    bundle or the address, so it is logged at ERROR and shown as what it is."""
+
+
 class GatewayAuthError(EligibilityError):
     """The gateway rejected the kiosk's credentials, even after renewing the token once."""
 

@@ -58,6 +58,7 @@ from kiosk.eligibility.errors import (
     ConfigurationError,
     GatewayAuthError,
     GatewayProtocolError,
+    GatewayTlsError,
     GatewayUnavailable,
 )
 from kiosk.eligibility.sanitize import (
@@ -202,7 +203,8 @@ class FhirEligibilityClient:
                 raise GatewayProtocolError(f"answer has the wrong shape ({what})") from None
         except GatewayUnavailable as exc:
             self.breaker.record_failure()
-            log.warning("fhir check unavailable: %s (breaker %s)", exc, self.breaker.state)
+            level = logging.ERROR if isinstance(exc, GatewayTlsError) else logging.WARNING
+            log.log(level, "fhir check unavailable: %s (breaker %s)", exc, self.breaker.state)
             raise
         except GatewayAuthError:
             self.breaker.record_success()

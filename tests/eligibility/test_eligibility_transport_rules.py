@@ -76,3 +76,25 @@ def test_userinfo_and_query_never_reach_the_log(caplog: pytest.LogCaptureFixture
     assert "HTTP Request" in text  # httpx did log the requests
     assert "s3cret" not in text and "user:" not in text
     assert "hostile-token" not in text and "token=" not in text and "password=" not in text
+
+
+# --- TLS failures are shown as what they are, at ERROR -----------------------------------------
+
+from tests.eligibility.test_eligibility_bhxh import https_gateway  # noqa: E402, F401
+
+
+def test_an_untrusted_certificate_is_a_tls_error_logged_at_error(
+    https_gateway: tuple[str, Any],  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from kiosk.eligibility.errors import GatewayTlsError, GatewayUnavailable
+
+    url, _ = https_gateway
+    with caplog.at_level(logging.WARNING):
+        with BhxhClient(config(url, retries=0)) as c, pytest.raises(GatewayTlsError) as info:
+            c.check(PERSON)
+        assert isinstance(info.value, GatewayUnavailable)  # the cache still answers
+        with FhirEligibilityClient(url, retries=0) as f, pytest.raises(GatewayTlsError):
+            f.check(PERSON)
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 2 and all("TLS" in r.getMessage() for r in errors)

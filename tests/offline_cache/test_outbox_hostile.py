@@ -147,3 +147,37 @@ def test_userinfo_query_and_token_never_reach_the_log(
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "HTTP Request" in text
     assert "s3cret" not in text and "k3y" not in text and "t0k" not in text
+
+
+from tests.eligibility.test_eligibility_bhxh import https_gateway  # noqa: E402, F401
+
+
+def test_tls_and_token_failures_are_named_and_logged_at_error(
+    journal: Journal,
+    https_gateway: tuple[str, Path],  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    import httpx
+
+    a = journal.record(method="manual", chip_verified=False, holder=MINH, now=T0)
+    url, _ = https_gateway
+    with caplog.at_level(logging.WARNING), Outbox(journal.db_path, Sealer(KEY), url=url) as ob:
+        assert ob.drain(now=T0).delivered == 0
+    assert _status(journal, a.checkin_id) == ("pending", "HisTlsError")
+    assert any(r.levelno == logging.ERROR and "TLS" in r.getMessage() for r in caplog.records)
+
+    caplog.clear()
+    client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(401)))
+    later = datetime(2026, 11, 25, tzinfo=UTC)
+    with (
+        caplog.at_level(logging.WARNING),
+        Outbox(
+            journal.db_path, Sealer(KEY), url="https://his.test/c", client=client, token="bad"
+        ) as ob,
+    ):
+        assert ob.drain(now=later).delivered == 0
+    assert _status(journal, a.checkin_id) == ("pending", "HisAuthRefused 401")
+    assert any(r.levelno == logging.ERROR and "token" in r.getMessage() for r in caplog.records)
+    assert "bad" not in caplog.text
