@@ -215,6 +215,10 @@ class HisConfig:
     format: str = "xml130"
     #: Plain http to a HIS on another host: a lab only (the outbox warns).
     allow_insecure_http: bool = False
+    #: The HIS's CA (instead of the system trust) and the kiosk's TLS client certificate.
+    ca_bundle: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
 
     def __post_init__(self) -> None:
         _url(self.url, "his.url")

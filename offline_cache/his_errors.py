@@ -31,8 +31,10 @@ class HisUrlRefused(HisDeliveryError):
 
 
 class HisTlsError(HisDeliveryError):
-    """The TLS handshake with the HIS failed (an untrusted or mismatched certificate): not
-    an unreachable HIS but configuration to fix; logged at ERROR, the drain stops."""
+    """The TLS handshake with the HIS failed (an untrusted or mismatched certificate), or the
+    configured CA bundle / client certificate does not load: not an unreachable HIS but
+    configuration to fix; logged at ERROR, the drain stops (raised when the outbox is made,
+    for files that do not load)."""
 
 
 class HisAuthRefused(HisDeliveryError):

@@ -49,6 +49,7 @@ from offline_cache.bounded_http import (
     install_log_filter,
     is_tls_error,
     read_body,
+    tls_context,
 )
 from offline_cache.crypto import Sealer, StorageError
 from offline_cache.his import fhir_bundle, xml130_payload
@@ -95,6 +96,8 @@ class Outbox:
     ``token`` is sent as ``Authorization: Bearer`` (the application reads it from
     ``$CCCD_KIOSK_HIS_TOKEN``). ``url`` must be ``https`` unless its host is this machine;
     ``allow_insecure_http`` is a lab switch (warned); else :class:`HisUrlRefused`.
+    ``ca_bundle`` replaces the system trust for the HIS's certificate; ``client_cert`` (and
+    ``client_key``) authenticate the kiosk by a TLS client certificate.
     ``concurrency`` > 1 keeps that many POSTs in flight (threads sharing the client's
     connection pool), in waves, so an unreachable HIS still stops the drain within one wave;
     1 (the default) sends strictly in queue order.
@@ -115,6 +118,9 @@ class Outbox:
         max_answer_bytes: int = MAX_BODY_BYTES,
         token: str | None = None,
         allow_insecure_http: bool = False,
+        ca_bundle: str | None = None,
+        client_cert: str | None = None,
+        client_key: str | None = None,
     ) -> None:
         if payload_format not in BUILDERS:
             raise ValueError(f"unknown HIS payload format {payload_format!r}")
@@ -122,12 +128,19 @@ class Outbox:
             raise ValueError("concurrency must be at least 1")
         if max_attempts is not None and max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        tls = None
         if client is None:  # a caller's own client (a test's mock transport) is its business
             check_url(
                 url,
                 allow_insecure_http=allow_insecure_http,
                 what="the HIS URL",
                 error=HisUrlRefused,
+            )
+            tls = tls_context(  # files checked before anything is opened
+                ca_bundle=ca_bundle,
+                client_cert=client_cert,
+                client_key=client_key,
+                error=HisTlsError,
             )
         self.url = url
         self.payload_format = payload_format
@@ -144,7 +157,7 @@ class Outbox:
         self.max_answer_bytes = max_answer_bytes
         self._own_client = client is None
         self._client = client or httpx.Client(
-            transport=DeadlineTransport(),
+            transport=DeadlineTransport(verify=tls),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
             headers={"Accept-Encoding": ACCEPT_ENCODING},
         )

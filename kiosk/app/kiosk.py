@@ -298,6 +298,9 @@ class Kiosk:
             payload_format=(fmt or his.format),  # type: ignore[arg-type]
             token=os.environ.get(HIS_TOKEN_ENV) or None,
             allow_insecure_http=his.allow_insecure_http,
+            ca_bundle=his.ca_bundle,
+            client_cert=his.client_cert,
+            client_key=his.client_key,
         )
         try:
             return outbox.drain()

@@ -80,6 +80,28 @@ def check_url(
     log.warning("%s is plain http to another host: personal data travels in clear (lab only)", what)
 
 
+def tls_context(
+    *,
+    ca_bundle: str | None,
+    client_cert: str | None,
+    client_key: str | None,
+    error: Callable[[str], Exception],
+) -> ssl.SSLContext:
+    """A verifying TLS context: the system trust (or ``ca_bundle`` alone) and, when given, the
+    kiosk's client certificate (``client_cert`` PEM, ``client_key`` PEM or inside the cert
+    file). A file that does not load is ``error`` naming which setting, never its content."""
+    try:
+        ctx = ssl.create_default_context(cafile=ca_bundle)
+    except (OSError, ssl.SSLError) as exc:
+        raise error(f"ca_bundle cannot be loaded ({type(exc).__name__})") from None
+    if client_cert:
+        try:
+            ctx.load_cert_chain(client_cert, client_key or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise error(f"client_cert/client_key cannot be loaded ({type(exc).__name__})") from None
+    return ctx
+
+
 def is_tls_error(exc: BaseException) -> bool:
     """Whether ``exc`` (or anything in its cause/context chain) is a TLS failure: an
     untrusted or mismatched certificate, a refused handshake. Those are configuration to fix,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -181,3 +182,135 @@ def test_tls_and_token_failures_are_named_and_logged_at_error(
     assert _status(journal, a.checkin_id) == ("pending", "HisAuthRefused 401")
     assert any(r.levelno == logging.ERROR and "token" in r.getMessage() for r in caplog.records)
     assert "bad" not in caplog.text
+
+
+# --- a TLS client certificate ----------------------------------------------------------------
+
+
+def _pki(d: Path) -> dict[str, Path]:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, as PEM files."""
+    import ipaddress
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    def cert(subject: str, key: Any, issuer: str, signer: Any, *, ca: bool, san: Any = None) -> Any:
+        b = (
+            x509.CertificateBuilder()
+            .subject_name(name(subject))
+            .issuer_name(name(issuer))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if san is not None:
+            b = b.add_extension(x509.SubjectAlternativeName(san), critical=False)
+        return b.sign(signer, hashes.SHA256())
+
+    def write(stem: str, key: Any, crt: Any) -> None:
+        (d / f"{stem}.pem").write_bytes(crt.public_bytes(serialization.Encoding.PEM))
+        (d / f"{stem}.key").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = cert("test HIS CA", ca_key, "test HIS CA", ca_key, ca=True)
+    write("ca", ca_key, ca)
+    srv_key = ec.generate_private_key(ec.SECP256R1())
+    san = [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    write("server", srv_key, cert("his", srv_key, "test HIS CA", ca_key, ca=False, san=san))
+    cli_key = ec.generate_private_key(ec.SECP256R1())
+    write("client", cli_key, cert("kiosk-01", cli_key, "test HIS CA", ca_key, ca=False))
+    return {s: d / f"{s}.pem" for s in ("ca", "server", "client")}
+
+
+@pytest.fixture
+def mtls_his(tmp_path: Path) -> Iterator[tuple[str, dict[str, Path], list[str]]]:
+    import json
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    pki = _pki(tmp_path)
+    peers: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            peer = self.connection.getpeercert()
+            peers.append(dict(x[0] for x in peer["subject"])["commonName"])
+            data = json.dumps({"status": "created"}).encode()
+            self.send_response(201)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *a: Any) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki["server"], tmp_path / "server.key")
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(pki["ca"])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    t.start()
+    yield f"https://127.0.0.1:{srv.server_address[1]}/checkins", pki, peers
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_a_tls_client_certificate_authenticates_the_kiosk(
+    journal: Journal, mtls_his: tuple[str, dict[str, Path], list[str]], tmp_path: Path
+) -> None:
+    url, pki, peers = mtls_his
+    a = journal.record(method="manual", chip_verified=False, holder=MINH, now=T0)
+    ca = str(pki["ca"])
+    with Outbox(journal.db_path, Sealer(KEY), url=url, ca_bundle=ca, timeout=3.0) as ob:
+        assert ob.drain(now=T0).delivered == 0  # no client certificate: refused
+    assert peers == []
+    later = datetime(2026, 11, 25, tzinfo=UTC)
+    with Outbox(
+        journal.db_path,
+        Sealer(KEY),
+        url=url,
+        ca_bundle=ca,
+        client_cert=str(pki["client"]),
+        client_key=str(tmp_path / "client.key"),
+    ) as ob:
+        assert ob.drain(now=later).delivered == 1
+    assert peers == ["kiosk-01"]
+    assert _status(journal, a.checkin_id) == ("delivered", "201")
+
+
+def test_unloadable_tls_files_are_refused_at_once(journal: Journal, tmp_path: Path) -> None:
+    from offline_cache.his_errors import HisTlsError
+
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate")
+    with pytest.raises(HisTlsError, match="ca_bundle"):
+        Outbox(journal.db_path, Sealer(KEY), url="https://his.test/c", ca_bundle=str(junk))
+    with pytest.raises(HisTlsError, match="client_cert"):
+        Outbox(journal.db_path, Sealer(KEY), url="https://his.test/c", client_cert=str(junk))
