@@ -27,7 +27,7 @@ bundle for gateways under a private CA.
 Privacy: logs carry only result codes, HTTP statuses, attempt counts and durations. The token
 and password hash travel in the query string (the gateway's design), so a filter strips the
 query and any userinfo from httpx's request log lines. The gateway URL must be ``https``
-unless it is loopback (``allow_insecure_http`` is a lab switch, warned at start).
+unless it is loopback (``allow_insecure_http`` is a lab switch, warned when used).
 """
 
 from __future__ import annotations
