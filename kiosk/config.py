@@ -197,6 +197,8 @@ class GatewayConfig:
     connect_timeout_s: float = 2.0
     timeout_s: float = 6.0
     ca_bundle: str | None = None
+    #: Plain http to a gateway on another host: a lab only (the client warns).
+    allow_insecure_http: bool = False
 
     def __post_init__(self) -> None:
         _url(self.url, "gateway.url")
@@ -247,6 +249,12 @@ class HisConfig:
 
     url: str | None = None
     format: str = "xml130"
+    #: Plain http to a HIS on another host: a lab only (the outbox warns).
+    allow_insecure_http: bool = False
+    #: The HIS's CA (instead of the system trust) and the kiosk's TLS client certificate.
+    ca_bundle: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
 
     def __post_init__(self) -> None:
         _url(self.url, "his.url")

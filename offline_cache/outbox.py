@@ -20,6 +20,12 @@ the timeout once per queued check-in; the rest stay due for the next drain. A ch
 sealed data does not open is quarantined by the journal and skipped (never retried); the
 drain's report counts them, and every other check-in is still sent.
 
+Each delivery is bounded whatever the HIS does (:mod:`offline_cache.bounded_http`): ``timeout``
+is a *total* deadline for the POST and its answer (a HIS dripping bytes is cut off at it,
+``HisDeadlineExceeded``, and the drain stops as for an unreachable HIS), and the answer is
+streamed and refused past ``max_answer_bytes`` after decompression (``HisAnswerTooLarge``, a
+failed attempt: an answer not read to the end is no receipt).
+
 Nothing personal is logged: only check-in ids, HTTP statuses and exception class names.
 """
 
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -35,8 +42,27 @@ from typing import Any, Literal, NamedTuple
 
 import httpx
 
+from offline_cache.bounded_http import (
+    ACCEPT_ENCODING,
+    MAX_BODY_BYTES,
+    DeadlineTransport,
+    check_url,
+    deadline_scope,
+    install_log_filter,
+    is_tls_error,
+    read_body,
+    tls_context,
+)
 from offline_cache.crypto import Sealer
 from offline_cache.his import fhir_bundle, xml130_payload
+from offline_cache.his_errors import (
+    HisAnswerTooLarge,
+    HisAnswerUndecodable,
+    HisAuthRefused,
+    HisDeadlineExceeded,
+    HisTlsError,
+    HisUrlRefused,
+)
 from offline_cache.journal import CheckInRecord, Journal, immediate
 from offline_cache.store import map_errors
 
@@ -75,6 +101,11 @@ class Outbox:
 
     ``client`` lets the caller share an :class:`httpx.Client` (TLS settings, a mock
     transport in tests); otherwise one keep-alive client is made and closed by :meth:`close`.
+    ``token`` is sent as ``Authorization: Bearer`` (the application reads it from
+    ``$CCCD_KIOSK_HIS_TOKEN``). ``url`` must be ``https`` unless its host is this machine;
+    ``allow_insecure_http`` is a lab switch (warned); else :class:`HisUrlRefused`.
+    ``ca_bundle`` replaces the system trust for the HIS's certificate; ``client_cert`` (and
+    ``client_key``) authenticate the kiosk by a TLS client certificate.
     ``concurrency`` > 1 keeps that many POSTs in flight (threads sharing the client's
     connection pool), in waves, so an unreachable HIS still stops the drain within one wave;
     1 (the default) sends strictly in queue order.
@@ -92,6 +123,12 @@ class Outbox:
         backoff_s: float = 1.0,
         client: httpx.Client | None = None,
         concurrency: int = 1,
+        max_answer_bytes: int = MAX_BODY_BYTES,
+        token: str | None = None,
+        allow_insecure_http: bool = False,
+        ca_bundle: str | None = None,
+        client_cert: str | None = None,
+        client_key: str | None = None,
     ) -> None:
         if payload_format not in BUILDERS:
             raise ValueError(f"unknown HIS payload format {payload_format!r}")
@@ -100,6 +137,20 @@ class Outbox:
         if max_attempts is not None and max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.db_path = Path(db_path)
+        tls = None
+        if client is None:  # a caller's own client (a test's mock transport) is its business
+            check_url(
+                url,
+                allow_insecure_http=allow_insecure_http,
+                what="the HIS URL",
+                error=HisUrlRefused,
+            )
+            tls = tls_context(  # files checked before anything is opened
+                ca_bundle=ca_bundle,
+                client_cert=client_cert,
+                client_key=client_key,
+                error=HisTlsError,
+            )
         self.url = url
         self.payload_format = payload_format
         self.max_attempts = max_attempts
@@ -108,9 +159,16 @@ class Outbox:
         self._pool = ThreadPoolExecutor(concurrency) if concurrency > 1 else None
         self._build = BUILDERS[payload_format]
         self._journal = Journal(db_path, sealer)
+        # HTTP sending: ``timeout`` is the total deadline of one delivery (see the docstring).
+        install_log_filter()
+        self._token = token or None
+        self.timeout = timeout
+        self.max_answer_bytes = max_answer_bytes
         self._own_client = client is None
         self._client = client or httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0))
+            transport=DeadlineTransport(verify=tls),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
         )
 
     def close(self) -> None:
@@ -157,24 +215,56 @@ class Outbox:
         """POST one check-in: (delivered?, status for the row). Raises _Unreachable."""
         body = json.dumps(self._build(record), ensure_ascii=False).encode("utf-8")
         key = record.checkin_id
+        deadline = time.monotonic() + self.timeout
         try:
-            resp = self._client.post(
-                self.url,
-                content=body,
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "Idempotency-Key": key,
-                },
-            )
-        except (httpx.ConnectError, httpx.TimeoutException) as exc:
+            with (
+                deadline_scope(deadline),
+                self._client.stream(
+                    "POST",
+                    self.url,
+                    content=body,
+                    headers=self._headers(key),
+                ) as resp,
+            ):
+                answer = read_body(
+                    resp,
+                    max_bytes=self.max_answer_bytes,
+                    deadline=deadline,
+                    clock=time.monotonic,
+                    too_large=HisAnswerTooLarge,
+                    undecodable=HisAnswerUndecodable,
+                    late=HisDeadlineExceeded,
+                )
+                status, headers = resp.status_code, resp.headers
+        except httpx.ConnectError as exc:
+            if is_tls_error(exc):
+                log.error("outbox: TLS with the HIS failed (certificate not trusted?)")
+                raise _Unreachable(HisTlsError.__name__) from exc
             raise _Unreachable(type(exc).__name__) from exc
+        except httpx.TimeoutException as exc:
+            late = time.monotonic() >= deadline - _DEADLINE_SLACK_S
+            raise _Unreachable("HisDeadlineExceeded" if late else type(exc).__name__) from exc
+        except HisDeadlineExceeded as exc:
+            raise _Unreachable(type(exc).__name__) from exc
+        except (HisAnswerTooLarge, HisAnswerUndecodable) as exc:
+            return False, type(exc).__name__
         except httpx.HTTPError as exc:  # dropped connection, protocol error: retry later
             return False, type(exc).__name__
-        if 200 <= resp.status_code < 300:
-            return True, str(resp.status_code)
-        if resp.status_code == 409 and _echoes(resp, key):
+        if 200 <= status < 300:
+            return True, str(status)
+        if status == 409 and _echoes(headers, answer, key):
             return True, "409"
-        return False, str(resp.status_code)
+        if status in (401, 403):
+            log.error("outbox: the HIS refused the kiosk's token (HTTP %d)", status)
+            return False, f"{HisAuthRefused.__name__} {status}"
+        return False, str(status)
+
+    def _headers(self, key: str) -> dict[str, str]:
+        """The request headers of one delivery: JSON, the idempotency key, the bearer token."""
+        headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": key}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
 
     def _attempt(self, record: CheckInRecord) -> tuple[bool, str, bool]:
         """One send, never raising: (delivered?, status for the row, HIS unreachable?)."""
@@ -273,12 +363,16 @@ class Outbox:
         )
 
 
-def _echoes(resp: httpx.Response, key: str) -> bool:
+#: A timeout this close to the deadline is the deadline (timers may fire a hair early).
+_DEADLINE_SLACK_S = 0.05
+
+
+def _echoes(headers: httpx.Headers, answer: bytes, key: str) -> bool:
     """Whether a 409 says "this idempotency key is already done" (not some other conflict)."""
-    if resp.headers.get("Idempotency-Key") == key:
+    if headers.get("Idempotency-Key") == key:
         return True
     try:
-        body = resp.json()
-    except ValueError:
+        body = json.loads(answer)
+    except (ValueError, RecursionError):
         return False
     return isinstance(body, dict) and body.get("idempotency_key") == key

@@ -61,6 +61,8 @@ PURGE_INTERVAL_S = 86_400.0
 
 #: Bearer token for a FHIR eligibility server (optional; environment only).
 FHIR_TOKEN_ENV = "CCCD_KIOSK_FHIR_TOKEN"
+#: The HIS's bearer token for the outbox (environment only, never in the config file).
+HIS_TOKEN_ENV = "CCCD_KIOSK_HIS_TOKEN"
 
 
 def load_trust_store(paths: Sequence[str], *, demo: bool, origin: str) -> TrustStore | None:
@@ -102,6 +104,8 @@ def make_backend(settings: Settings) -> EligibilityBackend | None:
             token=os.environ.get(FHIR_TOKEN_ENV) or None,
             connect_timeout=gw.connect_timeout_s,
             total_timeout=gw.timeout_s,
+            ca_bundle=gw.ca_bundle,
+            allow_insecure_http=gw.allow_insecure_http,
         )
     from kiosk.eligibility.bhxh import BhxhClient, BhxhConfig
 
@@ -109,6 +113,7 @@ def make_backend(settings: Settings) -> EligibilityBackend | None:
         "api_version": gw.api_version,
         "connect_timeout": gw.connect_timeout_s,
         "total_timeout": gw.timeout_s,
+        "allow_insecure_http": gw.allow_insecure_http,
     }
     if gw.ca_bundle:
         options["ca_bundle"] = gw.ca_bundle
@@ -377,6 +382,11 @@ class Kiosk:
             self.storage.sealer,
             url=target,
             payload_format=(fmt or his.format),  # type: ignore[arg-type]
+            token=os.environ.get(HIS_TOKEN_ENV) or None,
+            allow_insecure_http=his.allow_insecure_http,
+            ca_bundle=his.ca_bundle,
+            client_cert=his.client_cert,
+            client_key=his.client_key,
         )
         try:
             return outbox.drain()

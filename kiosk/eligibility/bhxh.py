@@ -13,19 +13,27 @@ What it does, in the order a check runs:
 4. The answer becomes an ``EligibilityResult`` through ``codes.meaning``.
 
 Every HTTP exchange has a connect timeout (~2 s) and shares one total budget per check
-(``total_timeout``, token + card check + retries), so no patient waits longer than that.
+(``total_timeout``, token + card check + retries), so no patient waits longer than that: the
+budget is a real deadline, enforced on every socket operation and between body chunks
+(``bounded_http``), so a server dripping bytes is cut off at it (``GatewayDeadlineExceeded``,
+a failure for the breaker). Each answer is read as a stream, decompressed by us and refused
+past ``max_answer_bytes`` (1 MiB; ``GatewayAnswerTooLarge``). Strings of the answer are
+sanitised (``sanitize``) before anyone stores or shows them. The token lock is never held
+across a network call.
 Timeouts and 5xx are retried (``retries`` times, exponential backoff from ``backoff_s``); a
 refused connection, a TLS failure or a 4xx is not. TLS verification is on, with an optional CA
 bundle for gateways under a private CA.
 
 Privacy: logs carry only result codes, HTTP statuses, attempt counts and durations. The token
 and password hash travel in the query string (the gateway's design), so a filter strips the
-query from httpx's request log lines.
+query and any userinfo from httpx's request log lines. The gateway URL must be ``https``
+unless it is loopback (``allow_insecure_http`` is a lab switch, warned when used).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import ssl
@@ -40,13 +48,33 @@ from typing import Any, Literal
 import httpx
 
 from kiosk.eligibility.base import EligibilityResult, Person, ask_staff
+from kiosk.eligibility.bounded_http import (
+    ACCEPT_ENCODING,
+    MAX_BODY_BYTES,
+    DeadlineTransport,
+    check_url,
+    deadline_scope,
+    install_log_filter,
+    is_tls_error,
+    read_body,
+)
 from kiosk.eligibility.breaker import CircuitBreaker
 from kiosk.eligibility.codes import meaning
 from kiosk.eligibility.errors import (
     ConfigurationError,
+    GatewayAnswerTooLarge,
     GatewayAuthError,
+    GatewayDeadlineExceeded,
     GatewayProtocolError,
+    GatewayTlsError,
     GatewayUnavailable,
+)
+from kiosk.eligibility.sanitize import (
+    MAX_CARD_CHARS,
+    MAX_CLINIC_CHARS,
+    MAX_RESULT_CODE_CHARS,
+    clean_code,
+    clean_text,
 )
 
 log = logging.getLogger(__name__)
@@ -87,14 +115,25 @@ class BhxhConfig:
     verify_tls: bool = True
     breaker_failures: int = 3
     breaker_reset_s: float = 30.0
+    max_answer_bytes: int = MAX_BODY_BYTES
+    #: Plain http to a host other than this machine: for a lab only (warned).
+    allow_insecure_http: bool = False
 
     def __post_init__(self) -> None:
         if self.api_version not in CHECK_PATHS:
             raise ConfigurationError(f"api_version must be 2024 or 2019, not {self.api_version!r}")
         if not self.base_url.startswith(("https://", "http://")):
             raise ConfigurationError("base_url must be an http(s) URL")
+        check_url(
+            self.base_url,
+            allow_insecure_http=self.allow_insecure_http,
+            what="the BHXH gateway URL",
+            error=ConfigurationError,
+        )
         if self.retries < 0 or self.connect_timeout <= 0 or self.total_timeout <= 0:
             raise ConfigurationError("retries must be >= 0 and timeouts > 0")
+        if self.max_answer_bytes < 1024:
+            raise ConfigurationError("max_answer_bytes must be at least 1024")
         if self.api_version == "2024" and not (self.staff_name and self.staff_cccd):
             raise ConfigurationError(
                 f"the 2024 API needs the staff name and CCCD ({ENV_STAFF_NAME}, {ENV_STAFF_CCCD})"
@@ -136,26 +175,6 @@ class _Token:
     expires_at: float  # on the client's injected clock
 
 
-class _StripQuery(logging.Filter):
-    """Removes the query string (token, password hash) from httpx's request log lines."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and record.args:
-            record.args = tuple(
-                a.copy_with(query=None) if isinstance(a, httpx.URL) else a for a in record.args
-            )
-        return True
-
-
-_STRIP_QUERY = _StripQuery()
-
-
-def _install_log_filter() -> None:
-    lg = logging.getLogger("httpx")
-    if _STRIP_QUERY not in lg.filters:
-        lg.addFilter(_STRIP_QUERY)
-
-
 def md5_hex(password: str) -> str:
     """The password as the gateway expects it: lowercase MD5 hex of its UTF-8 bytes."""
     return hashlib.md5(password.encode("utf-8"), usedforsecurity=False).hexdigest()
@@ -188,7 +207,10 @@ def _result_code(d: Mapping[str, Any]) -> str:
         return f"{code:03d}"
     if not isinstance(code, str) or not code.strip():
         raise GatewayProtocolError("answer has no maKetQua")
-    return code.strip()
+    clean = clean_code(code, MAX_RESULT_CODE_CHARS)
+    if clean is None:
+        raise GatewayProtocolError("maKetQua is not a short code")
+    return clean
 
 
 def tls_verify(verify_tls: bool, ca_bundle: str | None) -> ssl.SSLContext | bool:
@@ -205,7 +227,8 @@ def tls_verify(verify_tls: bool, ca_bundle: str | None) -> ssl.SSLContext | bool
 class BhxhClient:
     """``EligibilityBackend`` for the BHXH gateway (see the module docstring).
 
-    ``transport`` replaces httpx's network transport (tests use ``httpx.MockTransport``);
+    ``transport`` replaces the deadline-aware network transport (``bounded_http``; tests use
+    ``httpx.MockTransport``, whose bodies are still capped and timed between chunks);
     ``clock`` (monotonic seconds) drives the token lifetime, the time budget and the breaker;
     ``sleep`` waits between retries; ``now`` stamps ``as_of``. Safe to share between threads.
     """
@@ -228,12 +251,13 @@ class BhxhClient:
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
         self._password_md5 = md5_hex(config.password)
-        _install_log_filter()
+        install_log_filter()
         self._http = httpx.Client(
             base_url=config.base_url,
-            transport=transport,
+            transport=transport or DeadlineTransport(verify=self.verify),
             verify=self.verify,
             timeout=httpx.Timeout(config.total_timeout, connect=config.connect_timeout),
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
             follow_redirects=False,
         )
         self._poster = RetryingPoster(
@@ -243,6 +267,7 @@ class BhxhClient:
             connect_timeout=config.connect_timeout,
             retries=config.retries,
             backoff_s=config.backoff_s,
+            max_bytes=config.max_answer_bytes,
         )
         #: Tokens taken so far (for tests and diagnostics).
         self.tokens_taken = 0
@@ -288,7 +313,8 @@ class BhxhClient:
             answer = self._check_with_renewal(body, deadline)
         except GatewayUnavailable as exc:
             self.breaker.record_failure()
-            log.warning(
+            log.log(
+                logging.ERROR if isinstance(exc, GatewayTlsError) else logging.WARNING,
                 "bhxh check unavailable after %.0f ms: %s (breaker %s)",
                 (self._clock() - started) * 1000,
                 exc,
@@ -302,6 +328,11 @@ class BhxhClient:
         except GatewayProtocolError as exc:
             self.breaker.release()
             log.error("bhxh check: unexpected answer: %s", exc)
+            raise
+        except BaseException as exc:
+            # Anything else (a bug, an interrupt) still ends a half-open trial.
+            self.breaker.release()
+            log.error("bhxh check: %s", type(exc).__name__)
             raise
         self.breaker.record_success()
         result = self._to_result(answer)
@@ -367,14 +398,17 @@ class BhxhClient:
     # -- token --------------------------------------------------------------------------------
 
     def _get_token(self, deadline: float, *, force: bool) -> _Token:
+        """The cached token, or a new one. The lock guards only the cache, never the network
+        call: a token request stuck until the deadline must not hold other check-ins."""
         with self._token_lock:
             tok = self._token
             if not force and tok is not None and self._clock() < tok.expires_at:
                 return tok
             self._token = None
-            tok = self._take_token(deadline)
+        tok = self._take_token(deadline)
+        with self._token_lock:
             self._token = tok
-            return tok
+        return tok
 
     def _take_token(self, deadline: float) -> _Token:
         body = {"username": self.config.username, "password": self._password_md5}
@@ -438,46 +472,63 @@ class BhxhClient:
         deadline: float,
         *,
         params: dict[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
         what = "token" if path == TOKEN_PATH else "card check"
         return self._poster.post(path, body, deadline, what=what, params=params)
 
     @staticmethod
-    def _json(resp: httpx.Response) -> dict[str, Any]:
-        try:
-            data = resp.json()
-        except ValueError:
-            raise GatewayProtocolError("answer is not JSON") from None
-        if not isinstance(data, dict):
-            raise GatewayProtocolError("answer is not a JSON object")
-        return data
+    def _json(resp: Answer) -> dict[str, Any]:
+        return resp.json_object()
 
     def _to_result(self, d: dict[str, Any]) -> EligibilityResult:
         code = _result_code(d)
         m = meaning(code)
-        new_card = _opt_str(d, "maTheMoi")
+        new_card = clean_code(_opt_str(d, "maTheMoi"), MAX_CARD_CHARS)
         return EligibilityResult(
             status=m.status,
             code=code,
-            message=_opt_str(d, "ghiChu"),
+            message=clean_text(_opt_str(d, "ghiChu")),
             advice_vi=m.advice_vi,
             advice_en=m.advice_en,
             valid_from=parse_gateway_date(d.get("gtTheTu")),
             valid_to=parse_gateway_date(d.get("gtTheDen")),
-            registered_clinic=_opt_str(d, "maDKBD"),
+            registered_clinic=clean_code(_opt_str(d, "maDKBD"), MAX_CLINIC_CHARS),
             # A new card (003/004) is the number the hospital system should use from now on.
-            card_number=new_card or _opt_str(d, "maThe"),
+            card_number=new_card or clean_code(_opt_str(d, "maThe"), MAX_CARD_CHARS),
             as_of=self._now(),
         )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP answer, read to the end within the size cap and the deadline."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object; anything else (not JSON, nested too deep for the
+        parser, not an object) is ``GatewayProtocolError``."""
+        try:
+            data = json.loads(self.content)
+        except (ValueError, RecursionError):
+            raise GatewayProtocolError("answer is not JSON (or nested too deep)") from None
+        if not isinstance(data, dict):
+            raise GatewayProtocolError("answer is not a JSON object")
+        return data
 
 
 class RetryingPoster:
     """POSTs JSON with the per-check time budget and the retry policy both clients share.
 
     Each attempt gets the connect timeout (capped by what is left of the budget) and the rest
-    of the budget for the rest. Timeouts and 5xx are retried with exponential backoff
-    (``backoff_s``, ×2 each time) while retries and budget last; any other transport failure
-    (refused, reset, TLS) raises ``GatewayUnavailable`` at once; other replies are returned.
+    of the budget for the rest, as a *total* deadline (``bounded_http.deadline_scope``, and a
+    check between body chunks): past it the attempt ends with ``GatewayDeadlineExceeded``.
+    Timeouts and 5xx are retried with exponential backoff (``backoff_s``, ×2 each time) while
+    retries and budget last; any other transport failure (refused, reset, TLS) raises
+    ``GatewayUnavailable`` at once; other replies are read (at most ``max_bytes`` after
+    decompression, else ``GatewayAnswerTooLarge``) and returned.
     """
 
     def __init__(
@@ -489,8 +540,10 @@ class RetryingPoster:
         connect_timeout: float,
         retries: int,
         backoff_s: float,
+        max_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self._http = http
+        self._max_bytes = max_bytes
         self._clock = clock
         self._sleep = sleep
         self._connect_timeout = connect_timeout
@@ -507,30 +560,33 @@ class RetryingPoster:
         what: str,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
         """One logical request; see the class docstring for what is retried."""
         last = "no attempt"
         for attempt in range(self._retries + 1):
             remaining = deadline - self._clock()
             if remaining <= 0:
-                last = "time budget used up"
-                break
+                raise GatewayDeadlineExceeded(f"{what}: time budget used up ({last})")
             timeout = httpx.Timeout(remaining, connect=min(self._connect_timeout, remaining))
             self.attempts += 1
             try:
-                resp = self._http.post(
-                    path, json=body, params=params, headers=headers, timeout=timeout
-                )
+                answer = self._attempt(path, body, params, headers, timeout, remaining, deadline)
             except httpx.TimeoutException as exc:
                 last = type(exc).__name__
+                if self._clock() >= deadline - _DEADLINE_SLACK_S:
+                    raise GatewayDeadlineExceeded(f"{what}: total deadline reached") from exc
             except httpx.TransportError as exc:
-                reason = "TLS verification failed" if _is_tls_error(exc) else type(exc).__name__
-                raise GatewayUnavailable(f"{what}: {reason}") from exc
+                if is_tls_error(exc):
+                    raise GatewayTlsError(f"{what}: TLS verification failed") from exc
+                raise GatewayUnavailable(f"{what}: {type(exc).__name__}") from exc
+            except GatewayAnswerTooLarge as exc:
+                raise GatewayAnswerTooLarge(f"{what}: {exc}") from None
+            except GatewayDeadlineExceeded as exc:
+                raise GatewayDeadlineExceeded(f"{what}: {exc}") from None
             else:
-                if resp.status_code < 500:
-                    return resp
-                resp.close()
-                last = f"HTTP {resp.status_code}"
+                if isinstance(answer, Answer):
+                    return answer
+                last = f"HTTP {answer}"
             log.info("%s attempt %d failed: %s", what, attempt + 1, last)
             if attempt < self._retries:
                 delay = self._backoff_s * (2**attempt)
@@ -540,13 +596,36 @@ class RetryingPoster:
                 self._sleep(delay)
         raise GatewayUnavailable(f"{what}: {last}")
 
+    def _attempt(
+        self,
+        path: str,
+        body: Any,
+        params: dict[str, str] | None,
+        headers: dict[str, str] | None,
+        timeout: httpx.Timeout,
+        remaining: float,
+        deadline: float,
+    ) -> Answer | int:
+        """One POST as a stream under a total deadline: the answer, or the 5xx status."""
+        with (
+            deadline_scope(time.monotonic() + remaining),
+            self._http.stream(
+                "POST", path, json=body, params=params, headers=headers, timeout=timeout
+            ) as resp,
+        ):
+            if resp.status_code >= 500:
+                return resp.status_code  # not read: retried or given up on
+            content = read_body(
+                resp,
+                max_bytes=self._max_bytes,
+                deadline=deadline,
+                clock=self._clock,
+                too_large=GatewayAnswerTooLarge,
+                undecodable=GatewayProtocolError,
+                late=GatewayDeadlineExceeded,
+            )
+            return Answer(resp.status_code, resp.headers, content)
 
-def _is_tls_error(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    e: BaseException | None = exc
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
-        if isinstance(e, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(e):
-            return True
-        e = e.__cause__ or e.__context__
-    return False
+
+#: A timeout this close to the deadline is the deadline (timers may fire a hair early).
+_DEADLINE_SLACK_S = 0.05

@@ -22,8 +22,13 @@ Assumptions (no national FHIR eligibility service exists yet):
   ``/registered-clinic`` (``valueIdentifier`` or ``valueString``); a new card (003/004) one
   ending ``/new-card``, which then becomes ``card_number`` as with the BHXH API's ``maTheMoi``.
 
-A static bearer ``token`` is sent when given; HTTP 401/403 is ``GatewayAuthError`` (a static
-token cannot be renewed here). Logs carry only codes, statuses and durations.
+The URL must be ``https`` unless it is loopback (``allow_insecure_http``: a lab switch,
+warned). A static bearer ``token`` is sent when given; HTTP 401/403 is ``GatewayAuthError``
+(a static token cannot be renewed here). Logs carry only codes, statuses and durations. Answers are
+bounded like the BHXH client's (a real total deadline, ``max_answer_bytes`` after
+decompression) and their strings sanitised; a response of the wrong shape (a string where an
+object belongs, JSON nested too deep) is ``GatewayProtocolError``, never a stray
+``AttributeError`` that would leave the breaker's half-open trial taken.
 """
 
 from __future__ import annotations
@@ -39,10 +44,30 @@ from typing import Any
 import httpx
 
 from kiosk.eligibility.base import EligibilityResult, Person
-from kiosk.eligibility.bhxh import RetryingPoster, tls_verify
+from kiosk.eligibility.bhxh import Answer, RetryingPoster, tls_verify
+from kiosk.eligibility.bounded_http import (
+    ACCEPT_ENCODING,
+    MAX_BODY_BYTES,
+    DeadlineTransport,
+    check_url,
+    install_log_filter,
+)
 from kiosk.eligibility.breaker import CircuitBreaker
 from kiosk.eligibility.codes import meaning
-from kiosk.eligibility.errors import GatewayAuthError, GatewayProtocolError, GatewayUnavailable
+from kiosk.eligibility.errors import (
+    ConfigurationError,
+    GatewayAuthError,
+    GatewayProtocolError,
+    GatewayTlsError,
+    GatewayUnavailable,
+)
+from kiosk.eligibility.sanitize import (
+    MAX_CARD_CHARS,
+    MAX_CLINIC_CHARS,
+    MAX_RESULT_CODE_CHARS,
+    clean_code,
+    clean_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +95,20 @@ class FhirEligibilityClient:
         verify_tls: bool = True,
         breaker_failures: int = 3,
         breaker_reset_s: float = 30.0,
+        max_answer_bytes: int = MAX_BODY_BYTES,
+        allow_insecure_http: bool = False,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] | None = None,
     ) -> None:
+        check_url(
+            base_url,
+            allow_insecure_http=allow_insecure_http,
+            what="the FHIR eligibility URL",
+            error=ConfigurationError,
+        )
+        install_log_filter()
         self.path = "CoverageEligibilityRequest" + ("/$submit" if submit else "")
         self.cccd_system = cccd_system
         self.insurer_display = insurer_display
@@ -86,9 +120,10 @@ class FhirEligibilityClient:
         self.breaker = CircuitBreaker(breaker_failures, breaker_reset_s, clock=clock)
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
-            transport=transport,
+            transport=transport or DeadlineTransport(verify=self.verify),
             verify=self.verify,
             timeout=httpx.Timeout(total_timeout, connect=connect_timeout),
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
             follow_redirects=False,
         )
         self._poster = RetryingPoster(
@@ -98,6 +133,7 @@ class FhirEligibilityClient:
             connect_timeout=connect_timeout,
             retries=retries,
             backoff_s=backoff_s,
+            max_bytes=max_answer_bytes,
         )
 
     @property
@@ -160,10 +196,15 @@ class FhirEligibilityClient:
                 raise GatewayAuthError(f"FHIR server refused the token (HTTP {resp.status_code})")
             if resp.status_code >= 400:
                 raise GatewayProtocolError(f"FHIR server answered HTTP {resp.status_code}")
-            result = self.to_result(_json(resp))
+            try:
+                result = self.to_result(_json(resp))
+            except (AttributeError, TypeError, KeyError, IndexError, RecursionError) as exc:
+                what = type(exc).__name__
+                raise GatewayProtocolError(f"answer has the wrong shape ({what})") from None
         except GatewayUnavailable as exc:
             self.breaker.record_failure()
-            log.warning("fhir check unavailable: %s (breaker %s)", exc, self.breaker.state)
+            level = logging.ERROR if isinstance(exc, GatewayTlsError) else logging.WARNING
+            log.log(level, "fhir check unavailable: %s (breaker %s)", exc, self.breaker.state)
             raise
         except GatewayAuthError:
             self.breaker.record_success()
@@ -171,6 +212,11 @@ class FhirEligibilityClient:
         except GatewayProtocolError as exc:
             self.breaker.release()
             log.error("fhir check: unexpected answer: %s", exc)
+            raise
+        except BaseException as exc:
+            # Anything else (a bug, an interrupt) still ends a half-open trial.
+            self.breaker.release()
+            log.error("fhir check: %s", type(exc).__name__)
             raise
         self.breaker.record_success()
         log.info(
@@ -193,6 +239,10 @@ class FhirEligibilityClient:
         disposition = res.get("disposition")
         disposition = disposition if isinstance(disposition, str) and disposition else None
         code = _result_code(res, disposition)
+        if code is not None:
+            code = clean_code(code, MAX_RESULT_CODE_CHARS)
+            if code is None:
+                raise GatewayProtocolError("the result code is not a short code")
         message = disposition
         if code and message and message.startswith(code + ":"):
             message = message[len(code) + 1 :].strip() or None
@@ -218,27 +268,21 @@ class FhirEligibilityClient:
         return EligibilityResult(
             status=status,
             code=code,
-            message=message,
+            message=clean_text(message),
             advice_vi=vi,
             advice_en=en,
             valid_from=_fhir_date(period.get("start")),
             valid_to=_fhir_date(period.get("end")),
-            registered_clinic=_registered_clinic(ins),
+            registered_clinic=clean_code(_registered_clinic(ins), MAX_CLINIC_CHARS),
             # A new card (003/004) is the number the hospital system should use from now on.
-            card_number=_identifier_extension(ins, "/new-card")
-            or (card if isinstance(card, str) and card else None),
+            card_number=clean_code(_identifier_extension(ins, "/new-card"), MAX_CARD_CHARS)
+            or clean_code(card if isinstance(card, str) and card else None, MAX_CARD_CHARS),
             as_of=self._now(),
         )
 
 
-def _json(resp: httpx.Response) -> dict[str, Any]:
-    try:
-        data = resp.json()
-    except ValueError:
-        raise GatewayProtocolError("answer is not JSON") from None
-    if not isinstance(data, dict):
-        raise GatewayProtocolError("answer is not a JSON object")
-    return data
+def _json(resp: Answer) -> dict[str, Any]:
+    return resp.json_object()
 
 
 def _extensions(obj: dict[str, Any]) -> list[dict[str, Any]]:

@@ -65,3 +65,16 @@ def test_check_in_drains_when_the_config_names_the_his(tmp_path: Path) -> None:
 def test_outbox_without_an_address_is_a_usage_error(tmp_path: Path) -> None:
     proc = run("outbox", "--data-dir", str(tmp_path))
     assert proc.returncode == 2 and "--url" in proc.stderr
+
+
+def test_plain_http_his_is_refused_unless_the_lab_switch_is_set(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _manual(data)
+    proc = run("outbox", "--url", "http://his.example/checkins", "--data-dir", str(data))
+    assert proc.returncode == 2, proc.stderr
+    assert "The hospital system address is not encrypted" in proc.stderr
+    assert "https" in proc.stderr
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[his]\nurl = "http://127.0.0.1:9/x"\nallow_insecure_http = true\n')
+    lab = run("outbox", "--config", str(config), "--data-dir", str(data))
+    assert lab.returncode == 1 and "waiting 1" in lab.stdout  # accepted, HIS down

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from kiosk.eligibility.breaker import CircuitBreaker
@@ -82,3 +84,89 @@ def test_bad_parameters() -> None:
         CircuitBreaker(0, 1)
     with pytest.raises(ValueError):
         CircuitBreaker(1, -1)
+
+
+# --- any exception ends a half-open trial (issue 10) -----------------------------------------
+
+
+def _half_open_client(handler: Any) -> Any:
+    import httpx
+
+    from kiosk.eligibility.bhxh import BhxhClient, BhxhConfig
+
+    clock = [0.0]
+    cfg = BhxhConfig(
+        base_url="https://gw.test",
+        username="kiosk",
+        password="pw",
+        staff_name="A",
+        staff_cccd="001185000123",
+        breaker_failures=1,
+        breaker_reset_s=10.0,
+    )
+    c = BhxhClient(cfg, transport=httpx.MockTransport(handler), clock=lambda: clock[0])
+    c.breaker.record_failure()
+    clock[0] = 20.0
+    assert c.breaker.state == "half_open"
+    return c
+
+
+def _token_then(reply: Any) -> Any:
+    import httpx
+
+    from tests.fixtures.hostile_http import TOKEN
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/token/take":
+            return httpx.Response(200, json=TOKEN)
+        return reply(request)
+
+    return handler
+
+
+def test_deep_json_in_the_trial_is_a_protocol_error_and_frees_the_trial() -> None:
+    import httpx
+
+    from kiosk.eligibility.errors import GatewayProtocolError
+    from tests.eligibility.test_eligibility_bhxh import PERSON
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    c = _half_open_client(_token_then(lambda r: httpx.Response(200, content=deep)))
+    with pytest.raises(GatewayProtocolError):
+        c.check(PERSON)
+    assert c.breaker.allow()  # not stuck half-open with the trial taken
+
+
+def test_an_unexpected_exception_in_the_trial_frees_it() -> None:
+    from tests.eligibility.test_eligibility_bhxh import PERSON
+
+    def boom(_: Any) -> Any:
+        raise AttributeError("a bug somewhere below")
+
+    c = _half_open_client(_token_then(boom))
+    with pytest.raises(AttributeError):
+        c.check(PERSON)
+    assert c.breaker.allow()
+
+
+def test_a_fhir_answer_of_the_wrong_shape_is_a_protocol_error_and_frees_the_trial() -> None:
+    import httpx
+
+    from kiosk.eligibility.errors import GatewayProtocolError
+    from kiosk.eligibility.fhir import FhirEligibilityClient
+    from tests.eligibility.test_eligibility_bhxh import PERSON
+
+    clock = [0.0]
+    bad = {"resourceType": "CoverageEligibilityResponse", "error": [{"code": "x"}]}
+    c = FhirEligibilityClient(
+        "https://fhir.test",
+        breaker_failures=1,
+        breaker_reset_s=10.0,
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=bad)),
+        clock=lambda: clock[0],
+    )
+    c.breaker.record_failure()
+    clock[0] = 20.0
+    with pytest.raises(GatewayProtocolError):
+        c.check(PERSON)  # AttributeError ('str' has no .get) before
+    assert c.breaker.allow()
