@@ -124,7 +124,8 @@ def _checkin_sample(
     _say(session.output, f"Đang đọc thẻ / Reading card: {card} …")
     transport = session.kiosk.open_reader(card)
     try:
-        report = session.kiosk.checkin_card(keys or sample_keys(card), transport=transport)
+        keys = keys or sample_keys(card.partition("+")[0])
+        report = session.kiosk.checkin_card(keys, transport=transport)
     finally:
         transport.close()
     session.current = card
@@ -219,17 +220,20 @@ def run_terminal(
         wipe = out.isatty()
     _say(out, "Không có màn hình: dùng chế độ dòng lệnh / No display: using the terminal mode")
     own = not isinstance(target, Kiosk)
-    if isinstance(target, Kiosk):
-        kiosk = target
-    else:
-        if target.demo and not target.config.gateway.url:
-            _say(out, "Khởi động cổng BHXH mô phỏng / Starting the BHXH gateway simulator …")
-        kiosk = Kiosk(target, link_kbps=0)
+    kiosk = target if isinstance(target, Kiosk) else Kiosk(target, link_kbps=0)
+    if kiosk.gateway is not None:
+        _say(out, "Cổng BHXH mô phỏng / BHXH gateway simulator on 127.0.0.1 (made-up answers)")
     try:
-        configured = kiosk.config.reader.spec.name.partition("+")[0] or DEFAULT_CARD
+        # the configured sample card, with its +FAULT when the config names one
+        configured = kiosk.config.reader.spec.name or DEFAULT_CARD
         session = _Session(kiosk, sample_cards() if kiosk.demo else [], out, configured)
-        if kiosk.demo and first_card is not None:
-            handle_choice(session, first_card or configured)
+        if kiosk.demo and first_card == "":
+            try:
+                _checkin_sample(session, configured)
+            except Exception as exc:
+                _show_error(out, exc)
+        elif kiosk.demo and first_card:
+            handle_choice(session, first_card)
         while True:
             _menu(session)
             out.write("> ")

@@ -80,7 +80,7 @@ def test_one_config_drives_the_cli_the_terminal_and_the_qt_kiosk(
     assert run_terminal(resolve(config), input=io.StringIO(""), output=text) == 0
     shown = text.getvalue()
     assert NAME in shown and "Issuer unknown" in shown and "Queue number: 2" in shown
-    assert "Starting the BHXH gateway simulator" not in shown  # [gateway] url is used
+    assert "BHXH gateway simulator" not in shown  # [gateway] url is used
 
     # 3. the Qt kiosk
     from ui.app import build_window

@@ -155,7 +155,7 @@ def test_starts_and_stops_its_own_gateway(monkeypatch: pytest.MonkeyPatch, tmp_p
 
     monkeypatch.setattr(DemoGateway, "__init__", init)
     text = _run(None, tmp_path, "q\n")
-    assert "Starting the BHXH gateway simulator" in text
+    assert "BHXH gateway simulator on 127.0.0.1" in text
     assert "code 000" in text and _queue_numbers(text) == [1]
     (gw,) = started
     url = urlsplit(gw.url)
@@ -210,3 +210,14 @@ def test_the_terminal_kiosk_follows_a_real_pcsc_reader(
     assert "Trần Đức Minh" in text and "BHYT card valid" in text
     assert "Issuer unknown" in text  # a real reader trusts only [trust]: no demo CSCA
     assert _queue_numbers(text) == [1]
+
+
+def test_a_configured_faulty_sample_card_keeps_its_fault(
+    clean_gateway: GatewayProcess, tmp_path: Path
+) -> None:
+    """``[reader] name = "sim:default+clone"``: the terminal reads the clone, as ``read`` does."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[reader]\nname = "sim:default+clone"\n', encoding="utf-8")
+    text = _run(clean_gateway, tmp_path / "data", "", config=config)
+    assert "Trần Đức Minh" in text
+    assert "Active authentication: ✘ KHÔNG đạt / FAILED" in text
