@@ -116,7 +116,9 @@ def open_db(
     ``check_same_thread=False`` lets an object that serialises its own access (a lock) use
     the connection from worker threads, as the check-in pipeline does.
     """
-    path = Path(path)
+    # Absolute, so a folder named "file:…" is never read as an SQLite URI (this SQLite takes
+    # "file:" names as URIs: "file:x.db?mode=memory" would silently keep nothing).
+    path = Path(path).absolute()
     old_umask = os.umask(0o077)  # the database, its WAL and SHM: owner-only from the start
     try:
         try:

@@ -336,3 +336,17 @@ def test_purge_keeps_what_the_his_does_not_have(journal: Journal) -> None:
     assert [r.checkin_id for r in journal.day(DAY)] == [old[2].checkin_id]  # not yet delivered
     assert journal.get(new.checkin_id) is not None  # too recent
     assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 2
+
+
+def test_a_data_folder_named_like_an_sqlite_uri_is_a_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--data-dir "file:x?mode=memory"`` is a folder of that name, never an SQLite URI that
+    would keep the journal in memory and lose every check-in at exit."""
+    from offline_cache.store import open_db
+
+    monkeypatch.chdir(tmp_path)
+    db = open_db(Path("file:kiosk?mode=memory") / "journal.db")
+    db["t"].insert({"a": 1})
+    db.conn.close()
+    assert (tmp_path / "file:kiosk?mode=memory" / "journal.db").is_file()
