@@ -347,6 +347,6 @@ def test_a_data_folder_named_like_an_sqlite_uri_is_a_folder(
 
     monkeypatch.chdir(tmp_path)
     db = open_db(Path("file:kiosk?mode=memory") / "journal.db")
-    db["t"].insert({"a": 1})
+    db.table("t").insert({"a": 1})
     db.conn.close()
     assert (tmp_path / "file:kiosk?mode=memory" / "journal.db").is_file()

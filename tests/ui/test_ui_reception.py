@@ -421,3 +421,14 @@ def test_today_tells_staff_of_a_quarantined_check_in(
     assert rows[0][2] == TUYET
     qtbot.waitUntil(lambda: "set aside" in reception.today.message.text(), timeout=WAIT_MS)
     assert reception.today.message.text().startswith("1 check-ins do not open")
+
+
+def test_the_pin_can_be_tapped_on_a_touch_only_kiosk(qtbot: QtBot, guarded: KioskWindow) -> None:
+    w = guarded
+    w.state.open_pin()
+    for digit in PIN:
+        qtbot.mouseClick(w.pin_screen.keypad.keys[digit], Qt.MouseButton.LeftButton)
+    assert w.pin_screen.entry.text() == PIN  # shown as dots (password echo)
+    assert w.pin_screen.entry.echoMode() == w.pin_screen.entry.EchoMode.Password
+    qtbot.mouseClick(w.pin_screen.keypad.ok_button, Qt.MouseButton.LeftButton)
+    assert w.state.screen == "settings" and w.pin_screen.entry.text() == ""

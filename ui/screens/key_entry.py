@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from ui.screens import body_label, button, title_label
+from ui.screens.keypad import Keypad
 from ui.state import ScreenView
 from ui.strings import Lang, t
 
@@ -25,23 +26,9 @@ class KeyEntryScreen(QWidget):
         self.entry.returnPressed.connect(self._submit)
         self.message = QLabel()
         self.message.setObjectName("body")
-        self.keypad: dict[str, QWidget] = {}
-        grid = QGridLayout()
-        for i, label in enumerate("123456789"):
-            b = button(label)
-            b.clicked.connect(lambda _=False, d=label: self.entry.insert(d))
-            grid.addWidget(b, i // 3, i % 3)
-            self.keypad[label] = b
-        zero = button("0")
-        zero.clicked.connect(lambda: self.entry.insert("0"))
-        self.keypad["0"] = zero
-        self.clear_button = button()
-        self.clear_button.clicked.connect(self.entry.clear)
-        self.ok_button = button()
-        self.ok_button.clicked.connect(self._submit)
-        grid.addWidget(self.clear_button, 3, 0)
-        grid.addWidget(zero, 3, 1)
-        grid.addWidget(self.ok_button, 3, 2)
+        pad = Keypad(self.entry, self._submit)
+        self.keypad: dict[str, QWidget] = dict(pad.keys)
+        self.clear_button, self.ok_button = pad.clear_button, pad.ok_button
         self.cancel_button = button()
         self.cancel_button.clicked.connect(self.cancelled)
         row = QHBoxLayout()
@@ -52,7 +39,7 @@ class KeyEntryScreen(QWidget):
         layout.addWidget(self.body)
         layout.addWidget(self.entry)
         layout.addWidget(self.message)
-        layout.addLayout(grid)
+        layout.addWidget(pad)
         layout.addLayout(row)
 
     def _submit(self) -> None:

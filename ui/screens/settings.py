@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBox
 
 from kiosk.config import Config
 from ui.screens import body_label, button, title_label
+from ui.screens.keypad import Keypad
 from ui.state import Mode, ScreenView
 from ui.strings import Lang, t
 
@@ -30,19 +31,20 @@ class PinScreen(QWidget):
         self.entry.setMaxLength(32)
         self.entry.returnPressed.connect(self._submit)
         self.message = body_label()
-        self.ok_button = button()
-        self.ok_button.clicked.connect(self._submit)
+        # a touch-only kiosk has no keyboard: the PIN is tapped in
+        self.keypad = Keypad(self.entry, self._submit)
+        self.ok_button = self.keypad.ok_button
         self.cancel_button = button()
         self.cancel_button.clicked.connect(self.cancelled)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.cancel_button)
-        row.addWidget(self.ok_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.body)
         layout.addWidget(self.entry)
         layout.addWidget(self.message)
+        layout.addWidget(self.keypad)
         layout.addLayout(row)
         layout.addStretch(1)
 
@@ -57,6 +59,7 @@ class PinScreen(QWidget):
         self.body.setText(view.body)
         self.message.setText(view.extra.get("message", ""))
         self.ok_button.setText(t("key.ok", lang))
+        self.keypad.clear_button.setText(t("key.clear", lang))
         self.cancel_button.setText(t("key.cancel", lang))
         self.entry.setFocus()
 
