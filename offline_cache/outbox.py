@@ -20,7 +20,7 @@ the timeout once per queued check-in; the rest stay due for the next drain. A ch
 sealed data does not open is quarantined by the journal and skipped (never retried); the
 drain's report counts them, and every other check-in is still sent.
 
-Each delivery is bounded whatever the HIS does (:mod:`offline_cache.bounded_http`): ``timeout``
+Each delivery is bounded whatever the HIS does (:mod:`kiosk.bounded_http`): ``timeout``
 is a *total* deadline for the POST and its answer (a HIS dripping bytes is cut off at it,
 ``HisDeadlineExceeded``, and the drain stops as for an unreachable HIS), and the answer is
 streamed and refused past ``max_answer_bytes`` after decompression (``HisAnswerTooLarge``, a
@@ -42,7 +42,7 @@ from typing import Any, Literal, NamedTuple
 
 import httpx
 
-from offline_cache.bounded_http import (
+from kiosk.bounded_http import (
     ACCEPT_ENCODING,
     MAX_BODY_BYTES,
     DeadlineTransport,

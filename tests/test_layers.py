@@ -43,11 +43,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "kiosk.config": frozenset(),
     "kiosk.emrtd": frozenset({"kiosk.transport"}),
     "kiosk.cccd": frozenset({"kiosk.emrtd"}),
-    "kiosk.eligibility": frozenset(),
+    # HTTP bounded in size and time: a leaf both the eligibility clients and the outbox use.
+    "kiosk.bounded_http": frozenset(),
+    "kiosk.eligibility": frozenset({"kiosk.bounded_http"}),
     "kiosk.checkin": frozenset(
         {"kiosk.transport", "kiosk.emrtd", "kiosk.cccd", "kiosk.eligibility"}
     ),
-    "offline_cache": frozenset(),
+    "offline_cache": frozenset({"kiosk.bounded_http"}),
     "kiosk.ticket": frozenset(),
     "drivers.simulated": frozenset({"drivers", "kiosk.transport", "simulators"}),
     "drivers": frozenset({"kiosk.transport", "kiosk.config", "drivers.simulated"}),

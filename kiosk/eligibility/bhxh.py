@@ -47,8 +47,7 @@ from typing import Any, Literal
 
 import httpx
 
-from kiosk.eligibility.base import EligibilityResult, Person, ask_staff
-from kiosk.eligibility.bounded_http import (
+from kiosk.bounded_http import (
     ACCEPT_ENCODING,
     MAX_BODY_BYTES,
     DeadlineTransport,
@@ -58,6 +57,7 @@ from kiosk.eligibility.bounded_http import (
     is_tls_error,
     read_body,
 )
+from kiosk.eligibility.base import EligibilityResult, Person, ask_staff
 from kiosk.eligibility.breaker import CircuitBreaker
 from kiosk.eligibility.codes import meaning
 from kiosk.eligibility.errors import (

@@ -43,15 +43,15 @@ from typing import Any
 
 import httpx
 
-from kiosk.eligibility.base import EligibilityResult, Person
-from kiosk.eligibility.bhxh import Answer, RetryingPoster, tls_verify
-from kiosk.eligibility.bounded_http import (
+from kiosk.bounded_http import (
     ACCEPT_ENCODING,
     MAX_BODY_BYTES,
     DeadlineTransport,
     check_url,
     install_log_filter,
 )
+from kiosk.eligibility.base import EligibilityResult, Person
+from kiosk.eligibility.bhxh import Answer, RetryingPoster, tls_verify
 from kiosk.eligibility.breaker import CircuitBreaker
 from kiosk.eligibility.codes import meaning
 from kiosk.eligibility.errors import (

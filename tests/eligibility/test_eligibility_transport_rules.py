@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from kiosk.bounded_http import is_loopback
 from kiosk.eligibility.base import Person
 from kiosk.eligibility.bhxh import BhxhClient, BhxhConfig
-from kiosk.eligibility.bounded_http import is_loopback
 from kiosk.eligibility.errors import ConfigurationError
 from kiosk.eligibility.fhir import FhirEligibilityClient
 from tests.fixtures.hostile_http import TOKEN, valid_answer

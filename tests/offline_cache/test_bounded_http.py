@@ -1,4 +1,4 @@
-"""bounded_http: the two copies agree; read_body caps decompressed bytes and the deadline."""
+"""kiosk.bounded_http: read_body caps decompressed bytes and the deadline."""
 
 from __future__ import annotations
 
@@ -10,17 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from offline_cache import bounded_http
+from kiosk import bounded_http
 from offline_cache.his_errors import HisAnswerTooLarge, HisAnswerUndecodable, HisDeadlineExceeded
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_the_two_copies_are_identical() -> None:
-    """The layers let neither eligibility nor offline_cache import the other's copy."""
-    a = (ROOT / "kiosk" / "eligibility" / "bounded_http.py").read_text(encoding="utf-8")
-    b = (ROOT / "offline_cache" / "bounded_http.py").read_text(encoding="utf-8")
-    assert a == b
 
 
 class _Chunks(httpx.SyncByteStream):

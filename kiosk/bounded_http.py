@@ -21,9 +21,9 @@ host but loopback, unless a lab switch says otherwise, with a warning) and
 hashes) out of httpx's request lines.
 
 The exceptions to raise are passed in by the caller, so each layer reports in its own error
-hierarchy. This file is kept identical in ``kiosk/eligibility/bounded_http.py`` and
-``offline_cache/bounded_http.py`` (the layer rules let neither import the other;
-``tests/offline_cache/test_bounded_http.py`` checks the copies agree).
+hierarchy. A leaf module (standard library, httpx and httpcore only), like
+:mod:`kiosk.transport`: the eligibility clients and the HIS outbox both build on it, and the
+layer rules let each of them import it and nothing else of the other's.
 """
 
 from __future__ import annotations
