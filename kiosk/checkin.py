@@ -88,6 +88,7 @@ class CheckInJournal(Protocol):
         holder: dict[str, Any],
         authenticity: dict[str, Any] | None = None,
         bhyt_card: str | None = None,
+        reuse_today: bool = False,
     ) -> Any: ...
 
     def attach_verification(
@@ -151,7 +152,8 @@ class CheckInOutcome:
     """What one check-in produced (``holder`` and ``read`` hold personal data: never log).
 
     ``cache_age`` is the age of a cached answer (None for a live one or "ask staff");
-    ``read`` is the full chip read for the chip method (the CLI prints it).
+    ``read`` is the full chip read for the chip method (the CLI prints it); ``repeat`` means
+    the patient was already checked in today and keeps that check-in's number.
     """
 
     checkin_id: str
@@ -164,6 +166,7 @@ class CheckInOutcome:
     cache_age: timedelta | None = None
     bhyt_card: BhytCard | None = None
     read: ReadResult | None = None
+    repeat: bool = False
 
     def __repr__(self) -> str:
         return (
@@ -182,6 +185,7 @@ class _Lookup:
     queue_number: int
     holder_json: dict[str, Any]
     future: concurrent.futures.Future[tuple[EligibilityResult, timedelta | None]]
+    repeat: bool = False
 
 
 def _person_from(holder: Holder) -> Person | None:
@@ -249,12 +253,18 @@ class CheckInPipeline:
     ) -> _Lookup:
         """Journal the check-in (durable), then start the look-up on a worker thread."""
         record = self.journal.record(
-            method=method, chip_verified=False, holder=holder_json, bhyt_card=bhyt_card
+            method=method,
+            chip_verified=False,
+            holder=holder_json,
+            bhyt_card=bhyt_card,
+            reuse_today=True,
         )
         future = self._executor.submit(self._look_up, person)
         log.info("check-in %s: journaled (%s), eligibility started", record.checkin_id, method)
         self._emit("eligibility", "started", checkin_id=record.checkin_id)
-        return _Lookup(person, record.checkin_id, record.queue_number, holder_json, future)
+        return _Lookup(
+            person, record.checkin_id, record.queue_number, holder_json, future, record.repeat
+        )
 
     def _look_up(self, person: Person) -> tuple[EligibilityResult, timedelta | None]:
         """Worker thread: ask the backend; on no answer, the cache; then "ask staff"."""
@@ -329,7 +339,9 @@ class CheckInPipeline:
         if result.source == "cache":
             phase = "cache"
         self._emit("eligibility", phase, checkin_id=lookup.checkin_id)
-        if authenticity is not None:  # journaled at DG13, before the verdict was known
+        # Journaled at DG13, before the verdict was known. A repeat (the patient's second tap
+        # today) only ever adds proof: it never replaces an earlier verified read.
+        if authenticity is not None and (chip_verified or not lookup.repeat):
             self.journal.attach_verification(
                 lookup.checkin_id, chip_verified=chip_verified, authenticity=authenticity.to_json()
             )
@@ -353,6 +365,7 @@ class CheckInPipeline:
             cache_age=age,
             bhyt_card=bhyt_card,
             read=read,
+            repeat=lookup.repeat,
         )
 
     # ---- the three ways in -------------------------------------------------------------

@@ -109,6 +109,9 @@ class CheckInRecord:
     holder: dict[str, Any]
     bhyt_card: str | None
     eligibility: dict[str, Any] | None
+    #: True when :meth:`Journal.record` found this patient already checked in today and gave
+    #: back that check-in (same id, same number) instead of a new one.
+    repeat: bool = False
 
     def __repr__(self) -> str:
         """No personal data in reprs: a record that lands in a log or traceback stays private."""
@@ -297,11 +300,16 @@ class Journal:
         authenticity: dict[str, Any] | None = None,
         bhyt_card: str | None = None,
         now: datetime | None = None,
+        reuse_today: bool = False,
     ) -> CheckInRecord:
         """Journal a check-in and queue it for the HIS; durable (fsynced) when this returns.
 
         Assigns the next queue number of the local day inside the write transaction, so two
-        processes recording at once never hand out the same number.
+        processes recording at once never hand out the same number. With ``reuse_today`` (what
+        the check-in pipeline asks), a patient (by the HMAC of the ID number) already checked
+        in that local day gets that check-in back — ``repeat`` set, the same id and number,
+        nothing new written: a card tapped again (or the card, then the BHYT QR) never takes
+        a second place in the queue.
         """
         if method not in METHODS:
             raise ValueError(f"unknown check-in method {method!r}")
@@ -313,6 +321,25 @@ class Journal:
         id_index = self._sealer.index(str(id_number), INDEX_TABLE) if id_number else None
         conn = self.db.conn
         with self.lock, immediate(conn):
+            if reuse_today and id_index is not None:
+                earlier = conn.execute(
+                    "SELECT checkin_id, queue_number, created_at, method, chip_verified"
+                    " FROM checkins WHERE day = ? AND id_index = ? ORDER BY created_at LIMIT 1",
+                    (local_day.isoformat(), id_index),
+                ).fetchone()
+                if earlier is not None:
+                    return CheckInRecord(
+                        checkin_id=earlier[0],
+                        queue_number=int(earlier[1]),
+                        created_at=datetime.fromisoformat(earlier[2]),
+                        method=earlier[3],
+                        chip_verified=bool(earlier[4]),
+                        authenticity=authenticity,
+                        holder=holder,
+                        bhyt_card=bhyt_card,
+                        eligibility=None,
+                        repeat=True,
+                    )
             row = conn.execute(
                 "SELECT COALESCE(MAX(queue_number), 0) + 1 FROM checkins WHERE day = ?",
                 (local_day.isoformat(),),

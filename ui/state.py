@@ -548,6 +548,10 @@ class KioskState:
             badge_kind=kind,
             eligibility=tuple(elig),
             eligibility_status=el.status,
-            queue=f"{t('field.queue', lang)}: {out.queue_number}",
+            queue=(
+                t("queue.repeat", lang, n=out.queue_number)
+                if out.repeat
+                else f"{t('field.queue', lang)}: {out.queue_number}"
+            ),
             extra={"ticket": self._ticket_text()},
         )

@@ -65,6 +65,10 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "field.clinic": {"vi": "Nơi ĐKKCB ban đầu", "en": "Registered clinic"},
     "field.gateway": {"vi": "Cổng BHXH", "en": "BHXH gateway"},
     "field.queue": {"vi": "Số thứ tự", "en": "Queue number"},
+    "queue.repeat": {
+        "vi": "Bạn đã có số {n} hôm nay",
+        "en": "You already have number {n} today",
+    },
     "number.title": {"vi": "Số thứ tự của bạn", "en": "Your queue number"},
     "number.body": {
         "vi": "Mời bạn chờ gọi số. Thẻ đã được lấy ra — thông tin cá nhân đã được xoá",

@@ -288,6 +288,7 @@ class CheckInReport:
         )
         doc["checkin_id"] = out.checkin_id
         doc["queue_number"] = out.queue_number
+        doc["repeat"] = out.repeat
         doc["method"] = out.method
         doc["chip_verified"] = out.chip_verified
         return doc
@@ -325,5 +326,10 @@ class CheckInReport:
                 f"    kết quả lưu / saved answer from {el.as_of:%Y-%m-%d %H:%M}Z{age}{stale}"
             )
         lines.append("")
+        if out.repeat:
+            lines.append(
+                f"Bạn đã có số {out.queue_number} hôm nay / You already have number "
+                f"{out.queue_number} today"
+            )
         lines.append(f"Số thứ tự / Queue number: {out.queue_number}   ({out.checkin_id})")
         return "\n".join(lines)

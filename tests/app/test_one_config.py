@@ -4,7 +4,8 @@ The same ``kiosk.toml`` — a sample card on the simulated reader, a trust store
 (the German master list, which does not hold the simulator's test CSCA), a data folder, the
 gateway simulator process — is given to ``cccd-kiosk checkin``, to the terminal kiosk and to
 the Qt kiosk in turn. Each reads the same card, none trusts the test CSCA (the demo default
-would), and all three write to the one journal: queue numbers 1, 2, 3.
+would), and all three use the one journal: the patient checked in by the first keeps
+number 1 on the other two.
 
 A ``[trust]`` path that does not exist gives one line naming ``[trust] paths`` in that file
 (never a flag the user did not type, never a traceback) on every front-end, exit 2.
@@ -79,7 +80,9 @@ def test_one_config_drives_the_cli_the_terminal_and_the_qt_kiosk(
     text = io.StringIO()
     assert run_terminal(resolve(config), input=io.StringIO(""), output=text) == 0
     shown = text.getvalue()
-    assert NAME in shown and "Issuer unknown" in shown and "Queue number: 2" in shown
+    # the same journal: the patient checked in a moment ago keeps number 1
+    assert NAME in shown and "Issuer unknown" in shown and "Queue number: 1" in shown
+    assert "You already have number 1 today" in shown
     assert "BHXH gateway simulator" not in shown  # [gateway] url is used
 
     # 3. the Qt kiosk
@@ -95,11 +98,11 @@ def test_one_config_drives_the_cli_the_terminal_and_the_qt_kiosk(
         window.tester.tap()
         qtbot.waitUntil(lambda: window.state.screen == "result", timeout=WAIT_MS)
         assert window.state.view().badge_kind == "issuer_unknown"
-        assert "3" in window.result.queue.text()
+        assert window.result.queue.text().startswith("Bạn đã có số 1 hôm nay")
     finally:
         window.close()
 
-    assert _journal_names(config, capsys) == [(1, NAME), (2, NAME), (3, NAME)]
+    assert _journal_names(config, capsys) == [(1, NAME)]  # one patient, one place, one journal
 
 
 @pytest.fixture

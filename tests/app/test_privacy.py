@@ -174,7 +174,7 @@ def test_checkin_flow_leaks_nothing(
     with Journal(data / JOURNAL_DB, sealer) as journal:
         assert (
             len(journal.day(today)) + len(journal.day(date.fromordinal(today.toordinal() - 1)))
-            >= 2 * len(list_profiles()) + 3
+            >= len(list_profiles()) + 1  # each patient once a day (a second pass keeps it)
         )
 
     secrets = secrets_of_samples()

@@ -89,7 +89,7 @@ def test_a_damaged_cache_file_never_blocks_a_check_in(
     for side in ("cache.db-wal", "cache.db-shm"):
         (data / side).unlink(missing_ok=True)
     with caplog.at_level(logging.INFO), kiosk_at(data) as kiosk:
-        report = kiosk.checkin_manual(*PEOPLE[0], date(1990, 1, 2))
+        report = kiosk.checkin_manual("079212004562", "Phạm Gia Bảo", date(2012, 3, 18))
         assert report.outcome.queue_number == len(PEOPLE) + 1
         assert kiosk.cache_problem == "StorageDamaged"  # staff can see it
         assert kiosk.storage.cache.available  # rebuilt

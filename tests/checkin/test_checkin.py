@@ -317,9 +317,26 @@ def test_manual_checkin_is_not_chip_verified(make: Make) -> None:
 def test_queue_numbers_increase(make: Make) -> None:
     pipeline, _ = make(StandIn())
     first = pipeline.checkin_manual("001088034517", "Trần Đức Minh", date(1988, 4, 12))
-    second = pipeline.checkin_manual("001088034517", "Trần Đức Minh", date(1988, 4, 12))
+    second = pipeline.checkin_manual("046196008821", "Nguyễn Thị Ánh Tuyết", date(1996, 11, 23))
     assert second.queue_number == first.queue_number + 1
+    assert not first.repeat and not second.repeat
     assert "Trần" not in repr(second)
+
+
+def test_the_same_patient_today_keeps_their_number(
+    make: Make, stores: tuple[EligibilityCache, Any]
+) -> None:
+    """A card tapped again (here: typed again) the same day gets its number back, not a new
+    one — the queue is not filled by one impatient patient."""
+    _, journal = stores
+    pipeline, _ = make(StandIn())
+    first = pipeline.checkin_manual("001088034517", "Trần Đức Minh", date(1988, 4, 12))
+    other = pipeline.checkin_manual("046196008821", "Nguyễn Thị Ánh Tuyết", date(1996, 11, 23))
+    again = pipeline.checkin_manual("001088034517", "Trần Đức Minh", date(1988, 4, 12))
+    assert again.repeat and not first.repeat
+    assert (again.queue_number, again.checkin_id) == (first.queue_number, first.checkin_id)
+    assert other.queue_number == first.queue_number + 1
+    assert len(journal.by_patient("001088034517")) == 1  # nothing new was written
 
 
 # ---- against the real gateway simulator process -------------------------------------------
@@ -381,7 +398,7 @@ def test_gateway_stopped_answers_from_cache(
     assert (out.eligibility.status, out.eligibility.code) == ("eligible", "000")
     assert out.eligibility.as_of == live.eligibility.as_of
     assert out.cache_age is not None and out.cache_age >= timedelta(0)
-    assert out.checkin_id != live.checkin_id
+    assert out.checkin_id == live.checkin_id and out.repeat  # the same patient, same number
 
 
 def test_gateway_stopped_old_answer_is_stale(

@@ -30,7 +30,7 @@ def _manual(data: Path, *extra: str) -> None:
 def test_outbox_delivers_each_check_in_once(tmp_path: Path) -> None:
     data = tmp_path / "data"
     _manual(data)
-    _manual(data)
+    _manual(data, "--id", "079212004562", "--name", "Phạm Gia Bảo", "--dob", "2012-03-18")
     with HisReceiver() as his:
         first = run("outbox", "--url", his.url, "--data-dir", str(data))
         assert first.returncode == 0, first.stderr

@@ -96,7 +96,9 @@ def test_choices_by_number_name_enter_and_id_increment_the_queue(
     clean_gateway: GatewayProcess, tmp_path: Path
 ) -> None:
     text = _run(clean_gateway, tmp_path, "8\n\nelder\n046196008821\nq\n", wipe=True)
-    assert _queue_numbers(text) == [1, 2, 3, 4, 5]
+    # default, teen, teen again (Enter: the same card keeps its number), elder, Ánh Tuyết
+    assert _queue_numbers(text) == [1, 2, 2, 3, 4]
+    assert "Bạn đã có số 2 hôm nay / You already have number 2 today" in text
     assert text.count("Phạm Gia Bảo") >= 2  # teen by number, then Enter = the same card
     assert "Lê Thị Hoa" in text and "Nguyễn Thị Ánh Tuyết" in text
     # Wiped before each of the 4 choices and on quit, and nothing after the goodbye.
@@ -138,7 +140,7 @@ def test_gateway_down_answers_from_the_cache(clean_gateway: GatewayProcess, tmp_
     finally:
         clean_gateway.start()
     assert "saved answer" in text
-    assert _queue_numbers(text) == [2]
+    assert _queue_numbers(text) == [1]  # the same patient today: the same number
 
 
 def test_starts_and_stops_its_own_gateway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

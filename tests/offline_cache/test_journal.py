@@ -86,6 +86,38 @@ def test_queue_restarts_at_local_midnight(journal: Journal) -> None:
     assert [r.checkin_id for r in journal.day(date(2026, 11, 25))] == [c.checkin_id]
 
 
+def test_the_same_patient_the_same_local_day_gets_their_check_in_back(journal: Journal) -> None:
+    late = datetime(2026, 11, 24, 16, 59, tzinfo=UTC)  # 23:59 in Vietnam
+    a = journal.record(method="chip", chip_verified=False, holder=MINH, now=late, reuse_today=True)
+    t = journal.record(
+        method="manual", chip_verified=False, holder=TUYET, now=late, reuse_today=True
+    )
+    again = journal.record(
+        method="bhyt_qr", chip_verified=False, holder=MINH, now=late, reuse_today=True
+    )
+    assert again.repeat and not a.repeat and not t.repeat
+    assert (again.checkin_id, again.queue_number, again.method) == (a.checkin_id, 1, "chip")
+    assert t.queue_number == 2 and len(journal.day(date(2026, 11, 24))) == 2
+    # The next local day (two minutes later) is a new visit with a new number.
+    nxt = journal.record(
+        method="chip",
+        chip_verified=False,
+        holder=MINH,
+        now=late + timedelta(minutes=2),
+        reuse_today=True,
+    )
+    assert not nxt.repeat and nxt.checkin_id.startswith("20261125-0001-")
+    # Without an ID number there is nothing to recognise: always a new check-in.
+    anon = {"full_name": "Nguyễn Văn A"}
+    x = journal.record(
+        method="manual", chip_verified=False, holder=anon, now=late, reuse_today=True
+    )
+    y = journal.record(
+        method="manual", chip_verified=False, holder=anon, now=late, reuse_today=True
+    )
+    assert not y.repeat and y.queue_number == x.queue_number + 1
+
+
 def test_two_writers_share_one_sequence(tmp_path: Path) -> None:
     sealer = Sealer(KEY)
     with Journal(tmp_path / "k.db", sealer) as j1, Journal(tmp_path / "k.db", sealer) as j2:

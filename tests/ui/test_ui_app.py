@@ -241,7 +241,7 @@ def test_the_ticket_prints_after_the_checkin(qtbot: QtBot, tmp_path: Path) -> No
         assert len(codes) == 1 and re.fullmatch(rf"{today():%Y%m%d}-0001-[0-9a-f]{{8}}", codes[0])
         assert page.text == []  # nothing personal, nothing as text
         printer.state = "paper_out"
-        _tap(qtbot, window)  # the next patient
+        _tap(qtbot, window, "teen")  # the next patient
         qtbot.waitUntil(lambda: "hết giấy" in window.result.queue.text(), timeout=WAIT_MS)
         assert "Số thứ tự: 2" in window.result.queue.text()  # the number is on screen
         assert len(printer.pages) == 1
