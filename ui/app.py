@@ -148,6 +148,8 @@ class KioskWindow(QMainWindow):
         self.jobs.exported.connect(self._on_exported)
         self.today.search_changed.connect(self.refresh_today)
         self.today.export_requested.connect(self.export_today)
+        self.today.reprint_requested.connect(self.requests.reprint.emit)
+        self.jobs.reprinted.connect(self._on_reprinted)
         self.today.back.connect(self.state.cancel)
         self.manual.submitted.connect(self._submit_manual)
         self.manual.cancelled.connect(self.state.cancel)
@@ -312,6 +314,15 @@ class KioskWindow(QMainWindow):
         if cache_problem:
             parts.append(t("today.cache_problem", lang))
         self.today.show_message(" · ".join(parts))
+
+    def _on_reprinted(self, result: object) -> None:
+        if self.state.screen != "today":
+            return
+        lang = self.state.lang
+        if result == "printed":
+            self.today.show_message(t("ticket.reprinted", lang))
+        elif isinstance(result, UserMessage):
+            self.today.show_message(f"⚠ {result.title(lang)}. {result.action(lang)}")
 
     def _on_exported(self, ok: bool) -> None:
         if self.state.screen == "today":

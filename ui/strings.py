@@ -118,6 +118,12 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "today.title": {"vi": "Lượt tiếp đón hôm nay", "en": "Today's check-ins"},
     "today.search": {"vi": "Tìm theo tên hoặc số định danh", "en": "Search by name or ID number"},
     "today.export": {"vi": "Xuất", "en": "Export"},
+    "today.reprint": {"vi": "In lại phiếu", "en": "Reprint ticket"},
+    "today.reprint_select": {
+        "vi": "Chọn một lượt trong danh sách để in lại phiếu",
+        "en": "Choose a check-in in the list to reprint its ticket",
+    },
+    "ticket.reprinted": {"vi": "✔ Đã in lại phiếu", "en": "✔ Ticket printed again"},
     "today.count": {"vi": "{n} lượt", "en": "{n} check-ins"},
     "today.exported": {"vi": "Đã lưu tệp", "en": "File saved"},
     "today.export_failed": {

@@ -432,3 +432,43 @@ def test_the_pin_can_be_tapped_on_a_touch_only_kiosk(qtbot: QtBot, guarded: Kios
     assert w.pin_screen.entry.echoMode() == w.pin_screen.entry.EchoMode.Password
     qtbot.mouseClick(w.pin_screen.keypad.ok_button, Qt.MouseButton.LeftButton)
     assert w.state.screen == "settings" and w.pin_screen.entry.text() == ""
+
+
+def test_reception_reprints_a_ticket_from_today(qtbot: QtBot, tmp_path: Path) -> None:
+    """Paper ran out: the patient's number is in Today; the receptionist selects the row and
+    reprints it on the (stand-in) printer; the page's QR is that check-in."""
+    from pyzbar import pyzbar
+
+    from kiosk.config import PrinterConfig
+    from tests.fixtures.escpos_printer import EscposPrinter
+
+    printer = EscposPrinter(tmp_path / "printed")
+    printer.state = "paper_out"
+    config = Config(
+        reader=ReaderConfig("sim:default"),
+        gateway=GatewayConfig(timeout_s=15.0, connect_timeout_s=5.0),
+        printer=PrinterConfig(url=printer.url),
+    )
+    window, _ = build_window(
+        config, mode="reception", data_dir=tmp_path / "data", idle_timeout_s=3600
+    )
+    qtbot.addWidget(window)
+    try:
+        window.state.open_manual()
+        window._submit_manual(TUYET_ID, TUYET, "23/11/1996")
+        qtbot.waitUntil(lambda: "hết giấy" in window.result.queue.text(), timeout=WAIT_MS)
+        assert printer.pages == []
+        printer.state = "ok"
+        window.open_today()
+        _rows(qtbot, window, 1)
+        qtbot.mouseClick(window.today.reprint_button, Qt.MouseButton.LeftButton)
+        assert "Chọn một lượt" in window.today.message.text()  # nothing selected yet
+        window.today.table.selectRow(0)
+        qtbot.mouseClick(window.today.reprint_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "Đã in lại phiếu" in window.today.message.text(), timeout=WAIT_MS)
+        (page,) = printer.wait_pages(1)
+        codes = [s.data.decode() for s in pyzbar.decode(page.image.convert("L"))]
+        assert codes == [window.today.selected_checkin()]
+    finally:
+        window.close()
+        printer.close()

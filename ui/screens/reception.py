@@ -67,6 +67,7 @@ class TodayScreen(QWidget):
 
     search_changed = Signal(str)
     export_requested = Signal()
+    reprint_requested = Signal(str)
     back = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -88,10 +89,14 @@ class TodayScreen(QWidget):
         self.export_button = button()
         self.export_button.setObjectName("export")
         self.export_button.clicked.connect(self.export_requested)
+        self.reprint_button = button()
+        self.reprint_button.setObjectName("reprint")
+        self.reprint_button.clicked.connect(self._reprint)
         self.back_button = button()
         self.back_button.clicked.connect(self.back)
         row = QHBoxLayout()
         row.addWidget(self.count, 1)
+        row.addWidget(self.reprint_button)
         row.addWidget(self.export_button)
         row.addWidget(self.back_button)
         layout = QVBoxLayout(self)
@@ -107,6 +112,7 @@ class TodayScreen(QWidget):
         self.title.setText(view.title)
         self.search.setPlaceholderText(t("today.search", lang))
         self.export_button.setText(t("today.export", lang))
+        self.reprint_button.setText(t("today.reprint", lang))
         self.back_button.setText(t("nav.back", lang))
         self.table.setHorizontalHeaderLabels([t(f"col.{c}", lang) for c in COLUMNS])
         self.show_rows(self._rows)
@@ -121,6 +127,21 @@ class TodayScreen(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
                 self.table.setItem(i, j, item)
         self.count.setText(t("today.count", self._lang, n=len(rows)))
+
+    def selected_checkin(self) -> str | None:
+        """The check-in id of the selected row (None: no row selected)."""
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows or not 0 <= rows[0].row() < len(self._rows):
+            return None
+        value = self._rows[rows[0].row()].get("checkin_id")
+        return str(value) if value else None
+
+    def _reprint(self) -> None:
+        checkin_id = self.selected_checkin()
+        if checkin_id is None:
+            self.show_message(t("today.reprint_select", self._lang))
+            return
+        self.reprint_requested.emit(checkin_id)
 
     def show_message(self, text: str) -> None:
         """A line under the table (export saved / failed)."""
@@ -163,6 +184,7 @@ class ReceptionJobs(QObject):
     failed = Signal(object)
     exported = Signal(bool)
     ticket = Signal(object)
+    reprinted = Signal(object)
 
     def __init__(self, kiosk: Kiosk) -> None:
         super().__init__()
@@ -206,6 +228,13 @@ class ReceptionJobs(QObject):
             self.ticket.emit(print_ticket_for(self.kiosk, report.outcome.checkin_id))
 
     @Slot(str)
+    def reprint(self, checkin_id: str) -> None:
+        """Print a check-in's ticket again (paper ran out, a ticket was lost)."""
+        from ui.worker import print_ticket_for
+
+        self.reprinted.emit(print_ticket_for(self.kiosk, checkin_id))
+
+    @Slot(str)
     def export_today(self, path: str) -> None:
         """Write today's check-ins as UTF-8 CSV (with a BOM, so spreadsheets keep the
         diacritics) to ``path``, readable by the owner only."""
@@ -224,9 +253,11 @@ class ReceptionRequests(QObject):
     list_today = Signal(str)
     manual = Signal(object)
     export_today = Signal(str)
+    reprint = Signal(str)
 
     def connect_to(self, jobs: ReceptionJobs) -> None:
         """Wire each request to its slot (queued: ``jobs`` lives on the worker thread)."""
         self.list_today.connect(jobs.list_today)
         self.manual.connect(jobs.manual)
         self.export_today.connect(jobs.export_today)
+        self.reprint.connect(jobs.reprint)
