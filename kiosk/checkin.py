@@ -134,6 +134,17 @@ class Authenticity:
             and not (self.active_auth is not None and self.active_auth.result == "failed")
         )
 
+    @property
+    def failed(self) -> bool:
+        """Proof against the card: PA failed (tampered, forged, revoked) or CA/AA failed (a
+        clone). Such a card is sent to the desk, not checked in by itself."""
+        pa = self.passive_auth
+        return (
+            (pa is not None and pa.verdict == "failed")
+            or (self.chip_auth is not None and self.chip_auth.result == "failed")
+            or (self.active_auth is not None and self.active_auth.result == "failed")
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The three results as JSON (the same objects as ``cccd-kiosk read --json``)."""
         return {

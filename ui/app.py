@@ -347,7 +347,8 @@ class KioskWindow(QMainWindow):
 
     def _on_outcome(self, outcome: CheckInOutcome) -> None:
         self.state.on_outcome(outcome)
-        if self.kiosk.prints_tickets:  # the worker prints next; its answer follows
+        failed = outcome.authenticity is not None and outcome.authenticity.failed
+        if self.kiosk.prints_tickets and not failed:  # the worker prints; its answer follows
             self.state.on_ticket("printing")
         if self.state.mode == "reception":
             self.refresh_today()  # the list is current whenever it is next shown

@@ -346,8 +346,12 @@ class KioskState:
         the patient leaves with it even when no ticket printed; reception keeps the result
         for the receptionist until the idle timeout or the next patient."""
         self.card_in_field = False
-        if self.screen == "result" and self.mode == "self" and self._outcome is not None:
-            number, ticket = self._outcome.queue_number, self.ticket
+        out = self._outcome
+        if self.screen == "result" and self.mode == "self" and out is not None:
+            if out.authenticity is not None and out.authenticity.failed:
+                self.wipe()  # sent to the desk: there is no number to keep
+                return
+            number, ticket = out.queue_number, self.ticket
             self.wipe(notify=False)
             self._number, self.ticket = number, ticket
             self._go("number")
@@ -524,6 +528,18 @@ class KioskState:
                 kind = "failed" if cloned else "issuer_unknown"
             else:
                 kind = "failed"
+        if self.mode == "self" and kind == "failed":
+            # A forged, tampered, revoked or cloned card: no number, no insurance banner, no
+            # personal data for the patient — the desk sees the reason and decides.
+            return ScreenView(
+                "result",
+                t("desk.title", lang),
+                t("desk.body", lang),
+                badge=t("badge.failed", lang),
+                badge_kind="failed",
+                eligibility=(t("desk.body", lang),),
+                eligibility_status="unknown",  # never the green insurance banner
+            )
         el = out.eligibility
         elig = [t(f"elig.{el.status}", lang)]
         elig.append(el.advice_vi if lang == "vi" else el.advice_en)

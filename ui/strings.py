@@ -65,6 +65,11 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "field.clinic": {"vi": "Nơi ĐKKCB ban đầu", "en": "Registered clinic"},
     "field.gateway": {"vi": "Cổng BHXH", "en": "BHXH gateway"},
     "field.queue": {"vi": "Số thứ tự", "en": "Queue number"},
+    "desk.title": {"vi": "Mời bạn đến quầy tiếp đón", "en": "Please go to the reception desk"},
+    "desk.body": {
+        "vi": "Máy chưa xác thực được thẻ này. Nhân viên sẽ giúp bạn làm thủ tục",
+        "en": "The kiosk could not verify this card. Staff will check you in",
+    },
     "queue.repeat": {
         "vi": "Bạn đã có số {n} hôm nay",
         "en": "You already have number {n} today",

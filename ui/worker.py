@@ -70,6 +70,9 @@ class CheckInWorker(QObject):
 
     def _done(self, outcome: CheckInOutcome) -> None:
         self.outcome.emit(outcome)
+        auth = outcome.authenticity
+        if auth is not None and auth.failed:  # a forged or cloned card gets no ticket
+            return
         if self.kiosk.prints_tickets:
             self.ticket.emit(print_ticket_for(self.kiosk, outcome.checkin_id))
 

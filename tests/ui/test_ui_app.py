@@ -164,9 +164,18 @@ def test_wrong_can_and_tear_say_what_to_do(qtbot: QtBot, kiosk: KioskWindow) -> 
 
 
 def test_clone_fails_the_badge(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    """A cloned card is not checked in like a genuine one: the patient is sent to the desk —
+    no number, no green insurance banner, no personal data on the self-check screen."""
     _tap(qtbot, kiosk, fault="clone")
     _wait_for(qtbot, kiosk, "result")
     assert kiosk.result.badge.text().startswith("✘")
+    assert kiosk.result.title.text() == "Mời bạn đến quầy tiếp đón"
+    assert kiosk.result.queue.text() == "" and "hợp lệ" not in kiosk.result.eligibility.text()
+    assert "Nhân viên sẽ giúp bạn" in kiosk.result.eligibility.text()
+    text = _all_text(kiosk)
+    assert NAME not in text and "4517" not in text and not _pixmaps(kiosk)
+    qtbot.mouseClick(kiosk.tester.remove_button, Qt.MouseButton.LeftButton)  # type: ignore[union-attr]
+    assert kiosk.state.screen == "idle"  # no number screen: it had no number to keep
 
 
 def test_gateway_down_answers_from_cache(qtbot: QtBot, kiosk: KioskWindow) -> None:
