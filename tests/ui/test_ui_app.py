@@ -17,7 +17,8 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
-from kiosk.config import Config, GatewayConfig, ReaderConfig
+from kiosk.config import Config, GatewayConfig, ReaderConfig, UiConfig
+from tests.fixtures.kiosk_window import demo_window
 from ui.app import KioskWindow, build_window
 from ui.screens import MIN_TOUCH
 from ui.tester import FAULTS
@@ -30,27 +31,10 @@ ID = "001088034517"
 WAIT_MS = 60_000
 
 
-def _make(qtbot: QtBot, tmp_path: Path, mode: str = "self") -> Iterator[KioskWindow]:
-    config = Config(
-        reader=ReaderConfig("sim:default"),
-        gateway=GatewayConfig(timeout_s=15.0, connect_timeout_s=5.0),  # generous: CI is loaded
-    )
-    window, gateway = build_window(
-        config,
-        mode=mode,  # type: ignore[arg-type]
-        data_dir=tmp_path / "data",
-        idle_timeout_s=3600,
-    )
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    try:
-        yield window
-    finally:
-        window.close()
-        assert not window.worker.thread.isRunning()
-        if gateway is not None:
-            gateway.stop()
+def _make(
+    qtbot: QtBot, tmp_path: Path, mode: str = "self", ui: UiConfig | None = None
+) -> Iterator[KioskWindow]:
+    yield from demo_window(qtbot, tmp_path, mode, ui)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 from kiosk.config import Config, UiConfig
+from tests.fixtures.kiosk_window import demo_window
 from ui.app import build_parser, resolve_options
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -58,30 +59,9 @@ WAIT_MS = 60_000
 
 
 def _make(
-    qtbot: QtBot, tmp_path: Path, mode: str, ui: UiConfig | None = None
+    qtbot: QtBot, tmp_path: Path, mode: str = "self", ui: UiConfig | None = None
 ) -> Iterator[KioskWindow]:
-    config = Config(
-        reader=ReaderConfig("sim:default"),
-        gateway=GatewayConfig(timeout_s=15.0, connect_timeout_s=5.0),  # generous: CI is loaded
-        ui=ui or UiConfig(),
-    )
-    window, gateway = build_window(
-        config,
-        mode=mode,  # type: ignore[arg-type]
-        data_dir=tmp_path / "data",
-        idle_timeout_s=3600,
-    )
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    window.activateWindow()
-    try:
-        yield window
-    finally:
-        window.close()
-        assert not window.worker.thread.isRunning()
-        if gateway is not None:
-            gateway.stop()
+    yield from demo_window(qtbot, tmp_path, mode, ui)
 
 
 @pytest.fixture
