@@ -8,7 +8,6 @@ import re
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,8 +16,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
-from kiosk.config import Config, GatewayConfig, ReaderConfig, UiConfig
-from tests.fixtures.kiosk_window import demo_window
+from kiosk.config import Config, GatewayConfig, ReaderConfig
 from ui.app import KioskWindow, build_window
 from ui.screens import MIN_TOUCH
 from ui.tester import FAULTS
@@ -29,22 +27,6 @@ NAME = "Trần Đức Minh"
 ID = "001088034517"
 #: Generous bound for a check-in to finish; never asserted as a duration.
 WAIT_MS = 60_000
-
-
-def _make(
-    qtbot: QtBot, tmp_path: Path, mode: str = "self", ui: UiConfig | None = None
-) -> Iterator[KioskWindow]:
-    yield from demo_window(qtbot, tmp_path, mode, ui)
-
-
-@pytest.fixture
-def kiosk(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskWindow]:
-    yield from _make(qtbot, tmp_path, "self")
-
-
-@pytest.fixture
-def reception(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskWindow]:
-    yield from _make(qtbot, tmp_path, "reception")
 
 
 def _all_text(window: QWidget) -> str:

@@ -58,22 +58,6 @@ TUYET_ID = "046196008821"
 WAIT_MS = 60_000
 
 
-def _make(
-    qtbot: QtBot, tmp_path: Path, mode: str = "self", ui: UiConfig | None = None
-) -> Iterator[KioskWindow]:
-    yield from demo_window(qtbot, tmp_path, mode, ui)
-
-
-@pytest.fixture
-def reception(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskWindow]:
-    yield from _make(qtbot, tmp_path, "reception")
-
-
-@pytest.fixture
-def kiosk(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskWindow]:
-    yield from _make(qtbot, tmp_path, "self")
-
-
 def _tap(qtbot: QtBot, window: KioskWindow, card: str = "default") -> None:
     tester = window.tester
     assert tester is not None
@@ -229,7 +213,7 @@ PIN_HASH = hash_pin(PIN)
 @pytest.fixture
 def guarded(qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KioskWindow]:
     monkeypatch.delenv(PIN_ENV, raising=False)
-    yield from _make(qtbot, tmp_path, "self", UiConfig(operator_pin_hash=PIN_HASH))
+    yield from demo_window(qtbot, tmp_path, "self", UiConfig(operator_pin_hash=PIN_HASH))
 
 
 def _type_pin(qtbot: QtBot, window: KioskWindow, pin: str) -> None:
