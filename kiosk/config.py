@@ -34,6 +34,14 @@ A file looks like::
                          # CCCD_KIOSK_OPERATOR_PIN)
     export_dir = "/var/lib/cccd-kiosk/exports"  # reception's CSV exports (default: data folder)
 
+    [[departments]]      # optional, one table per department; queue numbers count per
+    code = "NOI"         # department per day (none: one queue for the clinic)
+    name_vi = "Khoa Nội"
+    name_en = "Internal medicine"
+    room = "203"
+    open_hours = "07:00-16:30"   # local time; empty: always
+    bhyt_self = true     # insured patients may register here at the kiosk themselves
+
 Every key has a default (:class:`Config` is a tree of frozen dataclasses),
 so an empty file is a valid configuration. Anything the kiosk does not know
 is an error that names the key — a misspelt key silently ignored would leave
@@ -52,6 +60,7 @@ import re
 import tomllib
 import types
 import typing
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -347,6 +356,59 @@ class UiConfig:
             )
 
 
+#: A department code: what staff type and what the HIS knows (``NOI``, ``K03``, ``RHM-2``).
+_DEPARTMENT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,15}")
+#: Open hours ``HH:MM-HH:MM`` (local time), or empty for "always".
+_OPEN_HOURS = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+@dataclass(frozen=True)
+class Department:
+    """One ``[[departments]]`` entry: a specialty patients queue for, and its room.
+
+    ``code`` is what ``checkin --department`` takes and the HIS receives (XML 130
+    ``MA_KHOA``); ``name_vi``/``name_en`` are what the screen and the ticket say; ``room`` is
+    where the patient goes ("203"); ``open_hours`` (``07:00-16:30``, local time; empty:
+    always) and ``bhyt_self`` (whether insured patients may register here at the kiosk by
+    themselves) decide what self-check offers. Queue numbers count per department per day.
+    """
+
+    code: str
+    name_vi: str
+    name_en: str = ""
+    room: str = ""
+    open_hours: str = ""
+    bhyt_self: bool = True
+
+    def __post_init__(self) -> None:
+        if not _DEPARTMENT_CODE.fullmatch(self.code):
+            raise ConfigValueError(
+                f"must be 1 to 16 letters, digits, '-' or '_' (e.g. NOI, K03), not {self.code!r}",
+                key="departments.code",
+            )
+        for key in ("name_vi", "name_en", "room"):
+            value = getattr(self, key)
+            if len(value) > 60 or (key == "name_vi" and not value.strip()):
+                raise ConfigValueError(
+                    "must be 1 to 60 characters" if key == "name_vi" else "at most 60 characters",
+                    key=f"departments.{key}",
+                )
+            object.__setattr__(self, key, unicodedata.normalize("NFC", value.strip()))
+        if self.open_hours and not _OPEN_HOURS.fullmatch(self.open_hours):
+            raise ConfigValueError(
+                f"must be HH:MM-HH:MM (e.g. 07:00-16:30), not {self.open_hours!r}",
+                key="departments.open_hours",
+            )
+
+    def name(self, language: str) -> str:
+        """The name in ``language`` ("en" falls back to the Vietnamese one)."""
+        return self.name_en or self.name_vi if language == "en" else self.name_vi
+
+
+#: The most departments a kiosk offers (a screen of buttons, not a directory).
+MAX_DEPARTMENTS = 40
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration; every section has defaults."""
@@ -358,6 +420,26 @@ class Config:
     ui: UiConfig = field(default_factory=UiConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
+    #: ``[[departments]]``: none (the default) is one queue for the whole clinic.
+    departments: tuple[Department, ...] = ()
+
+    def __post_init__(self) -> None:
+        codes = [d.code.upper() for d in self.departments]
+        if len(codes) > MAX_DEPARTMENTS:
+            raise ConfigValueError(f"at most {MAX_DEPARTMENTS} departments", key="departments")
+        dup = sorted({c for c in codes if codes.count(c) > 1})
+        if dup:
+            raise ConfigValueError(
+                f"department codes must be unique (repeated: {', '.join(dup)})",
+                key="departments",
+            )
+
+    def department(self, code: str) -> Department | None:
+        """The configured department with ``code`` (case-insensitive), or None."""
+        for d in self.departments:
+            if d.code.upper() == code.strip().upper():
+                return d
+        return None
 
 
 def _type_name(tp: Any) -> str:
@@ -387,6 +469,15 @@ def _value(tp: Any, value: Any, key: str) -> Any:
     return float(value) if tp is float else value
 
 
+def _table_array_item(tp: Any) -> Any:
+    """The dataclass of a ``tuple[SomeDataclass, ...]`` field (a TOML array of tables)."""
+    if typing.get_origin(tp) is tuple:
+        args = typing.get_args(tp)
+        if args and dataclasses.is_dataclass(args[0]):
+            return args[0]
+    return None
+
+
 def _build(cls: Any, table: dict[str, Any], prefix: str) -> Any:
     """Make dataclass ``cls`` from a TOML table, naming the first unknown or wrong key."""
     hints = typing.get_type_hints(cls)
@@ -401,13 +492,29 @@ def _build(cls: Any, table: dict[str, Any], prefix: str) -> Any:
                 key=dotted,
             )
         tp = hints[key]
-        if dataclasses.is_dataclass(tp):
+        item = _table_array_item(tp)
+        if item is not None:
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise ConfigValueError(f"must be [[{dotted}]] tables", key=dotted)
+            kwargs[key] = tuple(
+                _build(item, v, f"{dotted}[{i}].") for i, v in enumerate(value, start=1)
+            )
+        elif dataclasses.is_dataclass(tp):
             if not isinstance(value, dict):
                 raise ConfigValueError(f"must be a [{dotted}] section", key=dotted)
             kwargs[key] = _build(tp, value, f"{dotted}.")
         else:
             kwargs[key] = _value(tp, value, dotted)
-    return cls(**kwargs)
+    for f in known.values():
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if required and f.name not in kwargs:
+            raise ConfigValueError("is required here", key=f"{prefix}{f.name}")
+    try:
+        return cls(**kwargs)
+    except ConfigValueError as exc:
+        if exc.key and prefix.endswith("]."):  # name the entry: departments[2].code
+            exc.key = prefix + exc.key.rsplit(".", 1)[-1]
+        raise
 
 
 def parse_config(text: str, *, path: str | None = None) -> Config:

@@ -69,7 +69,18 @@ _SCHEMA = (
         id_index TEXT,
         sealed BLOB NOT NULL,
         eligibility BLOB,
-        UNIQUE (day, queue_number)
+        department TEXT NOT NULL DEFAULT '',
+        room TEXT NOT NULL DEFAULT '',
+        UNIQUE (day, department, queue_number)
+    )""",
+    # The last number handed out per local day and department, bumped in the check-in's own
+    # transaction (INSERT … ON CONFLICT DO UPDATE … RETURNING): gap-free and never repeated,
+    # with the UNIQUE above as the safety net — not MAX()+1 over the rows.
+    """CREATE TABLE IF NOT EXISTS queue_counters (
+        day TEXT NOT NULL,
+        department TEXT NOT NULL,
+        last_number INTEGER NOT NULL,
+        PRIMARY KEY (day, department)
     )""",
     "CREATE INDEX IF NOT EXISTS checkins_id_index ON checkins (id_index)",
     """CREATE TABLE IF NOT EXISTS outbox (
@@ -112,12 +123,16 @@ class CheckInRecord:
     #: True when :meth:`Journal.record` found this patient already checked in today and gave
     #: back that check-in (same id, same number) instead of a new one.
     repeat: bool = False
+    #: The department code the number counts in ("" : the clinic's one queue) and its room.
+    department: str = ""
+    room: str = ""
 
     def __repr__(self) -> str:
         """No personal data in reprs: a record that lands in a log or traceback stays private."""
         return (
             f"CheckInRecord(checkin_id={self.checkin_id!r}, queue_number={self.queue_number}, "
-            f"method={self.method!r}, chip_verified={self.chip_verified}, <personal data>)"
+            f"department={self.department!r}, method={self.method!r}, "
+            f"chip_verified={self.chip_verified}, <personal data>)"
         )
 
 
@@ -129,10 +144,62 @@ class PurgeCount(NamedTuple):
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the journal and outbox tables if missing (idempotent, safe from any process)."""
+    """Create the journal and outbox tables if missing and bring an older journal to the
+    per-department queue (idempotent, safe from any process)."""
     for statement in _SCHEMA:
         db.conn.execute(statement)
     db.conn.commit()
+    _add_departments(db.conn)
+    db.conn.execute(
+        "CREATE INDEX IF NOT EXISTS checkins_visit ON checkins (day, id_index, department)"
+    )
+    db.conn.commit()
+
+
+def _add_departments(conn: sqlite3.Connection) -> None:
+    """Rebuild a journal from before departments: ``department``/``room`` columns, numbers
+    unique per (day, department) instead of per day, and the counters seeded from the rows.
+
+    SQLite cannot change a table's UNIQUE constraint in place, so the table is copied into
+    the new shape (SQLite's documented procedure: foreign keys off around one transaction,
+    checked before commit). Every existing check-in keeps its id, number and sealed data, in
+    the clinic-wide queue (department "").
+    """
+
+    def current() -> bool:
+        cols = {r[1] for r in conn.execute("PRAGMA table_info(checkins)")}
+        return "department" in cols
+
+    if current():
+        return
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with immediate(conn):
+            if current():
+                return  # another process did it meanwhile
+            # new table, copy, drop the old, rename the new: renaming the old one instead
+            # would carry the outbox's foreign key along to it
+            conn.execute(_SCHEMA[0].replace("EXISTS checkins", "EXISTS checkins_departments"))
+            conn.execute(
+                "INSERT INTO checkins_departments (checkin_id, day, queue_number, created_at,"
+                " method, chip_verified, id_index, sealed, eligibility) SELECT checkin_id, day,"
+                " queue_number, created_at, method, chip_verified, id_index, sealed,"
+                " eligibility FROM checkins"
+            )
+            conn.execute("DROP TABLE checkins")
+            conn.execute("ALTER TABLE checkins_departments RENAME TO checkins")
+            conn.execute(_SCHEMA[1])
+            conn.execute(
+                "INSERT OR REPLACE INTO queue_counters (day, department, last_number)"
+                " SELECT day, department, MAX(queue_number) FROM checkins"
+                " GROUP BY day, department"
+            )
+            bad = conn.execute("PRAGMA foreign_key_check").fetchall()
+            if bad:
+                raise StorageError(f"journal migration broke {len(bad)} outbox references")
+        log.info("journal: migrated to per-department queue numbers")
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 @contextmanager
@@ -301,16 +368,24 @@ class Journal:
         bhyt_card: str | None = None,
         now: datetime | None = None,
         reuse_today: bool = False,
+        department: str = "",
+        room: str = "",
     ) -> CheckInRecord:
         """Journal a check-in and queue it for the HIS; durable (fsynced) when this returns.
 
-        Assigns the next queue number of the local day inside the write transaction, so two
-        processes recording at once never hand out the same number. With ``reuse_today`` (what
-        the check-in pipeline asks), a patient (by the HMAC of the ID number) already checked
-        in that local day gets that check-in back — ``repeat`` set, the same id and number,
-        nothing new written: a card tapped again (or the card, then the BHYT QR) never takes
-        a second place in the queue.
+        Assigns the next queue number of the local day in ``department`` ("": the clinic's one
+        queue) inside the write transaction, from that day's and department's counter, so two
+        processes recording at once never hand out the same number and a rolled-back check-in
+        leaves no gap. With ``reuse_today`` (what the check-in pipeline asks), a patient (by
+        the HMAC of the ID number) already checked in that local day *in that department* gets
+        that check-in back — ``repeat`` set, the same id and number, nothing new written: a
+        card tapped again (or the card, then the BHYT QR) never takes a second place in the
+        same queue; another department is another queue and another number.
         """
+        department = department.strip().upper()
+        room = unicodedata.normalize("NFC", room.strip())
+        if len(department) > 16 or len(room) > 60:
+            raise ValueError("department code or room too long")
         if method not in METHODS:
             raise ValueError(f"unknown check-in method {method!r}")
         if chip_verified and method != "chip":
@@ -323,9 +398,10 @@ class Journal:
         with self.lock, immediate(conn):
             if reuse_today and id_index is not None:
                 earlier = conn.execute(
-                    "SELECT checkin_id, queue_number, created_at, method, chip_verified"
-                    " FROM checkins WHERE day = ? AND id_index = ? ORDER BY created_at LIMIT 1",
-                    (local_day.isoformat(), id_index),
+                    "SELECT checkin_id, queue_number, created_at, method, chip_verified, room"
+                    " FROM checkins WHERE day = ? AND id_index = ? AND department = ?"
+                    " ORDER BY created_at LIMIT 1",
+                    (local_day.isoformat(), id_index, department),
                 ).fetchone()
                 if earlier is not None:
                     return CheckInRecord(
@@ -339,10 +415,14 @@ class Journal:
                         bhyt_card=bhyt_card,
                         eligibility=None,
                         repeat=True,
+                        department=department,
+                        room=str(earlier[5]),
                     )
             row = conn.execute(
-                "SELECT COALESCE(MAX(queue_number), 0) + 1 FROM checkins WHERE day = ?",
-                (local_day.isoformat(),),
+                "INSERT INTO queue_counters (day, department, last_number) VALUES (?, ?, 1)"
+                " ON CONFLICT (day, department) DO UPDATE SET last_number = last_number + 1"
+                " RETURNING last_number",
+                (local_day.isoformat(), department),
             ).fetchone()
             queue_number = int(row[0])
             checkin_id = f"{local_day:%Y%m%d}-{queue_number:04d}-{secrets.token_hex(4)}"
@@ -352,7 +432,8 @@ class Journal:
             )
             conn.execute(
                 "INSERT INTO checkins (checkin_id, day, queue_number, created_at, method,"
-                " chip_verified, id_index, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " chip_verified, id_index, sealed, department, room)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     checkin_id,
                     local_day.isoformat(),
@@ -362,6 +443,8 @@ class Journal:
                     int(chip_verified),
                     id_index,
                     sealed,
+                    department,
+                    room,
                 ),
             )
             conn.execute(
@@ -378,6 +461,8 @@ class Journal:
             holder=holder,
             bhyt_card=bhyt_card,
             eligibility=None,
+            department=department,
+            room=room,
         )
 
     @map_errors
@@ -428,10 +513,13 @@ class Journal:
                 (self._sealer.seal(_dump(body), aad), int(chip_verified), checkin_id),
             )
 
-    _COLUMNS = "checkin_id, queue_number, created_at, method, chip_verified, sealed, eligibility"
+    _COLUMNS = (
+        "checkin_id, queue_number, created_at, method, chip_verified, sealed, eligibility,"
+        " department, room"
+    )
 
     def _decode(self, row: tuple[Any, ...]) -> CheckInRecord:
-        checkin_id, queue_number, created_at, method, verified, sealed, elig = row
+        checkin_id, queue_number, created_at, method, verified, sealed, elig, dept, room = row
         body = json.loads(self._sealer.open(sealed, _aad(checkin_id, "sealed")))
         eligibility = (
             json.loads(self._sealer.open(elig, _aad(checkin_id, "eligibility")))
@@ -448,6 +536,8 @@ class Journal:
             holder=body["holder"],
             bhyt_card=body.get("bhyt_card"),
             eligibility=eligibility,
+            department=str(dept),
+            room=str(room),
         )
 
     def _open(self, row: tuple[Any, ...]) -> CheckInRecord | None:
@@ -530,13 +620,15 @@ class Journal:
 
     @map_errors
     def day(self, d: date) -> list[CheckInRecord]:
-        """Every check-in of local day ``d`` that opens, decrypted, in queue order.
+        """Every check-in of local day ``d`` that opens, decrypted, in the order they came
+        (numbers count per department, so arrival order is the one order of the day).
 
         Rows that do not open are quarantined and left out (see :meth:`quarantined`).
         """
         with self.lock:
             rows = self.db.conn.execute(
-                f"SELECT {self._COLUMNS} FROM checkins WHERE day = ? ORDER BY queue_number",
+                f"SELECT {self._COLUMNS} FROM checkins WHERE day = ?"
+                " ORDER BY created_at, department, queue_number",
                 (d.isoformat(),),
             ).fetchall()
         return [r for r in (self._open(row) for row in rows) if r is not None]
@@ -603,6 +695,13 @@ class Journal:
             conn.executemany("DELETE FROM outbox WHERE checkin_id = ?", rows)
             conn.executemany("DELETE FROM quarantine WHERE checkin_id = ?", rows)
             conn.executemany("DELETE FROM checkins WHERE checkin_id = ?", rows)
+            # Counters of days with no check-in left; a day still holding kept check-ins keeps
+            # its counter, so a number is never handed out twice.
+            conn.execute(
+                "DELETE FROM queue_counters WHERE day < ? AND day NOT IN"
+                " (SELECT DISTINCT day FROM checkins)",
+                (day,),
+            )
         if gone or bad:
             log.info("journal: purged %d check-ins, %d quarantined", len(gone), len(bad))
         return PurgeCount(len(gone), len(bad))

@@ -235,3 +235,69 @@ def test_sim_takes_sample_card_names_and_faults() -> None:
     assert ReaderSpec.parse("sim").name == "default"
     with pytest.raises(ReaderSpecSyntaxError, match="sample card name"):
         ReaderSpec.parse("sim:/tmp/card.toml")
+
+
+DEPARTMENTS = """
+[[departments]]
+code = "NOI"
+name_vi = "Khoa Nội"
+name_en = "Internal medicine"
+room = "203"
+open_hours = "07:00-16:30"
+
+[[departments]]
+code = "RHM"
+name_vi = "Răng Hàm Mặt"
+room = "105"
+bhyt_self = false
+"""
+
+
+def test_departments_are_an_array_of_tables() -> None:
+    from kiosk.config import parse_config
+
+    config = parse_config(DEPARTMENTS)
+    assert [d.code for d in config.departments] == ["NOI", "RHM"]
+    noi, rhm = config.departments
+    assert (noi.name("vi"), noi.name("en"), noi.room, noi.bhyt_self) == (
+        "Khoa Nội",
+        "Internal medicine",
+        "203",
+        True,
+    )
+    assert rhm.name("en") == "Răng Hàm Mặt" and not rhm.bhyt_self  # no English: Vietnamese
+    assert config.department("rhm") is rhm and config.department("XYZ") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        ('[[departments]]\nname_vi = "Khoa Nội"\n', "departments[1].code", "required"),
+        ('[[departments]]\ncode = "N O"\nname_vi = "x"\n', "departments[1].code", "letters"),
+        (
+            '[[departments]]\ncode = "A"\nname_vi = "a"\n[[departments]]\ncode = "B"\n'
+            'name_vi = "b"\nopen_hours = "7h-16h"\n',
+            "departments[2].open_hours",
+            "HH:MM",
+        ),
+        (
+            '[[departments]]\ncode = "A"\nname_vi = "a"\nroom_no = "1"\n',
+            "departments[1].room_no",
+            "unknown",
+        ),
+        (
+            '[[departments]]\ncode = "A"\nname_vi = "a"\n'
+            '[[departments]]\ncode = "a"\nname_vi = "b"\n',
+            "departments",
+            "unique",
+        ),
+        ('departments = "NOI"\n', "departments", "[[departments]]"),
+    ],
+)
+def test_bad_departments_name_the_entry_and_key(text: str, key: str, words: str) -> None:
+    from kiosk.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, path="kiosk.toml")
+    assert info.value.key == key
+    assert words in str(info.value)

@@ -259,6 +259,8 @@ def test_schema_keeps_personal_columns_sealed(journal: Journal) -> None:
         "id_index",
         "sealed",
         "eligibility",
+        "department",  # a clinic's department code and room: not about the patient
+        "room",
     }
     with pytest.raises(sqlite3.IntegrityError):  # queue numbers are unique per day
         journal.db.conn.execute(
