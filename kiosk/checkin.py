@@ -89,6 +89,8 @@ class CheckInJournal(Protocol):
         authenticity: dict[str, Any] | None = None,
         bhyt_card: str | None = None,
         reuse_today: bool = False,
+        department: str = "",
+        room: str = "",
     ) -> Any: ...
 
     def attach_verification(
@@ -96,6 +98,21 @@ class CheckInJournal(Protocol):
     ) -> None: ...
 
     def attach_eligibility(self, checkin_id: str, eligibility: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Queue:
+    """Which queue a check-in takes a number in: a department code and its room ("" and
+    "": the clinic's one queue). The application layer resolves it from the configuration;
+    the pipeline only hands it to the journal, which counts numbers per department per day.
+    """
+
+    department: str = ""
+    room: str = ""
+
+
+#: The clinic's one queue (no departments configured or none chosen).
+ONE_QUEUE = Queue()
 
 
 @dataclass(frozen=True)
@@ -178,6 +195,9 @@ class CheckInOutcome:
     bhyt_card: BhytCard | None = None
     read: ReadResult | None = None
     repeat: bool = False
+    #: The department the number counts in ("": the clinic's one queue) and its room.
+    department: str = ""
+    room: str = ""
 
     def __repr__(self) -> str:
         return (
@@ -197,6 +217,7 @@ class _Lookup:
     holder_json: dict[str, Any]
     future: concurrent.futures.Future[tuple[EligibilityResult, timedelta | None]]
     repeat: bool = False
+    queue: Queue = ONE_QUEUE
 
 
 def _person_from(holder: Holder) -> Person | None:
@@ -260,21 +281,36 @@ class CheckInPipeline:
     # ---- eligibility -------------------------------------------------------------------
 
     def _start(
-        self, person: Person, *, method: Method, holder_json: dict[str, Any], bhyt_card: str | None
+        self,
+        person: Person,
+        *,
+        method: Method,
+        holder_json: dict[str, Any],
+        bhyt_card: str | None,
+        queue: Queue,
     ) -> _Lookup:
-        """Journal the check-in (durable), then start the look-up on a worker thread."""
+        """Journal the check-in in ``queue`` (durable), then start the look-up on a worker
+        thread."""
         record = self.journal.record(
             method=method,
             chip_verified=False,
             holder=holder_json,
             bhyt_card=bhyt_card,
             reuse_today=True,
+            department=queue.department,
+            room=queue.room,
         )
         future = self._executor.submit(self._look_up, person)
         log.info("check-in %s: journaled (%s), eligibility started", record.checkin_id, method)
         self._emit("eligibility", "started", checkin_id=record.checkin_id)
         return _Lookup(
-            person, record.checkin_id, record.queue_number, holder_json, future, record.repeat
+            person,
+            record.checkin_id,
+            record.queue_number,
+            holder_json,
+            future,
+            record.repeat,
+            Queue(record.department, record.room),
         )
 
     def _look_up(self, person: Person) -> tuple[EligibilityResult, timedelta | None]:
@@ -377,12 +413,17 @@ class CheckInPipeline:
             bhyt_card=bhyt_card,
             read=read,
             repeat=lookup.repeat,
+            department=lookup.queue.department,
+            room=lookup.queue.room,
         )
 
     # ---- the three ways in -------------------------------------------------------------
 
-    def checkin_card(self, transport: Transport, keys: Sequence[AccessKey]) -> CheckInOutcome:
-        """Read and verify the chip, checking eligibility while the rest of the card is read.
+    def checkin_card(
+        self, transport: Transport, keys: Sequence[AccessKey], *, queue: Queue = ONE_QUEUE
+    ) -> CheckInOutcome:
+        """Read and verify the chip, checking eligibility while the rest of the card is read;
+        the number is taken in ``queue``.
 
         Raises what :meth:`ReaderSession.read` raises (wrong key, card removed…) after an
         ``error`` event; a check-in journaled before the failure stays in the journal.
@@ -395,7 +436,7 @@ class CheckInPipeline:
             if person is None:
                 return
             state["lookup"] = self._start(
-                person, method="chip", holder_json=holder.to_json(), bhyt_card=None
+                person, method="chip", holder_json=holder.to_json(), bhyt_card=None, queue=queue
             )
 
         def on_file(name: str, raw: bytes) -> None:
@@ -437,7 +478,7 @@ class CheckInPipeline:
                 self._emit("error", "NoIdNumber")
                 raise EmrtdError("the card gave no ID number and name (DG13 and DG1 unreadable)")
             lookup = self._start(
-                person, method="chip", holder_json=holder.to_json(), bhyt_card=None
+                person, method="chip", holder_json=holder.to_json(), bhyt_card=None, queue=queue
             )
         return self._finish(
             lookup,
@@ -448,7 +489,7 @@ class CheckInPipeline:
             read=result,
         )
 
-    def checkin_bhyt_qr(self, text: str) -> CheckInOutcome:
+    def checkin_bhyt_qr(self, text: str, *, queue: Queue = ONE_QUEUE) -> CheckInOutcome:
         """Check in with the BHYT card QR (paper card or VssID); not chip-verified.
 
         Eligibility is asked by the card number (``maThe``). Raises
@@ -471,7 +512,11 @@ class CheckInPipeline:
             "place_of_residence": card.address,
         }
         lookup = self._start(
-            person, method="bhyt_qr", holder_json=holder_json, bhyt_card=card.card_number
+            person,
+            method="bhyt_qr",
+            holder_json=holder_json,
+            bhyt_card=card.card_number,
+            queue=queue,
         )
         return self._finish(
             lookup,
@@ -482,7 +527,9 @@ class CheckInPipeline:
             bhyt_card=card,
         )
 
-    def checkin_manual(self, id_number: str, full_name: str, date_of_birth: date) -> CheckInOutcome:
+    def checkin_manual(
+        self, id_number: str, full_name: str, date_of_birth: date, *, queue: Queue = ONE_QUEUE
+    ) -> CheckInOutcome:
         """Reception mode: a typed 12-digit ID, name and birth date; not chip-verified.
 
         Raises :class:`AccessKeyError` (``field`` set) for an unusable entry.
@@ -514,7 +561,9 @@ class CheckInPipeline:
         )
         person = _person_from(holder)
         assert person is not None
-        lookup = self._start(person, method="manual", holder_json=holder.to_json(), bhyt_card=None)
+        lookup = self._start(
+            person, method="manual", holder_json=holder.to_json(), bhyt_card=None, queue=queue
+        )
         return self._finish(
             lookup, method="manual", holder=holder, authenticity=None, chip_verified=False
         )

@@ -51,6 +51,12 @@ def register(sub: Any) -> None:
     c.add_argument("--gateway", help="eligibility gateway URL (default: the config file's)")
     c.add_argument("--gateway-kind", choices=GATEWAY_KINDS, help="default: bhxh")
     c.add_argument("--data-dir", type=Path, help="cache, journal and key folder")
+    c.add_argument(
+        "--department",
+        metavar="CODE",
+        help="the department the patient queues for (a [[departments]] code; needed when "
+        "several are configured)",
+    )
     c.add_argument("--json", action="store_true", help="print JSON")
 
     e = sub.add_parser("export", help="print one day's check-ins for staff (CSV or JSON)")
@@ -93,13 +99,20 @@ def cmd_checkin(args: argparse.Namespace) -> int:
         raise UsageError("--reader is not used with --bhyt-qr or --manual")
     keys = None if no_chip else keys_from_args(args)
     with Kiosk(settings_from_args(args), link_kbps=link_kbps(args)) as kiosk:
+        department = args.department
+        kiosk.department(department)  # an unknown code: refused before the card is read
+        if department is None and kiosk.needs_department:
+            known = ", ".join(d.code for d in kiosk.departments)
+            raise UsageError(
+                f"several departments are configured: choose one with --department ({known})"
+            )
         report: CheckInReport
         if manual is not None:
-            report = kiosk.checkin_manual(*manual)
+            report = kiosk.checkin_manual(*manual, department=department)
         elif keys is None:
-            report = kiosk.checkin_bhyt(args.bhyt_qr)
+            report = kiosk.checkin_bhyt(args.bhyt_qr, department=department)
         else:
-            report = kiosk.checkin_card(keys)
+            report = kiosk.checkin_card(keys, department=department)
         if kiosk.prints_tickets:
             _print_ticket(kiosk, report.outcome.checkin_id)
         kiosk.deliver_pending()

@@ -1,6 +1,7 @@
 """The staff's export of one day's check-ins (``cccd-kiosk export --date D --format csv|json``).
 
-One row per check-in in queue order, with what reception works from: queue number, time,
+One row per check-in in arrival order, with what reception works from: queue number and
+department, time,
 name, ID number, birth date, method, chip verification and the eligibility answer. The
 result is personal data in clear: it is returned to the caller (who writes it where staff
 asked), never stored or logged here. Text is UTF-8 with diacritics intact.
@@ -18,6 +19,8 @@ from offline_cache.journal import VIETNAM_TZ, CheckInRecord, Journal
 
 COLUMNS = (
     "queue_number",
+    "department",
+    "room",
     "time",
     "full_name",
     "id_number",
@@ -46,6 +49,8 @@ def row(record: CheckInRecord) -> dict[str, Any]:
     elig = record.eligibility or {}
     return {
         "queue_number": record.queue_number,
+        "department": record.department or None,
+        "room": record.room or None,
         "time": record.created_at.astimezone(VIETNAM_TZ).strftime("%H:%M:%S"),
         "full_name": record.holder.get("full_name"),
         "id_number": record.holder.get("id_number"),

@@ -33,6 +33,9 @@ VN_CORE = "http://fhir.ehealth.gov.vn/core"
 SYSTEM_BHYT = f"{VN_CORE}/sid/insurance_number"
 SYSTEM_CCCD = f"{VN_CORE}/sid/cccd"  # assumption
 SYSTEM_CHECKIN = "urn:cccd-kiosk:checkin-id"  # assumption: the kiosk's own id space
+#: The clinic's department codes ([[departments]] code, XML 130 MA_KHOA): the kiosk's own
+#: code space, since each hospital numbers its departments itself.
+SYSTEM_DEPARTMENT = "urn:cccd-kiosk:department"
 PROFILE_PATIENT = f"{VN_CORE}/StructureDefinition/vn-core-patient"
 PROFILE_ENCOUNTER = f"{VN_CORE}/StructureDefinition/vn-core-encounter"  # assumption
 _UUID_NS = uuid.UUID("5b0f6d0e-6c2a-4b7e-9a43-1f1b2c3d4e5f")
@@ -125,6 +128,8 @@ def xml130_payload(record: CheckInRecord) -> dict[str, Any]:
         "gt_the_den": date_130(elig.get("valid_to")),
         "ngay_vao": _local_minute(record.created_at),
     }
+    if record.department:
+        payload["ma_khoa"] = record.department  # the department the number counts in
     if elig.get("ma_doituong_kcb"):
         payload["ma_doituong_kcb"] = elig["ma_doituong_kcb"]
     payload["kiosk"] = {
@@ -135,6 +140,7 @@ def xml130_payload(record: CheckInRecord) -> dict[str, Any]:
         "eligibility_code": elig.get("code"),
         "eligibility_source": elig.get("source"),
         "eligibility_stale": elig.get("stale"),
+        "room": record.room or None,
     }
     return payload
 
@@ -205,6 +211,12 @@ def fhir_bundle(record: CheckInRecord) -> dict[str, Any]:
         "subject": {"reference": f"urn:uuid:{patient_uuid}"},
         "period": {"start": record.created_at.isoformat()},
     }
+    if record.department:
+        encounter["serviceType"] = {
+            "coding": [{"system": SYSTEM_DEPARTMENT, "code": record.department}]
+        }
+    if record.room:
+        encounter["location"] = [{"location": {"display": f"Phòng {record.room}"}}]
     return {
         "resourceType": "Bundle",
         "type": "transaction",

@@ -29,7 +29,8 @@ from kiosk.app.pinned import pinned_paths
 from kiosk.app.reports import CheckInReport, ReadReport
 from kiosk.app.settings import Settings
 from kiosk.app.storage import Storage, has_journal
-from kiosk.checkin import CheckInEvent, CheckInPipeline
+from kiosk.checkin import ONE_QUEUE, CheckInEvent, CheckInPipeline, Queue
+from kiosk.config import Department
 from kiosk.emrtd.passwords import AccessKey
 from kiosk.emrtd.session import AccessMode, ReaderSession
 from kiosk.emrtd.trust import TrustStore
@@ -315,27 +316,76 @@ class Kiosk:
             if own:
                 t.close()
 
+    # ---- departments -----------------------------------------------------------------------
+
+    @property
+    def departments(self) -> tuple[Department, ...]:
+        """The configured departments (``[[departments]]``; empty: one queue for the clinic)."""
+        return self.config.departments
+
+    def department(self, code: str | None) -> Department | None:
+        """The department a check-in takes its number in.
+
+        ``code`` None: the only configured department, or None (the clinic's one queue) when
+        there is none — with several, the front-end must ask (:attr:`needs_department`).
+        An unknown code raises :class:`UsageError` naming the known ones.
+        """
+        if code is None:
+            return self.departments[0] if len(self.departments) == 1 else None
+        found = self.config.department(code)
+        if found is None:
+            known = ", ".join(d.code for d in self.departments) or "none configured"
+            raise UsageError(
+                f"no department {code!r} in the config's [[departments]] (known: {known})"
+            )
+        return found
+
+    @property
+    def needs_department(self) -> bool:
+        """Whether a check-in must name its department (several are configured)."""
+        return len(self.departments) > 1
+
+    def _queue(self, code: str | None) -> tuple[Queue, Department | None]:
+        dept = self.department(code)
+        return (Queue(dept.code, dept.room) if dept else ONE_QUEUE), dept
+
     def checkin_card(
-        self, keys: Sequence[AccessKey], *, transport: Transport | None = None
+        self,
+        keys: Sequence[AccessKey],
+        *,
+        transport: Transport | None = None,
+        department: str | None = None,
     ) -> CheckInReport:
-        """Check in the card on ``transport`` (a tapped card) or on the configured reader."""
+        """Check in the card on ``transport`` (a tapped card) or on the configured reader,
+        taking a number in ``department`` (a code; see :meth:`department`)."""
+        queue, dept = self._queue(department)
         own = transport is None
         pipeline = self.pipeline  # storage problems before the card is touched
         t = self.open_reader() if transport is None else transport
         try:
-            out = pipeline.checkin_card(t, keys)
-            return CheckInReport(out, _modeled(t))
+            out = pipeline.checkin_card(t, keys, queue=queue)
+            return CheckInReport(out, _modeled(t), dept)
         finally:
             if own:
                 t.close()
 
-    def checkin_bhyt(self, text: str) -> CheckInReport:
+    def checkin_bhyt(self, text: str, *, department: str | None = None) -> CheckInReport:
         """Check in with the text of a BHYT card QR (not chip-verified)."""
-        return CheckInReport(self.pipeline.checkin_bhyt_qr(text))
+        queue, dept = self._queue(department)
+        return CheckInReport(self.pipeline.checkin_bhyt_qr(text, queue=queue), None, dept)
 
-    def checkin_manual(self, id_number: str, full_name: str, date_of_birth: date) -> CheckInReport:
+    def checkin_manual(
+        self,
+        id_number: str,
+        full_name: str,
+        date_of_birth: date,
+        *,
+        department: str | None = None,
+    ) -> CheckInReport:
         """Check in a typed ID, name and birth date (reception; not chip-verified)."""
-        return CheckInReport(self.pipeline.checkin_manual(id_number, full_name, date_of_birth))
+        queue, dept = self._queue(department)
+        out = self.pipeline.checkin_manual(id_number, full_name, date_of_birth, queue=queue)
+        return CheckInReport(out, None, dept)
 
     def today(self, search: str = "", day: date | None = None) -> list[dict[str, Any]]:
         """The day's check-ins (default: today, local time) whose name or ID contains
@@ -408,12 +458,17 @@ class Kiosk:
         if record is None:
             raise UsageError(f"no check-in {checkin_id!r} in this kiosk's journal")
         status = (record.eligibility or {}).get("status", "unknown")
+        dept = self.config.department(record.department) if record.department else None
         return Ticket(
             hospital=self.config.printer.hospital,
             queue_number=record.queue_number,
             checkin_id=record.checkin_id,
             issued_at=record.created_at.astimezone(VIETNAM_TZ),
             eligibility=status if status in ("eligible", "not_eligible") else "unknown",
+            # the names as configured now; the code and room as journaled at check-in
+            department_vi=dept.name_vi if dept else (record.department or None),
+            department_en=(dept.name_en or None) if dept else None,
+            room=record.room or None,
         )
 
     def print_ticket(self, checkin_id: str) -> PrinterStatus | None:

@@ -19,6 +19,7 @@ from kiosk.app.messages import (
 )
 from kiosk.cccd.holder import Holder, holder_from
 from kiosk.checkin import CheckInOutcome
+from kiosk.config import Department
 from kiosk.emrtd.aa import AAResult
 from kiosk.emrtd.pa import PassiveAuthResult
 from kiosk.emrtd.session import ReadResult
@@ -256,6 +257,8 @@ class CheckInReport:
 
     outcome: CheckInOutcome
     modeled_seconds: float | None = None
+    #: The configured department the number counts in (None: the clinic's one queue).
+    department: Department | None = None
 
     def __repr__(self) -> str:
         return f"CheckInReport({self.outcome!r})"
@@ -288,6 +291,13 @@ class CheckInReport:
         )
         doc["checkin_id"] = out.checkin_id
         doc["queue_number"] = out.queue_number
+        doc["department"] = out.department or None
+        doc["department_name"] = (
+            {"vi": self.department.name_vi, "en": self.department.name("en")}
+            if self.department
+            else None
+        )
+        doc["room"] = out.room or None
         doc["repeat"] = out.repeat
         doc["method"] = out.method
         doc["chip_verified"] = out.chip_verified
@@ -332,4 +342,9 @@ class CheckInReport:
                 f"{out.queue_number} today"
             )
         lines.append(f"Số thứ tự / Queue number: {out.queue_number}   ({out.checkin_id})")
+        if self.department is not None or out.room:
+            where = [self.department.name_vi] if self.department else [out.department]
+            if out.room:
+                where.append(f"Phòng / Room {out.room}")
+            lines.append("    " + " — ".join(w for w in where if w))
         return "\n".join(lines)

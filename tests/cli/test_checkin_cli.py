@@ -341,3 +341,68 @@ def test_config_file_supplies_gateway_and_data_dir(
     rc, out, _ = run(["checkin", "--config", str(conf), "--can", "004562", "--json"], capsys)
     assert rc == 0 and json.loads(out)["eligibility"]["code"] == "000"
     assert (data / "demo" / "journal.db").exists()  # a sim: reader is the demo: its own folder
+
+
+def _dept_config(tmp_path: Path) -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(
+        '[reader]\nname = "pcsc"\n'
+        f'[storage]\ndata_dir = "{tmp_path / "data"}"\n'
+        '[[departments]]\ncode = "NOI"\nname_vi = "Khoa Nội"\nname_en = "Internal medicine"\n'
+        'room = "203"\n'
+        '[[departments]]\ncode = "RHM"\nname_vi = "Răng Hàm Mặt"\nroom = "105"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+TUYET_MANUAL = ["--manual", "--id", "046196008821", "--name", "Nguyễn Thị Ánh Tuyết"]
+TUYET_MANUAL += ["--dob", "1996-11-23"]
+MINH_MANUAL = ["--manual", "--id", "001088034517", "--name", "Trần Đức Minh", "--dob", "1988-03-04"]
+
+
+def test_checkin_numbers_per_department(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`checkin --department` takes a number in that department's queue; the JSON names the
+    department, its room and the number; the same patient again in the same department keeps
+    the number, in another department gets that department's next one."""
+    cfg = ["--config", str(_dept_config(tmp_path))]
+
+    def go(*args: str) -> dict[str, Any]:
+        rc, out, err = run(["checkin", *cfg, *args, "--json"], capsys)
+        assert rc == 0, err
+        doc: dict[str, Any] = json.loads(out)
+        return doc
+
+    a = go(*TUYET_MANUAL, "--department", "NOI")
+    assert (a["department"], a["room"], a["queue_number"], a["repeat"]) == ("NOI", "203", 1, False)
+    assert a["department_name"] == {"vi": "Khoa Nội", "en": "Internal medicine"}
+    b = go(*MINH_MANUAL, "--department", "noi")
+    assert (b["department"], b["queue_number"]) == ("NOI", 2)
+    again = go(*TUYET_MANUAL, "--department", "NOI")
+    assert again["repeat"] and again["checkin_id"] == a["checkin_id"]
+    assert again["queue_number"] == 1
+    c = go(*TUYET_MANUAL, "--department", "RHM")
+    assert (c["department"], c["room"], c["queue_number"], c["repeat"]) == ("RHM", "105", 1, False)
+    assert c["department_name"] == {"vi": "Răng Hàm Mặt", "en": "Răng Hàm Mặt"}
+
+    # the text form says where to go
+    rc, out, _ = run(["checkin", *cfg, *MINH_MANUAL, "--department", "RHM"], capsys)
+    assert rc == 0 and "Răng Hàm Mặt — Phòng / Room 105" in out
+
+
+def test_department_must_be_known_and_chosen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ["--config", str(_dept_config(tmp_path))]
+    rc, _, err = run(["checkin", *cfg, *TUYET_MANUAL], capsys)
+    assert rc == 2 and "--department (NOI, RHM)" in err
+    rc, _, err = run(["checkin", *cfg, *TUYET_MANUAL, "--department", "XYZ"], capsys)
+    assert rc == 2 and "'XYZ'" in err and "known: NOI, RHM" in err
+    # nothing was journaled by the refused attempts: the first real one is number 1
+    rc, out, _ = run(["checkin", *cfg, *TUYET_MANUAL, "--department", "RHM", "--json"], capsys)
+    assert rc == 0 and json.loads(out)["queue_number"] == 1
+    from offline_cache.export import today
+
+    rc, out, _ = run(["export", *cfg, "--date", today().isoformat(), "--format", "json"], capsys)
+    rows = json.loads(out)
+    assert [(r["department"], r["room"], r["queue_number"]) for r in rows] == [("RHM", "105", 1)]

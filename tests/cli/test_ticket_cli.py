@@ -89,3 +89,37 @@ def test_ticket_for_an_unknown_checkin(config: Path, capsys: pytest.CaptureFixtu
     assert _run(capsys, "checkin", "--config", str(config), *MANUAL)[0] == 0
     code, _, err = _run(capsys, "ticket", "20990101-0001-00000000", "--config", str(config))
     assert code == 2 and "no check-in" in err
+
+
+def test_the_ticket_names_the_department_and_room(
+    config: Path, printer: EscposPrinter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A check-in in a department prints its name and room: the page is taller than the same
+    ticket without them, and the ticket model carries exactly the configured words."""
+    from kiosk.app.kiosk import Kiosk
+    from kiosk.app.settings import resolve
+
+    code, out, _ = _run(capsys, "checkin", "--config", str(config), *MANUAL)
+    assert code == 0
+    (plain,) = printer.wait_pages(1)
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + '[[departments]]\ncode = "NOI"\nname_vi = "Khoa Nội"\nname_en = "Internal medicine"\n'
+        'room = "203"\n',
+        encoding="utf-8",
+    )
+    code, out, err = _run(capsys, "checkin", "--config", str(config), *MANUAL)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert (doc["department"], doc["room"], doc["queue_number"]) == ("NOI", "203", 1)
+    pages = printer.wait_pages(2)
+    assert pages[1].image.height > plain.image.height  # two more lines: department, room
+    assert _qr(pages[1].path) == [doc["checkin_id"].encode()]
+    with Kiosk(resolve(config), demo_gateway=False) as kiosk:
+        ticket = kiosk.ticket_for(doc["checkin_id"])
+    assert (ticket.department_vi, ticket.department_en, ticket.room) == (
+        "Khoa Nội",
+        "Internal medicine",
+        "203",
+    )
+    assert ticket.queue_number == 1

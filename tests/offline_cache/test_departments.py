@@ -152,3 +152,21 @@ def test_purge_drops_old_counters_with_their_checkins(tmp_path: Path) -> None:
         j.purge(date(2026, 12, 31), undelivered=True)
         left = j.db.conn.execute("SELECT COUNT(*) FROM queue_counters").fetchone()[0]
         assert left == 0
+
+
+def test_the_his_payloads_carry_the_department(tmp_path: Path) -> None:
+    from offline_cache.his import SYSTEM_DEPARTMENT, fhir_bundle, xml130_payload
+
+    with Journal(tmp_path / "j.db", Sealer(KEY)) as j:
+        rec = j.record(
+            method="chip", chip_verified=True, holder=MINH, now=T0, department="NOI", room="203"
+        )
+        plain = j.record(method="chip", chip_verified=True, holder=TUYET, now=T0)
+    xml = xml130_payload(rec)
+    assert (xml["ma_khoa"], xml["stt"], xml["kiosk"]["room"]) == ("NOI", 1, "203")
+    encounter = fhir_bundle(rec)["entry"][1]["resource"]
+    assert encounter["serviceType"]["coding"] == [{"system": SYSTEM_DEPARTMENT, "code": "NOI"}]
+    assert encounter["location"] == [{"location": {"display": "Phòng 203"}}]
+    # the clinic's one queue: no department invented
+    assert "ma_khoa" not in xml130_payload(plain)
+    assert "serviceType" not in fhir_bundle(plain)["entry"][1]["resource"]
