@@ -436,3 +436,14 @@ def test_reception_reprints_a_ticket_from_today(qtbot: QtBot, tmp_path: Path) ->
     finally:
         window.close()
         printer.close()
+
+
+def test_today_shows_the_department_with_the_number() -> None:
+    """Numbers count per department: "NOI 15" and "RHM 15" are two patients, so the list
+    says which; a clinic with one queue shows the bare number."""
+    from ui.screens.reception import cells
+
+    row = {"queue_number": 15, "time": "08:30:00", "full_name": "Nguyễn Thị Ánh Tuyết"}
+    assert cells({**row, "department": "NOI"}, "vi")[0] == "NOI 15"
+    assert cells({**row, "department": None}, "en")[0] == "15"
+    assert cells({**row, "department": "NOI"}, "vi")[2] == "Nguyễn Thị Ánh Tuyết"

@@ -50,8 +50,11 @@ def cells(row: dict[str, Any], lang: Lang) -> tuple[str, ...]:
     """One export row (:func:`offline_cache.export.row`) as the table's text in ``lang``."""
     method = str(row.get("method") or "")
     status = str(row.get("eligibility_status") or "unknown")
+    number = str(row.get("queue_number") or "")
+    if row.get("department"):  # numbers count per department: "NOI 15"
+        number = f"{row['department']} {number}"
     return (
-        str(row.get("queue_number") or ""),
+        number,
         str(row.get("time") or ""),
         str(row.get("full_name") or ""),
         str(row.get("id_number") or ""),
