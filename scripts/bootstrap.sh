@@ -27,6 +27,9 @@ REQUIRED_DEBS=(pcscd libpcsclite1 vsmartcard-vpcd libpcsclite-dev swig gcc libc6
   libxcb-xkb1 libxkbcommon-x11-0 libzbar0)
 # Debian packages needed only when no Python >= 3.11 with venv is on the machine.
 PYTHON_DEBS=(python3 python3-venv python3-pip python3-dev)
+# PostgreSQL server for the shared-storage tests (tests/fixtures/postgres.py: a private
+# initdb per xdist worker, never the system cluster).
+PG_DEBS=(postgresql)
 
 find_python() {
   for c in ${PYTHON:-} python3.13 python3.12 python3.11 python3; do
@@ -82,6 +85,8 @@ if [ ${#REQUIRED_DEBS[@]} -gt 0 ]; then
   read -r -a more <<<"$(deb_missing "${REQUIRED_DEBS[@]}")"
   need+=("${more[@]}")
 fi
+read -r -a more <<<"$(deb_missing "${PG_DEBS[@]}")"
+need+=("${more[@]}")
 if [ ${#need[@]} -gt 0 ]; then
   apt_install "${need[@]}"
 fi

@@ -35,3 +35,6 @@ from tests.fixtures.gateway import clean_gateway, gateway  # noqa: E402, F401
 # PC/SC tests: a private pcscd per worker (tests/fixtures/pcscd.py). Importing it also points the
 # PC/SC client library of every test at that private socket, never at the system pcscd.
 from tests.fixtures.pcscd import pcscd, running_pcscd, vpcd_card  # noqa: E402, F401
+
+# Shared-storage tests: a private PostgreSQL server per worker (tests/fixtures/postgres.py).
+from tests.fixtures.postgres import pg_url, postgres  # noqa: E402, F401
