@@ -95,7 +95,7 @@ def check_reader(ctx: Context) -> Check:
         )
     if spec.kind == "nfc":
         return Check("reader", "skip", f"nfc:{spec.name} (not probed by doctor yet)")
-    from drivers.pcsc import list_readers
+    from drivers.pcsc import list_readers, readers_with_card
 
     try:
         readers = list_readers()
@@ -124,7 +124,12 @@ def check_reader(ctx: Context) -> Check:
             "Sửa [reader] trong tệp cấu hình cho đúng tên đầu đọc.",
             "Fix [reader] in the config file to the reader's name.",
         )
-    return Check("reader", "ok", "; ".join(readers))
+    try:
+        with_card = set(readers_with_card())
+    except Exception:  # pcscd went away between the two calls: the list still stands
+        with_card = set()
+    names = [f"{r} (card present)" if r in with_card else r for r in readers]
+    return Check("reader", "ok", "; ".join(names))
 
 
 def check_gateway(ctx: Context) -> Check:
