@@ -128,8 +128,8 @@ def check_reader(ctx: Context) -> Check:
         with_card = set(readers_with_card())
     except Exception:  # pcscd went away between the two calls: the list still stands
         with_card = set()
-    names = [f"{r} (card present)" if r in with_card else r for r in readers]
-    return Check("reader", "ok", "; ".join(names))
+    shown = [f"{r} (card present)" if r in with_card else r for r in readers]
+    return Check("reader", "ok", "; ".join(shown))
 
 
 def check_gateway(ctx: Context) -> Check:
