@@ -286,6 +286,45 @@ def check_printer(ctx: Context) -> Check:
     return Check("printer", "ok", f"{url}: online, paper {paper}")
 
 
+#: Clock skew (seconds) against the gateway's ``Date`` header: a warning above, a failure
+#: above the second (tokens and TLS certificates stop being accepted).
+CLOCK_WARN_S = 60.0
+CLOCK_FAIL_S = 300.0
+
+
+def check_clock(ctx: Context) -> Check:
+    """This machine's clock against the gateway's HTTP ``Date`` header."""
+    import email.utils
+    from datetime import UTC, datetime
+
+    import httpx
+
+    kiosk = ctx.kiosk
+    gw = ctx.settings.config.gateway
+    url = kiosk.gateway.url if kiosk is not None and kiosk.gateway is not None else gw.url
+    if not url:
+        return Check("clock", "skip", "no gateway to compare with")
+    try:
+        resp = httpx.get(url, timeout=gw.timeout_s, verify=gw.ca_bundle or True)
+        header = resp.headers.get("date")
+        theirs = email.utils.parsedate_to_datetime(header) if header else None
+    except (httpx.HTTPError, TypeError, ValueError) as exc:
+        return Check("clock", "skip", f"{url}: no Date to compare with ({type(exc).__name__})")
+    if theirs is None:
+        return Check("clock", "skip", f"{url}: the answer has no Date header")
+    skew = (datetime.now(UTC) - theirs).total_seconds()
+    detail = f"{skew:+.0f} s against {url}"
+    if abs(skew) <= CLOCK_WARN_S:
+        return Check("clock", "ok", detail)
+    return Check(
+        "clock",
+        "fail" if abs(skew) > CLOCK_FAIL_S else "warn",
+        detail,
+        "Chỉnh đồng hồ máy: bật đồng bộ giờ `timedatectl set-ntp true`.",
+        "Set the clock right: turn on time sync, `timedatectl set-ntp true`.",
+    )
+
+
 #: Every check, by name, in report order.
 CHECKS: tuple[tuple[str, Callable[[Context], Check]], ...] = (
     ("config", check_config),
@@ -296,6 +335,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], Check]], ...] = (
     ("disk", check_disk),
     ("journal", check_journal),
     ("printer", check_printer),
+    ("clock", check_clock),
 )
 
 

@@ -14,7 +14,17 @@ from kiosk.app.kiosk import Kiosk
 from kiosk.app.settings import Overrides, resolve
 from offline_cache.crypto import KEY_FILE
 
-NAMES = ["config", "reader", "gateway", "trust", "data folder", "disk", "journal", "printer"]
+NAMES = [
+    "config",
+    "reader",
+    "gateway",
+    "trust",
+    "data folder",
+    "disk",
+    "journal",
+    "printer",
+    "clock",
+]
 
 
 def _by_name(checks: list[Check]) -> dict[str, Check]:
@@ -38,6 +48,7 @@ def test_demo_reports_every_check_without_failure(tmp_path: Path) -> None:
     assert by["journal"].status == "ok" and "integrity ok" in by["journal"].detail
     assert by["data folder"].status == "ok" and "key present" in by["data folder"].detail
     assert by["printer"].status == "skip"
+    assert by["clock"].status == "ok" and "against http://127.0.0.1:" in by["clock"].detail
     assert all(c.fix_en == "" for c in checks if c.status == "ok")
 
 

@@ -1,8 +1,13 @@
 """``kiosk.app.doctor`` against real outside parts: the gateway simulator process (right and
-wrong credentials, stopped) and the stand-in ESC/POS printer (online, out of paper)."""
+wrong credentials, stopped), the stand-in ESC/POS printer (online, out of paper) and a small
+HTTP server on 127.0.0.1 whose ``Date`` header lags (the clock check)."""
 
 from __future__ import annotations
 
+import email.utils
+import http.server
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,3 +89,46 @@ def test_printer_paper_out_fails(printer: EscposPrinter, tmp_path: Path) -> None
     check = _printer_check(printer, tmp_path)
     assert check.status == "fail" and "PaperOut" in check.detail
     assert check.fix_vi and check.fix_en
+
+
+class _OldDate(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with a ``Date`` header :attr:`skew_s` seconds in the past."""
+
+    skew_s = 0.0
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return email.utils.formatdate(time.time() - self.skew_s, usegmt=True)
+
+    def do_GET(self) -> None:
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def skewed() -> Iterator[tuple[str, type[_OldDate]]]:
+    handler = type("Handler", (_OldDate,), {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(("skew_s", "status"), [(0, "ok"), (120, "warn"), (3600, "fail")])
+def test_clock_against_the_gateway_date(
+    skewed: tuple[str, type[_OldDate]], tmp_path: Path, skew_s: float, status: str
+) -> None:
+    url, handler = skewed
+    handler.skew_s = skew_s
+    settings = resolve(None, Overrides(gateway_url=url, data_dir=tmp_path))
+    [check] = run_checks(settings, checks=_only("clock"), timeout_s=30)
+    assert check.status == status, check
+    if status != "ok":
+        assert "timedatectl" in check.fix_en and "timedatectl" in check.fix_vi
+        shown = float(check.detail.split(" s ", 1)[0])  # the Date header has 1 s resolution
+        assert abs(shown - skew_s) <= 2
