@@ -35,3 +35,28 @@ def test_bad_key_mode_exit_1_with_fix(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "chmod 600" in out  # the fix is printed under the line
     code, out = _run(["doctor", "--json", "--data-dir", str(tmp_path)], capsys)
     assert code == 1 and json.loads(out)["ok"] is False
+
+
+def test_gateway_without_credentials_is_a_config_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kiosk that cannot even be built (credentials missing) is a ``config`` fail with the
+    error table's fix; the checks that need no kiosk still report."""
+    from kiosk.eligibility import bhxh
+
+    for name in (bhxh.ENV_USERNAME, bhxh.ENV_PASSWORD):
+        monkeypatch.delenv(name, raising=False)
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        '[reader]\nname = "sim:default"\n'
+        f'[storage]\ndata_dir = "{tmp_path / "data"}"\n'
+        '[gateway]\nurl = "https://127.0.0.1:9"\n',
+        encoding="utf-8",
+    )
+    code, out = _run(["doctor", "--json", "--config", str(config)], capsys)
+    by = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert code == 1
+    assert by["config"]["status"] == "fail" and "ConfigurationError" in by["config"]["detail"]
+    assert by["config"]["fix_en"] and by["config"]["fix_vi"]
+    assert by["gateway"]["status"] == "skip"
+    assert by["data folder"]["status"] == "ok"
