@@ -261,15 +261,10 @@ def check_printer(ctx: Context) -> Check:
     url = ctx.settings.config.printer.url
     if not url:
         return Check("printer", "skip", "not configured ([printer] url): no tickets")
-    from drivers.printer import PrinterSpec, _open, check, read_status
+    from drivers.printer import check, query_status
 
     try:
-        spec = PrinterSpec.parse(url)
-        dev = _open(spec, ctx.settings.config.printer.timeout_s)
-        try:
-            status = read_status(dev) if spec.kind != "file" else None
-        finally:
-            dev.close()
+        status = query_status(url, timeout=ctx.settings.config.printer.timeout_s)
         if status is not None:
             check(status)
     except Exception as exc:
