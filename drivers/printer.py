@@ -125,6 +125,18 @@ def read_status(dev: Any) -> PrinterStatus:
     )
 
 
+def query_status(url: str, *, timeout: float) -> PrinterStatus | None:
+    """Open the printer at ``url``, ask its state and close it (``cccd-kiosk doctor``); None
+    for a ``file:`` printer, which has no state to ask. Raises :class:`PrinterOffline` when
+    it cannot be opened, :class:`PrinterSpecError` for a bad address."""
+    spec = PrinterSpec.parse(url)
+    dev = _open(spec, timeout)
+    try:
+        return read_status(dev) if spec.kind != "file" else None
+    finally:
+        dev.close()
+
+
 def check(status: PrinterStatus) -> None:
     """Raise the error a printer in ``status`` means, if any (low paper still prints)."""
     if status.cover_open:

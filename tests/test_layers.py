@@ -33,6 +33,7 @@ FRONT_ENDS = (
     "kiosk.cli_common",
     "kiosk.checkin_cli",
     "kiosk.admin_cli",
+    "kiosk.doctor_cli",
     "kiosk.terminal",
 )
 _CORE = ("kiosk.transport", "kiosk.config", "kiosk.emrtd", "kiosk.cccd", "kiosk.eligibility")

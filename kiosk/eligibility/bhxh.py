@@ -397,6 +397,11 @@ class BhxhClient:
 
     # -- token --------------------------------------------------------------------------------
 
+    def probe(self) -> None:
+        """Take a fresh token within the total timeout (``cccd-kiosk doctor``): the gateway is
+        reachable, TLS holds and the credentials are accepted, or its error is raised."""
+        self._get_token(self._clock() + self.config.total_timeout, force=True)
+
     def _get_token(self, deadline: float, *, force: bool) -> _Token:
         """The cached token, or a new one. The lock guards only the cache, never the network
         call: a token request stuck until the deadline must not hold other check-ins."""
