@@ -18,6 +18,7 @@ from kiosk.app.doctor import CHECKS, Check, run_checks
 from kiosk.app.settings import Overrides, resolve
 from kiosk.eligibility import bhxh
 from tests.fixtures.escpos_printer import EscposPrinter
+from tests.fixtures.gateway import set_kiosk_credentials
 
 
 def _only(name: str) -> tuple[tuple[str, Any], ...]:
@@ -32,10 +33,7 @@ def _gateway_check(url: str, data: Path) -> Check:
 
 @pytest.fixture
 def creds(monkeypatch: pytest.MonkeyPatch, clean_gateway: Any) -> Iterator[Any]:
-    monkeypatch.setenv(bhxh.ENV_USERNAME, clean_gateway.username)
-    monkeypatch.setenv(bhxh.ENV_PASSWORD, clean_gateway.password)
-    monkeypatch.setenv(bhxh.ENV_STAFF_NAME, "Nguyễn Thị Thu Hằng")
-    monkeypatch.setenv(bhxh.ENV_STAFF_CCCD, "001185000123")
+    set_kiosk_credentials(monkeypatch, clean_gateway)
     yield clean_gateway
 
 

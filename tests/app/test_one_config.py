@@ -25,10 +25,9 @@ from pytestqt.qtbot import QtBot
 
 from kiosk import cli
 from kiosk.app.settings import resolve
-from kiosk.eligibility import bhxh
 from kiosk.terminal import run_terminal
 from tests import DATA, ROOT
-from tests.fixtures.gateway import GatewayProcess
+from tests.fixtures.gateway import GatewayProcess, set_kiosk_credentials
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -42,10 +41,7 @@ WAIT_MS = 60_000
 
 @pytest.fixture
 def config(tmp_path: Path, clean_gateway: GatewayProcess, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(bhxh.ENV_USERNAME, clean_gateway.username)
-    monkeypatch.setenv(bhxh.ENV_PASSWORD, clean_gateway.password)
-    monkeypatch.setenv(bhxh.ENV_STAFF_NAME, "Nguyễn Thị Thu Hằng")
-    monkeypatch.setenv(bhxh.ENV_STAFF_CCCD, "001185000123")
+    set_kiosk_credentials(monkeypatch, clean_gateway)
     path = tmp_path / "kiosk.toml"
     path.write_text(
         f'[reader]\nname = "sim:{CARD}"\n'

@@ -25,9 +25,9 @@ import pytest
 
 from kiosk import cli
 from kiosk.app.storage import CACHE_DB, JOURNAL_DB
-from kiosk.eligibility import bhxh
 from offline_cache.crypto import Sealer, load_or_create_key
 from simulators.card.profile import list_profiles, load_profile, mrz_name
+from tests.fixtures.gateway import set_kiosk_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 INSURED = ROOT / "simulators" / "gateway" / "data" / "insured.toml"
@@ -120,10 +120,7 @@ def test_checkin_flow_leaks_nothing(
     capsys: pytest.CaptureFixture[str],
     all_logs: Callable[[], list[logging.LogRecord]],
 ) -> None:
-    monkeypatch.setenv(bhxh.ENV_USERNAME, clean_gateway.username)
-    monkeypatch.setenv(bhxh.ENV_PASSWORD, clean_gateway.password)
-    monkeypatch.setenv(bhxh.ENV_STAFF_NAME, "Nguyễn Thị Thu Hằng")
-    monkeypatch.setenv(bhxh.ENV_STAFF_CCCD, "001185000123")
+    set_kiosk_credentials(monkeypatch, clean_gateway)
     data = tmp_path / "data"
     base = ["checkin", "--gateway", clean_gateway.url, "--data-dir", str(data)]
     base += ["--link-kbps", "0", "--json"]

@@ -18,6 +18,7 @@ import pytest
 from kiosk import cli
 from kiosk.config import Config, ConfigValueError, UnknownConfigKey, parse_config
 from kiosk.eligibility import bhxh
+from tests.fixtures.gateway import set_kiosk_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 ELIGIBILITY_KEYS = {
@@ -56,10 +57,7 @@ def run_env(
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, clean_gateway: Any) -> Iterator[Any]:
     """The kiosk's gateway credentials in the environment (the only place they come from)."""
-    monkeypatch.setenv(bhxh.ENV_USERNAME, clean_gateway.username)
-    monkeypatch.setenv(bhxh.ENV_PASSWORD, clean_gateway.password)
-    monkeypatch.setenv(bhxh.ENV_STAFF_NAME, "Nguyễn Thị Thu Hằng")
-    monkeypatch.setenv(bhxh.ENV_STAFF_CCCD, "001185000123")
+    set_kiosk_credentials(monkeypatch, clean_gateway)
     yield clean_gateway
 
 
