@@ -95,3 +95,20 @@ def test_master_list_source_is_named() -> None:
         "Được bảo chứng bởi / Vouched for by (CSCA): CSCA-GERMANY (DE)",
         "  tin cậy từ / trusted from: danh sách CSCA / master list DE_ML.ml",
     ]
+
+
+def test_trust_store_remembers_each_certificates_source(tmp_path: Path) -> None:
+    """A master list's CSCAs say which list; a certificate file its name; the first source of
+    a certificate given twice is kept."""
+    from kiosk.emrtd.trust import TrustSource, TrustStore
+    from simulators.card.pki import demo_trust_paths
+
+    ml = Path(__file__).parents[1] / "data" / "masterlists" / "DE_ML_2026-05-28.ml"
+    pem = next(p for p in demo_trust_paths() if p.suffix == ".pem")
+    copy = tmp_path / "again.pem"
+    copy.write_bytes(pem.read_bytes())
+    store = TrustStore.from_paths([ml, pem, copy])
+    sources = {store.source_of(c) for c in store.certificates()}
+    assert TrustSource("master_list", ml.name) in sources
+    assert TrustSource("certificate_file", "csca.pem") in sources
+    assert TrustSource("certificate_file", "again.pem") not in sources
