@@ -97,6 +97,23 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "✘ Card could not be verified — please see staff",
     },
     "badge.not_chip": {"vi": "○ Không xác thực bằng chip", "en": "○ Not chip-verified"},
+    "trust.vouched": {
+        "vi": "Bảo chứng bởi CSCA: {name}{country}{source}",
+        "en": "Vouched for by CSCA: {name}{country}{source}",
+    },
+    "trust.source.certificate_file": {"vi": " — tệp {name}", "en": " — file {name}"},
+    "trust.source.master_list": {
+        "vi": " — danh sách CSCA {name}",
+        "en": " — master list {name}",
+    },
+    "trust.missing_cccd": {
+        "vi": "Chưa cài CSCA của CCCD (“CSCA Vietnam”, C=VN). Cài bằng lệnh: {command}",
+        "en": "The CCCD's CSCA (“CSCA Vietnam”, C=VN) is not installed. Install it: {command}",
+    },
+    "trust.missing": {
+        "vi": "Chưa cài CSCA của nơi cấp ({issuer}). Cài bằng lệnh: {command}",
+        "en": "The issuer's CSCA ({issuer}) is not installed. Install it: {command}",
+    },
     "elig.eligible": {"vi": "✔ Thẻ BHYT hợp lệ", "en": "✔ Health insurance valid"},
     "elig.not_eligible": {"vi": "✘ Không đủ điều kiện BHYT", "en": "✘ Not eligible for BHYT"},
     "elig.unknown": {"vi": "? Chưa rõ — hỏi nhân viên", "en": "? Unknown — ask staff"},

@@ -8,7 +8,13 @@ Layout (fits 1280×800 with the tester panel, and 1920×1080, in both modes and 
     |       |  ...            (short values two to a row, long ones full width)
     +-------+
     [ badge  ]  +-- eligibility box (status in large bold, then the details) --+
+    [ CSCA   ]  |                                                               |
     [ Done   ]  +---------------------------------------------------------------+
+
+Under the badge, for staff (reception), one small line says which CSCA vouched for the
+card and where the kiosk trusts it from, or which CSCA is missing and the command that
+installs it (:func:`trust_text`; the view brings it as ``extra["trust"]``, self-check
+views leave it out).
 
 Self-check mode shows at most a few fields, so they are drawn larger (:data:`LARGE_ROWS`).
 Every text wraps; nothing scrolls.
@@ -31,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.emrtd.pa import PassiveAuthResult
 from ui.screens import button, title_label
 from ui.state import ScreenView
 from ui.strings import Lang, t
@@ -62,6 +69,7 @@ QLabel#badge_verified { border: 4px solid #005a1e; color: #005a1e; background: #
 QLabel#badge_issuer_unknown { border: 4px solid #5c4400; color: #5c4400; background: #fff4d6; }
 QLabel#badge_failed { border: 4px solid #9b0000; color: #9b0000; background: #fdecea; }
 QLabel#badge_not_chip { border: 4px dashed #333333; color: #333333; background: #f2f2f2; }
+QLabel#trust { font-size: 16px; color: #333333; }
 QLabel[elig="true"] { font-size: 20px; padding: 10px; border-radius: 8px; color: #000000; }
 QLabel#elig_eligible { border: 4px solid #005a1e; background: #e6f4ea; }
 QLabel#elig_not_eligible { border: 4px solid #9b0000; background: #fdecea; }
@@ -88,6 +96,34 @@ def photo_pixmap(data: bytes) -> QPixmap:
     except Exception:
         return QPixmap()
     return pixmap
+
+
+#: The command that installs a CSCA (``cccd-kiosk trust add``), as staff type it.
+INSTALL_COMMAND = "cccd-kiosk trust add FILE --sha256 …"
+
+
+def trust_text(pa: PassiveAuthResult | None, lang: Lang) -> str:
+    """Staff's line about the CSCA: who vouched for the card (common name, country, trust
+    file), or — issuer unknown — which CSCA is missing and how to install it; "" otherwise."""
+    if pa is None:
+        return ""
+    info = pa.csca_info
+    if info is not None:
+        src = info.source
+        source = (
+            t(f"trust.source.{src.kind}", lang, name=src.name)
+            if src is not None and src.kind != "added" and src.name
+            else ""
+        )
+        country = f" ({info.country})" if info.country else ""
+        name = info.common_name or info.subject
+        return t("trust.vouched", lang, name=name, country=country, source=source)
+    if pa.chain != "unknown_issuer":
+        return ""
+    issuer = pa.signer.issuer if pa.signer is not None else ""
+    if issuer.endswith("C=VN") or ", C=VN," in issuer:
+        return t("trust.missing_cccd", lang, command=INSTALL_COMMAND)
+    return t("trust.missing", lang, issuer=issuer or "?", command=INSTALL_COMMAND)
 
 
 def _restyle(label: QLabel, name: str) -> None:
@@ -140,6 +176,10 @@ class ResultScreen(QWidget):
         self.badge.setProperty("badge", True)
         self.badge.setWordWrap(True)
         self.badge.setObjectName("badge_not_chip")
+        self.trust = QLabel()
+        self.trust.setObjectName("trust")
+        self.trust.setWordWrap(True)
+        self.trust.hide()
         self.done_button = button()
         self.done_button.clicked.connect(self.done)
 
@@ -174,6 +214,7 @@ class ResultScreen(QWidget):
         left.setSpacing(12)
         left.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignHCenter)
         left.addWidget(self.badge)
+        left.addWidget(self.trust)
         left.addStretch(1)
         left.addWidget(self.done_button)
         left_box = QWidget()
@@ -263,6 +304,9 @@ class ResultScreen(QWidget):
         self._place(lines)
         self.badge.setText(view.badge)
         _restyle(self.badge, f"badge_{view.badge_kind or 'not_chip'}")
+        trust = view.extra.get("trust", "")
+        self.trust.setText(trust)
+        self.trust.setVisible(bool(trust))
         self._elig = (view.eligibility, view.eligibility_status)
         self._show_eligibility()
         ticket = view.extra.get("ticket", "")
@@ -298,5 +342,6 @@ class ResultScreen(QWidget):
             value.clear()
         self._place(())
         self._elig = ((), None)
-        for label in (self.badge, self.eligibility, self.queue):
+        for label in (self.badge, self.trust, self.eligibility, self.queue):
             label.clear()
+        self.trust.hide()
