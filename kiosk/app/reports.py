@@ -83,7 +83,8 @@ def csca_lines(pa: dict[str, Any]) -> list[str]:
     info = pa.get("csca_info")
     if info:
         name = info.get("common_name") or info["subject"]
-        country = f" ({info['country']})" if info.get("country") else ""
+        cn = info.get("common_name") and info.get("country")
+        country = f" ({info['country']})" if cn else ""  # a bare subject already says C=
         lines = [f"Được bảo chứng bởi / Vouched for by (CSCA): {name}{country}"]
         src = info.get("source")
         if src:
@@ -91,7 +92,7 @@ def csca_lines(pa: dict[str, Any]) -> list[str]:
                 "certificate_file": "tệp chứng thư / certificate file",
                 "master_list": "danh sách CSCA / master list",
             }.get(src["kind"], "thêm trực tiếp / added directly")
-            lines.append(f"  tin cậy từ / trusted from: {label} {src['name']}".rstrip())
+            lines.append(f"tin cậy từ / trusted from: {label} {src['name']}".rstrip())
         return lines
     if pa.get("csca"):
         return [f"Được bảo chứng bởi / Vouched for by (CSCA): {pa['csca']}"]
@@ -105,7 +106,7 @@ def csca_lines(pa: dict[str, Any]) -> list[str]:
             "CSCA của nơi cấp chưa được cài / The issuer's CSCA is not installed: "
             f"{issuer or 'unknown'}"
         )
-    return [missing, f"  cài bằng / install it with: {INSTALL_HINT}"]
+    return [missing, f"cài bằng / install it with: {INSTALL_HINT}"]
 
 
 def auth_lines(doc: dict[str, Any]) -> list[str]:
@@ -117,7 +118,7 @@ def auth_lines(doc: dict[str, Any]) -> list[str]:
         out.append(f"Xác thực thụ động / Passive authentication: {VERDICT_TEXT[pa['verdict']]}")
         out.extend(f"    - {r}" for r in pa["reasons"])
         out.extend(f"    · {n}" for n in pa.get("notes", ()))
-        out.extend(f"    · {line}" for line in csca_lines(pa))
+        out.extend(("    · " if i == 0 else "      ") + x for i, x in enumerate(csca_lines(pa)))
         if pa.get("signer_match") not in (None, "issuer_and_serial"):
             out.append(f"    · {SIGNER_MATCH_TEXT.get(pa['signer_match'], pa['signer_match'])}")
     for key, label in (

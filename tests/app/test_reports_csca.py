@@ -93,7 +93,7 @@ def test_master_list_source_is_named() -> None:
     }
     assert csca_lines(pa) == [
         "Được bảo chứng bởi / Vouched for by (CSCA): CSCA-GERMANY (DE)",
-        "  tin cậy từ / trusted from: danh sách CSCA / master list DE_ML.ml",
+        "tin cậy từ / trusted from: danh sách CSCA / master list DE_ML.ml",
     ]
 
 
