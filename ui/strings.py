@@ -6,7 +6,10 @@ what to do next. Keys missing in English fall back to Vietnamese, never to the k
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from kiosk.emrtd.pa import PassiveAuthResult
 
 Lang = Literal["vi", "en"]
 LANGS: tuple[Lang, ...] = ("vi", "en")
@@ -263,6 +266,34 @@ def t(key: str, lang: Lang = DEFAULT_LANG, **values: object) -> str:
     entry = STRINGS[key]
     text = entry.get(lang) or entry["vi"]
     return text.format(**values) if values else text
+
+
+#: The command that installs a CSCA (``cccd-kiosk trust add``), as staff type it.
+INSTALL_COMMAND = "cccd-kiosk trust add FILE --sha256 …"
+
+
+def trust_text(pa: PassiveAuthResult | None, lang: Lang) -> str:
+    """Staff's line about the CSCA: who vouched for the card (common name, country, trust
+    file), or — issuer unknown — which CSCA is missing and how to install it; "" otherwise."""
+    if pa is None:
+        return ""
+    info = pa.csca_info
+    if info is not None:
+        src = info.source
+        source = (
+            t(f"trust.source.{src.kind}", lang, name=src.name)
+            if src is not None and src.kind != "added" and src.name
+            else ""
+        )
+        country = f" ({info.country})" if info.country else ""
+        name = info.common_name or info.subject
+        return t("trust.vouched", lang, name=name, country=country, source=source)
+    if pa.chain != "unknown_issuer":
+        return ""
+    issuer = pa.signer.issuer if pa.signer is not None else ""
+    if issuer.endswith("C=VN") or ", C=VN," in issuer:
+        return t("trust.missing_cccd", lang, command=INSTALL_COMMAND)
+    return t("trust.missing", lang, issuer=issuer or "?", command=INSTALL_COMMAND)
 
 
 def phase_label(phase: str, lang: Lang) -> str:

@@ -3,7 +3,8 @@
 A real check-in of the ``default`` sample card (its PA against the simulator's test CSCA),
 shown on the real result screen (pytest-qt, offscreen) at 1280×800 in both languages; the
 issuer-unknown case is the same card's SOD re-verified with no trust store. The view's
-``extra["trust"]`` is what the reception view brings (see ``ui.screens.result``).
+``extra["trust"]`` is what the reception view brings (see ``ui.screens.result``; the words
+come from ``ui.strings.trust_text``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 from kiosk.emrtd.pa import PassiveAuthResult, passive_authentication
 from tests.ui.test_ui_layout import _problems, _window
-from ui.screens.result import INSTALL_COMMAND, trust_text
-from ui.strings import Lang
+from ui.strings import INSTALL_COMMAND, Lang, trust_text
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

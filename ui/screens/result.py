@@ -13,7 +13,7 @@ Layout (fits 1280×800 with the tester panel, and 1920×1080, in both modes and 
 
 Under the badge, for staff (reception), one small line says which CSCA vouched for the
 card and where the kiosk trusts it from, or which CSCA is missing and the command that
-installs it (:func:`trust_text`; the view brings it as ``extra["trust"]``, self-check
+installs it (:func:`ui.strings.trust_text`; the view brings it as ``extra["trust"]``, self-check
 views leave it out).
 
 Self-check mode shows at most a few fields, so they are drawn larger (:data:`LARGE_ROWS`).
@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.emrtd.pa import PassiveAuthResult
 from ui.screens import button, title_label
 from ui.state import ScreenView
 from ui.strings import Lang, t
@@ -96,34 +95,6 @@ def photo_pixmap(data: bytes) -> QPixmap:
     except Exception:
         return QPixmap()
     return pixmap
-
-
-#: The command that installs a CSCA (``cccd-kiosk trust add``), as staff type it.
-INSTALL_COMMAND = "cccd-kiosk trust add FILE --sha256 …"
-
-
-def trust_text(pa: PassiveAuthResult | None, lang: Lang) -> str:
-    """Staff's line about the CSCA: who vouched for the card (common name, country, trust
-    file), or — issuer unknown — which CSCA is missing and how to install it; "" otherwise."""
-    if pa is None:
-        return ""
-    info = pa.csca_info
-    if info is not None:
-        src = info.source
-        source = (
-            t(f"trust.source.{src.kind}", lang, name=src.name)
-            if src is not None and src.kind != "added" and src.name
-            else ""
-        )
-        country = f" ({info.country})" if info.country else ""
-        name = info.common_name or info.subject
-        return t("trust.vouched", lang, name=name, country=country, source=source)
-    if pa.chain != "unknown_issuer":
-        return ""
-    issuer = pa.signer.issuer if pa.signer is not None else ""
-    if issuer.endswith("C=VN") or ", C=VN," in issuer:
-        return t("trust.missing_cccd", lang, command=INSTALL_COMMAND)
-    return t("trust.missing", lang, issuer=issuer or "?", command=INSTALL_COMMAND)
 
 
 def _restyle(label: QLabel, name: str) -> None:
