@@ -6,7 +6,10 @@ what to do next. Keys missing in English fall back to Vietnamese, never to the k
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from kiosk.emrtd.pa import PassiveAuthResult
 
 Lang = Literal["vi", "en"]
 LANGS: tuple[Lang, ...] = ("vi", "en")
@@ -97,6 +100,23 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "✘ Card could not be verified — please see staff",
     },
     "badge.not_chip": {"vi": "○ Không xác thực bằng chip", "en": "○ Not chip-verified"},
+    "trust.vouched": {
+        "vi": "Bảo chứng bởi CSCA: {name}{country}{source}",
+        "en": "Vouched for by CSCA: {name}{country}{source}",
+    },
+    "trust.source.certificate_file": {"vi": " — tệp {name}", "en": " — file {name}"},
+    "trust.source.master_list": {
+        "vi": " — danh sách CSCA {name}",
+        "en": " — master list {name}",
+    },
+    "trust.missing_cccd": {
+        "vi": "Chưa cài CSCA của CCCD (“CSCA Vietnam”, C=VN). Cài bằng lệnh: {command}",
+        "en": "The CCCD's CSCA (“CSCA Vietnam”, C=VN) is not installed. Install it: {command}",
+    },
+    "trust.missing": {
+        "vi": "Chưa cài CSCA của nơi cấp ({issuer}). Cài bằng lệnh: {command}",
+        "en": "The issuer's CSCA ({issuer}) is not installed. Install it: {command}",
+    },
     "elig.eligible": {"vi": "✔ Thẻ BHYT hợp lệ", "en": "✔ Health insurance valid"},
     "elig.not_eligible": {"vi": "✘ Không đủ điều kiện BHYT", "en": "✘ Not eligible for BHYT"},
     "elig.unknown": {"vi": "? Chưa rõ — hỏi nhân viên", "en": "? Unknown — ask staff"},
@@ -246,6 +266,34 @@ def t(key: str, lang: Lang = DEFAULT_LANG, **values: object) -> str:
     entry = STRINGS[key]
     text = entry.get(lang) or entry["vi"]
     return text.format(**values) if values else text
+
+
+#: The command that installs a CSCA (``cccd-kiosk trust add``), as staff type it.
+INSTALL_COMMAND = "cccd-kiosk trust add FILE --sha256 …"
+
+
+def trust_text(pa: PassiveAuthResult | None, lang: Lang) -> str:
+    """Staff's line about the CSCA: who vouched for the card (common name, country, trust
+    file), or — issuer unknown — which CSCA is missing and how to install it; "" otherwise."""
+    if pa is None:
+        return ""
+    info = pa.csca_info
+    if info is not None:
+        src = info.source
+        source = (
+            t(f"trust.source.{src.kind}", lang, name=src.name)
+            if src is not None and src.kind != "added" and src.name
+            else ""
+        )
+        country = f" ({info.country})" if info.country else ""
+        name = info.common_name or info.subject
+        return t("trust.vouched", lang, name=name, country=country, source=source)
+    if pa.chain != "unknown_issuer":
+        return ""
+    issuer = pa.signer.issuer if pa.signer is not None else ""
+    if issuer.endswith("C=VN") or ", C=VN," in issuer:
+        return t("trust.missing_cccd", lang, command=INSTALL_COMMAND)
+    return t("trust.missing", lang, issuer=issuer or "?", command=INSTALL_COMMAND)
 
 
 def phase_label(phase: str, lang: Lang) -> str:

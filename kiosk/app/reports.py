@@ -71,6 +71,45 @@ STATUS_TEXT = {
 }
 
 
+#: The CCCD's CSCA, as named in issuer-unknown reports (README "What is known about trust").
+CCCD_CSCA = (
+    "CSCA Vietnam (serialNumber=001, O=Vietnam Government Information Security Commission, C=VN)"
+)
+INSTALL_HINT = "cccd-kiosk trust add FILE --sha256 FINGERPRINT"
+
+
+def csca_lines(pa: dict[str, Any]) -> list[str]:
+    """Which CSCA vouched for the card (name, country, the file it is trusted from), or —
+    issuer unknown — which CSCA is missing and the command that installs it."""
+    info = pa.get("csca_info")
+    if info:
+        name = info.get("common_name") or info["subject"]
+        cn = info.get("common_name") and info.get("country")
+        country = f" ({info['country']})" if cn else ""  # a bare subject already says C=
+        lines = [f"Được bảo chứng bởi / Vouched for by (CSCA): {name}{country}"]
+        src = info.get("source")
+        if src:
+            label = {
+                "certificate_file": "tệp chứng thư / certificate file",
+                "master_list": "danh sách CSCA / master list",
+            }.get(src["kind"], "thêm trực tiếp / added directly")
+            lines.append(f"tin cậy từ / trusted from: {label} {src['name']}".rstrip())
+        return lines
+    if pa.get("csca"):
+        return [f"Được bảo chứng bởi / Vouched for by (CSCA): {pa['csca']}"]
+    if pa.get("chain") != "unknown_issuer":
+        return []
+    issuer = (pa.get("signer") or {}).get("issuer", "")
+    if issuer.endswith("C=VN") or ", C=VN," in issuer:
+        missing = f"CSCA của CCCD chưa được cài / The CCCD's CSCA is not installed: {CCCD_CSCA}"
+    else:
+        missing = (
+            "CSCA của nơi cấp chưa được cài / The issuer's CSCA is not installed: "
+            f"{issuer or 'unknown'}"
+        )
+    return [missing, f"cài bằng / install it with: {INSTALL_HINT}"]
+
+
 def auth_lines(doc: dict[str, Any]) -> list[str]:
     """The three authenticity results of a JSON document as text: icon and words, never
     colour alone."""
@@ -80,13 +119,7 @@ def auth_lines(doc: dict[str, Any]) -> list[str]:
         out.append(f"Xác thực thụ động / Passive authentication: {VERDICT_TEXT[pa['verdict']]}")
         out.extend(f"    - {r}" for r in pa["reasons"])
         out.extend(f"    · {n}" for n in pa.get("notes", ()))
-        if pa.get("csca"):
-            out.append(f"    · Được bảo chứng bởi / Vouched for by (CSCA): {pa['csca']}")
-        elif pa.get("chain") == "unknown_issuer":
-            out.append(
-                "    · CSCA của nơi cấp chưa được cài / The issuer's CSCA is not installed: "
-                "cccd-kiosk trust add FILE --sha256 FINGERPRINT"
-            )
+        out.extend(("    · " if i == 0 else "      ") + x for i, x in enumerate(csca_lines(pa)))
         if pa.get("signer_match") not in (None, "issuer_and_serial"):
             out.append(f"    · {SIGNER_MATCH_TEXT.get(pa['signer_match'], pa['signer_match'])}")
     for key, label in (

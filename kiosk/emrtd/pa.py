@@ -62,14 +62,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from asn1crypto import x509 as asn1_x509
+
 from kiosk.emrtd import tlv
 from kiosk.emrtd.certs import Certificate, PassiveAuthError, verify_signature
 from kiosk.emrtd.errors import LDSParseError, TLVError
 from kiosk.emrtd.lds import dg13
-from kiosk.emrtd.lds._common import outer_object
+from kiosk.emrtd.lds._common import ASN1_ERRORS, outer_object
 from kiosk.emrtd.lds.files import DATA_GROUPS
 from kiosk.emrtd.lds.sod import ID_LDS_SECURITY_OBJECT, SOD
-from kiosk.emrtd.trust import TrustStore
+from kiosk.emrtd.trust import TrustSource, TrustStore
 
 Verdict = Literal["verified", "issuer_unknown", "failed"]
 SignatureStatus = Literal["valid", "invalid"]
@@ -96,6 +98,43 @@ class SignerSummary:
 
 
 @dataclass(frozen=True)
+class CSCASummary:
+    """The trusted CSCA that vouched for the card: its subject, common name and country (as
+    the certificate says; None when absent), and where the kiosk trusts it from."""
+
+    subject: str
+    common_name: str | None
+    country: str | None
+    source: TrustSource | None
+
+    @classmethod
+    def of(cls, csca: Certificate, trust: TrustStore | None) -> CSCASummary:
+        """The summary of ``csca``, a certificate of ``trust``."""
+        cn = country = None
+        try:
+            native = asn1_x509.Certificate.load(csca.der).subject.native
+            cn, country = native.get("common_name"), native.get("country_name")
+        except ASN1_ERRORS:
+            pass  # an odd name still has its subject text; CN and country stay unknown
+        return cls(
+            subject=csca.subject,
+            common_name=None if cn is None else str(cn),
+            country=None if country is None else str(country),
+            source=None if trust is None else trust.source_of(csca),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"subject", "common_name", "country", "source": {"kind", "name"} | None}``."""
+        src = self.source
+        return {
+            "subject": self.subject,
+            "common_name": self.common_name,
+            "country": self.country,
+            "source": None if src is None else {"kind": src.kind, "name": src.name},
+        }
+
+
+@dataclass(frozen=True)
 class PassiveAuthResult:
     """The graded outcome of passive authentication (see the module docstring)."""
 
@@ -115,6 +154,8 @@ class PassiveAuthResult:
     #: What the DSC's validity was checked against, and that time or date.
     reference: ReferenceBasis = "unknown"
     reference_time: dt.datetime | None = None
+    #: The trusted CSCA the DSC chains to (name, country, source file), when it does.
+    csca_info: CSCASummary | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the ``passive_auth`` object of ``cccd-kiosk verify --json``)."""
@@ -133,6 +174,7 @@ class PassiveAuthResult:
             "data_groups": dict(self.data_groups),
             "signing_time": None if self.signing_time is None else self.signing_time.isoformat(),
             "csca": self.csca,
+            "csca_info": None if self.csca_info is None else self.csca_info.to_json(),
             "signer_match": self.signer_match,
             "notes": list(self.notes),
             "reference": self.reference,
@@ -424,6 +466,7 @@ def passive_authentication(
         notes=tuple(notes),
         reference=ref.basis,
         reference_time=ref.when,
+        csca_info=None if csca is None else CSCASummary.of(csca, trust),
     )
 
 

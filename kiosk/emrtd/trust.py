@@ -18,6 +18,10 @@ skipped and counted too.
 
 CRLs are kept as given and used only once their signature verifies with the
 CSCA that issued the certificate being checked (:meth:`TrustStore.revoked`).
+
+Each trusted certificate remembers where it came from (:class:`TrustSource`: a
+certificate file or a master list, by file name), so a verdict can say which CSCA
+vouched for a card and from which file the kiosk trusts it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import pem
@@ -50,6 +55,19 @@ CRL_SUFFIXES = frozenset({".crl"})
 #: The largest single trust file read (master lists are under 1 MB today).
 MAX_FILE_SIZE = 16 * 1024 * 1024
 _MAX_FILES = 10_000
+
+
+#: How a certificate entered the store.
+SourceKind = Literal["certificate_file", "master_list", "added"]
+
+
+@dataclass(frozen=True)
+class TrustSource:
+    """Where a trusted certificate came from: its kind and the file's name ("" when it was
+    added in memory, e.g. by a test or a caller holding the bytes)."""
+
+    kind: SourceKind
+    name: str = ""
 
 
 class TrustStoreError(PassiveAuthError):
@@ -164,6 +182,7 @@ class TrustStore:
     def __init__(self) -> None:
         self._by_subject: dict[str, list[Certificate]] = {}
         self._fingerprints: set[bytes] = set()
+        self._sources: dict[bytes, TrustSource] = {}
         self._crls: list[CRL] = []
         self._crl_ok: dict[tuple[bytes, bytes], bool] = {}
         self._issued: dict[tuple[bytes, bytes], bool] = {}
@@ -237,21 +256,30 @@ class TrustStore:
         suffix = path.suffix.lower()
         try:
             if suffix in ML_SUFFIXES:
-                self.add_master_list(data)
+                self.add_master_list(data, source=TrustSource("master_list", path.name))
             elif suffix in CRL_SUFFIXES or (pem.detect(data) and b"X509 CRL" in data[:200]):
                 self.add_crl(data)
             else:
                 added = 0
                 for der in _pem_or_der(data, r"(TRUSTED |X509 )?CERTIFICATE"):
-                    self.add_certificate(der, strict=True)
+                    self.add_certificate(
+                        der, strict=True, source=TrustSource("certificate_file", path.name)
+                    )
                     added += 1
                 if not added:
                     raise TrustStoreError("no certificate in the file", "unreadable")
         except PassiveAuthError as exc:
             raise type(exc)(f"{path}: {exc}", exc.reason) from exc
 
-    def add_certificate(self, cert: Certificate | bytes, *, strict: bool = False) -> bool:
-        """Trust one CSCA (or link) certificate; False if it was already there.
+    def add_certificate(
+        self,
+        cert: Certificate | bytes,
+        *,
+        strict: bool = False,
+        source: TrustSource | None = None,
+    ) -> bool:
+        """Trust one CSCA (or link) certificate; False if it was already there (its first
+        ``source`` is kept).
 
         An unusable certificate is skipped and counted, or with ``strict`` raises
         :class:`CertificateError`.
@@ -276,11 +304,14 @@ class TrustStore:
             self._duplicates += 1
             return False
         self._fingerprints.add(cert.fingerprint)
+        self._sources[cert.fingerprint] = source or TrustSource("added")
         self._warnings.update(cert.warnings)
         self._by_subject.setdefault(cert.subject_key, []).append(cert)
         return True
 
-    def add_master_list(self, data: bytes | MasterList) -> MasterList:
+    def add_master_list(
+        self, data: bytes | MasterList, *, source: TrustSource | None = None
+    ) -> MasterList:
         """Check a master list's signer (against the list and this store) and trust its CSCAs."""
         ml = data if isinstance(data, MasterList) else load_master_list(data, self.certificates())
         self._master_lists += 1
@@ -288,7 +319,7 @@ class TrustStore:
             self._skipped[reason] += count
         self._duplicates += ml.duplicates
         for cert in ml.certificates:
-            self.add_certificate(cert)
+            self.add_certificate(cert, source=source or TrustSource("master_list"))
         return ml
 
     def add_crl(self, data: bytes | CRL) -> CRL:
@@ -312,6 +343,10 @@ class TrustStore:
     def crls(self) -> list[CRL]:
         """Every CRL held (verified or not: :meth:`crls_for` checks signatures)."""
         return list(self._crls)
+
+    def source_of(self, cert: Certificate) -> TrustSource | None:
+        """Where a trusted certificate came from; None when it is not in the store."""
+        return self._sources.get(cert.fingerprint)
 
     def __len__(self) -> int:
         return len(self._fingerprints)
@@ -393,6 +428,7 @@ __all__ = [
     "CRLError",
     "Certificate",
     "PassiveAuthError",
+    "TrustSource",
     "TrustStore",
     "TrustStoreError",
     "TrustStoreStats",

@@ -239,6 +239,13 @@ def test_text_says_which_csca_vouched_or_how_to_install_it(tmp_path: Path) -> No
     vouched = run("verify", str(folder), "--trust", str(ml))
     assert vouched.returncode == 0, vouched.stderr
     assert "Vouched for by (CSCA): OU=Identity Services Passport CA" in vouched.stdout
+    assert "C=NZ (NZ)" not in vouched.stdout  # no CN: the subject alone, said once
+    assert f"trusted from: danh sách CSCA / master list {ml.name}" in vouched.stdout
     unknown = run("verify", str(folder))
     assert unknown.returncode == 3
-    assert "The issuer's CSCA is not installed: cccd-kiosk trust add" in unknown.stdout
+    assert (
+        "The issuer's CSCA is not installed: OU=Identity Services Passport CA, OU=Passports, "
+        "O=Government of New Zealand, C=NZ"
+    ) in unknown.stdout
+    assert "install it with: cccd-kiosk trust add FILE --sha256" in unknown.stdout
+    assert "CSCA Vietnam" not in unknown.stdout  # a foreign document: not the CCCD's CSCA

@@ -8,7 +8,13 @@ Layout (fits 1280×800 with the tester panel, and 1920×1080, in both modes and 
     |       |  ...            (short values two to a row, long ones full width)
     +-------+
     [ badge  ]  +-- eligibility box (status in large bold, then the details) --+
+    [ CSCA   ]  |                                                               |
     [ Done   ]  +---------------------------------------------------------------+
+
+Under the badge, for staff (reception), one small line says which CSCA vouched for the
+card and where the kiosk trusts it from, or which CSCA is missing and the command that
+installs it (:func:`ui.strings.trust_text`; the view brings it as ``extra["trust"]``, self-check
+views leave it out).
 
 Self-check mode shows at most a few fields, so they are drawn larger (:data:`LARGE_ROWS`).
 Every text wraps; nothing scrolls.
@@ -62,6 +68,7 @@ QLabel#badge_verified { border: 4px solid #005a1e; color: #005a1e; background: #
 QLabel#badge_issuer_unknown { border: 4px solid #5c4400; color: #5c4400; background: #fff4d6; }
 QLabel#badge_failed { border: 4px solid #9b0000; color: #9b0000; background: #fdecea; }
 QLabel#badge_not_chip { border: 4px dashed #333333; color: #333333; background: #f2f2f2; }
+QLabel#trust { font-size: 16px; color: #333333; }
 QLabel[elig="true"] { font-size: 20px; padding: 10px; border-radius: 8px; color: #000000; }
 QLabel#elig_eligible { border: 4px solid #005a1e; background: #e6f4ea; }
 QLabel#elig_not_eligible { border: 4px solid #9b0000; background: #fdecea; }
@@ -140,6 +147,10 @@ class ResultScreen(QWidget):
         self.badge.setProperty("badge", True)
         self.badge.setWordWrap(True)
         self.badge.setObjectName("badge_not_chip")
+        self.trust = QLabel()
+        self.trust.setObjectName("trust")
+        self.trust.setWordWrap(True)
+        self.trust.hide()
         self.done_button = button()
         self.done_button.clicked.connect(self.done)
 
@@ -174,6 +185,7 @@ class ResultScreen(QWidget):
         left.setSpacing(12)
         left.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignHCenter)
         left.addWidget(self.badge)
+        left.addWidget(self.trust)
         left.addStretch(1)
         left.addWidget(self.done_button)
         left_box = QWidget()
@@ -263,6 +275,9 @@ class ResultScreen(QWidget):
         self._place(lines)
         self.badge.setText(view.badge)
         _restyle(self.badge, f"badge_{view.badge_kind or 'not_chip'}")
+        trust = view.extra.get("trust", "")
+        self.trust.setText(trust)
+        self.trust.setVisible(bool(trust))
         self._elig = (view.eligibility, view.eligibility_status)
         self._show_eligibility()
         ticket = view.extra.get("ticket", "")
@@ -298,5 +313,6 @@ class ResultScreen(QWidget):
             value.clear()
         self._place(())
         self._elig = ((), None)
-        for label in (self.badge, self.eligibility, self.queue):
+        for label in (self.badge, self.trust, self.eligibility, self.queue):
             label.clear()
+        self.trust.hide()
