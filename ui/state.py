@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from kiosk.app.messages import GENERIC
 from kiosk.cccd import access
-from ui.strings import DEFAULT_LANG, LANGS, Lang, phase_label, t
+from ui.strings import DEFAULT_LANG, LANGS, Lang, phase_label, t, trust_text
 
 if TYPE_CHECKING:
     from kiosk.app.messages import UserMessage
@@ -569,5 +569,12 @@ class KioskState:
                 if out.repeat
                 else f"{t('field.queue', lang)}: {out.queue_number}"
             ),
-            extra={"ticket": self._ticket_text()},
+            extra={"ticket": self._ticket_text(), **self._trust_extra(out, lang)},
         )
+
+    def _trust_extra(self, out: CheckInOutcome, lang: Lang) -> dict[str, str]:
+        """Reception only: the line naming the CSCA that vouched (or the one missing)."""
+        if self.mode != "reception" or out.authenticity is None or out.method != "chip":
+            return {}
+        text = trust_text(out.authenticity.passive_auth, lang)
+        return {"trust": text} if text else {}

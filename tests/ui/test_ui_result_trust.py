@@ -108,3 +108,24 @@ def test_a_view_without_trust_text_hides_the_line(qtbot: Any, tmp_path: Path, ou
         assert not window.result.trust.isVisible()
     finally:
         window.close()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_state_gives_reception_the_csca_line_and_self_check_none(
+    outcome: Any, lang: Lang
+) -> None:
+    """The state machine (what the window renders) fills ``extra["trust"]`` for reception
+    from the real outcome's PA result; a patient at self-check never gets it."""
+    from kiosk.cccd.access import CAN
+    from ui.state import KioskState
+
+    for mode in ("reception", "self"):
+        s = KioskState(mode=mode, lang=lang)
+        s.card_present([CAN("034517")])
+        s.on_outcome(outcome)
+        extra = s.view().extra
+        if mode == "reception":
+            assert extra.get("trust") == trust_text(outcome.authenticity.passive_auth, lang)
+            assert "CSCA" in extra["trust"]
+        else:
+            assert "trust" not in extra
