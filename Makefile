@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.bootstrapped
 CARD   ?=
 
-.PHONY: run test bench lint fuzz setup clean
+.PHONY: run test bench lint fuzz setup clean deb
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	./scripts/bootstrap.sh
@@ -29,6 +29,11 @@ bench: $(STAMP)
 ## make fuzz: the hypothesis properties run far longer (>= 1 M inputs in all).
 fuzz: $(STAMP)
 	CCCD_FUZZ=1 $(PY) -m pytest -q -n 2 -m "not pcsc" -p no:cacheprovider tests/ -k fuzz
+
+## make deb: dist/cccd-kiosk_<version>_<arch>.deb (a venv under /opt/cccd-kiosk, the systemd
+## units, udev rules); VERSION=... overrides pyproject's. See README "Installing on a kiosk".
+deb: $(STAMP)
+	./scripts/build_deb.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from kiosk import sdnotify
 from kiosk.app.demo import DEFAULT_CARD, SampleCard, sample_cards, sample_keys
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.messages import message_for
@@ -223,6 +224,9 @@ def run_terminal(
     kiosk = target if isinstance(target, Kiosk) else Kiosk(target, link_kbps=0)
     if kiosk.gateway is not None:
         _say(out, "Cổng BHXH mô phỏng / BHXH gateway simulator on 127.0.0.1 (made-up answers)")
+    sdnotify.notify("READY=1")
+    dog = sdnotify.watchdog()
+    stop_pings = sdnotify.ping_from_thread(dog) if dog is not None else None
     try:
         # the configured sample card, with its +FAULT when the config names one
         configured = kiosk.config.reader.spec.name or DEFAULT_CARD
@@ -252,5 +256,7 @@ def run_terminal(
                 out.write(CLEAR)
             handle_choice(session, choice)
     finally:
+        if stop_pings is not None:
+            stop_pings.set()
         if own:
             kiosk.close()

@@ -25,6 +25,9 @@ REQUIRED_DEBS=(pcscd libpcsclite1 vsmartcard-vpcd libpcsclite-dev swig gcc libc6
   "libglib2.0-0t64|libglib2.0-0" fonts-dejavu-core
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0
   libxcb-xkb1 libxkbcommon-x11-0 libzbar0)
+# make deb and its install test (tests/packaging): the system python3's venv the package is
+# built with, systemd-analyze to verify the units, cage (the compositor the kiosk unit runs).
+DEB_DEBS=(python3-venv systemd cage adduser)
 # Debian packages needed only when no Python >= 3.11 with venv is on the machine.
 PYTHON_DEBS=(python3 python3-venv python3-pip python3-dev)
 # PostgreSQL server for the shared-storage tests (tests/fixtures/postgres.py: a private
@@ -86,6 +89,8 @@ if [ ${#REQUIRED_DEBS[@]} -gt 0 ]; then
   need+=("${more[@]}")
 fi
 read -r -a more <<<"$(deb_missing "${PG_DEBS[@]}")"
+need+=("${more[@]}")
+read -r -a more <<<"$(deb_missing "${DEB_DEBS[@]}")"
 need+=("${more[@]}")
 if [ ${#need[@]} -gt 0 ]; then
   apt_install "${need[@]}"

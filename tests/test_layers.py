@@ -46,6 +46,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "kiosk.cccd": frozenset({"kiosk.emrtd"}),
     # HTTP bounded in size and time: a leaf both the eligibility clients and the outbox use.
     "kiosk.bounded_http": frozenset(),
+    # systemd's sd_notify (READY=1, WATCHDOG=1): a stdlib leaf the two kiosk front-ends use.
+    "kiosk.sdnotify": frozenset(),
     "kiosk.eligibility": frozenset({"kiosk.bounded_http"}),
     "kiosk.checkin": frozenset(
         {"kiosk.transport", "kiosk.emrtd", "kiosk.cccd", "kiosk.eligibility"}
@@ -61,11 +63,15 @@ ALLOWED: dict[str, frozenset[str]] = {
     # The command-line front-ends: the application layer and the core's types; the drivers'
     # error classes only (opening readers and printers is the application layer's).
     **{
-        m: frozenset({*_CORE, "kiosk.checkin", "kiosk.app", "drivers.errors", *FRONT_ENDS})
+        m: frozenset(
+            {*_CORE, "kiosk.checkin", "kiosk.app", "drivers.errors", "kiosk.sdnotify", *FRONT_ENDS}
+        )
         for m in FRONT_ENDS
     },
     # The Qt kiosk: the application layer, the core's types, and the reader watcher.
-    "ui": frozenset({*_CORE, "kiosk.checkin", "kiosk.app", "drivers.watch", "drivers.errors"}),
+    "ui": frozenset(
+        {*_CORE, "kiosk.checkin", "kiosk.app", "drivers.watch", "drivers.errors", "kiosk.sdnotify"}
+    ),
     # The installed `cccd-kiosk`: the command line, with the Qt kiosk as its no-command runner.
     "ui.launch": frozenset({"kiosk.cli", "ui"}),
 }

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk import sdnotify
 from kiosk.app.demo import DemoGateway
 from kiosk.app.errors import UsageError
 from kiosk.app.kiosk import Kiosk
@@ -550,6 +551,23 @@ def _stop_on_signals(window: KioskWindow) -> None:
     tick.start()
 
 
+def start_watchdog(window: KioskWindow) -> QTimer | None:
+    """Tell systemd the kiosk is up (``READY=1``) and, when the unit set ``WatchdogSec=``,
+    ping it from a timer on the Qt event loop at half the period: a frozen loop stops the
+    pings and systemd restarts the kiosk. ``None`` (no timer) outside a watchdog unit."""
+    sdnotify.notify("READY=1")
+    dog = sdnotify.watchdog()
+    if dog is None:
+        return None
+    timer = QTimer(window)
+    timer.setInterval(max(1, int(dog.interval_s * 1000)))
+    # a lambda, held by the connection: PySide drops a bound method once its object is gone
+    timer.timeout.connect(lambda: dog.ping())
+    timer.start()
+    dog.ping()
+    return timer
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the kiosk; returns the Qt exit code, or the error table's exit code (one line on
     stderr, no window) when the configuration cannot be used."""
@@ -579,8 +597,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.info(
             "kiosk ready (%s, %s)", options.mode, "full screen" if options.fullscreen else "window"
         )
+        start_watchdog(window)
         code = int(app.exec())
     finally:
+        sdnotify.notify("STOPPING=1")
         window.close()
         kiosk.close()
     return code
