@@ -101,8 +101,14 @@ def test_install_upgrade_remove_purge(debs: tuple[Path, Path], tmp_path: Path) -
     first_checkin = json.loads(run.stdout)
     assert first_checkin["queue_number"] and first_checkin["repeat"] is False
     if " doctor " in sh("/usr/bin/cccd-kiosk", "--help").stdout:
+        from kiosk.app.doctor import CHECKS
+
         doctor = as_kiosk("doctor", "--json")
-        assert "checks" in json.loads(doctor.stdout), doctor.stderr
+        report = json.loads(doctor.stdout)
+        # every check reports from the installed files, each with a status it knows
+        assert [c["name"] for c in report["checks"]] == [name for name, _ in CHECKS]
+        assert {c["status"] for c in report["checks"]} <= {"ok", "warn", "fail", "skip"}
+        assert doctor.returncode == (0 if report["ok"] else 1)
     key = (DATA / "demo" / "storage.key").read_bytes()
     rows = checkins()
     assert rows == 1
