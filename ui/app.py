@@ -532,10 +532,8 @@ def show(window: KioskWindow, *, fullscreen: bool) -> None:
         # keeps its size hint (853×684 on a 1280×800 panel).
         window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         screen = window.screen() or QGuiApplication.primaryScreen()
-        if screen is not None:
-            window.setGeometry(screen.geometry())
         window.showFullScreen()
-        if screen is not None and window.geometry() != screen.geometry():
+        if screen is not None:  # the full-screen state alone needs a window manager
             window.setGeometry(screen.geometry())
     else:
         window.resize(1280, 800)
