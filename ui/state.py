@@ -135,6 +135,10 @@ def _date(value: date | None, lang: Lang) -> str:
     return f"{value:%d/%m/%Y}" if lang == "vi" else value.isoformat()
 
 
+#: The screens of one patient's check-in: leaving them in self-check ends that patient.
+_PATIENT_SCREENS = frozenset({"key_needed", "reading", "verifying", "result", "error", "number"})
+
+
 class KioskState:
     """The state machine. ``on_change`` is called after every change (the window re-renders)."""
 
@@ -405,8 +409,9 @@ class KioskState:
     def wipe(self, *, notify: bool = True) -> None:
         """Forget all personal data and typed keys; back to idle. In self-check, a
         patient's screen ending also brings back the configured language for the next one
-        (reception keeps the receptionist's choice until the idle timeout)."""
-        if self.mode == "self" and self.screen != "idle":
+        (reception, and the operator's PIN and settings screens, keep theirs until the idle
+        timeout)."""
+        if self.mode == "self" and self.screen in _PATIENT_SCREENS:
             self.lang = self.home_lang
         self._outcome = None
         self._keys = None
