@@ -264,13 +264,22 @@ def test_removing_the_card_during_the_insurance_look_up_wipes_at_once(
 ) -> None:
     """The chip is read, the gateway is slow, the patient takes the card and leaves: the
     screen is idle at once, and the late answer never puts their name, photo or number up."""
-    assert kiosk.tester is not None and kiosk.tester.gateway is not None
-    kiosk.tester.gateway.set_fault("gateway_slow", slow_ms=2_000)
-    _tap(qtbot, kiosk)
-    _wait_for(qtbot, kiosk, "verifying")
+    tester = kiosk.tester
+    assert tester is not None and tester.gateway is not None
+    tester.gateway.set_fault("gateway_slow", slow_ms=2_000)
+    at_removal: list[str] = []
+
+    def take_the_card(event: object) -> None:  # runs after the state saw the event
+        if kiosk.state.screen == "verifying" and not at_removal:
+            at_removal.append(kiosk.state.screen)
+            kiosk.card_removed()  # what the tester's Remove and the reader watcher call
+            at_removal.append(kiosk.state.screen)
+
+    kiosk.worker.worker.progress.connect(take_the_card)
     with qtbot.waitSignal(kiosk.worker.worker.outcome, timeout=WAIT_MS) as answer:
-        qtbot.mouseClick(kiosk.tester.remove_button, Qt.MouseButton.LeftButton)
-        assert kiosk.state.screen == "idle" and kiosk.stack.currentWidget() is kiosk.idle
+        _tap(qtbot, kiosk)
+    kiosk.worker.worker.progress.disconnect(take_the_card)
+    assert at_removal == ["verifying", "idle"]  # removed during the look-up: idle at once
     queue = str(answer.args[0].queue_number)
     qtbot.wait(50)  # let the answer be delivered to the window too
     assert kiosk.state.screen == "idle" and not kiosk.state.has_personal_data
@@ -278,7 +287,7 @@ def test_removing_the_card_during_the_insurance_look_up_wipes_at_once(
     assert NAME not in text and "4517" not in text and "Số thứ tự" not in text
     assert kiosk.number.number.text() != queue and not _pixmaps(kiosk)
     # the next patient is shown as usual
-    kiosk.tester.gateway.set_fault("none")
+    tester.gateway.set_fault("none")
     _tap(qtbot, kiosk)
     _wait_for(qtbot, kiosk, "result")
     assert NAME in _all_text(kiosk)
