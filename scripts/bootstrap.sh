@@ -33,6 +33,9 @@ PYTHON_DEBS=(python3 python3-venv python3-pip python3-dev)
 # PostgreSQL server for the shared-storage tests (tests/fixtures/postgres.py: a private
 # initdb per xdist worker, never the system cluster).
 PG_DEBS=(postgresql)
+# A bare X server (no window manager) for the full-screen geometry test
+# (tests/ui/test_ui_lockdown.py: the kiosk must fill the screen without a WM's help).
+XVFB_DEBS=(xvfb)
 
 find_python() {
   for c in ${PYTHON:-} python3.13 python3.12 python3.11 python3; do
@@ -91,6 +94,8 @@ fi
 read -r -a more <<<"$(deb_missing "${PG_DEBS[@]}")"
 need+=("${more[@]}")
 read -r -a more <<<"$(deb_missing "${DEB_DEBS[@]}")"
+need+=("${more[@]}")
+read -r -a more <<<"$(deb_missing "${XVFB_DEBS[@]}")"
 need+=("${more[@]}")
 if [ ${#need[@]} -gt 0 ]; then
   apt_install "${need[@]}"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -526,8 +527,15 @@ def show(window: KioskWindow, *, fullscreen: bool) -> None:
     SIGTERM ends it), or a 1280×800 window (development, the demo)."""
     window.locked_down = fullscreen
     if fullscreen:
+        # Flags before the first show (changing them later re-creates the native window), and
+        # the screen's whole geometry set explicitly: without a window manager (a bare X
+        # server, some compositors) the full-screen state alone is ignored and the window
+        # keeps its size hint (853×684 on a 1280×800 panel).
         window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+        screen = window.screen() or QGuiApplication.primaryScreen()
         window.showFullScreen()
+        if screen is not None:  # the full-screen state alone needs a window manager
+            window.setGeometry(screen.geometry())
     else:
         window.resize(1280, 800)
         window.show()

@@ -135,6 +135,10 @@ def _date(value: date | None, lang: Lang) -> str:
     return f"{value:%d/%m/%Y}" if lang == "vi" else value.isoformat()
 
 
+#: The screens of one patient's check-in: leaving them in self-check ends that patient.
+_PATIENT_SCREENS = frozenset({"key_needed", "reading", "verifying", "result", "error", "number"})
+
+
 class KioskState:
     """The state machine. ``on_change`` is called after every change (the window re-renders)."""
 
@@ -153,6 +157,8 @@ class KioskState:
         #: The configured mode: a switch made in the settings lasts until the idle timeout.
         self.home_mode: Mode = mode
         self.lang: Lang = lang
+        #: The configured language: a patient's switch lasts until the next patient.
+        self.home_lang: Lang = lang
         self.on_change = on_change
         self.screen: Screen = "idle"
         self.card_in_field = False
@@ -168,6 +174,11 @@ class KioskState:
         self._progress: tuple[str, int, int] | None = None
         self._keys: tuple[access.AccessKey, ...] | None = None
         self._outcome: CheckInOutcome | None = None
+        #: Answers still to come from check-ins whose card left during the look-up: dropped,
+        #: so a patient who walked away never has their name and photo shown to the next.
+        self._abandoned = 0
+        #: Whether the running check-in reads the card in the field (not a BHYT QR scan).
+        self._card_job = False
 
     # ---- transitions ---------------------------------------------------------------------
 
@@ -200,6 +211,7 @@ class KioskState:
     def _start_read(self) -> Action:
         keys, self._keys = self._keys or (), None
         self._progress = None
+        self._card_job = True
         self._go("reading")
         return StartRead(keys)
 
@@ -225,6 +237,7 @@ class KioskState:
         if access.detect_input(text) == "bhyt_qr":
             self.wipe(notify=False)
             self._progress = None
+            self._card_job = False
             self._go("verifying")
             return StartBhyt(text.strip())
         if self.screen in ("result", "error"):
@@ -312,7 +325,11 @@ class KioskState:
             self._go("verifying")
 
     def on_outcome(self, outcome: CheckInOutcome) -> None:
-        """The check-in finished: show the result (kept until removal / timeout / next)."""
+        """The check-in finished: show the result (kept until removal / timeout / next),
+        unless its card was taken away during the look-up (then it is dropped)."""
+        if self._abandoned:
+            self._abandoned -= 1
+            return
         self._outcome = outcome
         self._progress = None
         self.ticket = None
@@ -321,6 +338,9 @@ class KioskState:
     def on_error(self, message: UserMessage) -> None:
         """The check-in failed: show ``message`` (from :func:`kiosk.app.messages.message_for`:
         what happened and what to do next, in the kiosk's language)."""
+        if self._abandoned:
+            self._abandoned -= 1
+            return
         self._outcome = None
         self._progress = None
         self.error = message
@@ -345,15 +365,21 @@ class KioskState:
         keeps the queue number large on screen (``number``) until :meth:`number_timeout`, so
         the patient leaves with it even when no ticket printed; reception keeps the result
         for the receptionist until the idle timeout or the next patient."""
-        self.card_in_field = False
+        was_in_field, self.card_in_field = self.card_in_field, False
         out = self._outcome
+        if self.screen == "verifying" and self.mode == "self" and was_in_field and self._card_job:
+            # The chip was read, the insurance look-up is running: the patient left. Wipe
+            # now and drop the answer when it comes (a re-tap gets the same number).
+            self._abandoned += 1
+            self.wipe()
+            return
         if self.screen == "result" and self.mode == "self" and out is not None:
             if out.authenticity is not None and out.authenticity.failed:
                 self.wipe()  # sent to the desk: there is no number to keep
                 return
-            number, ticket = out.queue_number, self.ticket
+            number, ticket, lang = out.queue_number, self.ticket, self.lang
             self.wipe(notify=False)
-            self._number, self.ticket = number, ticket
+            self._number, self.ticket, self.lang = number, ticket, lang
             self._go("number")
         elif self.screen == "key_needed":
             self.wipe()
@@ -375,13 +401,18 @@ class KioskState:
         to the configured mode (reception opened on a self-check kiosk does not stay open)."""
         if self.busy:
             return
-        changed = self.mode != self.home_mode
-        self.mode = self.home_mode
+        changed = self.mode != self.home_mode or self.lang != self.home_lang
+        self.mode, self.lang = self.home_mode, self.home_lang
         if self.screen != "idle" or changed:
             self.wipe()
 
     def wipe(self, *, notify: bool = True) -> None:
-        """Forget all personal data and typed keys; back to idle."""
+        """Forget all personal data and typed keys; back to idle. In self-check, a
+        patient's screen ending also brings back the configured language for the next one
+        (reception, and the operator's PIN and settings screens, keep theirs until the idle
+        timeout)."""
+        if self.mode == "self" and self.screen in _PATIENT_SCREENS:
+            self.lang = self.home_lang
         self._outcome = None
         self._keys = None
         self._progress = None

@@ -223,3 +223,71 @@ def test_the_ticket_prints_after_the_checkin(qtbot: QtBot, tmp_path: Path) -> No
     finally:
         window.close()
         printer.close()
+
+
+def test_the_language_comes_back_to_vietnamese_for_the_next_patient(
+    qtbot: QtBot, kiosk: KioskWindow, reception: KioskWindow
+) -> None:
+    """A patient's English lasts for their check-in (and their number), not for the next
+    patient: the configured Vietnamese is back after the wipe (card removal, idle)."""
+    qtbot.mouseClick(kiosk.lang_button, Qt.MouseButton.LeftButton)
+    _tap(qtbot, kiosk)
+    _wait_for(qtbot, kiosk, "result")
+    assert "Full name" in _all_text(kiosk)
+    qtbot.mouseClick(kiosk.tester.remove_button, Qt.MouseButton.LeftButton)  # type: ignore[union-attr]
+    assert kiosk.state.screen == "number" and kiosk.state.lang == "en"  # their number, in English
+    kiosk.number_timer.timeout.emit()
+    assert kiosk.state.lang == "vi" and "Đặt thẻ" in kiosk.idle.body.text()
+    assert kiosk.lang_button.text() == "English"
+    # English chosen on the idle screen, then nobody comes: Vietnamese after the idle timeout
+    qtbot.mouseClick(kiosk.lang_button, Qt.MouseButton.LeftButton)
+    assert "Place your" in kiosk.idle.body.text()
+    kiosk.state.idle_timeout()
+    assert "Đặt thẻ" in kiosk.idle.body.text()
+    # Done on the result screen is the end of the patient too
+    qtbot.mouseClick(kiosk.lang_button, Qt.MouseButton.LeftButton)
+    _tap(qtbot, kiosk)
+    _wait_for(qtbot, kiosk, "result")
+    qtbot.mouseClick(kiosk.result.done_button, Qt.MouseButton.LeftButton)
+    assert kiosk.state.screen == "idle" and "Đặt thẻ" in kiosk.idle.body.text()
+    # reception keeps the receptionist's English from patient to patient, until idle
+    qtbot.mouseClick(reception.lang_button, Qt.MouseButton.LeftButton)
+    _tap(qtbot, reception)
+    _wait_for(qtbot, reception, "result")
+    qtbot.mouseClick(reception.tester.remove_button, Qt.MouseButton.LeftButton)
+    reception.idle_timer.timeout.emit()
+    assert "Đặt thẻ" in reception.idle.body.text() and reception.state.lang == "vi"
+
+
+def test_removing_the_card_during_the_insurance_look_up_wipes_at_once(
+    qtbot: QtBot, kiosk: KioskWindow
+) -> None:
+    """The chip is read, the gateway is slow, the patient takes the card and leaves: the
+    screen is idle at once, and the late answer never puts their name, photo or number up."""
+    tester = kiosk.tester
+    assert tester is not None and tester.gateway is not None
+    tester.gateway.set_fault("gateway_slow", slow_ms=2_000)
+    at_removal: list[str] = []
+
+    def take_the_card(event: object) -> None:  # runs after the state saw the event
+        if kiosk.state.screen == "verifying" and not at_removal:
+            at_removal.append(kiosk.state.screen)
+            kiosk.card_removed()  # what the tester's Remove and the reader watcher call
+            at_removal.append(kiosk.state.screen)
+
+    kiosk.worker.worker.progress.connect(take_the_card)
+    with qtbot.waitSignal(kiosk.worker.worker.outcome, timeout=WAIT_MS) as answer:
+        _tap(qtbot, kiosk)
+    kiosk.worker.worker.progress.disconnect(take_the_card)
+    assert at_removal == ["verifying", "idle"]  # removed during the look-up: idle at once
+    queue = str(answer.args[0].queue_number)
+    qtbot.wait(50)  # let the answer be delivered to the window too
+    assert kiosk.state.screen == "idle" and not kiosk.state.has_personal_data
+    text = _all_text(kiosk)
+    assert NAME not in text and "4517" not in text and "Số thứ tự" not in text
+    assert kiosk.number.number.text() != queue and not _pixmaps(kiosk)
+    # the next patient is shown as usual
+    tester.gateway.set_fault("none")
+    _tap(qtbot, kiosk)
+    _wait_for(qtbot, kiosk, "result")
+    assert NAME in _all_text(kiosk)

@@ -134,3 +134,71 @@ def test_sigterm_stops_the_kiosk_cleanly(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+_FILL_PROBE = """
+import sys, tempfile, time
+from pathlib import Path
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from kiosk.config import Config, ReaderConfig
+from ui.app import build_window, show
+w, gateway = build_window(
+    Config(reader=ReaderConfig("sim:default")), data_dir=Path(tempfile.mkdtemp()),
+    idle_timeout_s=3600, demo_gateway=False,
+)
+show(w, fullscreen=True)
+for _ in range(40):  # the X server's answers (configure, expose) arrive asynchronously
+    app.processEvents()
+    time.sleep(0.025)
+screen = QGuiApplication.primaryScreen().geometry()
+print(screen.width(), screen.height(), w.geometry().width(), w.geometry().height(), w.x(), w.y())
+w.request_quit()
+"""
+
+
+@pytest.fixture
+def bare_x_server(tmp_path: Path) -> Iterator[str]:
+    """A 1280×800 Xvfb with no window manager (a kiosk's bare X server): the display name."""
+    read, write = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write,), stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    os.close(write)
+    with os.fdopen(read) as f:
+        display = f.readline().strip()
+    try:
+        assert display, "Xvfb did not start"
+        yield f":{display}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _fill(env: dict[str, str]) -> list[int]:
+    done = subprocess.run(
+        [sys.executable, "-c", _FILL_PROBE],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    return [int(n) for n in done.stdout.split()[-6:]]
+
+
+def test_the_full_screen_kiosk_fills_a_bare_x_server(bare_x_server: str) -> None:
+    """No window manager honours the full-screen state there: without the explicit screen
+    geometry the window stayed at Qt's default size (853×684 of 1280×800)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "DISPLAY": bare_x_server}
+    assert _fill(env) == [1280, 800, 1280, 800, 0, 0]
+
+
+def test_the_full_screen_kiosk_fills_a_1280x800_screen(tmp_path: Path) -> None:
+    """The kiosk's 1280×800 panel, offscreen (a screen of that size from a Qt config file):
+    the frameless full-screen window covers all of it, not its size hint."""
+    screens = tmp_path / "screen.json"
+    screens.write_text(
+        '{"screens": [{"name": "kiosk", "x": 0, "y": 0, "width": 1280, "height": 800,'
+        ' "logicalDpiX": 96, "logicalDpiY": 96, "dpr": 1}]}'
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={screens}"}
+    assert _fill(env) == [1280, 800, 1280, 800, 0, 0]
