@@ -100,7 +100,6 @@ def cmd_checkin(args: argparse.Namespace) -> int:
     keys = None if no_chip else keys_from_args(args)
     with Kiosk(settings_from_args(args), link_kbps=link_kbps(args)) as kiosk:
         department = args.department
-        kiosk.department(department)  # an unknown code: refused before the card is read
         if department is None and kiosk.needs_department:
             known = ", ".join(d.code for d in kiosk.departments)
             raise UsageError(

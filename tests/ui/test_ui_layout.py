@@ -14,7 +14,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +32,6 @@ import screenshots
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 SIZES = [(1280, 800), (1920, 1080)]
-
-
-@pytest.fixture(scope="module")
-def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One real check-in of the default sample card, against the gateway simulator."""
-    from ui.tester import DemoGateway
-
-    gateway = DemoGateway()
-    try:
-        yield screenshots._default_outcome(tmp_path_factory.mktemp("outcome"), gateway.client())
-    finally:
-        gateway.stop()
 
 
 def _window(qtbot: Any, tmp_path: Path, mode: str) -> KioskWindow:

@@ -10,7 +10,6 @@ come from ``ui.strings.trust_text``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +21,6 @@ from tests.ui.test_ui_layout import _problems, _window
 from ui.strings import INSTALL_COMMAND, Lang, trust_text
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One real check-in of the default sample card, against the gateway simulator."""
-    import screenshots  # scripts/ is on sys.path via tests.ui.test_ui_layout
-
-    from ui.tester import DemoGateway
-
-    gateway = DemoGateway()
-    try:
-        yield screenshots._default_outcome(tmp_path_factory.mktemp("outcome"), gateway.client())
-    finally:
-        gateway.stop()
 
 
 def _unknown(outcome: Any) -> PassiveAuthResult:
