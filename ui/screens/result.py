@@ -55,8 +55,8 @@ LEFT_WIDTH = 300
 
 #: The result screen's own look (overrides the window's sheet for these widgets).
 RESULT_STYLE = """
-QLabel#field_key { font-size: 20px; color: #333333; }
-QLabel#field_value { font-size: 22px; font-weight: bold; color: #000000; }
+QLabel#field_key { font-size: 16px; color: #333333; }
+QLabel#field_value { font-size: 18px; font-weight: bold; color: #000000; }
 QLabel#field_key_medium { font-size: 24px; color: #333333; }
 QLabel#field_value_medium { font-size: 28px; font-weight: bold; color: #000000; }
 QLabel#field_key_large { font-size: 26px; color: #333333; }
@@ -295,9 +295,9 @@ class ResultScreen(QWidget):
             return
         head, *rest = lines
         colour = STATUS_COLOURS.get(status or "", "#000000")
-        size = 20 if self._tier(self._shown) == "" else 24
+        size = 16 if self._tier(self._shown) == "" else 24
         parts = [
-            f'<div style="font-size: {size + 10}px; font-weight: bold; color: {colour};">'
+            f'<div style="font-size: {size + 8}px; font-weight: bold; color: {colour};">'
             f"{html.escape(head)}</div>"
         ]
         parts += [
