@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from kiosk.app.messages import GENERIC
 from kiosk.cccd import access
+from ui.progress import advance, stage_of, stage_words
 from ui.strings import DEFAULT_LANG, LANGS, Lang, phase_label, t, trust_text
 
 if TYPE_CHECKING:
@@ -318,8 +319,13 @@ class KioskState:
         """A pipeline progress event (from the worker, on the GUI thread)."""
         if not self.busy:
             return
-        if event.kind == "reading":
-            self._progress = (event.phase, event.done, event.total)
+        if event.kind == "reading":  # one bar for the whole read (ui.progress)
+            before = self._progress[1] if self._progress is not None else 0
+            self._progress = (
+                event.phase,
+                advance(before, event.phase, event.done, event.total),
+                100,
+            )
             self._go("reading")
         elif event.kind == "verified" or (event.kind == "eligibility" and self.screen != "reading"):
             self._go("verifying")
@@ -458,10 +464,13 @@ class KioskState:
             )
         if self.screen == "reading":
             progress = None
+            extra = {}
             if self._progress is not None:
-                phase, done, total = self._progress
-                progress = (phase_label(phase, lang), done, total)
-            return ScreenView("reading", t("reading.title", lang), progress=progress)
+                phase, percent, whole = self._progress
+                progress = (stage_words(stage_of(phase), lang), percent, whole)
+                if self.mode == "reception":  # staff may see the step; patients never do
+                    extra["detail"] = phase_label(phase, lang)
+            return ScreenView("reading", t("reading.title", lang), progress=progress, extra=extra)
         if self.screen == "verifying":
             return ScreenView("verifying", t("verifying.title", lang))
         if self.screen in ("today", "settings"):

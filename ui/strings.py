@@ -36,11 +36,11 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "Not a valid number — type 6 or 12 digits",
     },
     "reading.title": {"vi": "Đang đọc thẻ — giữ nguyên thẻ", "en": "Reading — keep the card still"},
-    "reading.progress": {
-        "vi": "{phase}: {done} / {total} byte",
-        "en": "{phase}: {done} / {total} bytes",
-    },
-    "reading.step": {"vi": "{phase}", "en": "{phase}"},
+    # What the patient reads under the one progress bar (ui.progress): no ICAO names.
+    "progress.connect": {"vi": "Đang kết nối với thẻ…", "en": "Connecting to your card…"},
+    "progress.read": {"vi": "Đang đọc thông tin trên thẻ…", "en": "Reading your details…"},
+    "progress.photo": {"vi": "Đang đọc ảnh chân dung…", "en": "Reading your photo…"},
+    "progress.check": {"vi": "Đang kiểm tra thẻ thật…", "en": "Checking the card is genuine…"},
     "verifying.title": {
         "vi": "Đang kiểm tra thẻ và BHYT…",
         "en": "Checking the card and health insurance…",

@@ -89,7 +89,9 @@ def test_progress_events_then_result_then_removal_wipes_in_self_mode() -> None:
     s.card_present([CAN("034517")])
     s.on_event(CheckInEvent("reading", "DG2", 1000, 4000))
     v = s.view()
-    assert v.screen == "reading" and v.progress == ("Ảnh chân dung", 1000, 4000)
+    # One bar for the whole read, in patient words: the photo step is 25–78 % of it.
+    assert v.screen == "reading" and v.progress == ("Đang đọc ảnh chân dung…", 38, 100)
+    assert "detail" not in v.extra  # no step names for patients
     s.on_event(CheckInEvent("verified", "verified"))
     assert s.screen == "verifying"
     s.on_outcome(_outcome())
