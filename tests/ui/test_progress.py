@@ -73,7 +73,7 @@ def test_patient_words_have_no_icao_names_or_byte_counts() -> None:
 
 def test_reception_sees_the_step_name_self_check_does_not() -> None:
     for mode in ("self", "reception"):
-        s = KioskState(mode=mode)  # type: ignore[arg-type]
+        s = KioskState(mode=mode)
         s.card_present([CAN("034517")])
         s.on_event(CheckInEvent("reading", "PACE", 1, 2))
         view = s.view()
