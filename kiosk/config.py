@@ -42,6 +42,10 @@ A file looks like::
     open_hours = "07:00-16:30"   # local time; empty: always
     bhyt_self = true     # insured patients may register here at the kiosk themselves
 
+    [[clinics]]          # optional: names for BHYT clinic codes (the patient's ĐKKCB)
+    code = "48001"
+    name = "Bệnh viện Đà Nẵng"
+
 Every key has a default (:class:`Config` is a tree of frozen dataclasses),
 so an empty file is a valid configuration. Anything the kiosk does not know
 is an error that names the key — a misspelt key silently ignored would leave
@@ -408,6 +412,35 @@ class Department:
 #: The most departments a kiosk offers (a screen of buttons, not a directory).
 MAX_DEPARTMENTS = 40
 
+#: A BHYT clinic code (``maDKBD``/``maCSKCB``): "01001", "01-001" or "48001".
+_CLINIC_CODE = re.compile(r"[0-9]{2}-?[0-9]{3}")
+#: The most clinic names a configuration carries (the region's, not the country's).
+MAX_CLINICS = 500
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """One ``[[clinics]]`` entry: the name of a BHYT clinic code, so screens say "Bệnh viện
+    Đà Nẵng (48001)" instead of a bare code for the patient's registered clinic (ĐKKCB)."""
+
+    code: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if not _CLINIC_CODE.fullmatch(self.code):
+            raise ConfigValueError(
+                f"must be a 5-digit BHYT clinic code such as 48001 or 01-001, not {self.code!r}",
+                key="clinics.code",
+            )
+        if not 0 < len(self.name.strip()) <= 80:
+            raise ConfigValueError("must be 1 to 80 characters", key="clinics.name")
+        object.__setattr__(self, "name", unicodedata.normalize("NFC", self.name.strip()))
+
+    @property
+    def key(self) -> str:
+        """The code without its dash ("01-001" and "01001" are one clinic)."""
+        return self.code.replace("-", "")
+
 
 @dataclass(frozen=True)
 class Config:
@@ -422,8 +455,12 @@ class Config:
     printer: PrinterConfig = field(default_factory=PrinterConfig)
     #: ``[[departments]]``: none (the default) is one queue for the whole clinic.
     departments: tuple[Department, ...] = ()
+    #: ``[[clinics]]``: names for BHYT clinic codes (none: codes are shown as they are).
+    clinics: tuple[Clinic, ...] = ()
 
     def __post_init__(self) -> None:
+        if len(self.clinics) > MAX_CLINICS:
+            raise ConfigValueError(f"at most {MAX_CLINICS} clinics", key="clinics")
         codes = [d.code.upper() for d in self.departments]
         if len(codes) > MAX_DEPARTMENTS:
             raise ConfigValueError(f"at most {MAX_DEPARTMENTS} departments", key="departments")
@@ -434,12 +471,22 @@ class Config:
                 key="departments",
             )
 
+    def clinic_names(self) -> dict[str, str]:
+        """Clinic code (without dash) → name, for :func:`clinic_label`."""
+        return {c.key: c.name for c in self.clinics}
+
     def department(self, code: str) -> Department | None:
         """The configured department with ``code`` (case-insensitive), or None."""
         for d in self.departments:
             if d.code.upper() == code.strip().upper():
                 return d
         return None
+
+
+def clinic_label(code: str, names: dict[str, str]) -> str:
+    """``code`` with its configured name ("Bệnh viện Đà Nẵng (48001)"), else the code."""
+    name = names.get(code.replace("-", "").strip())
+    return f"{name} ({code})" if name else code
 
 
 def _type_name(tp: Any) -> str:

@@ -90,7 +90,12 @@ class KioskWindow(QMainWindow):
         pin: PinGate | None = None,
     ) -> None:
         super().__init__()
-        self.state = KioskState(mode=mode, lang=lang, on_change=self._render)
+        self.state = KioskState(
+            mode=mode,
+            lang=lang,
+            on_change=self._render,
+            clinic_names=kiosk.config.clinic_names(),
+        )
         self.kiosk = kiosk
         self.config = kiosk.config
         self.idle_timeout_s = idle_timeout_s

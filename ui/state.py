@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from kiosk.app.messages import GENERIC
 from kiosk.cccd import access
+from kiosk.config import clinic_label
 from ui.progress import advance, stage_of, stage_words
 from ui.strings import DEFAULT_LANG, LANGS, Lang, phase_label, t, trust_text
 
@@ -149,6 +150,7 @@ class KioskState:
         mode: Mode = "self",
         lang: Lang = DEFAULT_LANG,
         on_change: Callable[[], None] | None = None,
+        clinic_names: dict[str, str] | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -161,6 +163,8 @@ class KioskState:
         #: The configured language: a patient's switch lasts until the next patient.
         self.home_lang: Lang = lang
         self.on_change = on_change
+        #: BHYT clinic code → name (``[[clinics]]``), so the registered clinic has a name.
+        self.clinic_names: dict[str, str] = dict(clinic_names or {})
         self.screen: Screen = "idle"
         self.card_in_field = False
         self.key_message = ""
@@ -582,16 +586,25 @@ class KioskState:
             )
         el = out.eligibility
         elig = [t(f"elig.{el.status}", lang)]
-        elig.append(el.advice_vi if lang == "vi" else el.advice_en)
+        if self.mode == "self":  # the patient reads what it means for them, not staff advice
+            elig.append(t(f"elig.patient.{el.status}", lang))
+        else:
+            elig.append(el.advice_vi if lang == "vi" else el.advice_en)
         if el.valid_from or el.valid_to:
             elig.append(
                 f"{t('field.validity', lang)}: {_date(el.valid_from, lang) or '…'} → "
                 f"{_date(el.valid_to, lang) or '…'}"
             )
         if el.registered_clinic:
-            elig.append(f"{t('field.clinic', lang)}: {el.registered_clinic}")
-        if el.message:
-            elig.append(f"{t('field.gateway', lang)}: {el.message}")
+            clinic = clinic_label(el.registered_clinic, self.clinic_names)
+            elig.append(f"{t('field.clinic', lang)}: {clinic}")
+        if self.mode == "reception":
+            # The gateway's own note is Vietnamese free text: staff reading English get the
+            # code (its meaning is the advice above, from the code table, in English).
+            if el.message and lang == "vi":
+                elig.append(f"{t('field.gateway', lang)}: {el.message}")
+            elif el.code and lang != "vi":
+                elig.append(t("elig.gateway_code", lang, code=el.code))
         if el.source == "cache" and out.cache_age is not None:
             stale = t("elig.stale", lang) if el.stale else ""
             elig.append(t("elig.cache", lang, age=format_age(out.cache_age, lang)) + stale)

@@ -120,6 +120,20 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "elig.eligible": {"vi": "✔ Thẻ BHYT hợp lệ", "en": "✔ Health insurance valid"},
     "elig.not_eligible": {"vi": "✘ Không đủ điều kiện BHYT", "en": "✘ Not eligible for BHYT"},
     "elig.unknown": {"vi": "? Chưa rõ — hỏi nhân viên", "en": "? Unknown — ask staff"},
+    # What a patient reads under the status in self-check (staff advice is for reception).
+    "elig.patient.eligible": {
+        "vi": "Bạn được khám theo thẻ BHYT hôm nay.",
+        "en": "Your health insurance covers today's visit.",
+    },
+    "elig.patient.not_eligible": {
+        "vi": "Vui lòng đến quầy tiếp đón để được hướng dẫn.",
+        "en": "Please go to the reception desk for help.",
+    },
+    "elig.patient.unknown": {
+        "vi": "Quầy tiếp đón sẽ kiểm tra thẻ BHYT giúp bạn.",
+        "en": "The reception desk will check your insurance.",
+    },
+    "elig.gateway_code": {"vi": "Mã kết quả BHXH: {code}", "en": "BHXH result code: {code}"},
     "elig.cache": {"vi": "từ bộ nhớ đệm, {age} trước", "en": "from cache, {age} old"},
     "elig.stale": {"vi": " — đã cũ", "en": " — stale"},
     "age.min": {"vi": "{n} phút", "en": "{n} min"},
