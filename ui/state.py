@@ -496,7 +496,9 @@ class KioskState:
             )
         if self.screen == "error":
             msg = self.error or GENERIC
-            return ScreenView("error", msg.title(lang), msg.action(lang), extra={"key": msg.key})
+            # Patients get what they can do; the operator's fix is for reception and doctor.
+            action = msg.patient_action(lang) if self.mode == "self" else msg.action(lang)
+            return ScreenView("error", msg.title(lang), action, extra={"key": msg.key})
         return self._result_view()
 
     def _ticket_text(self) -> str:
@@ -506,7 +508,10 @@ class KioskState:
             return ""
         if isinstance(self.ticket, str):
             return t(f"ticket.{self.ticket}", lang)
-        return f"⚠ {self.ticket.title(lang)}. {self.ticket.action(lang)}"
+        action = (
+            self.ticket.patient_action(lang) if self.mode == "self" else self.ticket.action(lang)
+        )
+        return f"⚠ {self.ticket.title(lang)}. {action}"
 
     def _result_view(self) -> ScreenView:
         lang = self.lang

@@ -196,7 +196,11 @@ def test_a_reader_problem_stays_on_screen_until_the_reader_works() -> None:
     assert s.screen == "error" and s.view().title == service.title_vi
     s.idle_timeout()  # nobody touched it: the problem is still the thing to say
     s.cancel()
-    assert s.screen == "error" and s.view().body == service.action_vi
+    assert s.screen == "error" and s.view().body == service.patient_action("vi")
+    assert "pcscd" not in s.view().body  # the patient is sent to the desk, not to pcscd
+    staff = KioskState(mode="reception")
+    staff.on_reader_problem(service)
+    assert staff.view().body == service.action_vi  # reception reads the fix
     s.on_reader_ready()
     assert s.screen == "idle" and s.reader_fault is None
     # A card in the field means the reader works, whatever was said before.
