@@ -33,6 +33,8 @@ A file looks like::
                          # PIN itself (or `set-pin` into the data folder, or the environment's
                          # CCCD_KIOSK_OPERATOR_PIN)
     export_dir = "/var/lib/cccd-kiosk/exports"  # reception's CSV exports (default: data folder)
+    hospital = "Bệnh viện Đa khoa Tỉnh"  # the header's name (default: [printer] hospital)
+    logo = "/etc/cccd-kiosk/logo.png"     # optional, shown left of the name
 
     [[departments]]      # optional, one table per department; queue numbers count per
     code = "NOI"         # department per day (none: one queue for the clinic)
@@ -341,9 +343,15 @@ class UiConfig:
     fullscreen: bool = True
     operator_pin_hash: str | None = None
     export_dir: str | None = None
+    #: The header's name (empty: ``[printer] hospital``) and logo (PNG/JPEG/SVG file).
+    hospital: str = ""
+    logo: str | None = None
 
     def __post_init__(self) -> None:
         _choice(self.mode, UI_MODES, "ui.mode")
+        if len(self.hospital) > 80:
+            raise ConfigValueError("at most 80 characters", key="ui.hospital")
+        object.__setattr__(self, "hospital", unicodedata.normalize("NFC", self.hospital.strip()))
         _choice(self.language, UI_LANGUAGES, "ui.language")
         _positive(self.idle_timeout_s, "ui.idle_timeout_s")
         if self.idle_timeout_s > MAX_IDLE_TIMEOUT_S:

@@ -41,6 +41,7 @@ from kiosk.app.pin import PinGate
 from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
+from ui.header import Header
 from ui.screens import STYLE, button
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
@@ -183,6 +184,8 @@ class KioskWindow(QMainWindow):
         self.settings_button = button()
         self.settings_button.setObjectName("nav_settings")
         self.settings_button.clicked.connect(self.state.open_pin)
+        ui_config = kiosk.config.ui
+        self.header = Header(ui_config.hospital or kiosk.config.printer.hospital, ui_config.logo)
         top = QHBoxLayout()
         top.addWidget(self.today_button)
         top.addWidget(self.manual_button)
@@ -190,6 +193,7 @@ class KioskWindow(QMainWindow):
         top.addWidget(self.settings_button)
         top.addWidget(self.lang_button)
         left = QVBoxLayout()
+        left.addWidget(self.header)
         left.addLayout(top)
         left.addWidget(self.stack, 1)
         row = QHBoxLayout()
@@ -383,6 +387,7 @@ class KioskWindow(QMainWindow):
         self.manual_button.setVisible(reception)
         self.mrz.setVisible(reception)
         self.mrz.set_language(lang)
+        self.header.set_language(lang)
         if self.tester is not None:
             self.tester.set_language(lang)
         if view.screen != "result":

@@ -82,6 +82,9 @@ def _problems(window: KioskWindow) -> list[str]:
     for btn in buttons:
         if btn.height() < MIN_TOUCH or btn.width() < MIN_TOUCH:
             found.append(f"button {btn.text()!r} is {btn.width()}x{btn.height()}")
+        text_width = btn.fontMetrics().horizontalAdvance(btn.text())
+        if text_width > btn.contentsRect().width():
+            found.append(f"button {btn.text()!r} cut: {text_width} px of text in {btn.width()}")
     return found
 
 
