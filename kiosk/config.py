@@ -35,6 +35,8 @@ A file looks like::
     export_dir = "/var/lib/cccd-kiosk/exports"  # reception's CSV exports (default: data folder)
     hospital = "Bệnh viện Đa khoa Tỉnh"  # the header's name (default: [printer] hospital)
     logo = "/etc/cccd-kiosk/logo.png"     # optional, shown left of the name
+    large_text = false   # start in large-text mode (patients toggle it with "Aa")
+    screen_inches = 21.5 # the screen's diagonal: large text gets capitals of >= 7 mm
 
     [[departments]]      # optional, one table per department; queue numbers count per
     code = "NOI"         # department per day (none: one queue for the clinic)
@@ -346,9 +348,16 @@ class UiConfig:
     #: The header's name (empty: ``[printer] hospital``) and logo (PNG/JPEG/SVG file).
     hospital: str = ""
     logo: str | None = None
+    #: Large-text mode from the start (patients can switch it either way), and the screen's
+    #: diagonal in inches, so large text has capitals of at least 7 mm (default: the
+    #: display's reported size).
+    large_text: bool = False
+    screen_inches: float | None = None
 
     def __post_init__(self) -> None:
         _choice(self.mode, UI_MODES, "ui.mode")
+        if self.screen_inches is not None and not 5 <= self.screen_inches <= 100:
+            raise ConfigValueError("must be 5 to 100 (inches)", key="ui.screen_inches")
         if len(self.hospital) > 80:
             raise ConfigValueError("at most 80 characters", key="ui.hospital")
         object.__setattr__(self, "hospital", unicodedata.normalize("NFC", self.hospital.strip()))

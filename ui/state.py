@@ -115,6 +115,11 @@ class ScreenView:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+#: What self-check's result keeps in large-text mode: holder lines, eligibility lines.
+LARGE_LINES = 2
+LARGE_ELIGIBILITY = 2
+
+
 def mask_id(number: str | None) -> str:
     """An ID number with all but its last 4 digits hidden ("••••••••4517")."""
     if not number:
@@ -151,6 +156,7 @@ class KioskState:
         lang: Lang = DEFAULT_LANG,
         on_change: Callable[[], None] | None = None,
         clinic_names: dict[str, str] | None = None,
+        large_text: bool = False,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -162,6 +168,9 @@ class KioskState:
         self.lang: Lang = lang
         #: The configured language: a patient's switch lasts until the next patient.
         self.home_lang: Lang = lang
+        #: Large, high-contrast text (accessibility); a patient's choice lasts until the next.
+        self.large_text = large_text
+        self.home_large_text = large_text
         self.on_change = on_change
         #: BHYT clinic code → name (``[[clinics]]``), so the registered clinic has a name.
         self.clinic_names: dict[str, str] = dict(clinic_names or {})
@@ -387,9 +396,9 @@ class KioskState:
             if out.authenticity is not None and out.authenticity.failed:
                 self.wipe()  # sent to the desk: there is no number to keep
                 return
-            number, ticket, lang = out.queue_number, self.ticket, self.lang
+            number, ticket, lang, large = out.queue_number, self.ticket, self.lang, self.large_text
             self.wipe(notify=False)
-            self._number, self.ticket, self.lang = number, ticket, lang
+            self._number, self.ticket, self.lang, self.large_text = number, ticket, lang, large
             self._go("number")
         elif self.screen == "key_needed":
             self.wipe()
@@ -411,8 +420,13 @@ class KioskState:
         to the configured mode (reception opened on a self-check kiosk does not stay open)."""
         if self.busy:
             return
-        changed = self.mode != self.home_mode or self.lang != self.home_lang
+        changed = (
+            self.mode != self.home_mode
+            or self.lang != self.home_lang
+            or self.large_text != self.home_large_text
+        )
         self.mode, self.lang = self.home_mode, self.home_lang
+        self.large_text = self.home_large_text
         if self.screen != "idle" or changed:
             self.wipe()
 
@@ -423,6 +437,7 @@ class KioskState:
         timeout)."""
         if self.mode == "self" and self.screen in _PATIENT_SCREENS:
             self.lang = self.home_lang
+            self.large_text = self.home_large_text
         self._outcome = None
         self._keys = None
         self._progress = None
@@ -446,6 +461,11 @@ class KioskState:
     def toggle_language(self) -> None:
         """Vietnamese ↔ English."""
         self.set_language("en" if self.lang == "vi" else "vi")
+
+    def toggle_large_text(self) -> None:
+        """Large text on ↔ off (the current screen re-renders at the new size)."""
+        self.large_text = not self.large_text
+        self._go(self.screen)
 
     @property
     def has_personal_data(self) -> bool:
@@ -613,14 +633,17 @@ class KioskState:
         if el.source == "cache" and out.cache_age is not None:
             stale = t("elig.stale", lang) if el.stale else ""
             elig.append(t("elig.cache", lang, age=format_age(out.cache_age, lang)) + stale)
+        # Large text: the name and birth date (enough to know it is you), the status and what it
+        # means; the photo stays off (the patient knows their face).
+        large = self.large_text and self.mode == "self"
         return ScreenView(
             "result",
             t("result.title", lang),
-            photo=photo,
-            lines=tuple(lines),
+            photo=None if large else photo,
+            lines=tuple(lines[:LARGE_LINES] if large else lines),
             badge=t(f"badge.{kind}", lang),
             badge_kind=kind,
-            eligibility=tuple(elig),
+            eligibility=tuple(elig[:LARGE_ELIGIBILITY] if large else elig),
             eligibility_status=el.status,
             queue=(
                 t("queue.repeat", lang, n=out.queue_number)

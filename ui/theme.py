@@ -9,14 +9,17 @@ kiosk looked like a set of default widgets. Here are the few decisions the scree
   :data:`DANGER`), each at least 7:1 against white and against its tint (WCAG AAA).
 - **Type scale** (:data:`TYPE`): pixel sizes at 1280×800 for body, title, display (the queue
   number); screens pick from it instead of inventing sizes.
-- **Large text** (accessibility): :func:`scaled_sheet` multiplies every ``font-size`` of a
-  style sheet, so a screen's own sheet grows without each screen knowing about the mode;
-  :func:`large_text_factor` picks the factor so that capital letters are at least
-  :data:`MIN_CAP_MM` mm tall on the configured screen (read from 60 cm away).
+- **Large text** (accessibility): :func:`enlarged_sheet` raises every ``font-size`` of a
+  style sheet below a floor up to that floor, so a screen's own sheet grows without each
+  screen knowing about the mode; :func:`large_text_px` picks the floor so that capital
+  letters are at least :data:`MIN_CAP_MM` mm tall on the configured screen (read from 60 cm
+  away). Text already that large (titles, the queue number) stays as it is, so the screens
+  still fit: multiplying every size would push the large queue number off a 1280×800 screen.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Final
 
@@ -53,19 +56,21 @@ SPACE: Final[dict[str, int]] = {"xs": 4, "s": 8, "m": 16, "l": 24, "xl": 48}
 MIN_CAP_MM: Final = 7.0
 #: Cap height as a share of the font's pixel size (DejaVu Sans / Noto Sans ≈ 0.72).
 CAP_RATIO: Final = 0.72
-#: Large-text factors are kept in this range (beyond 2.2 the self-check screens no longer fit
-#: 1280×800 even with their few fields).
-MIN_FACTOR: Final = 1.3
-MAX_FACTOR: Final = 2.2
+#: The large-text floor is kept in this range (px): never less than clearly larger than the
+#: body text, never more than the self-check screens can hold at 1280×800.
+MIN_LARGE_PX: Final = 36
+MAX_LARGE_PX: Final = 44
 
 _FONT_SIZE = re.compile(r"(font-size:\s*)(\d+(?:\.\d+)?)px")
 
 
-def scaled_sheet(sheet: str, factor: float) -> str:
-    """``sheet`` with every ``font-size: Npx`` multiplied by ``factor`` (rounded)."""
-    if factor == 1:
+def enlarged_sheet(sheet: str, floor_px: int) -> str:
+    """``sheet`` with every ``font-size: Npx`` below ``floor_px`` raised to it (0: as is)."""
+    if floor_px <= 0:
         return sheet
-    return _FONT_SIZE.sub(lambda m: f"{m.group(1)}{round(float(m.group(2)) * factor)}px", sheet)
+    return _FONT_SIZE.sub(
+        lambda m: f"{m.group(1)}{max(floor_px, round(float(m.group(2))))}px", sheet
+    )
 
 
 def px_per_mm(width_px: int, height_px: int, diagonal_in: float) -> float:
@@ -74,15 +79,12 @@ def px_per_mm(width_px: int, height_px: int, diagonal_in: float) -> float:
     return diagonal_px / (diagonal_in * 25.4)
 
 
-def large_text_factor(body_px: int, pixels_per_mm: float) -> float:
-    """How much to enlarge text so that body text's capitals are :data:`MIN_CAP_MM` tall.
-
-    ``body_px`` is the smallest text a patient must read (:data:`TYPE` ``body``); the result
-    is clamped to [:data:`MIN_FACTOR`, :data:`MAX_FACTOR`] so the mode is always visibly
-    larger and the screens still fit.
-    """
-    need_px = MIN_CAP_MM * pixels_per_mm / CAP_RATIO
-    return max(MIN_FACTOR, min(MAX_FACTOR, need_px / body_px))
+def large_text_px(pixels_per_mm: float) -> int:
+    """The smallest font size (px) of large-text mode: capitals :data:`MIN_CAP_MM` tall on
+    a screen with ``pixels_per_mm``, kept in [:data:`MIN_LARGE_PX`, :data:`MAX_LARGE_PX`]
+    (so the mode is always visibly larger, and the screens still fit)."""
+    need_px = math.ceil(MIN_CAP_MM * pixels_per_mm / CAP_RATIO)
+    return max(MIN_LARGE_PX, min(MAX_LARGE_PX, need_px))
 
 
 def cap_height_mm(font_px: float, pixels_per_mm: float) -> float:

@@ -50,11 +50,11 @@ def test_every_text_colour_meets_wcag_aaa_on_its_background() -> None:
     assert contrast("#777777", "#ffffff") < 7.0  # the check can fail
 
 
-def test_scaled_sheet_multiplies_font_sizes_only() -> None:
-    sheet = "QLabel { font-size: 20px; padding: 10px; } QPushButton { font-size:26px; }"
-    out = theme.scaled_sheet(sheet, 1.5)
-    assert "font-size: 30px" in out and "font-size:39px" in out and "padding: 10px" in out
-    assert theme.scaled_sheet(sheet, 1) == sheet
+def test_enlarged_sheet_raises_small_font_sizes_only() -> None:
+    sheet = "QLabel { font-size: 20px; padding: 10px; } QLabel#t { font-size:56px; }"
+    out = theme.enlarged_sheet(sheet, 40)
+    assert "font-size: 40px" in out and "font-size:56px" in out and "padding: 10px" in out
+    assert theme.enlarged_sheet(sheet, 0) == sheet
 
 
 def test_large_text_makes_capitals_at_least_7_mm() -> None:
@@ -62,13 +62,14 @@ def test_large_text_makes_capitals_at_least_7_mm() -> None:
     ppmm = theme.px_per_mm(1920, 1080, 21.5)
     assert 3.9 < ppmm < 4.2
     assert theme.cap_height_mm(theme.TYPE["body"], ppmm) < 7.0
-    factor = theme.large_text_factor(theme.TYPE["body"], ppmm)
-    assert theme.cap_height_mm(theme.TYPE["body"] * factor, ppmm) >= 7.0 - 1e-9
+    floor = theme.large_text_px(ppmm)
+    assert theme.MIN_LARGE_PX < floor < theme.MAX_LARGE_PX
+    assert theme.cap_height_mm(floor, ppmm) >= 7.0 > theme.cap_height_mm(floor - 1, ppmm)
     # A dense 10" 1280×800 tablet (~5.9 px/mm) would need more than fits: clamped.
     dense = theme.px_per_mm(1280, 800, 10.1)
-    assert theme.large_text_factor(theme.TYPE["body"], dense) == theme.MAX_FACTOR
+    assert theme.large_text_px(dense) == theme.MAX_LARGE_PX
     # A huge screen still gets visibly larger text.
-    assert theme.large_text_factor(theme.TYPE["body"], 1.0) == theme.MIN_FACTOR
+    assert theme.large_text_px(1.0) == theme.MIN_LARGE_PX
 
 
 def test_clock_text_in_both_languages() -> None:
