@@ -42,6 +42,7 @@ from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
 from ui.screens import STYLE, button
+from ui.screens.department import DepartmentScreen
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
 from ui.screens.key_entry import KeyEntryScreen
@@ -54,6 +55,7 @@ from ui.screens.settings import PinScreen, SettingsScreen
 from ui.state import (
     DEFAULT_IDLE_TIMEOUT_S,
     Action,
+    AssignNumber,
     KioskState,
     Mode,
     StartBhyt,
@@ -103,6 +105,8 @@ class KioskWindow(QMainWindow):
         self.worker.worker.outcome.connect(self._on_outcome)
         self.worker.worker.failed.connect(self._on_failed)
         self.worker.worker.ticket.connect(self.state.on_ticket)
+        self.worker.worker.choose.connect(self._on_choice)
+        self.state.departments = kiosk.departments
         self._transport: Any = None
         self.setStyleSheet(STYLE)
 
@@ -116,12 +120,16 @@ class KioskWindow(QMainWindow):
         self.pin_screen = PinScreen()
         self.settings = SettingsScreen()
         self.number = NumberScreen()
+        self.department = DepartmentScreen()
         self.stack = QStackedWidget()
         for w in (
             self.idle, self.key_entry, self.reading, self.result, self.error, self.today,
-            self.manual, self.pin_screen, self.settings, self.number,
+            self.manual, self.pin_screen, self.settings, self.number, self.department,
         ):  # fmt: skip
             self.stack.addWidget(w)
+        self.department.chosen.connect(self.choose_department)
+        self.department.cancelled.connect(self.state.cancel)
+        self.result.selector.chosen.connect(self.choose_department)
         self.idle.scanned.connect(self._scan)
         self.key_entry.submitted.connect(self._scan)
         self.key_entry.cancelled.connect(self.state.cancel)
@@ -147,6 +155,7 @@ class KioskWindow(QMainWindow):
         self.jobs.outcome.connect(self._on_outcome)
         self.jobs.failed.connect(self._on_failed)
         self.jobs.ticket.connect(self.state.on_ticket)
+        self.jobs.choose.connect(self._on_choice)
         self.jobs.exported.connect(self._on_exported)
         self.today.search_changed.connect(self.refresh_today)
         self.today.export_requested.connect(self.export_today)
@@ -255,6 +264,10 @@ class KioskWindow(QMainWindow):
     def _scan(self, text: str) -> None:
         self._dispatch(self.state.scan(text))
 
+    def choose_department(self, code: str) -> None:
+        """The patient (self-check) or staff (reception) chose department ``code``."""
+        self._dispatch(self.state.choose_department(code))
+
     def _submit_manual(self, id_number: str, full_name: str, birth_date: str) -> None:
         self._dispatch(self.state.submit_manual(id_number, full_name, birth_date))
 
@@ -341,6 +354,8 @@ class KioskWindow(QMainWindow):
             self.worker.checkin_bhyt(action.text)
         elif isinstance(action, StartManual):
             self.requests.manual.emit(action)
+        elif isinstance(action, AssignNumber):
+            self.worker.assign(action.outcome, action.code)
 
     # ---- worker --------------------------------------------------------------------------
 
@@ -354,6 +369,10 @@ class KioskWindow(QMainWindow):
             self.state.on_ticket("printing")
         if self.state.mode == "reception":
             self.refresh_today()  # the list is current whenever it is next shown
+
+    def _on_choice(self, outcome: CheckInOutcome, options: Any) -> None:
+        """A pending check-in: the department is chosen before any number is taken."""
+        self.state.on_choice(outcome, options)
 
     def _on_failed(self, message: UserMessage) -> None:
         if message.key == "card_removed":
@@ -382,6 +401,8 @@ class KioskWindow(QMainWindow):
             self.tester.set_language(lang)
         if view.screen != "result":
             self.result.wipe()
+        if view.screen != "department":
+            self.department.wipe()
         if view.screen != "key_needed":
             self.key_entry.wipe()
             self.mrz.wipe()
@@ -428,6 +449,9 @@ class KioskWindow(QMainWindow):
         elif view.screen == "error":
             self.error.show_view(view, lang)
             self.stack.setCurrentWidget(self.error)
+        if view.screen == "department":
+            self.department.show_view(view, lang)
+            self.stack.setCurrentWidget(self.department)
         if view.screen == "number":
             self.number.show_view(view)
             self.stack.setCurrentWidget(self.number)
