@@ -104,7 +104,9 @@ class KioskWindow(QMainWindow):
         self.worker.worker.progress.connect(self._on_progress)
         self.worker.worker.outcome.connect(self._on_outcome)
         self.worker.worker.failed.connect(self._on_failed)
-        self.worker.worker.ticket.connect(self.state.on_ticket)
+        # A QObject's method as the slot: queued to the GUI thread (the state is plain Python,
+        # so connecting it directly would run it, and the render, on the worker's thread).
+        self.worker.worker.ticket.connect(self._on_ticket)
         self.worker.worker.choose.connect(self._on_choice)
         self.state.departments = kiosk.departments
         self._transport: Any = None
@@ -154,7 +156,7 @@ class KioskWindow(QMainWindow):
         )
         self.jobs.outcome.connect(self._on_outcome)
         self.jobs.failed.connect(self._on_failed)
-        self.jobs.ticket.connect(self.state.on_ticket)
+        self.jobs.ticket.connect(self._on_ticket)
         self.jobs.choose.connect(self._on_choice)
         self.jobs.exported.connect(self._on_exported)
         self.today.search_changed.connect(self.refresh_today)
@@ -369,6 +371,10 @@ class KioskWindow(QMainWindow):
             self.state.on_ticket("printing")
         if self.state.mode == "reception":
             self.refresh_today()  # the list is current whenever it is next shown
+
+    def _on_ticket(self, result: str | UserMessage) -> None:
+        """The printer's answer for the check-in shown (on the GUI thread)."""
+        self.state.on_ticket(result)
 
     def _on_choice(self, outcome: CheckInOutcome, options: Any) -> None:
         """A pending check-in: the department is chosen before any number is taken."""

@@ -48,7 +48,10 @@ def department_buttons(
         if not o.open:
             notes.append(t("dept.closed", lang, hours=d.open_hours.replace("-", "–")))
         label = place_text(d.name(lang), d.room, lang)
-        out.append(DepartmentButton(d.code, label, " · ".join(notes), o.offered))
+        # reception: staff may choose any department for the patient (the notes still say
+        # "closed"); the options come with self-check's rules, which bind patients only
+        enabled = o.offered if self_check else True
+        out.append(DepartmentButton(d.code, label, " · ".join(notes), enabled))
     return tuple(out)
 
 
