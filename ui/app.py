@@ -204,7 +204,7 @@ class KioskWindow(QMainWindow):
         if self.simulated:
             # the configured sample card (sim:CARD) is the one in the slot at first
             card = kiosk.config.reader.spec.name.partition("+")[0]
-            self.tester = TesterPanel(gateway, card=card)
+            self.tester = TesterPanel(gateway, card=card, printer=kiosk.printer_standin)
             self.tester.setFixedWidth(320)
             self.tester.tapped.connect(self.card_tapped)
             self.tester.removed.connect(self.card_removed)
@@ -611,7 +611,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stderr, no window) when the configuration cannot be used."""
     from kiosk.app.logs import configure_logging
     from kiosk.app.messages import cli_line, message_for
-    from kiosk.app.settings import resolve
+    from kiosk.app.settings import resolve, with_sample_clinic
 
     args = build_parser().parse_args(argv)
     configure_logging()
@@ -619,6 +619,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     kiosk: Kiosk | None = None
     try:
         settings = resolve(args.config)
+        if args.config is None:  # make run: the sample clinic (departments, a printer)
+            settings = with_sample_clinic(settings)
         options = resolve_options(args, settings.config)
         kiosk = Kiosk(settings)
         window = KioskWindow(

@@ -719,8 +719,9 @@ class KioskState:
         )
 
     def _queue_text(self, out: CheckInOutcome, lang: Lang) -> str:
-        """ "Số thứ tự: 15 — Khám Nội — Phòng 203" ("Bạn đã có số 15 hôm nay — …" for a
-        re-tap); reception's hint while the department is still to be chosen."""
+        """The number ("Số thứ tự: 15"; "Bạn đã có số 15 hôm nay" for a re-tap), then where
+        to go ("Khám Nội — Phòng 203") on the next line; reception's hint while the
+        department is still to be chosen."""
         if out.is_pending:
             return t("dept.assigning", lang) if self._assigning else t("dept.staff_hint", lang)
         text = (
@@ -729,7 +730,7 @@ class KioskState:
             else f"{t('field.queue', lang)}: {out.queue_number}"
         )
         place = self._place_of(out)
-        return f"{text} — {place}" if place else text
+        return f"{text}\n{place}" if place else text
 
     def _trust_extra(self, out: CheckInOutcome, lang: Lang) -> dict[str, str]:
         """Reception only: the line naming the CSCA that vouched (or the one missing)."""

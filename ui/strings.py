@@ -271,6 +271,7 @@ def t(key: str, lang: Lang = DEFAULT_LANG, **values: object) -> str:
 # ---- the department choice (ui/departments.py, ui/screens/department.py) ----------------
 STRINGS.update(
     {
+        "tester.ticket": {"vi": "Phiếu in gần nhất", "en": "Last printed ticket"},
         "dept.title": {"vi": "Chọn khoa khám", "en": "Choose a department"},
         "dept.body": {
             "vi": "Chạm vào khoa bạn muốn khám để lấy số thứ tự",
@@ -285,7 +286,7 @@ STRINGS.update(
             "vi": "Bạn đã có số {n} — {place}",
             "en": "You already have number {n} — {place}",
         },
-        "dept.closed": {"vi": "Đang đóng cửa (mở {hours})", "en": "Closed now (open {hours})"},
+        "dept.closed": {"vi": "Đóng cửa (mở {hours})", "en": "Closed (open {hours})"},
         "dept.desk_only": {
             "vi": "Khám {names} bằng BHYT: mời đăng ký tại quầy tiếp đón",
             "en": "{names} on BHYT: please register at the reception desk",

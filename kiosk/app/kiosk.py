@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from kiosk.app.demo import DemoGateway
     from kiosk.eligibility.base import EligibilityBackend
     from offline_cache.outbox import DrainReport
+    from simulators.printer.escpos import EscposPrinter
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,16 @@ class Kiosk:
             self.backend = make_backend(settings)
         self._storage: Storage | None = None
         self._pipeline: CheckInPipeline | None = None
+        #: The sample clinic's stand-in printer (``Settings.demo_printer``), else None.
+        self.printer_standin: EscposPrinter | None = None
+        if settings.demo_printer and self.demo and not self.config.printer.url:
+            import dataclasses
+
+            from kiosk.app.demo import start_demo_printer
+
+            self.printer_standin = start_demo_printer()
+            printer = dataclasses.replace(self.config.printer, url=self.printer_standin.url)
+            self.config = dataclasses.replace(self.config, printer=printer)
         #: The clock open hours are judged by (tests set a fixed one).
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -589,6 +600,9 @@ class Kiosk:
                 log.warning("closing the eligibility client failed: %s", type(exc).__name__)
         if self.gateway is not None:
             self.gateway.stop()
+        if self.printer_standin is not None:
+            self.printer_standin.close()
+            self.printer_standin = None
 
     def __enter__(self) -> Kiosk:
         return self

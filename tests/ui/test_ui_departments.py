@@ -128,20 +128,18 @@ def test_the_choice_offers_open_departments_in_large_buttons_and_numbers_follow_
     # RHM (bhyt_self = false) is not offered to an insured patient: the desk registers them
     assert list(buttons) == ["NOI", "NGOAI", "NHI"]
     assert "Răng Hàm Mặt" in kiosk.department.desk.text()
-    assert buttons["NOI"].text() == "Khám Nội — Phòng 203" and buttons["NOI"].isEnabled()
-    assert not buttons["NHI"].isEnabled() and "Đang đóng cửa (mở 13:00–17:00)" in (
-        buttons["NHI"].text()
-    )
+    assert buttons["NOI"].text() == "Khám Nội\nPhòng 203" and buttons["NOI"].isEnabled()
+    assert not buttons["NHI"].isEnabled() and "Đóng cửa (mở 13:00–17:00)" in (buttons["NHI"].text())
     for b in buttons.values():
         assert b.height() >= MIN_TOUCH and b.width() >= MIN_TOUCH
     qtbot.mouseClick(kiosk.lang_button, Qt.MouseButton.LeftButton)
-    assert buttons["NOI"].text() == "Internal medicine — Room 203"
+    assert buttons["NOI"].text() == "Internal medicine\nRoom 203"
     assert _journal(kiosk) == []  # read and answered, no number taken yet
     _choose(qtbot, kiosk, "NHI")  # closed: pressing it does nothing
     assert kiosk.state.screen == "department" and _journal(kiosk) == []
     _choose(qtbot, kiosk, "NGOAI")
     _wait(qtbot, kiosk, "result")
-    assert "Queue number: 1 — Surgery — Room 105" in kiosk.result.queue.text()
+    assert "Queue number: 1\nSurgery — Room 105" in kiosk.result.queue.text()
     qtbot.waitUntil(lambda: "Ticket printed" in kiosk.result.queue.text(), timeout=WAIT_MS)
     (row,) = _journal(kiosk)
     assert (row["department"], row["queue_number"]) == ("NGOAI", 1)
@@ -166,7 +164,7 @@ def test_a_retap_is_told_its_number_and_may_choose_another_department(
     assert "Bạn đã có" not in kiosk.department.buttons["NOI"].text()
     _choose(qtbot, kiosk, "NOI")
     _wait(qtbot, kiosk, "result")
-    assert "Số thứ tự: 2 — Khám Nội — Phòng 203" in kiosk.result.queue.text()
+    assert "Số thứ tự: 2\nKhám Nội — Phòng 203" in kiosk.result.queue.text()
     _remove(qtbot, kiosk)
     _tap(qtbot, kiosk)  # the same card again
     _wait(qtbot, kiosk, "department")
@@ -175,14 +173,14 @@ def test_a_retap_is_told_its_number_and_may_choose_another_department(
     assert "Bạn đã có" not in kiosk.department.buttons["NGOAI"].text()
     _choose(qtbot, kiosk, "NOI")
     _wait(qtbot, kiosk, "result")
-    assert "Bạn đã có số 2 hôm nay — Khám Nội — Phòng 203" in kiosk.result.queue.text()
+    assert "Bạn đã có số 2 hôm nay\nKhám Nội — Phòng 203" in kiosk.result.queue.text()
     assert len(_journal(kiosk)) == 2  # no new place in the NOI queue
     _remove(qtbot, kiosk)
     _tap(qtbot, kiosk)  # and once more, for another department: that queue's first number
     _wait(qtbot, kiosk, "department")
     _choose(qtbot, kiosk, "NGOAI")
     _wait(qtbot, kiosk, "result")
-    assert "Số thứ tự: 1 — Khám Ngoại — Phòng 105" in kiosk.result.queue.text()
+    assert "Số thứ tự: 1\nKhám Ngoại — Phòng 105" in kiosk.result.queue.text()
     assert sorted((r["department"], r["queue_number"]) for r in _journal(kiosk)) == [
         ("NGOAI", 1),
         ("NOI", 1),
@@ -213,7 +211,7 @@ def test_walking_away_during_the_choice_journals_nothing_and_wipes(
     _wait(qtbot, kiosk, "department")
     _choose(qtbot, kiosk, "NOI")
     _wait(qtbot, kiosk, "result")
-    assert "Số thứ tự: 1 —" in kiosk.result.queue.text()
+    assert "Số thứ tự: 1\n" in kiosk.result.queue.text()
 
 
 def test_without_an_insurance_answer_desk_only_departments_are_offered(
@@ -232,7 +230,7 @@ def test_one_department_needs_no_choice(qtbot: QtBot, tmp_path: Path) -> None:
     try:
         _tap(qtbot, window)
         _wait(qtbot, window, "result")
-        assert "Số thứ tự: 1 — Khám Nội — Phòng 203" in window.result.queue.text()
+        assert "Số thứ tự: 1\nKhám Nội — Phòng 203" in window.result.queue.text()
         assert window.department.buttons == {}
         (row,) = _journal(window)
         assert row["department"] == "NOI"

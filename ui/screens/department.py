@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +34,7 @@ BUTTON_HEIGHT = 112
 COLUMNS = 2
 
 DEPARTMENT_STYLE = """
-QPushButton[dept="true"] { font-size: 30px; font-weight: bold; text-align: center;
+QPushButton[dept="true"] { font-size: 28px; font-weight: bold; text-align: center;
                            padding: 8px 16px; border-radius: 12px; background: #eef3fb; }
 QPushButton[dept="true"]:disabled { color: #555555; background: #e6e6e6;
                                     border: 3px dashed #555555; font-weight: normal; }
@@ -62,6 +63,8 @@ class DepartmentScreen(QWidget):
         self.body = body_label()
         self.grid = QGridLayout()
         self.grid.setSpacing(16)
+        for c in range(COLUMNS):
+            self.grid.setColumnStretch(c, 1)
         self.buttons: dict[str, QPushButton] = {}
         self.desk = QLabel()
         self.desk.setObjectName("dept_desk")
@@ -107,12 +110,16 @@ class DepartmentScreen(QWidget):
                 b.setProperty("dept", True)
                 b.setObjectName(f"dept_{choice.code}")
                 b.setMinimumSize(MIN_TOUCH * 4, BUTTON_HEIGHT)
+                b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
                 b.clicked.connect(lambda _=False, code=choice.code: self.chosen.emit(code))
                 self.grid.addWidget(b, i // COLUMNS, i % COLUMNS)
                 self.buttons[choice.code] = b
         for choice in view.choices:
             b = self.buttons[choice.code]
-            b.setText(f"{choice.label}\n{choice.note}" if choice.note else choice.label)
+            # name, then room, then the note, each on its own line: nothing is cut off
+            name, _, room = choice.label.partition(" — ")
+            lines = [name, room, choice.note]
+            b.setText("\n".join(line for line in lines if line))
             b.setEnabled(choice.enabled and not busy)
         self.desk.setText(view.extra.get("desk", ""))
         self.assigning.setText(view.extra.get("assigning", ""))
