@@ -70,6 +70,7 @@ import types
 import typing
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -424,6 +425,19 @@ class Department:
     def name(self, language: str) -> str:
         """The name in ``language`` ("en" falls back to the Vietnamese one)."""
         return self.name_en or self.name_vi if language == "en" else self.name_vi
+
+    def is_open(self, at: time) -> bool:
+        """Whether the department takes patients at local time ``at``: always without
+        ``open_hours``; from the opening minute up to (not including) the closing one; a
+        range past midnight (``22:00-06:00``) is a night shift."""
+        if not self.open_hours:
+            return True
+        start_s, _, end_s = self.open_hours.partition("-")
+        start, end = time.fromisoformat(start_s), time.fromisoformat(end_s)
+        now = at.replace(second=0, microsecond=0, tzinfo=None)
+        if start <= end:
+            return start <= now < end
+        return now >= start or now < end
 
 
 #: The most departments a kiosk offers (a screen of buttons, not a directory).

@@ -43,6 +43,7 @@ from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
 from ui.header import Header
 from ui.screens import STYLE, button
+from ui.screens.department import DepartmentScreen
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
 from ui.screens.key_entry import KeyEntryScreen
@@ -55,6 +56,7 @@ from ui.screens.settings import PinScreen, SettingsScreen
 from ui.state import (
     DEFAULT_IDLE_TIMEOUT_S,
     Action,
+    AssignNumber,
     KioskState,
     Mode,
     StartBhyt,
@@ -109,7 +111,11 @@ class KioskWindow(QMainWindow):
         self.worker.worker.progress.connect(self._on_progress)
         self.worker.worker.outcome.connect(self._on_outcome)
         self.worker.worker.failed.connect(self._on_failed)
-        self.worker.worker.ticket.connect(self.state.on_ticket)
+        # A QObject's method as the slot: queued to the GUI thread (the state is plain Python,
+        # so connecting it directly would run it, and the render, on the worker's thread).
+        self.worker.worker.ticket.connect(self._on_ticket)
+        self.worker.worker.choose.connect(self._on_choice)
+        self.state.departments = kiosk.departments
         self._transport: Any = None
         self.setStyleSheet(STYLE)
 
@@ -123,12 +129,16 @@ class KioskWindow(QMainWindow):
         self.pin_screen = PinScreen()
         self.settings = SettingsScreen()
         self.number = NumberScreen()
+        self.department = DepartmentScreen()
         self.stack = QStackedWidget()
         for w in (
             self.idle, self.key_entry, self.reading, self.result, self.error, self.today,
-            self.manual, self.pin_screen, self.settings, self.number,
+            self.manual, self.pin_screen, self.settings, self.number, self.department,
         ):  # fmt: skip
             self.stack.addWidget(w)
+        self.department.chosen.connect(self.choose_department)
+        self.department.cancelled.connect(self.state.cancel)
+        self.result.selector.chosen.connect(self.choose_department)
         self.idle.scanned.connect(self._scan)
         self.key_entry.submitted.connect(self._scan)
         self.key_entry.cancelled.connect(self.state.cancel)
@@ -153,7 +163,8 @@ class KioskWindow(QMainWindow):
         )
         self.jobs.outcome.connect(self._on_outcome)
         self.jobs.failed.connect(self._on_failed)
-        self.jobs.ticket.connect(self.state.on_ticket)
+        self.jobs.ticket.connect(self._on_ticket)
+        self.jobs.choose.connect(self._on_choice)
         self.jobs.exported.connect(self._on_exported)
         self.today.search_changed.connect(self.refresh_today)
         self.today.export_requested.connect(self.export_today)
@@ -207,7 +218,7 @@ class KioskWindow(QMainWindow):
         if self.simulated:
             # the configured sample card (sim:CARD) is the one in the slot at first
             card = kiosk.config.reader.spec.name.partition("+")[0]
-            self.tester = TesterPanel(gateway, card=card)
+            self.tester = TesterPanel(gateway, card=card, printer=kiosk.printer_standin)
             self.tester.setFixedWidth(320)
             self.tester.tapped.connect(self.card_tapped)
             self.tester.removed.connect(self.card_removed)
@@ -276,6 +287,10 @@ class KioskWindow(QMainWindow):
 
     def _scan(self, text: str) -> None:
         self._dispatch(self.state.scan(text))
+
+    def choose_department(self, code: str) -> None:
+        """The patient (self-check) or staff (reception) chose department ``code``."""
+        self._dispatch(self.state.choose_department(code))
 
     def _submit_manual(self, id_number: str, full_name: str, birth_date: str) -> None:
         self._dispatch(self.state.submit_manual(id_number, full_name, birth_date))
@@ -363,6 +378,8 @@ class KioskWindow(QMainWindow):
             self.worker.checkin_bhyt(action.text)
         elif isinstance(action, StartManual):
             self.requests.manual.emit(action)
+        elif isinstance(action, AssignNumber):
+            self.worker.assign(action.outcome, action.code)
 
     # ---- worker --------------------------------------------------------------------------
 
@@ -376,6 +393,14 @@ class KioskWindow(QMainWindow):
             self.state.on_ticket("printing")
         if self.state.mode == "reception":
             self.refresh_today()  # the list is current whenever it is next shown
+
+    def _on_ticket(self, result: str | UserMessage) -> None:
+        """The printer's answer for the check-in shown (on the GUI thread)."""
+        self.state.on_ticket(result)
+
+    def _on_choice(self, outcome: CheckInOutcome, options: Any) -> None:
+        """A pending check-in: the department is chosen before any number is taken."""
+        self.state.on_choice(outcome, options)
 
     def _on_failed(self, message: UserMessage) -> None:
         if message.key == "card_removed":
@@ -435,6 +460,8 @@ class KioskWindow(QMainWindow):
             self.tester.set_language(lang)
         if view.screen != "result":
             self.result.wipe()
+        if view.screen != "department":
+            self.department.wipe()
         if view.screen != "key_needed":
             self.key_entry.wipe()
             self.mrz.wipe()
@@ -481,6 +508,9 @@ class KioskWindow(QMainWindow):
         elif view.screen == "error":
             self.error.show_view(view, lang)
             self.stack.setCurrentWidget(self.error)
+        if view.screen == "department":
+            self.department.show_view(view, lang)
+            self.stack.setCurrentWidget(self.department)
         if view.screen == "number":
             self.number.show_view(view)
             self.stack.setCurrentWidget(self.number)
@@ -634,7 +664,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stderr, no window) when the configuration cannot be used."""
     from kiosk.app.logs import configure_logging
     from kiosk.app.messages import cli_line, message_for
-    from kiosk.app.settings import resolve
+    from kiosk.app.settings import resolve, with_sample_clinic
 
     args = build_parser().parse_args(argv)
     configure_logging()
@@ -642,6 +672,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     kiosk: Kiosk | None = None
     try:
         settings = resolve(args.config)
+        if args.config is None:  # make run: the sample clinic (departments, a printer)
+            settings = with_sample_clinic(settings)
         options = resolve_options(args, settings.config)
         kiosk = Kiosk(settings)
         window = KioskWindow(

@@ -284,6 +284,41 @@ def t(key: str, lang: Lang = DEFAULT_LANG, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+# ---- the department choice (ui/departments.py, ui/screens/department.py) ----------------
+STRINGS.update(
+    {
+        "tester.ticket": {"vi": "Phiếu in gần nhất", "en": "Last printed ticket"},
+        "dept.title": {"vi": "Chọn khoa khám", "en": "Choose a department"},
+        "dept.body": {
+            "vi": "Chạm vào khoa bạn muốn khám để lấy số thứ tự",
+            "en": "Touch the department you want to see to get your queue number",
+        },
+        "dept.none": {
+            "vi": "Không có khoa nào nhận đăng ký tại máy lúc này — mời bạn đến quầy tiếp đón",
+            "en": "No department takes kiosk registrations now — please go to the reception desk",
+        },
+        "dept.room": {"vi": "Phòng {room}", "en": "Room {room}"},
+        "dept.existing": {
+            "vi": "Bạn đã có số {n} — {place}",
+            "en": "You already have number {n} — {place}",
+        },
+        "dept.closed": {"vi": "Đóng cửa (mở {hours})", "en": "Closed (open {hours})"},
+        "dept.desk_only": {
+            "vi": "Khám {names} bằng BHYT: mời đăng ký tại quầy tiếp đón",
+            "en": "{names} on BHYT: please register at the reception desk",
+        },
+        "dept.cancel": {"vi": "Huỷ", "en": "Cancel"},
+        "dept.assigning": {"vi": "Đang lấy số…", "en": "Getting your number…"},
+        "dept.staff": {"vi": "Khoa khám", "en": "Department"},
+        "dept.assign": {"vi": "Cấp số", "en": "Give a number"},
+        "dept.staff_hint": {
+            "vi": "Chọn khoa cho bệnh nhân, rồi bấm Cấp số",
+            "en": "Choose the patient's department, then Give a number",
+        },
+    }
+)
+
+
 #: The command that installs a CSCA (``cccd-kiosk trust add``), as staff type it.
 INSTALL_COMMAND = "cccd-kiosk trust add FILE --sha256 …"
 

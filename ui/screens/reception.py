@@ -213,6 +213,7 @@ class ReceptionJobs(QObject):
     exported = Signal(bool)
     ticket = Signal(object)
     reprinted = Signal(object)
+    choose = Signal(object, object)
 
     def __init__(self, kiosk: Kiosk) -> None:
         super().__init__()
@@ -243,8 +244,13 @@ class ReceptionJobs(QObject):
         assert isinstance(action, StartManual)
         try:
             report = self.kiosk.checkin_manual(
-                action.id_number, action.full_name, action.date_of_birth
+                action.id_number, action.full_name, action.date_of_birth, choose_later=True
             )
+            if report.outcome.is_pending:  # staff choose the department on the result
+                from ui.worker import offer
+
+                self.choose.emit(*offer(self.kiosk, report.outcome))
+                return
         except Exception as exc:
             log.warning("manual check-in failed: %s", type(exc).__name__)
             self.failed.emit(message_for(exc))
