@@ -41,6 +41,7 @@ from kiosk.app.pin import PinGate
 from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
+from ui.scan import WedgeFilter
 from ui.screens import STYLE, button
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
@@ -67,6 +68,8 @@ from ui.worker import WorkerHandle
 #: Seconds the queue number stays large on screen after the card left (self-check).
 NUMBER_HOLD_S = 8.0
 #: Events that count as someone using the kiosk (they restart the idle timer).
+#: Staff screens: their fields get typed keys as they are (no wedge-scan routing).
+_STAFF_SCREENS = frozenset({"today", "manual", "pin", "settings"})
 _ACTIVITY = (
     QEvent.Type.KeyPress,
     QEvent.Type.MouseButtonPress,
@@ -224,7 +227,21 @@ class KioskWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:  # typing or touching counts as activity (manual entry, search)
             app.installEventFilter(self)
+        # A wedge scanner's key bursts go to the scan whatever has focus (ui/scan.py).
+        self.wedge = WedgeFilter(self._wedge_accepts, self)
+        self.wedge.scanned.connect(self._scan)
+        if app is not None:
+            app.installEventFilter(self.wedge)
         self._render()
+
+    def _wedge_accepts(self, widget: QWidget) -> bool:
+        """Whether keys for ``widget`` may be a wedge scan: a patient screen of this window,
+        not the tester panel, not a multi-line field (``raw_keys``)."""
+        if self.state.screen in _STAFF_SCREENS or widget.window() is not self:
+            return False
+        if self.tester is not None and (widget is self.tester or self.tester.isAncestorOf(widget)):
+            return False
+        return not widget.property("raw_keys")
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Restart a running idle timer on any key press or touch in the kiosk."""
@@ -461,6 +478,8 @@ class KioskWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
+            app.removeEventFilter(self.wedge)
+        self.wedge.reset()
         self.state.wipe()
         self.watcher.stop()
         self.worker.stop()

@@ -1,0 +1,133 @@
+"""The self-check flow fixes of issue 12, each reproduced offscreen with the real window, the
+worker thread and the gateway simulator: wedge scans whatever has focus, "Try again" after a
+wrong CAN, the timeout warning, the take-your-card reminder, the BHYT-QR result timeout, the
+masked CCCD QR, no ticket after an abandoned look-up, the birth-date entry for BAC-only cards.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QPlainTextEdit, QWidget
+from pytestqt.qtbot import QtBot
+
+from simulators.card.profile import load_profile
+from ui.app import KioskWindow
+from ui.tester import FAULTS
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+#: Generous bound for a check-in to finish; never asserted as a duration.
+WAIT_MS = 60_000
+DEFAULT = load_profile("default")
+NAME = DEFAULT.full_name
+ADDRESS = DEFAULT.person.place_of_residence
+#: The default card's BHYT card QR (the gateway simulator knows it: valid).
+BHYT_QR = "|".join(
+    [
+        "DN4010188034517",
+        NAME.encode().hex(),
+        "21/07/1988",
+        "1",
+        "-",
+        "01 - 001",
+        "01/01/2026",
+        "31/12/2026",
+        "01/01/2026",
+        "$",
+    ]
+)
+#: The default card's CCCD QR: ID | old ID | name | birth | sex | address | issued.
+CCCD_QR = "|".join(
+    [
+        DEFAULT.id_number,
+        "",
+        NAME,
+        f"{DEFAULT.person.date_of_birth:%d%m%Y}",
+        DEFAULT.person.sex,
+        ADDRESS,
+        f"{DEFAULT.person.date_of_issue or date(2021, 8, 10):%d%m%Y}",
+    ]
+)
+
+
+def _all_text(window: QWidget) -> str:
+    texts = []
+    for w in window.findChildren(QWidget):
+        if isinstance(w, QLabel | QAbstractButton | QLineEdit):
+            texts.append(w.text())
+            if isinstance(w, QLineEdit):
+                texts.append(w.displayText())
+        elif isinstance(w, QPlainTextEdit):
+            texts.append(w.toPlainText())
+    return "\n".join(texts)
+
+
+def _tap(
+    qtbot: QtBot, window: KioskWindow, card: str = "default", fault: str = "none", auto: bool = True
+) -> None:
+    tester = window.tester
+    assert tester is not None
+    tester.card_box.setCurrentText(card)
+    tester.fault_box.setCurrentIndex(FAULTS.index(fault))
+    tester.auto_key.setChecked(auto)
+    qtbot.mouseClick(tester.tap_button, Qt.MouseButton.LeftButton)
+
+
+def _remove(qtbot: QtBot, window: KioskWindow) -> None:
+    assert window.tester is not None
+    qtbot.mouseClick(window.tester.remove_button, Qt.MouseButton.LeftButton)
+
+
+def _wait_for(qtbot: QtBot, window: KioskWindow, screen: str) -> None:
+    qtbot.waitUntil(lambda: window.state.screen == screen, timeout=WAIT_MS)
+
+
+# ---- 3. a wedge scan while a button has focus ----------------------------------------------
+
+
+def test_a_bhyt_scan_while_done_has_focus_is_scanned_not_pressed(
+    qtbot: QtBot, kiosk: KioskWindow
+) -> None:
+    """The spaces of a BHYT QR typed by the scanner into the focused "Done" button used to
+    press it (the result wiped, the scan lost): now the burst is the scan, Done stays up."""
+    _tap(qtbot, kiosk)
+    _wait_for(qtbot, kiosk, "result")
+    done = kiosk.result.done_button
+    pressed: list[bool] = []
+    done.clicked.connect(lambda: pressed.append(True))
+    done.setFocus()
+    qtbot.keyClicks(done, BHYT_QR)
+    assert kiosk.state.screen == "result" and not pressed  # nothing pressed mid-scan
+    qtbot.keyClick(done, Qt.Key.Key_Return)
+    assert not pressed
+    assert kiosk.state.screen == "verifying"  # the scan is being checked in
+    qtbot.waitUntil(
+        lambda: kiosk.state.screen == "result" and kiosk.state.view().badge_kind == "not_chip",
+        timeout=WAIT_MS,
+    )
+    assert "Thẻ BHYT hợp lệ" in kiosk.result.eligibility.text()
+
+
+def test_a_person_pressing_space_on_a_button_still_presses_it(
+    qtbot: QtBot, kiosk: KioskWindow
+) -> None:
+    """Keyboard users keep their keys: a lone Space on the focused button is delivered (a
+    moment late, once no scan follows), and a CAN typed by hand reaches the key field."""
+    _tap(qtbot, kiosk)
+    _wait_for(qtbot, kiosk, "result")
+    kiosk.result.done_button.setFocus()
+    qtbot.keyClick(kiosk.result.done_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: kiosk.state.screen == "idle", timeout=WAIT_MS)
+    _tap(qtbot, kiosk, auto=False)
+    assert kiosk.state.screen == "key_needed"
+    qtbot.keyClicks(kiosk.key_entry.entry, DEFAULT.can)
+    qtbot.keyClick(kiosk.key_entry.entry, Qt.Key.Key_Return)
+    _wait_for(qtbot, kiosk, "result")
+    assert NAME in _all_text(kiosk)
