@@ -129,7 +129,7 @@ class KioskWindow(QMainWindow):
         self.key_entry.submitted.connect(self._scan)
         self.key_entry.cancelled.connect(self.state.cancel)
         self.result.done.connect(self.state.cancel)
-        self.error.retry.connect(self.state.cancel)
+        self.error.retry.connect(self.state.retry)
         # MRZ entry on the key screen (reception mode only; a wedge scanner types 3 lines)
         self.mrz = MrzEntry()
         self.mrz.submitted.connect(self._scan)

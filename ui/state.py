@@ -314,6 +314,21 @@ class KioskState:
         if not self.busy:
             self.wipe()
 
+    def retry(self) -> None:
+        """ "Thử lại / Try again" on an error. The card still on the reader after its check-in
+        failed (a wrong CAN, a key the chip refused): the key screen opens again for it — the
+        patient never has to lift and re-place the card. Anything else: back to idle."""
+        if self.busy:
+            return
+        card_error = self.error is not None and self.error is not self.reader_fault
+        if self.screen == "error" and self.card_in_field and self._card_job and card_error:
+            self.error = None
+            self._keys = None
+            self.key_message = ""
+            self._go("key_needed")
+            return
+        self.wipe()
+
     def on_event(self, event: CheckInEvent) -> None:
         """A pipeline progress event (from the worker, on the GUI thread)."""
         if not self.busy:

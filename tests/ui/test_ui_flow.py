@@ -131,3 +131,30 @@ def test_a_person_pressing_space_on_a_button_still_presses_it(
     qtbot.keyClick(kiosk.key_entry.entry, Qt.Key.Key_Return)
     _wait_for(qtbot, kiosk, "result")
     assert NAME in _all_text(kiosk)
+
+
+# ---- 4. "Try again" after a wrong CAN --------------------------------------------------------
+
+
+def test_try_again_after_a_wrong_can_reopens_the_keypad(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    """The card stays on the reader: "Thử lại" used to go to the idle screen, which waits
+    for a card that is already there (a dead end). Now the keypad opens for the same card."""
+    _tap(qtbot, kiosk, fault="wrong_can")
+    _wait_for(qtbot, kiosk, "error")
+    assert "Mã truy cập thẻ không đúng" in kiosk.error.title.text()
+    qtbot.mouseClick(kiosk.error.retry_button, Qt.MouseButton.LeftButton)
+    assert kiosk.state.screen == "key_needed"
+    assert kiosk.stack.currentWidget() is kiosk.key_entry
+    for digit in DEFAULT.can:
+        qtbot.mouseClick(kiosk.key_entry.keypad[digit], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(kiosk.key_entry.ok_button, Qt.MouseButton.LeftButton)
+    _wait_for(qtbot, kiosk, "result")
+    assert NAME in _all_text(kiosk)
+
+
+def test_try_again_after_the_card_left_goes_back_to_idle(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    _tap(qtbot, kiosk, fault="wrong_can")
+    _wait_for(qtbot, kiosk, "error")
+    _remove(qtbot, kiosk)
+    qtbot.mouseClick(kiosk.error.retry_button, Qt.MouseButton.LeftButton)
+    assert kiosk.state.screen == "idle"
