@@ -63,6 +63,7 @@ from ui.state import (
 )
 from ui.strings import Lang, t
 from ui.tester import TesterPanel
+from ui.timeouts import CardReminder, TimeoutWarning
 from ui.worker import WorkerHandle
 
 #: Seconds the queue number stays large on screen after the card left (self-check).
@@ -190,6 +191,14 @@ class KioskWindow(QMainWindow):
         left = QVBoxLayout()
         left.addLayout(top)
         left.addWidget(self.stack, 1)
+        # Banners under the screens (ui/timeouts.py): the idle-wipe countdown, the card reminder.
+        self.timeout_warning = TimeoutWarning()
+        self.timeout_warning.extended.connect(self._more_time)
+        self.timeout_warning.expired.connect(self.state.idle_timeout)
+        self.card_reminder = CardReminder()
+        left.addWidget(self.card_reminder)
+        left.addWidget(self.timeout_warning)
+        self._shown_screen = ""
         row = QHBoxLayout()
         row.addLayout(left, 1)
         self.tester: TesterPanel | None = None
@@ -223,7 +232,7 @@ class KioskWindow(QMainWindow):
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.setInterval(int(idle_timeout_s * 1000))
-        self.idle_timer.timeout.connect(self.state.idle_timeout)
+        self.idle_timer.timeout.connect(self._idle_expired)
         app = QApplication.instance()
         if app is not None:  # typing or touching counts as activity (manual entry, search)
             app.installEventFilter(self)
@@ -248,6 +257,22 @@ class KioskWindow(QMainWindow):
         if self.idle_timer.isActive() and event.type() in _ACTIVITY:
             self.idle_timer.start()
         return False
+
+    def _idle_expired(self) -> None:
+        """The idle timer ran out: warn with a "More time" countdown first when there is
+        something to wipe (``[ui] warning_s``), else wipe (back to the configured mode)."""
+        s = self.state
+        nothing_shown = s.screen == "idle" or (s.screen == "error" and s.error is s.reader_fault)
+        seconds = self.config.ui.warning_s
+        if seconds <= 0 or s.busy or nothing_shown:
+            s.idle_timeout()
+            return
+        self.idle_timer.stop()  # the countdown runs instead
+        self.timeout_warning.begin(int(seconds + 0.999), s.lang)
+
+    def _more_time(self) -> None:
+        """ "More time" pressed: the screen stays for another idle period."""
+        self.idle_timer.start()
 
     # ---- inputs --------------------------------------------------------------------------
 
@@ -453,9 +478,14 @@ class KioskWindow(QMainWindow):
         else:
             self.number.wipe()
             self.number_timer.stop()
+        if view.screen != self._shown_screen:  # a new screen: its own idle period
+            self.timeout_warning.stop()
+        self._shown_screen = view.screen
+        self.timeout_warning.set_language(lang)
         if view.screen == "idle" or s.busy:
             self.idle_timer.stop()
-        else:
+            self.timeout_warning.stop()
+        elif not self.timeout_warning.running:
             self.idle_timer.start()
 
     def request_quit(self) -> None:

@@ -158,3 +158,46 @@ def test_try_again_after_the_card_left_goes_back_to_idle(qtbot: QtBot, kiosk: Ki
     _remove(qtbot, kiosk)
     qtbot.mouseClick(kiosk.error.retry_button, Qt.MouseButton.LeftButton)
     assert kiosk.state.screen == "idle"
+
+
+# ---- 7. a "More time" countdown before the idle wipe -----------------------------------------
+
+
+def test_the_idle_wipe_is_warned_and_more_time_keeps_the_result(
+    qtbot: QtBot, reception: KioskWindow
+) -> None:
+    """The idle timer running out used to wipe at once: now a countdown with "More time"
+    comes first; pressing it keeps the screen for another period, letting it run out wipes."""
+    _tap(qtbot, reception)
+    _wait_for(qtbot, reception, "result")
+    warning = reception.timeout_warning
+    assert not warning.isVisible()
+    reception.idle_timer.timeout.emit()
+    assert reception.state.screen == "result" and NAME in _all_text(reception)
+    assert warning.isVisible() and "10 giây" in warning.label.text()
+    assert warning.more_button.text() == "Thêm thời gian"
+    warning.tick.timeout.emit()
+    assert "9 giây" in warning.label.text()
+    qtbot.mouseClick(warning.more_button, Qt.MouseButton.LeftButton)
+    assert not warning.isVisible() and reception.idle_timer.isActive()
+    assert reception.state.screen == "result" and NAME in _all_text(reception)
+    # the next time nobody presses it: the countdown ends in the wipe, as before
+    reception.idle_timer.timeout.emit()
+    assert not reception.idle_timer.isActive()  # the countdown, not a new idle period
+    for _ in range(9):
+        warning.tick.timeout.emit()
+    assert reception.state.screen == "result" and warning.isVisible()
+    warning.tick.timeout.emit()
+    assert reception.state.screen == "idle" and not warning.isVisible()
+    assert NAME not in _all_text(reception)
+
+
+def test_a_new_card_during_the_countdown_ends_it(qtbot: QtBot, reception: KioskWindow) -> None:
+    _tap(qtbot, reception)
+    _wait_for(qtbot, reception, "result")
+    reception.idle_timer.timeout.emit()
+    assert reception.timeout_warning.isVisible()
+    _tap(qtbot, reception, "teen")  # the next patient: no countdown over their check-in
+    assert not reception.timeout_warning.isVisible()
+    _wait_for(qtbot, reception, "result")
+    assert not reception.timeout_warning.isVisible() and reception.idle_timer.isActive()
