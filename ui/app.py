@@ -478,6 +478,10 @@ class KioskWindow(QMainWindow):
         else:
             self.number.wipe()
             self.number_timer.stop()
+        if s.card_left_behind:  # "Please take your card" after a few seconds
+            self.card_reminder.arm(self.config.ui.card_reminder_s, lang)
+        else:
+            self.card_reminder.stop()
         if view.screen != self._shown_screen:  # a new screen: its own idle period
             self.timeout_warning.stop()
         self._shown_screen = view.screen

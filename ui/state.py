@@ -137,6 +137,8 @@ def _date(value: date | None, lang: Lang) -> str:
 
 #: The screens of one patient's check-in: leaving them in self-check ends that patient.
 _PATIENT_SCREENS = frozenset({"key_needed", "reading", "verifying", "result", "error", "number"})
+#: The screens after a check-in where a card still on the reader is reminded.
+_REMINDER_SCREENS = frozenset({"result", "number"})
 
 
 class KioskState:
@@ -451,6 +453,12 @@ class KioskState:
     def toggle_language(self) -> None:
         """Vietnamese ↔ English."""
         self.set_language("en" if self.lang == "vi" else "vi")
+
+    @property
+    def card_left_behind(self) -> bool:
+        """Self-check: the patient's card is still on the reader after their result (the
+        window reminds them to take it after ``[ui] card_reminder_s``)."""
+        return self.mode == "self" and self.card_in_field and self.screen in _REMINDER_SCREENS
 
     @property
     def has_personal_data(self) -> bool:

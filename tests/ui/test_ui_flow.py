@@ -201,3 +201,33 @@ def test_a_new_card_during_the_countdown_ends_it(qtbot: QtBot, reception: KioskW
     assert not reception.timeout_warning.isVisible()
     _wait_for(qtbot, reception, "result")
     assert not reception.timeout_warning.isVisible() and reception.idle_timer.isActive()
+
+
+# ---- 6. a card left on the reader after the result -------------------------------------------
+
+
+def test_a_card_left_on_the_reader_is_reminded(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    _tap(qtbot, kiosk)
+    _wait_for(qtbot, kiosk, "result")
+    reminder = kiosk.card_reminder
+    assert not reminder.isVisible() and reminder.timer.isActive()
+    assert reminder.timer.interval() == 6000  # [ui] card_reminder_s
+    reminder.timer.timeout.emit()  # the few seconds passed, the card is still there
+    assert reminder.isVisible() and reminder.label.text() == "Vui lòng lấy thẻ ra"
+    qtbot.mouseClick(kiosk.lang_button, Qt.MouseButton.LeftButton)
+    assert reminder.label.text() == "Please take your card"
+    _remove(qtbot, kiosk)
+    assert kiosk.state.screen == "number" and not reminder.isVisible()
+    assert not reminder.timer.isActive()
+
+
+def test_no_reminder_when_the_card_is_taken_in_time_or_at_reception(
+    qtbot: QtBot, kiosk: KioskWindow, reception: KioskWindow
+) -> None:
+    _tap(qtbot, kiosk)
+    _wait_for(qtbot, kiosk, "result")
+    _remove(qtbot, kiosk)
+    assert not kiosk.card_reminder.timer.isActive() and not kiosk.card_reminder.isVisible()
+    _tap(qtbot, reception)  # staff handle the card at the desk
+    _wait_for(qtbot, reception, "result")
+    assert not reception.card_reminder.timer.isActive()
