@@ -229,6 +229,11 @@ class KioskWindow(QMainWindow):
         self.number_timer.setSingleShot(True)
         self.number_timer.setInterval(int(NUMBER_HOLD_S * 1000))
         self.number_timer.timeout.connect(self.state.number_timeout)
+        #: How long a self-check BHYT-QR result stays (no card leaves to end it).
+        self.result_timer = QTimer(self)
+        self.result_timer.setSingleShot(True)
+        self.result_timer.setInterval(int(kiosk.config.ui.result_timeout_s * 1000))
+        self.result_timer.timeout.connect(self.state.result_timeout)
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.setInterval(int(idle_timeout_s * 1000))
@@ -478,6 +483,10 @@ class KioskWindow(QMainWindow):
         else:
             self.number.wipe()
             self.number_timer.stop()
+        if not s.result_times_out:
+            self.result_timer.stop()
+        elif not self.result_timer.isActive():
+            self.result_timer.start()
         if s.card_left_behind:  # "Please take your card" after a few seconds
             self.card_reminder.arm(self.config.ui.card_reminder_s, lang)
         else:

@@ -391,15 +391,38 @@ class KioskState:
             self.wipe()
             return
         if self.screen == "result" and self.mode == "self" and out is not None:
-            if out.authenticity is not None and out.authenticity.failed:
-                self.wipe()  # sent to the desk: there is no number to keep
-                return
-            number, ticket, lang = out.queue_number, self.ticket, self.lang
-            self.wipe(notify=False)
-            self._number, self.ticket, self.lang = number, ticket, lang
-            self._go("number")
+            self._keep_only_the_number()
         elif self.screen == "key_needed":
             self.wipe()
+
+    def _keep_only_the_number(self) -> None:
+        """Wipe the shown result's personal data, keeping its queue number large on screen
+        (``number``) — none for a card sent to the desk, which goes straight to idle."""
+        out = self._outcome
+        if out is None or (out.authenticity is not None and out.authenticity.failed):
+            self.wipe()  # sent to the desk: there is no number to keep
+            return
+        number, ticket, lang = out.queue_number, self.ticket, self.lang
+        self.wipe(notify=False)
+        self._number, self.ticket, self.lang = number, ticket, lang
+        self._go("number")
+
+    @property
+    def result_times_out(self) -> bool:
+        """Self-check showing a BHYT-QR result: no card will leave to end it, so the window
+        ends it after ``[ui] result_timeout_s`` (:meth:`result_timeout`)."""
+        return (
+            self.mode == "self"
+            and self.screen == "result"
+            and not self._card_job
+            and self._outcome is not None
+        )
+
+    def result_timeout(self) -> None:
+        """A BHYT-QR result has been shown long enough: like a card's removal, its personal
+        data goes and the number stays for the number screen's few seconds."""
+        if self.result_times_out:
+            self._keep_only_the_number()
 
     def number_timeout(self) -> None:
         """The number has been shown long enough after the card left: back to idle."""

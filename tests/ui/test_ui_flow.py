@@ -231,3 +231,46 @@ def test_no_reminder_when_the_card_is_taken_in_time_or_at_reception(
     _tap(qtbot, reception)  # staff handle the card at the desk
     _wait_for(qtbot, reception, "result")
     assert not reception.card_reminder.timer.isActive()
+
+
+# ---- 1. a BHYT-QR result wipes after a short timeout ----------------------------------------
+
+
+def _scan_bhyt(qtbot: QtBot, window: KioskWindow) -> None:
+    window.idle.scan_input.setFocus()
+    qtbot.keyClicks(window.idle.scan_input, BHYT_QR)
+    qtbot.keyClick(window.idle.scan_input, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: window.state.screen == "result" and window.state.view().badge_kind == "not_chip",
+        timeout=WAIT_MS,
+    )
+
+
+def test_a_bhyt_qr_result_is_wiped_after_the_result_timeout(
+    qtbot: QtBot, kiosk: KioskWindow
+) -> None:
+    """No card leaves the reader to end a BHYT-QR result, so it used to stay up (name, birth
+    date) until the idle wipe: now it ends after [ui] result_timeout_s like a card's removal
+    — the personal data goes, the number stays a few seconds, then idle."""
+    _scan_bhyt(qtbot, kiosk)
+    assert NAME in _all_text(kiosk)
+    assert kiosk.result_timer.isActive() and kiosk.result_timer.interval() == 20_000
+    queue = kiosk.state.view().queue.rsplit(" ", 1)[-1]
+    kiosk.result_timer.timeout.emit()
+    assert kiosk.state.screen == "number" and kiosk.number.number.text() == queue
+    assert NAME not in _all_text(kiosk) and not kiosk.state.has_personal_data
+    kiosk.number_timer.timeout.emit()
+    assert kiosk.state.screen == "idle"
+
+
+def test_a_card_result_is_not_cut_short_by_the_result_timeout(
+    qtbot: QtBot, kiosk: KioskWindow, reception: KioskWindow
+) -> None:
+    """A card's result ends when the card leaves; reception keeps a BHYT result for staff."""
+    _tap(qtbot, kiosk)
+    _wait_for(qtbot, kiosk, "result")
+    assert not kiosk.result_timer.isActive()
+    kiosk.state.result_timeout()
+    assert kiosk.state.screen == "result" and NAME in _all_text(kiosk)
+    _scan_bhyt(qtbot, reception)
+    assert not reception.result_timer.isActive()
