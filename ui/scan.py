@@ -13,6 +13,10 @@ sees a key of it. A shorter burst is a person at a keyboard: its keys are delive
 to the widget they were meant for (a moment late), so Space/Enter on a focused button and
 typing the CAN still work. Staff screens, multi-line fields (``raw_keys`` property) and the
 tester panel are left alone (``accepts``). Nothing held is logged.
+
+A scanner slower than the burst rule still types into a line edit: :func:`mask_scans` makes
+such a field show dots as soon as it holds more than a typed CAN or ID (a QR's ``|``,
+letters), or always.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
 #: A pause this long (ms) between two keys ends a burst (scanners type a key every few ms).
 GAP_MS = 60
@@ -158,3 +162,22 @@ class WedgeFilter(QObject):
         """Drop a held burst without delivering it (the screen is being wiped)."""
         self.timer.stop()
         self._held = []
+
+
+def _looks_typed(text: str) -> bool:
+    """A CAN or 12-digit ID being typed (shown), not a QR (masked)."""
+    return len(text) <= 12 and text.isascii() and text.isdigit()
+
+
+def mask_scans(entry: QLineEdit, *, always: bool = False) -> None:
+    """Never echo a scanned QR in ``entry``: dots once its text is more than digits of a CAN
+    or ID (``always``: dots from the first key — a field only a scanner types into)."""
+
+    def update(text: str) -> None:
+        typed = not always and _looks_typed(text)
+        mode = QLineEdit.EchoMode.Normal if typed else QLineEdit.EchoMode.Password
+        if entry.echoMode() != mode:
+            entry.setEchoMode(mode)
+
+    entry.textChanged.connect(update)
+    update(entry.text())

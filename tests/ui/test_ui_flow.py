@@ -13,8 +13,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from datetime import date
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QPlainTextEdit, QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from simulators.card.profile import load_profile
@@ -60,10 +68,10 @@ CCCD_QR = "|".join(
 def _all_text(window: QWidget) -> str:
     texts = []
     for w in window.findChildren(QWidget):
-        if isinstance(w, QLabel | QAbstractButton | QLineEdit):
+        if isinstance(w, QLineEdit):
+            texts.append(w.displayText())  # what is on screen (dots when masked)
+        elif isinstance(w, QLabel | QAbstractButton):
             texts.append(w.text())
-            if isinstance(w, QLineEdit):
-                texts.append(w.displayText())
         elif isinstance(w, QPlainTextEdit):
             texts.append(w.toPlainText())
     return "\n".join(texts)
@@ -274,3 +282,70 @@ def test_a_card_result_is_not_cut_short_by_the_result_timeout(
     assert kiosk.state.screen == "result" and NAME in _all_text(kiosk)
     _scan_bhyt(qtbot, reception)
     assert not reception.result_timer.isActive()
+
+
+# ---- 2. a scanned CCCD QR is never echoed in clear -------------------------------------------
+
+
+def _wedge_type(widget: QWidget, text: str, pause: KioskWindow | None = None) -> None:
+    """Type ``text`` the way a wedge scanner does: a press and a release per character (any
+    Unicode — QTest's keyClicks only takes ASCII). ``pause``: a scanner slow enough that the
+    burst rule gives up after every key (the window's wedge filter times out)."""
+    for ch in text:
+        key = Qt.Key(ord(ch.upper())) if ch.isascii() else Qt.Key.Key_unknown
+        if ch == "\r":
+            key = Qt.Key.Key_Return
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(widget, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, ch))
+        if pause is not None:
+            pause.wedge.timer.timeout.emit()
+
+
+def _nothing_personal(window: KioskWindow) -> None:
+    text = _all_text(window)
+    for secret in (NAME, ADDRESS, DEFAULT.id_number, NAME.split()[-1], "Hào Nam"):
+        assert secret not in text
+
+
+def test_a_scanned_cccd_qr_is_never_shown(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    """The CCCD QR (ID, name, birth date, address) typed by the scanner used to appear in
+    clear in the idle screen's field: now nothing of it is on screen during or after the
+    scan, and its keys open the card when it is placed."""
+    field = kiosk.idle.scan_input
+    field.setFocus()
+    _wedge_type(field, CCCD_QR)
+    _nothing_personal(kiosk)
+    _wedge_type(field, "\r")
+    assert kiosk.state.screen == "key_needed"  # the keys are known: waiting for the card
+    _nothing_personal(kiosk)
+    _tap(qtbot, kiosk, auto=False)  # the card goes on the reader: read with the QR's CAN
+    _wait_for(qtbot, kiosk, "result")
+    assert NAME in _all_text(kiosk)  # the result itself, as always
+
+
+@pytest.mark.parametrize("screen", ["idle", "key_needed"])
+def test_a_slow_scanner_is_masked_in_the_field(
+    qtbot: QtBot, kiosk: KioskWindow, screen: str
+) -> None:
+    """A scanner too slow for the burst rule types into the field: dots, not the QR."""
+    if screen == "key_needed":
+        _tap(qtbot, kiosk, auto=False)
+        field = kiosk.key_entry.entry
+    else:
+        field = kiosk.idle.scan_input
+    assert kiosk.state.screen == screen
+    field.setFocus()
+    _wedge_type(field, CCCD_QR, pause=kiosk)
+    assert field.text() == CCCD_QR  # it did reach the field …
+    _nothing_personal(kiosk)  # … but shows dots
+    _wedge_type(field, "\r", pause=kiosk)
+    _nothing_personal(kiosk)
+    if screen == "key_needed":
+        _wait_for(qtbot, kiosk, "result")
+
+
+def test_the_keypad_still_shows_the_digits_typed(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    _tap(qtbot, kiosk, auto=False)
+    for digit in "0345":
+        qtbot.mouseClick(kiosk.key_entry.keypad[digit], Qt.MouseButton.LeftButton)
+    assert kiosk.key_entry.entry.displayText() == "0345"
