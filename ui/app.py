@@ -150,7 +150,6 @@ class KioskWindow(QMainWindow):
         )
         self.jobs.outcome.connect(self._on_outcome)
         self.jobs.failed.connect(self._on_failed)
-        self.jobs.ticket.connect(self.state.on_ticket)
         self.jobs.exported.connect(self._on_exported)
         self.today.search_changed.connect(self.refresh_today)
         self.today.export_requested.connect(self.export_today)
@@ -395,10 +394,11 @@ class KioskWindow(QMainWindow):
         self.state.on_event(event)
 
     def _on_outcome(self, outcome: CheckInOutcome) -> None:
-        self.state.on_outcome(outcome)
+        shown = self.state.on_outcome(outcome)  # False: abandoned during the look-up
         failed = outcome.authenticity is not None and outcome.authenticity.failed
-        if self.kiosk.prints_tickets and not failed:  # the worker prints; its answer follows
+        if shown and self.kiosk.prints_tickets and not failed:  # a forged card gets none
             self.state.on_ticket("printing")
+            self.worker.print_ticket(outcome.checkin_id)  # the worker's answer follows
         if self.state.mode == "reception":
             self.refresh_today()  # the list is current whenever it is next shown
 

@@ -341,16 +341,18 @@ class KioskState:
         elif event.kind == "verified" or (event.kind == "eligibility" and self.screen != "reading"):
             self._go("verifying")
 
-    def on_outcome(self, outcome: CheckInOutcome) -> None:
+    def on_outcome(self, outcome: CheckInOutcome) -> bool:
         """The check-in finished: show the result (kept until removal / timeout / next),
-        unless its card was taken away during the look-up (then it is dropped)."""
+        unless its card was taken away during the look-up (then it is dropped: False, and
+        no ticket is printed for it)."""
         if self._abandoned:
             self._abandoned -= 1
-            return
+            return False
         self._outcome = outcome
         self._progress = None
         self.ticket = None
         self._go("result")
+        return True
 
     def on_error(self, message: UserMessage) -> None:
         """The check-in failed: show ``message`` (from :func:`kiosk.app.messages.message_for`:

@@ -34,8 +34,8 @@ def print_ticket_for(kiosk: Kiosk, checkin_id: str) -> str | UserMessage:
 
 class CheckInWorker(QObject):
     """Runs one check-in at a time on the thread it lives in (see the module docstring).
-    With a ticket printer configured, ``ticket`` follows each ``outcome``: ``printed`` or the
-    printer problem's :class:`UserMessage`."""
+    With a ticket printer configured, ``ticket`` answers each :meth:`print_ticket` the window
+    sends for a result it shows: ``printed`` or the printer problem's :class:`UserMessage`."""
 
     progress = Signal(object)
     outcome = Signal(object)
@@ -69,12 +69,14 @@ class CheckInWorker(QObject):
         self._done(report.outcome)
 
     def _done(self, outcome: CheckInOutcome) -> None:
+        # No ticket from here: the window asks for it (:meth:`print_ticket`) once it shows the
+        # result — a patient who took the card away during the look-up gets none.
         self.outcome.emit(outcome)
-        auth = outcome.authenticity
-        if auth is not None and auth.failed:  # a forged or cloned card gets no ticket
-            return
-        if self.kiosk.prints_tickets:
-            self.ticket.emit(print_ticket_for(self.kiosk, outcome.checkin_id))
+
+    @Slot(str)
+    def print_ticket(self, checkin_id: str) -> None:
+        """Print the ticket of the check-in the window shows; ``ticket`` gives the answer."""
+        self.ticket.emit(print_ticket_for(self.kiosk, checkin_id))
 
     @Slot(str)
     def checkin_bhyt(self, text: str) -> None:
@@ -100,6 +102,7 @@ class _Requests(QObject):
 
     read_card = Signal(object, object)
     checkin_bhyt = Signal(str)
+    print_ticket = Signal(str)
     close = Signal()
 
 
@@ -114,6 +117,7 @@ class WorkerHandle:
         self._requests = _Requests()
         self._requests.read_card.connect(self.worker.read_card)
         self._requests.checkin_bhyt.connect(self.worker.checkin_bhyt)
+        self._requests.print_ticket.connect(self.worker.print_ticket)
         self._requests.close.connect(self.worker.close)
         self.thread.start()
 
@@ -124,6 +128,10 @@ class WorkerHandle:
     def checkin_bhyt(self, text: str) -> None:
         """Queue a BHYT QR check-in."""
         self._requests.checkin_bhyt.emit(text)
+
+    def print_ticket(self, checkin_id: str) -> None:
+        """Queue the printing of a shown check-in's ticket (after any running check-in)."""
+        self._requests.print_ticket.emit(checkin_id)
 
     def stop(self, timeout_ms: int = 30000) -> None:
         """Close the kiosk after any running check-in, quit and wait."""

@@ -11,6 +11,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, Qt
@@ -349,3 +350,63 @@ def test_the_keypad_still_shows_the_digits_typed(qtbot: QtBot, kiosk: KioskWindo
     for digit in "0345":
         qtbot.mouseClick(kiosk.key_entry.keypad[digit], Qt.MouseButton.LeftButton)
     assert kiosk.key_entry.entry.displayText() == "0345"
+
+
+# ---- 8. no ticket after the patient left during the look-up ---------------------------------
+
+
+def test_no_ticket_is_printed_for_a_patient_who_left_during_the_look_up(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The card leaves during a slow insurance look-up: the screen wipes at once, and the
+    check-in that still finishes (journaled: a re-tap gets the same number) prints nothing —
+    the next patient's ticket is the first page the printer gets."""
+    from pyzbar import pyzbar
+
+    from kiosk.config import Config, GatewayConfig, PrinterConfig, ReaderConfig
+    from tests.fixtures.escpos_printer import EscposPrinter
+    from ui.app import build_window
+
+    printer = EscposPrinter(tmp_path / "printed")
+    config = Config(
+        reader=ReaderConfig("sim:default"),
+        gateway=GatewayConfig(timeout_s=15.0, connect_timeout_s=5.0),
+        printer=PrinterConfig(url=printer.url, hospital="Phòng khám Đa khoa Ánh Dương"),
+    )
+    window, _ = build_window(config, data_dir=tmp_path / "data", idle_timeout_s=3600)
+    qtbot.addWidget(window)
+    try:
+        tester = window.tester
+        assert tester is not None and tester.gateway is not None
+        tester.gateway.set_fault("gateway_slow", slow_ms=2_000)
+        removed: list[str] = []
+
+        def take_the_card(event: object) -> None:
+            if window.state.screen == "verifying" and not removed:
+                window.card_removed()
+                removed.append(window.state.screen)
+
+        window.worker.worker.progress.connect(take_the_card)
+        tester.fault_box.setCurrentIndex(FAULTS.index("gateway_slow"))
+        tester.card_box.setCurrentText("default")
+        with qtbot.waitSignal(window.worker.worker.outcome, timeout=WAIT_MS) as answer:
+            qtbot.mouseClick(tester.tap_button, Qt.MouseButton.LeftButton)
+        window.worker.worker.progress.disconnect(take_the_card)
+        assert removed == ["idle"]
+        abandoned = answer.args[0]
+        # the next patient checks in and gets a ticket: the only page printed
+        _tap(qtbot, window, "teen")
+        _wait_for(qtbot, window, "result")
+        qtbot.waitUntil(lambda: "Đã in phiếu" in window.result.queue.text(), timeout=WAIT_MS)
+        (page,) = printer.wait_pages(1)
+        codes = [s.data.decode() for s in pyzbar.decode(page.image.convert("L"))]
+        assert codes and abandoned.checkin_id not in codes
+        # the same card tapped again gets its journaled number back, and its ticket now
+        _tap(qtbot, window, "default")
+        _wait_for(qtbot, window, "result")
+        assert f"số {abandoned.queue_number}" in window.result.queue.text()
+        pages = printer.wait_pages(2)
+        assert len(pages) == 2
+    finally:
+        window.close()
+        printer.close()
