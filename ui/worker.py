@@ -43,8 +43,8 @@ def print_ticket_for(kiosk: Kiosk, checkin_id: str) -> str | UserMessage:
 
 class CheckInWorker(QObject):
     """Runs one check-in at a time on the thread it lives in (see the module docstring).
-    With a ticket printer configured, ``ticket`` follows each ``outcome``: ``printed`` or the
-    printer problem's :class:`UserMessage`."""
+    With a ticket printer configured, ``ticket`` answers each :meth:`print_ticket` the window
+    sends for a result it shows: ``printed`` or the printer problem's :class:`UserMessage`."""
 
     progress = Signal(object)
     outcome = Signal(object)
@@ -89,12 +89,14 @@ class CheckInWorker(QObject):
             except Exception as exc:
                 self.fail("department options", exc)
             return
+        # No ticket from here: the window asks for it (:meth:`print_ticket`) once it shows the
+        # result — a patient who took the card away during the look-up gets none.
         self.outcome.emit(outcome)
-        auth = outcome.authenticity
-        if auth is not None and auth.failed:  # a forged or cloned card gets no ticket
-            return
-        if self.kiosk.prints_tickets:
-            self.ticket.emit(print_ticket_for(self.kiosk, outcome.checkin_id))
+
+    @Slot(str)
+    def print_ticket(self, checkin_id: str) -> None:
+        """Print the ticket of the check-in the window shows; ``ticket`` gives the answer."""
+        self.ticket.emit(print_ticket_for(self.kiosk, checkin_id))
 
     @Slot(str)
     def checkin_bhyt(self, text: str) -> None:
@@ -132,6 +134,7 @@ class _Requests(QObject):
     read_card = Signal(object, object)
     checkin_bhyt = Signal(str)
     assign = Signal(object, str)
+    print_ticket = Signal(str)
     close = Signal()
 
 
@@ -147,6 +150,7 @@ class WorkerHandle:
         self._requests.read_card.connect(self.worker.read_card)
         self._requests.checkin_bhyt.connect(self.worker.checkin_bhyt)
         self._requests.assign.connect(self.worker.assign)
+        self._requests.print_ticket.connect(self.worker.print_ticket)
         self._requests.close.connect(self.worker.close)
         self.thread.start()
 
@@ -161,6 +165,10 @@ class WorkerHandle:
     def assign(self, outcome: CheckInOutcome, code: str) -> None:
         """Queue taking a pending check-in's number in department ``code``."""
         self._requests.assign.emit(outcome, code)
+
+    def print_ticket(self, checkin_id: str) -> None:
+        """Queue the printing of a shown check-in's ticket (after any running check-in)."""
+        self._requests.print_ticket.emit(checkin_id)
 
     def stop(self, timeout_ms: int = 30000) -> None:
         """Close the kiosk after any running check-in, quit and wait."""
