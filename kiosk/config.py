@@ -361,6 +361,9 @@ class UiConfig:
     #: display's reported size).
     large_text: bool = False
     screen_inches: float | None = None
+    #: Whether self-check reads the photo (DG2) too; off: a faster answer, and the photo is
+    #: what reception compares, not the patient.
+    self_check_photo: bool = False
     warning_s: float = 10.0
     result_timeout_s: float = 20.0
     card_reminder_s: float = 6.0

@@ -120,6 +120,7 @@ class KioskWindow(QMainWindow):
         self.worker.worker.ticket.connect(self._on_ticket)
         self.worker.worker.choose.connect(self._on_choice)
         self.state.departments = kiosk.departments
+        self.state.self_check_photo = kiosk.config.ui.self_check_photo
         self._transport: Any = None
         self.setStyleSheet(STYLE)
 
@@ -419,7 +420,9 @@ class KioskWindow(QMainWindow):
     def _dispatch(self, action: Action | None) -> None:
         if isinstance(action, StartRead):
             # The tapped card (tester panel, reader watcher), else the configured reader.
-            self.worker.read_card(self._transport, action.keys)
+            self.worker.read_card(
+                self._transport, action.keys, photo=action.photo, known=action.known
+            )
         elif isinstance(action, StartBhyt):
             self.worker.checkin_bhyt(action.text)
         elif isinstance(action, StartManual):

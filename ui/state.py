@@ -56,9 +56,16 @@ DEFAULT_IDLE_TIMEOUT_S = 30.0
 
 @dataclass(frozen=True)
 class StartRead:
-    """Ask the worker to read the card in the field with these access keys."""
+    """Ask the worker to read the card in the field with these access keys; ``photo`` False
+    skips DG2 (self-check); ``known`` is the CCCD QR the key came from (the eligibility
+    look-up starts from it before the chip is read)."""
 
     keys: tuple[access.AccessKey, ...]
+    photo: bool = True
+    known: access.CCCDQRData | None = None
+
+    def __repr__(self) -> str:
+        return f"StartRead({len(self.keys)} keys, photo={self.photo})"  # no personal data
 
 
 @dataclass(frozen=True)
@@ -226,6 +233,10 @@ class KioskState:
         self._place = ""
         #: The configured departments (their names in both languages; set by the window).
         self.departments: tuple[Department, ...] = ()
+        #: The CCCD QR the pending keys came from (personal data: wiped with them).
+        self._known: access.CCCDQRData | None = None
+        #: Whether self-check reads the photo too (``[ui] self_check_photo``).
+        self.self_check_photo = False
 
     # ---- transitions ---------------------------------------------------------------------
 
@@ -257,10 +268,12 @@ class KioskState:
 
     def _start_read(self) -> Action:
         keys, self._keys = self._keys or (), None
+        known, self._known = self._known, None
         self._progress = None
         self._card_job = True
         self._go("reading")
-        return StartRead(keys)
+        # Self-check needs no photo (faster); reception compares the face.
+        return StartRead(keys, photo=self.mode == "reception" or self.self_check_photo, known=known)
 
     def submit_key(self, text: str) -> Action | None:
         """A typed CAN/ID or a scanned CCCD QR / MRZ on the key screen (or idle)."""
@@ -271,6 +284,12 @@ class KioskState:
             self._go(self.screen)
             return None
         self._keys = keys
+        self._known = None
+        if access.detect_input(text) == "cccd_qr":  # it names the person: ask BHXH at once
+            try:
+                self._known = access.parse_cccd_qr(text)
+            except access.AccessKeyError:
+                self._known = None
         self.key_message = ""
         if self.card_in_field:
             return self._start_read()
@@ -575,6 +594,7 @@ class KioskState:
         self._options = ()
         self._place = ""
         self._keys = None
+        self._known = None
         self._progress = None
         self.error = None
         self.key_message = ""

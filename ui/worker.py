@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.messages import UserMessage, message_for
-from kiosk.cccd.access import AccessKey
+from kiosk.cccd.access import AccessKey, CCCDQRData
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.transport import Transport
 
@@ -65,9 +65,10 @@ class CheckInWorker(QObject):
         log.warning("%s failed: %s", what, type(exc).__name__)
         self.failed.emit(message_for(exc))
 
-    @Slot(object, object)
-    def read_card(self, source: object, keys: object) -> None:
-        """Check in the card on ``source`` (a Transport), or on the configured reader (None)."""
+    @Slot(object, object, bool, object)
+    def read_card(self, source: object, keys: object, photo: bool, known: object) -> None:
+        """Check in the card on ``source`` (a Transport), or on the configured reader (None);
+        ``photo`` False skips DG2, ``known`` is the CCCD QR the key came from."""
         try:
             assert isinstance(keys, Sequence)
             key_list: list[AccessKey] = list(keys)
@@ -76,6 +77,8 @@ class CheckInWorker(QObject):
                 key_list,
                 transport=transport,  # type: ignore[arg-type]
                 choose_later=True,
+                read_photo=photo,
+                known=known,  # type: ignore[arg-type]
             )
         except Exception as exc:
             self.fail("check-in", exc)
@@ -131,7 +134,7 @@ class CheckInWorker(QObject):
 class _Requests(QObject):
     """GUI-thread side of the queued connections into the worker."""
 
-    read_card = Signal(object, object)
+    read_card = Signal(object, object, bool, object)
     checkin_bhyt = Signal(str)
     assign = Signal(object, str)
     print_ticket = Signal(str)
@@ -154,9 +157,16 @@ class WorkerHandle:
         self._requests.close.connect(self.worker.close)
         self.thread.start()
 
-    def read_card(self, source: Transport | None, keys: Sequence[AccessKey]) -> None:
+    def read_card(
+        self,
+        source: Transport | None,
+        keys: Sequence[AccessKey],
+        *,
+        photo: bool = True,
+        known: CCCDQRData | None = None,
+    ) -> None:
         """Queue a card check-in (``source`` None: the configured reader)."""
-        self._requests.read_card.emit(source, tuple(keys))
+        self._requests.read_card.emit(source, tuple(keys), photo, known)
 
     def checkin_bhyt(self, text: str) -> None:
         """Queue a BHYT QR check-in."""
