@@ -502,7 +502,7 @@ class Kiosk:
 
         display = self.config.display
         raw = self.calls.board(day or local_today(), next_count=display.next_count)
-        return board_document(raw, self.departments, voice=display.voice)
+        return board_document(raw, self.departments)
 
     def board_version(self) -> str:
         """Changes whenever :meth:`board` could have changed (cheap: poll it)."""
