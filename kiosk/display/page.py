@@ -55,6 +55,7 @@ main { display: grid; grid-template-columns: repeat(auto-fit, minmax(32vw, 1fr))
 .none { font-size: 5vh; color: #9cc3e6; }
 .next { font-size: 4vh; margin-top: 1.5vh; }
 .next .label { color: #9cc3e6; }
+.next .n { margin-right: 2vw; font-variant-numeric: tabular-nums; }
 footer { position: fixed; bottom: 0; left: 0; right: 0; display: flex;
   justify-content: space-between; padding: 1vh 3vw; font-size: 2.2vh; color: #9cc3e6; }
 #status[data-state="offline"] { color: #ff8a80; }
@@ -108,7 +109,10 @@ JS = r"""
       card.append(serving);
       var next = el("div", "next");
       next.append(el("span", "label", "Tiếp theo / Next: "));
-      next.append(el("span", "numbers", d.next.length ? d.next.join("  ") : "—"));
+      var numbers = el("span", "numbers");
+      if (d.next.length === 0) { numbers.textContent = "—"; }
+      d.next.forEach(function (n) { numbers.append(el("span", "n", String(n))); });
+      next.append(numbers);
       if (d.waiting > d.next.length) {
         next.append(el("span", "label", "  (+" + (d.waiting - d.next.length) + ")"));
       }

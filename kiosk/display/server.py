@@ -277,6 +277,10 @@ def _make_handler(display: DisplayServer) -> Callable[..., BaseHTTPRequestHandle
                     self._error(HTTPStatus.SERVICE_UNAVAILABLE, "board not available yet")
                 else:
                     self._send(200, hub.body, "application/json; charset=utf-8")
+            elif path == "/favicon.ico":  # browsers ask; nothing to show
+                self.send_response(HTTPStatus.NO_CONTENT)
+                self._common_headers()
+                self.end_headers()
             elif path == "/events":
                 self._events()
             elif m := _ANNOUNCE.fullmatch(path):
