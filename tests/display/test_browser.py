@@ -19,7 +19,7 @@ import pytest
 
 from kiosk.app.kiosk import Kiosk
 from kiosk.display.server import DisplayServer
-from tests.display.conftest import PEOPLE, check_in_everyone
+from tests.display.conftest import PEOPLE, check_in_everyone, serve
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +34,7 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 WAIT_MS = 20_000  # a generous bound for the page to show a call (not a speed assertion)
 
@@ -94,3 +95,32 @@ def test_the_page_shows_a_call_within_the_wait(
             page.screenshot(path=shot)
     finally:
         page.close()
+
+
+def test_the_page_asks_for_the_spoken_call_when_sound_is_on(
+    browser: Any, kiosk: Kiosk, display_kiosk: Kiosk
+) -> None:
+    """With a voice on the server and sound allowed on the TV (``?sound=on``, what a kiosk
+    browser started with ``--autoplay-policy=no-user-gesture-required`` is given), each new
+    call is asked of ``/api/announce`` and spoken — the number and room, nothing else."""
+    from tests.display.test_server import RecordingVoice
+
+    check_in_everyone(kiosk, "NOI")
+    voice = RecordingVoice()
+    server = serve(display_kiosk, voice)
+    page = browser.new_page()
+    try:
+        page.goto(server.url + "?sound=on")
+        page.locator('section.dept[data-department="NOI"] .next .n').first.wait_for(timeout=WAIT_MS)
+        assert voice.said == []  # what was called before the page opened is not announced
+        kiosk.call_next("NOI")
+        page.locator('.number[data-number="1"]').wait_for(timeout=WAIT_MS)
+        deadline = WAIT_MS / 50
+        while voice.said == [] and deadline > 0:
+            page.wait_for_timeout(50)
+            deadline -= 1
+        assert voice.said == ["Mời số 1 đến phòng 203"]
+        assert page.locator("#sound").is_hidden()  # sound already on: no button
+    finally:
+        page.close()
+        server.stop()
