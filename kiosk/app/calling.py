@@ -40,10 +40,13 @@ def board_document(
     board: Board, departments: tuple[Department, ...], *, voice: bool = False
 ) -> dict[str, Any]:
     """The display's JSON: configured departments first (in their order, even with nobody
-    waiting), then any other department code seen in the day's check-ins."""
+    waiting; none configured: the clinic's one queue), then any other department code seen
+    in the day's check-ins."""
     known = {d.code.upper(): d for d in departments}
     by_code = {d.department: d for d in board.departments}
-    order = [d.code.upper() for d in departments] + sorted(c for c in by_code if c not in known)
+    # no [[departments]]: the clinic's one queue (code "") is always on the board
+    first = [d.code.upper() for d in departments] or [""]
+    order = first + sorted(c for c in by_code if c not in known and c not in first)
     out = []
     for code in order:
         conf = known.get(code)

@@ -265,3 +265,20 @@ def test_a_bad_port_in_the_config_is_named(tmp_path: Path, port: str) -> None:
         timeout=60,
     )
     assert out.returncode == 2 and "display.port" in out.stderr
+
+
+def test_a_clinic_without_departments_shows_its_one_queue(tmp_path: Path) -> None:
+    from kiosk.app.settings import Overrides, resolve
+
+    settings = resolve(None, Overrides(data_dir=tmp_path / "data"))
+    with Kiosk(settings, demo_gateway=False) as k:
+        empty = k.board()
+        assert [(d["code"], d["name_vi"], d["name_en"]) for d in empty["departments"]] == [
+            ("", "Phòng khám", "Clinic")
+        ]
+        k.checkin_manual(*PEOPLE[0], date(1990, 1, 2))
+        called = k.call_next()
+        assert called is not None and (called.department, called.number) == ("", 1)
+        (one,) = k.board()["departments"]
+        assert [c["number"] for c in one["serving"]] == [1]
+        assert k.today()[0]["call"] == "called"
