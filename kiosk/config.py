@@ -41,6 +41,13 @@ A file looks like::
     large_text = false   # start in large-text mode (patients toggle it with "Aa")
     screen_inches = 21.5 # the screen's diagonal: large text gets capitals of >= 7 mm
 
+    [display]            # the calling display (`cccd-kiosk display`) and this desk's name
+    bind = "127.0.0.1"   # loopback by default; the LAN address for a TV on the network
+    port = 8780
+    next_count = 5       # waiting numbers listed per department
+    voice = false        # the page speaks each call (espeak-ng)
+    desk = "Quầy 1"      # the name reception calls numbers under (default: the host name)
+
     [[departments]]      # optional, one table per department; queue numbers count per
     code = "NOI"         # department per day (none: one queue for the clinic)
     name_vi = "Khoa Nội"
@@ -324,6 +331,37 @@ class PrinterConfig:
             )
 
 
+@dataclass(frozen=True)
+class DisplayConfig:
+    """``[display]``: the calling display (``cccd-kiosk display``) and this desk's name.
+
+    ``bind`` is loopback by default: the page is for a TV on the hospital LAN only when an
+    address is configured (e.g. the desk PC's LAN address, or ``0.0.0.0``). ``port`` is the
+    page's TCP port; ``next_count`` how many waiting numbers each department lists;
+    ``voice`` whether the page speaks each call ("Mời số 15 đến phòng 203", espeak-ng);
+    ``desk`` the name a reception desk calls numbers under (default: the machine's name).
+    """
+
+    bind: str = "127.0.0.1"
+    port: int = 8780
+    next_count: int = 5
+    voice: bool = False
+    desk: str = ""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.port <= 65535:
+            raise ConfigValueError(f"must be 1 to 65535, not {self.port!r}", key="display.port")
+        if not 1 <= self.next_count <= 20:
+            raise ConfigValueError(
+                f"must be 1 to 20, not {self.next_count!r}", key="display.next_count"
+            )
+        if not self.bind.strip() or len(self.bind) > 255:
+            raise ConfigValueError("must be an IP address or host name", key="display.bind")
+        if len(self.desk) > 40:
+            raise ConfigValueError("at most 40 characters", key="display.desk")
+        object.__setattr__(self, "desk", unicodedata.normalize("NFC", self.desk.strip()))
+
+
 UI_MODES = ("self", "reception")
 #: Longest idle timeout the kiosk accepts (seconds): a day.
 MAX_IDLE_TIMEOUT_S = 86400.0
@@ -504,6 +542,7 @@ class Config:
     ui: UiConfig = field(default_factory=UiConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
     #: ``[[departments]]``: none (the default) is one queue for the whole clinic.
     departments: tuple[Department, ...] = ()
     #: ``[[clinics]]``: names for BHYT clinic codes (none: codes are shown as they are).

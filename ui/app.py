@@ -51,7 +51,13 @@ from ui.screens.key_entry import KeyEntryScreen
 from ui.screens.manual import ManualEntryScreen, MrzEntry
 from ui.screens.number import NumberScreen
 from ui.screens.reading import ReadingScreen
-from ui.screens.reception import ReceptionJobs, ReceptionRequests, TodayScreen, today
+from ui.screens.reception import (
+    ReceptionJobs,
+    ReceptionRequests,
+    TodayScreen,
+    today,
+    wire_calls,
+)
 from ui.screens.result import ResultScreen
 from ui.screens.settings import PinScreen, SettingsScreen
 from ui.state import (
@@ -161,6 +167,7 @@ class KioskWindow(QMainWindow):
         self.jobs.moveToThread(self.worker.thread)
         self.requests = ReceptionRequests()
         self.requests.connect_to(self.jobs)
+        wire_calls(self.today, self.requests, self.jobs, kiosk.departments)
         self.jobs.listed.connect(self._on_listed)
         self.jobs.storage_notice.connect(self._on_storage_notice)
         self.jobs.list_failed.connect(

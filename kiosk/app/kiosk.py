@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from drivers.printer import PrinterStatus
     from kiosk.app.demo import DemoGateway
     from kiosk.eligibility.base import EligibilityBackend
+    from offline_cache.calls import CallBoard, Called
     from offline_cache.outbox import DrainReport
     from simulators.printer.escpos import EscposPrinter
 
@@ -209,6 +210,7 @@ class Kiosk:
             self.config = dataclasses.replace(self.config, printer=printer)
         #: The clock open hours are judged by (tests set a fixed one).
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._calls: CallBoard | None = None
 
     # ---- the parts -------------------------------------------------------------------------
 
@@ -465,11 +467,17 @@ class Kiosk:
 
     def today(self, search: str = "", day: date | None = None) -> list[dict[str, Any]]:
         """The day's check-ins (default: today, local time) whose name or ID contains
-        ``search`` (diacritics ignored), as the export's rows."""
+        ``search`` (diacritics ignored), as the export's rows plus ``call``: waiting, called,
+        served or no_show."""
         from offline_cache.export import row, today
 
-        records = self.storage.journal.search(day or today(), search)
-        return [row(r) for r in records]
+        d = day or today()
+        records = self.storage.journal.search(d, search)
+        states = self.calls.states(d)
+        return [
+            {**row(r), "call": states.get((r.department, r.queue_number), "waiting")}
+            for r in records
+        ]
 
     def quarantined(self) -> int:
         """How many check-ins are set aside because their sealed data does not open (an
@@ -518,6 +526,63 @@ class Kiosk:
             return outbox.drain()
         finally:
             outbox.close()
+
+    # ---- calling patients (desks and the calling display) ---------------------------------
+
+    @property
+    def calls(self) -> CallBoard:
+        """The shared call board (in the journal's database), opened after the storage."""
+        if self._calls is None:
+            from offline_cache.calls import SqliteCallBoard
+
+            self._calls = SqliteCallBoard(self.storage.journal.db_path)
+        return self._calls
+
+    @property
+    def desk(self) -> str:
+        """The name this desk calls numbers under: ``[display] desk``, else the host name."""
+        import socket
+
+        return self.config.display.desk or socket.gethostname() or "Quầy"
+
+    def _call_queue(self, department: str | None) -> str:
+        dept = self.department(department)
+        return dept.code if dept else ""
+
+    def call_next(self, department: str | None = None, *, day: date | None = None) -> Called | None:
+        """Call the next waiting number of ``department`` (a code; None as in
+        :meth:`department`) at this desk; this desk's previous call there becomes served.
+        None: nobody is waiting."""
+        return self.calls.call_next(day or local_today(), self._call_queue(department), self.desk)
+
+    def recall(self, number: int, department: str | None = None) -> Called | None:
+        """Announce ``number`` again (None: it is not currently called)."""
+        return self.calls.recall(local_today(), self._call_queue(department), number)
+
+    def mark_served(self, number: int, department: str | None = None) -> bool:
+        """Close a called number as served (False: it was not called)."""
+        return self.calls.mark_served(local_today(), self._call_queue(department), number)
+
+    def mark_no_show(self, number: int, department: str | None = None) -> bool:
+        """Close a called number as a no-show (False: it was not called)."""
+        return self.calls.mark_no_show(local_today(), self._call_queue(department), number)
+
+    def current_call(self, department: str | None = None) -> Called | None:
+        """The number this desk has called in ``department`` and not closed yet."""
+        return self.calls.current(local_today(), self._call_queue(department), self.desk)
+
+    def board(self, day: date | None = None) -> dict[str, Any]:
+        """The calling display's document for ``day`` (today): numbers, departments, rooms —
+        no personal data (:func:`kiosk.app.calling.board_document`)."""
+        from kiosk.app.calling import board_document
+
+        display = self.config.display
+        raw = self.calls.board(day or local_today(), next_count=display.next_count)
+        return board_document(raw, self.departments)
+
+    def board_version(self) -> str:
+        """Changes whenever :meth:`board` could have changed (cheap: poll it)."""
+        return self.calls.version()
 
     # ---- tickets ------------------------------------------------------------------------
 
@@ -601,6 +666,9 @@ class Kiosk:
         if self._pipeline is not None:
             self._pipeline.close()
             self._pipeline = None
+        if self._calls is not None:
+            self._calls.close()
+            self._calls = None
         if self._storage is not None:
             self._storage.close()
             self._storage = None
