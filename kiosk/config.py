@@ -48,6 +48,11 @@ A file looks like::
     voice = false        # the page speaks each call (espeak-ng)
     desk = "Quầy 1"      # the name reception calls numbers under (default: the host name)
 
+    [voice]              # spoken prompts at the self-check kiosk (off by default)
+    enabled = true
+    player = "aplay -q -"  # plays a WAV from stdin (paplay, pw-play work too)
+    volume = 80          # 0-100, where every patient starts
+
     [[departments]]      # optional, one table per department; queue numbers count per
     code = "NOI"         # department per day (none: one queue for the clinic)
     name_vi = "Khoa Nội"
@@ -332,6 +337,25 @@ class PrinterConfig:
 
 
 @dataclass(frozen=True)
+class VoiceConfig:
+    """``[voice]``: spoken prompts at the self-check kiosk (each step and every error, in the
+    screen's language; never personal data). ``player`` plays a WAV from standard input
+    (default ALSA's ``aplay``; ``paplay`` or ``pw-play`` for PulseAudio/PipeWire);
+    ``volume`` 0–100 is where every patient starts (they can turn it up on the screen).
+    Off by default: a clinic turns it on where the kiosk has a speaker."""
+
+    enabled: bool = False
+    player: str = "aplay -q -"
+    volume: int = 80
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.volume <= 100:
+            raise ConfigValueError(f"must be 0 to 100, not {self.volume!r}", key="voice.volume")
+        if not self.player.strip() or len(self.player) > 1000:
+            raise ConfigValueError("must be a command line", key="voice.player")
+
+
+@dataclass(frozen=True)
 class DisplayConfig:
     """``[display]``: the calling display (``cccd-kiosk display``) and this desk's name.
 
@@ -543,6 +567,7 @@ class Config:
     trust: TrustConfig = field(default_factory=TrustConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
     #: ``[[departments]]``: none (the default) is one queue for the whole clinic.
     departments: tuple[Department, ...] = ()
     #: ``[[clinics]]``: names for BHYT clinic codes (none: codes are shown as they are).

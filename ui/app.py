@@ -66,6 +66,7 @@ from ui.state import (
     AssignNumber,
     KioskState,
     Mode,
+    ScreenView,
     StartBhyt,
     StartManual,
     StartRead,
@@ -73,6 +74,7 @@ from ui.state import (
 from ui.strings import Lang, t
 from ui.tester import TesterPanel
 from ui.timeouts import CardReminder, TimeoutWarning
+from ui.voice import Speaker, prompt_for
 from ui.worker import WorkerHandle
 
 #: Seconds the queue number stays large on screen after the card left (self-check).
@@ -210,12 +212,28 @@ class KioskWindow(QMainWindow):
         self.large_button = button()
         self.large_button.setObjectName("large_text")
         self.large_button.clicked.connect(self.state.toggle_large_text)
+        # Spoken prompts ([voice]): a repeat button and a volume a patient may turn up.
+        self.speaker: Speaker | None = None
+        if kiosk.config.voice.enabled:
+            self.speaker = Speaker.from_command(
+                kiosk.config.voice.player, volume=kiosk.config.voice.volume
+            )
+        self._spoken: tuple[str, Lang] | None = None
+        self._voice_screen: str | None = None
+        self.repeat_button = button()
+        self.repeat_button.setObjectName("voice_repeat")
+        self.repeat_button.clicked.connect(self.repeat_prompt)
+        self.volume_button = button()
+        self.volume_button.setObjectName("voice_volume")
+        self.volume_button.clicked.connect(self.louder)
         ui_config = kiosk.config.ui
         self.header = Header(ui_config.hospital or kiosk.config.printer.hospital, ui_config.logo)
         top = QHBoxLayout()
         top.addWidget(self.today_button)
         top.addWidget(self.manual_button)
         top.addStretch(1)
+        top.addWidget(self.repeat_button)
+        top.addWidget(self.volume_button)
         top.addWidget(self.large_button)
         top.addWidget(self.settings_button)
         top.addWidget(self.lang_button)
@@ -468,6 +486,30 @@ class KioskWindow(QMainWindow):
 
     # ---- rendering -----------------------------------------------------------------------
 
+    def _speak(self, view: ScreenView, lang: Lang, reception: bool) -> None:
+        """Say the screen's prompt when it is new (self-check only; ui/voice.py)."""
+        assert self.speaker is not None
+        if view.screen == "idle" and self._voice_screen not in (None, "idle"):
+            self.speaker.reset()  # the next patient starts at the configured volume
+        self._voice_screen = view.screen
+        text = "" if reception else prompt_for(view)
+        if (text, lang) == self._spoken:
+            return
+        self._spoken = (text, lang)
+        self.speaker.say(text, lang)
+
+    def repeat_prompt(self) -> None:
+        """Say the current screen's prompt again."""
+        if self.speaker is not None and self._spoken is not None and self._spoken[0]:
+            self.speaker.say(*self._spoken)
+
+    def louder(self) -> None:
+        """Turn the prompts up one step (back to the quietest after the loudest)."""
+        if self.speaker is not None:
+            self.speaker.louder()
+            self._render()
+            self.repeat_prompt()
+
     def large_text_px(self) -> int:
         """Large-text mode's smallest font size on this screen (:mod:`ui.theme`): from
         ``[ui] screen_inches`` when configured, else the display's reported physical DPI."""
@@ -507,6 +549,13 @@ class KioskWindow(QMainWindow):
         self.settings_button.setText(t("nav.settings", lang))
         self.large_button.setText(t("nav.normal_text" if s.large_text else "nav.large_text", lang))
         self.large_button.setVisible(not reception)
+        speaks = self.speaker is not None and not reception
+        self.repeat_button.setVisible(speaks)
+        self.volume_button.setVisible(speaks)
+        if self.speaker is not None:
+            self.repeat_button.setText(t("voice.repeat", lang))
+            self.volume_button.setText(t("voice.volume", lang, n=self.speaker.volume))
+            self._speak(view, lang, reception)
         self._apply_text_size(s.large_text and not reception)
         self.today_button.setVisible(reception)
         self.manual_button.setVisible(reception)
@@ -619,6 +668,8 @@ class KioskWindow(QMainWindow):
         self.state.wipe()
         self.watcher.stop()
         self.worker.stop()
+        if self.speaker is not None:
+            self.speaker.close()
         super().closeEvent(event)
 
 

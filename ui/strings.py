@@ -37,6 +37,8 @@ STRINGS: dict[str, dict[Lang, str]] = {
     },
     "reading.title": {"vi": "Đang đọc thẻ — giữ nguyên thẻ", "en": "Reading — keep the card still"},
     # What the patient reads under the one progress bar (ui.progress): no ICAO names.
+    "voice.repeat": {"vi": "🔊 Nghe lại", "en": "🔊 Listen again"},
+    "voice.volume": {"vi": "Âm lượng {n}%", "en": "Volume {n}%"},
     "nav.large_text": {"vi": "Aa Chữ lớn", "en": "Aa Large text"},
     "nav.normal_text": {"vi": "Aa Chữ thường", "en": "Aa Normal text"},
     "progress.connect": {"vi": "Đang kết nối với thẻ…", "en": "Connecting to your card…"},
