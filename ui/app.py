@@ -591,6 +591,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = resolve(args.config)
         options = resolve_options(args, settings.config)
         kiosk = Kiosk(settings)
+        kiosk.serve_status()
         window = KioskWindow(
             kiosk, mode=options.mode, lang=options.lang, idle_timeout_s=options.idle_timeout_s
         )

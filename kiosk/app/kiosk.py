@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiosk.app import settings as settings_mod
 from kiosk.app.errors import NoCard, UsageError
+from kiosk.app.metrics import CountingBackend, KioskMetrics, printer_state_of
 from kiosk.app.pinned import pinned_paths
 from kiosk.app.reports import CheckInReport, ReadReport
 from kiosk.app.settings import Settings
-from kiosk.app.storage import Storage, has_journal
+from kiosk.app.storage import JOURNAL_DB, Storage, has_journal
 from kiosk.checkin import ONE_QUEUE, CheckInEvent, CheckInPipeline, Queue
 from kiosk.config import Department
 from kiosk.emrtd.passwords import AccessKey
@@ -41,6 +42,7 @@ from offline_cache.crypto import StorageError
 if TYPE_CHECKING:
     from drivers.printer import PrinterStatus
     from kiosk.app.demo import DemoGateway
+    from kiosk.app.status import StatusServer
     from kiosk.eligibility.base import EligibilityBackend
     from offline_cache.outbox import DrainReport
 
@@ -184,8 +186,14 @@ class Kiosk:
             )
         else:
             self.backend = make_backend(settings)
+        #: Counters and gauges for the status endpoint (:mod:`kiosk.app.metrics`).
+        self.metrics = KioskMetrics(self.data_dir / JOURNAL_DB)
+        if self.backend is not None:
+            self.metrics.watch_breaker(self.backend)
+            self.backend = CountingBackend(self.backend, self.metrics)
         self._storage: Storage | None = None
         self._pipeline: CheckInPipeline | None = None
+        self._status: StatusServer | None = None
 
     # ---- the parts -------------------------------------------------------------------------
 
@@ -361,10 +369,19 @@ class Kiosk:
         queue, dept = self._queue(department)
         own = transport is None
         pipeline = self.pipeline  # storage problems before the card is touched
-        t = self.open_reader() if transport is None else transport
+        started = time.monotonic()
+        try:
+            t = self.open_reader() if transport is None else transport
+        except Exception as exc:
+            self.metrics.checkin_failed("chip", exc)
+            raise
         try:
             out = pipeline.checkin_card(t, keys, queue=queue)
+            self.metrics.checkin_done(out, time.monotonic() - started)
             return CheckInReport(out, _modeled(t), dept)
+        except Exception as exc:
+            self.metrics.checkin_failed("chip", exc)
+            raise
         finally:
             if own:
                 t.close()
@@ -372,7 +389,14 @@ class Kiosk:
     def checkin_bhyt(self, text: str, *, department: str | None = None) -> CheckInReport:
         """Check in with the text of a BHYT card QR (not chip-verified)."""
         queue, dept = self._queue(department)
-        return CheckInReport(self.pipeline.checkin_bhyt_qr(text, queue=queue), None, dept)
+        started = time.monotonic()
+        try:
+            out = self.pipeline.checkin_bhyt_qr(text, queue=queue)
+        except Exception as exc:
+            self.metrics.checkin_failed("bhyt_qr", exc)
+            raise
+        self.metrics.checkin_done(out, time.monotonic() - started)
+        return CheckInReport(out, None, dept)
 
     def checkin_manual(
         self,
@@ -384,7 +408,13 @@ class Kiosk:
     ) -> CheckInReport:
         """Check in a typed ID, name and birth date (reception; not chip-verified)."""
         queue, dept = self._queue(department)
-        out = self.pipeline.checkin_manual(id_number, full_name, date_of_birth, queue=queue)
+        started = time.monotonic()
+        try:
+            out = self.pipeline.checkin_manual(id_number, full_name, date_of_birth, queue=queue)
+        except Exception as exc:
+            self.metrics.checkin_failed("manual", exc)
+            raise
+        self.metrics.checkin_done(out, time.monotonic() - started)
         return CheckInReport(out, None, dept)
 
     def today(self, search: str = "", day: date | None = None) -> list[dict[str, Any]]:
@@ -486,13 +516,19 @@ class Kiosk:
         ticket = self.ticket_for(checkin_id)
         width = PAPER_58MM if printer.paper == "58mm" else PAPER_80MM
         page = render(ticket, width=width, qr=not printer.native_qr)
-        return print_ticket(
-            printer.url,
-            page,
-            qr_data=ticket.checkin_id,
-            native_qr=printer.native_qr,
-            timeout=printer.timeout_s,
-        )
+        try:
+            status = print_ticket(
+                printer.url,
+                page,
+                qr_data=ticket.checkin_id,
+                native_qr=printer.native_qr,
+                timeout=printer.timeout_s,
+            )
+        except Exception as exc:
+            self.metrics.printer_state(printer_state_of(exc))
+            raise
+        self.metrics.printer_state(printer_state_of(None, status.paper if status else None))
+        return status
 
     def try_print_ticket(self, checkin_id: str) -> Exception | None:
         """:meth:`print_ticket`, with the printer's problem returned instead of raised (the
@@ -520,8 +556,25 @@ class Kiosk:
 
     # ---- life cycle ----------------------------------------------------------------------
 
+    def serve_status(self, *, port: int | None = None) -> StatusServer | None:
+        """Start the ``[status]`` endpoint over :attr:`metrics` (None when not configured; the
+        kiosks call this once). A missing token raises ``ConfigValueError``; an address that
+        cannot be bound is logged and the kiosk runs on without the endpoint."""
+        from kiosk.app.status import start_status_server
+
+        if self._status is None:
+            try:
+                self._status = start_status_server(self.metrics, self.config.status, port=port)
+            except OSError as exc:
+                log.error("status endpoint not started: %s", type(exc).__name__)
+        return self._status
+
     def close(self) -> None:
-        """Close the pipeline, the storage, the backend and the demo gateway."""
+        """Close the status endpoint, the pipeline, the storage, the backend and the demo
+        gateway."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
         if self._pipeline is not None:
             self._pipeline.close()
             self._pipeline = None
