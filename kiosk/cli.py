@@ -182,7 +182,10 @@ def run_kiosk(config_path: Path | None, gui: GuiRunner | None = None) -> int:
 
     if gui is not None and has_display():
         return gui(config_path)
-    return run_terminal(resolve(config_path), first_card=os.environ.get("CARD", ""))
+    settings = resolve(config_path)
+    if settings.path is not None:
+        configure_logging(settings.config.logging)
+    return run_terminal(settings, first_card=os.environ.get("CARD", ""))
 
 
 def fail(exc: BaseException) -> int:

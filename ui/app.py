@@ -589,6 +589,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     kiosk: Kiosk | None = None
     try:
         settings = resolve(args.config)
+        if settings.path is not None:
+            configure_logging(settings.config.logging)
         options = resolve_options(args, settings.config)
         kiosk = Kiosk(settings)
         kiosk.serve_status()
