@@ -92,6 +92,7 @@ class KioskWindow(QMainWindow):
         super().__init__()
         self.state = KioskState(mode=mode, lang=lang, on_change=self._render)
         self.kiosk = kiosk
+        kiosk.actor = "reception"  # the audit trail: what staff do on these screens
         self.config = kiosk.config
         self.idle_timeout_s = idle_timeout_s
         self.pin = pin or PinGate.from_sources(kiosk.config.ui.operator_pin_hash, kiosk.data_dir)
@@ -286,21 +287,35 @@ class KioskWindow(QMainWindow):
 
     def try_pin(self, pin: str) -> None:
         """An operator PIN typed on the prompt: open the settings, or say why not."""
+        was_locked = self.pin.locked_for() > 0
         result = self.pin.check(pin)
         lang = self.state.lang
         if result == "ok":
             self.state.open_settings()
         elif result == "wrong":
+            self.kiosk.audit("pin.failed", actor="operator", tries_left=self.pin.tries_left)
             self.state.pin_refused(t("pin.wrong", lang, n=self.pin.tries_left))
         elif result == "locked":
             seconds = max(1, int(self.pin.locked_for() + 0.999))
+            if was_locked:  # typed while the prompt is locked: refused unchecked
+                self.kiosk.audit("pin.failed", actor="operator", while_locked=True)
+            else:
+                self.kiosk.audit("pin.lockout", actor="operator", locked_s=seconds)
             self.state.pin_refused(t("pin.locked", lang, n=seconds))
         else:
             self.state.pin_refused(t("pin.unset", lang))
 
     def _set_mode(self, mode: str) -> None:
         if mode in ("self", "reception") and self.state.screen == "settings":
+            before = self.state.mode
             self.state.set_mode(cast(Mode, mode))
+            if before != mode:
+                self.kiosk.audit(
+                    "settings.mode",
+                    actor="operator",
+                    target="ui.mode",
+                    **{"from": before, "to": mode},
+                )
 
     def _on_listed(self, rows: list[dict[str, Any]]) -> None:
         if self.state.screen == "today":  # rows are personal data: only while shown

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiosk.app import settings as settings_mod
+from kiosk.app.audit import AuditLog, os_actor
 from kiosk.app.errors import NoCard, UsageError
 from kiosk.app.metrics import CountingBackend, KioskMetrics, printer_state_of
 from kiosk.app.pinned import pinned_paths
@@ -194,6 +196,11 @@ class Kiosk:
         self._storage: Storage | None = None
         self._pipeline: CheckInPipeline | None = None
         self._status: StatusServer | None = None
+        #: Who the audit trail names for what this kiosk does (a front-end may set
+        #: ``reception``); ``user:NAME`` of the OS account by default.
+        self.actor = os_actor()
+        self._audit: AuditLog | None = None
+        self._audit_lock = threading.Lock()
 
     # ---- the parts -------------------------------------------------------------------------
 
@@ -415,6 +422,7 @@ class Kiosk:
             self.metrics.checkin_failed("manual", exc)
             raise
         self.metrics.checkin_done(out, time.monotonic() - started)
+        self.audit("checkin.manual", target=out.checkin_id)
         return CheckInReport(out, None, dept)
 
     def today(self, search: str = "", day: date | None = None) -> list[dict[str, Any]]:
@@ -436,7 +444,9 @@ class Kiosk:
 
         if fmt not in ("csv", "json"):
             raise UsageError(f"--format: csv or json, not {fmt!r}")
-        return export_day(self.storage.journal, day, fmt)  # type: ignore[arg-type]
+        text = export_day(self.storage.journal, day, fmt)  # type: ignore[arg-type]
+        self.audit("export", target=day.isoformat(), format=fmt)
+        return text
 
     def write_export(self, path: Path, day: date) -> None:
         """Write the day's CSV to ``path`` (UTF-8 with a byte-order mark, so spreadsheets keep
@@ -501,8 +511,9 @@ class Kiosk:
             room=record.room or None,
         )
 
-    def print_ticket(self, checkin_id: str) -> PrinterStatus | None:
-        """Print (or reprint) the ticket of ``checkin_id`` on ``[printer] url``.
+    def print_ticket(self, checkin_id: str, *, reprint: bool = False) -> PrinterStatus | None:
+        """Print (or, ``reprint``, print again — audited) the ticket of ``checkin_id`` on
+        ``[printer] url``.
 
         Raises :class:`drivers.printer.PrinterError` (paper out, cover open, offline) — the
         check-in itself is journaled whatever the printer does.
@@ -514,6 +525,8 @@ class Kiosk:
         if not printer.url:
             raise UsageError("no ticket printer: set [printer] url in the config file")
         ticket = self.ticket_for(checkin_id)
+        if reprint:
+            self.audit("ticket.reprint", target=checkin_id)
         width = PAPER_58MM if printer.paper == "58mm" else PAPER_80MM
         page = render(ticket, width=width, qr=not printer.native_qr)
         try:
@@ -530,14 +543,14 @@ class Kiosk:
         self.metrics.printer_state(printer_state_of(None, status.paper if status else None))
         return status
 
-    def try_print_ticket(self, checkin_id: str) -> Exception | None:
+    def try_print_ticket(self, checkin_id: str, *, reprint: bool = False) -> Exception | None:
         """:meth:`print_ticket`, with the printer's problem returned instead of raised (the
         front-ends show it; the check-in stands). None: printed."""
         from drivers.printer import PrinterError
         from kiosk.ticket import TicketError
 
         try:
-            self.print_ticket(checkin_id)
+            self.print_ticket(checkin_id, reprint=reprint)
         except (PrinterError, TicketError) as exc:
             log.warning("ticket not printed: %s", type(exc).__name__)
             return exc
@@ -553,6 +566,27 @@ class Kiosk:
             self.drain_outbox()
         except Exception as exc:
             log.warning("HIS delivery postponed: %s", type(exc).__name__)
+
+    # ---- the audit trail --------------------------------------------------------------------
+
+    @property
+    def audit_log(self) -> AuditLog:
+        """The operator audit trail in the journal's file (opened on first use)."""
+        with self._audit_lock:
+            if self._audit is None:
+                self._audit = AuditLog(self.data_dir / JOURNAL_DB, self.storage.sealer)
+            return self._audit
+
+    def audit(
+        self, action: str, *, target: str = "", actor: str | None = None, **detail: Any
+    ) -> None:
+        """Record ``action`` (one of :data:`offline_cache.audit.ACTIONS`) by ``actor`` (default
+        :attr:`actor`) on ``target`` (a check-in id, a setting), with ``detail`` (counts and
+        settings values only). Never raises over storage: a row not written is logged."""
+        try:
+            self.audit_log.record(action, actor=actor or self.actor, target=target, detail=detail)
+        except StorageError as exc:
+            log.error("audit: %s not recorded (%s)", action, type(exc).__name__)
 
     # ---- life cycle ----------------------------------------------------------------------
 
@@ -575,6 +609,9 @@ class Kiosk:
         if self._status is not None:
             self._status.stop()
             self._status = None
+        if self._audit is not None:
+            self._audit.close()
+            self._audit = None
         if self._pipeline is not None:
             self._pipeline.close()
             self._pipeline = None
