@@ -41,6 +41,7 @@ from kiosk.app.pin import PinGate
 from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
+from ui.checks import DoctorHandle
 from ui.screens import STYLE, button
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
@@ -161,6 +162,10 @@ class KioskWindow(QMainWindow):
         self.settings.mode_requested.connect(self._set_mode)
         self.settings.closed.connect(self.state.cancel)
         self.settings.quit_requested.connect(self.request_quit)
+        # the doctor's checks for the settings screen, on a thread of their own
+        self.doctor = DoctorHandle(kiosk)
+        self.doctor.job.done.connect(self._on_checks)
+        self.settings.recheck_requested.connect(self.run_checks)
         #: Set by :func:`show` for the full-screen kiosk: closes other than
         #: :meth:`request_quit` are refused.
         self.locked_down = False
@@ -292,6 +297,7 @@ class KioskWindow(QMainWindow):
         lang = self.state.lang
         if result == "ok":
             self.state.open_settings()
+            self.run_checks()
         elif result == "wrong":
             self.kiosk.audit("pin.failed", actor="operator", tries_left=self.pin.tries_left)
             self.state.pin_refused(t("pin.wrong", lang, n=self.pin.tries_left))
@@ -304,6 +310,16 @@ class KioskWindow(QMainWindow):
             self.state.pin_refused(t("pin.locked", lang, n=seconds))
         else:
             self.state.pin_refused(t("pin.unset", lang))
+
+    def run_checks(self) -> None:
+        """Run the doctor's checks again for the settings screen (off the GUI thread)."""
+        if self.state.screen == "settings":
+            self.settings.show_checking(self.state.lang)
+            self.doctor.run()
+
+    def _on_checks(self, checks: list[Any]) -> None:
+        if self.state.screen == "settings":  # a late report for a closed screen is dropped
+            self.settings.show_checks(checks, self.state.lang)
 
     def _set_mode(self, mode: str) -> None:
         if mode in ("self", "reception") and self.state.screen == "settings":
@@ -479,6 +495,7 @@ class KioskWindow(QMainWindow):
         self.state.wipe()
         self.watcher.stop()
         self.worker.stop()
+        self.doctor.stop()
         super().closeEvent(event)
 
 

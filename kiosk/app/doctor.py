@@ -519,18 +519,22 @@ def run_checks(
     *,
     timeout_s: float = CHECK_TIMEOUT_S,
     checks: tuple[tuple[str, Callable[[Context], Check]], ...] = CHECKS,
+    kiosk: Kiosk | None = None,
 ) -> list[Check]:
     """``checks`` (default: all) over ``settings``, in order, each bounded by ``timeout_s``.
+    ``kiosk``: the running kiosk to look at (the Qt settings screen: its gateway, its
+    storage), left open; by default one is built from ``settings`` and closed after.
 
     The checks run concurrently, one daemon thread each, so the report takes about as long as
     its slowest check and at most ``timeout_s``; one that has not answered by then is a
     ``fail`` line (its thread is left behind, never waited for)."""
-    kiosk: Kiosk | None = None
+    own = kiosk is None
     error: BaseException | None = None
-    try:
-        kiosk = Kiosk(settings, purge_at_start=False)
-    except Exception as exc:
-        error = exc
+    if kiosk is None:
+        try:
+            kiosk = Kiosk(settings, purge_at_start=False)
+        except Exception as exc:
+            error = exc
     ctx = Context(settings, kiosk, error)
     results: dict[int, Check] = {}
 
@@ -552,7 +556,7 @@ def run_checks(
             t.join(max(0.0, deadline - time.monotonic()))
         return [results.get(i) or _hung(name, timeout_s) for i, (name, _) in enumerate(checks)]
     finally:
-        if kiosk is not None:
+        if own and kiosk is not None:
             kiosk.close()
 
 

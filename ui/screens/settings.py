@@ -1,13 +1,28 @@
-"""The operator PIN prompt and the settings screen (read-only values; the mode switch).
+"""The operator PIN prompt and the settings screen (read-only values, the doctor's checks,
+the mode switch).
 
-The PIN field is a password field, cleared after every try and whenever the screen goes.
+The PIN field is a password field, cleared after every try and whenever the screen goes. The
+checks are :mod:`kiosk.app.doctor`'s, run off the GUI thread (:mod:`ui.checks`); each line is
+a status icon, the check's name and what it found, and under a line that is not ok the fix in
+the screen's language. "Kiểm tra lại / Check again" runs them again.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from collections.abc import Sequence
 
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.app.doctor import Check
 from kiosk.config import Config
 from ui.screens import body_label, button, title_label
 from ui.screens.keypad import Keypad
@@ -69,6 +84,11 @@ class PinScreen(QWidget):
         self.message.clear()
 
 
+#: The icon before each check's line, by status (symbols DejaVu Sans has; the line's words
+#: say the same, never the icon alone).
+ICONS = {"ok": "✔", "warn": "⚠", "fail": "✖", "skip": "–"}
+
+
 class SettingsScreen(QWidget):
     """What the kiosk runs with (read-only) and the mode switch: ``mode_requested(mode)``;
     ``closed`` locks the settings again; ``quit_requested`` ends the kiosk (the only way out
@@ -77,6 +97,7 @@ class SettingsScreen(QWidget):
     mode_requested = Signal(str)
     closed = Signal()
     quit_requested = Signal()
+    recheck_requested = Signal()
 
     KEYS = ("reader", "gateway", "mode", "language", "idle", "cache")
 
@@ -107,11 +128,36 @@ class SettingsScreen(QWidget):
         modes.addStretch(1)
         modes.addWidget(self.quit_button)
         modes.addWidget(self.close_button)
+        # the doctor's checks: one label per check, in a scroll area (13 lines and their fixes)
+        self.checks_title = body_label()
+        self.recheck_button = button()
+        self.recheck_button.setObjectName("recheck")
+        self.recheck_button.clicked.connect(self.recheck_requested)
+        self.checks_note = QLabel()
+        self.checks_note.setWordWrap(True)
+        self.check_labels: dict[str, QLabel] = {}
+        #: The status of each check as shown now (tests and the screenshot read it).
+        self.check_status: dict[str, str] = {}
+        self._checks: list[Check] | None = None
+        self._checks_box = QVBoxLayout()
+        inner = QWidget()
+        inner_layout = QVBoxLayout(inner)
+        inner_layout.addWidget(self.checks_note)
+        inner_layout.addLayout(self._checks_box)
+        inner_layout.addStretch(1)
+        self.checks_area = QScrollArea()
+        self.checks_area.setWidgetResizable(True)
+        self.checks_area.setWidget(inner)
+        checks_head = QHBoxLayout()
+        checks_head.addWidget(self.checks_title)
+        checks_head.addStretch(1)
+        checks_head.addWidget(self.recheck_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(form)
+        layout.addLayout(checks_head)
+        layout.addWidget(self.checks_area, 1)
         layout.addLayout(modes)
-        layout.addStretch(1)
 
     def show_settings(
         self,
@@ -152,8 +198,45 @@ class SettingsScreen(QWidget):
         self.reception_button.setEnabled(mode != "reception")
         self.close_button.setText(t("settings.close", lang))
         self.quit_button.setText(t("settings.quit", lang))
+        self.checks_title.setText(t("settings.checks", lang))
+        self.recheck_button.setText(t("settings.recheck", lang))
+        if self._checks is None:
+            self.checks_note.setText(t("settings.checking", lang))
+        else:
+            self._show_lines(self._checks, lang)
+
+    def show_checking(self, lang: Lang) -> None:
+        """A run has started: say so (the lines of the last run stay until the new ones)."""
+        self.checks_note.setText(t("settings.checking", lang))
+
+    def show_checks(self, checks: Sequence[Check], lang: Lang) -> None:
+        """The doctor's report, one line per check (an empty report: the run failed)."""
+        self._checks = list(checks)
+        self._show_lines(self._checks, lang)
+
+    def _show_lines(self, checks: list[Check], lang: Lang) -> None:
+        self.checks_note.setText("" if checks else t("settings.checks_failed", lang))
+        for c in checks:
+            label = self.check_labels.get(c.name)
+            if label is None:
+                label = QLabel()
+                label.setObjectName(f"check_{c.name.replace(' ', '_')}")
+                label.setWordWrap(True)
+                self.check_labels[c.name] = label
+                self._checks_box.addWidget(label)
+            name = t(f"check.{c.name}", lang)
+            text = f"{ICONS.get(c.status, '')} {name}: {c.detail}"
+            fix = c.fix_vi if lang == "vi" else c.fix_en
+            if c.status != "ok" and fix:
+                text += f"\n    → {fix}"
+            label.setText(text)
+            self.check_status[c.name] = c.status
 
     def wipe(self) -> None:
-        """Clear the values (nothing personal, but nothing left behind either)."""
+        """Clear the values and the checks (nothing personal, but nothing left behind)."""
         for label in self.values.values():
             label.clear()
+        for label in self.check_labels.values():
+            label.clear()
+        self.check_status.clear()
+        self._checks = None
