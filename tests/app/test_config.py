@@ -301,3 +301,18 @@ def test_bad_departments_name_the_entry_and_key(text: str, key: str, words: str)
         parse_config(text, path="kiosk.toml")
     assert info.value.key == key
     assert words in str(info.value)
+
+
+def test_the_packaged_example_parses_once_uncommented() -> None:
+    """/etc/cccd-kiosk/kiosk.toml's commented sections are real keys (a typo there would be
+    copied by every clinic)."""
+    import re
+
+    example = Path(__file__).resolve().parents[2] / "packaging" / "deb" / "kiosk.toml"
+    lines = [
+        line[2:] if re.match(r"# (\[|\"?[\w.]+\"? *=)", line) else line
+        for line in example.read_text(encoding="utf-8").splitlines()
+    ]
+    config = parse_config("\n".join(lines))
+    assert config.status.port == 9478 and config.logging.format == "json"
+    assert config.logging.levels == {"kiosk.eligibility": "DEBUG"}

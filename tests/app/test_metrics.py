@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import TextIO, cast
 
 import httpx
 import pytest
@@ -155,3 +156,40 @@ def test_the_endpoint_is_off_unless_configured_and_needs_a_token(
     with _kiosk(tmp_path / "b") as k, pytest.raises(ConfigValueError) as err:
         k.serve_status()
     assert err.value.key == "status.token"
+
+
+def test_the_terminal_kiosk_serves_its_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``[status] port`` in the file: the terminal kiosk starts the endpoint; a scrape taken
+    while it waits for input counts the check-in it made, then the kiosk stops it on exit."""
+    import io
+    import socket
+
+    from kiosk.terminal import run_terminal
+
+    monkeypatch.setenv(STATUS_ENV_TOKEN, TOKEN)
+    with socket.socket() as s:  # a free port for the file (0 would be any, but unknown here)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        f'[reader]\nname = "sim:default"\n[storage]\ndata_dir = "{tmp_path / "data"}"\n'
+        f"[status]\nport = {port}\n",
+        encoding="utf-8",
+    )
+    url = f"http://127.0.0.1:{port}"
+    seen: list[str] = []
+
+    class ScrapeThenQuit:
+        def readline(self) -> str:
+            seen.append(scrape(url).text)
+            return "q\n"
+
+    out = io.StringIO()
+    inp = cast(TextIO, ScrapeThenQuit())
+    assert run_terminal(resolve(config), input=inp, output=out, wipe=False) == 0
+    got = samples(seen[0])
+    assert got[("cccd_kiosk_checkins_total", (("method", "chip"), ("outcome", "eligible")))] == 1
+    with pytest.raises(httpx.ConnectError):  # stopped with the kiosk
+        scrape(url)
