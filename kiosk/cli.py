@@ -24,6 +24,7 @@ from pathlib import Path
 
 from kiosk import admin_cli, audit_cli, checkin_cli, doctor_cli
 from kiosk.app import pinned
+from kiosk.app.audit import record_in
 from kiosk.app.dump import check_out_dir, verify_dump, write_dump
 from kiosk.app.errors import UsageError
 from kiosk.app.kiosk import Kiosk, load_trust_store
@@ -144,9 +145,11 @@ def cmd_trust(args: argparse.Namespace) -> int:
     folder = data_folder(resolve(args.config, Overrides(data_dir=args.data_dir)))
     if args.trust_command == "add":
         entry = pinned.add(folder, args.file, args.sha256)
+        record_in(folder, "settings.trust", target=entry.fingerprint, change="add")
         print(f"Đã ghim / Pinned: {entry.kind} {entry.fingerprint} ({entry.source})")
     elif args.trust_command == "remove":
         entry = pinned.remove(folder, args.fingerprint)
+        record_in(folder, "settings.trust", target=entry.fingerprint, change="remove")
         print(f"Đã bỏ ghim / Unpinned: {entry.kind} {entry.fingerprint} ({entry.source})")
     elif args.trust_command == "fetch-crl":
         results = pinned.fetch_crls(folder, timeout=args.timeout)

@@ -6,7 +6,7 @@ account; ``kiosk``: this machine's name), *what* (``action`` from :data:`ACTIONS
 *target* (a check-in id, a setting's key, a day) and a small JSON ``detail`` of counts and
 settings values. **Never patient data**: a check-in is named by its id only; callers pass no
 names, ID numbers or dates of birth, and :meth:`AuditLog.record` refuses a detail value that
-looks like an ID number.
+looks like an ID number (nine or twelve digits standing alone).
 
 *Tamper-evident.* Every row carries ``mac`` = HMAC-SHA256, under a sub-key of the storage key
 of its own (``Sealer.index(…, "audit")``), of the previous row's ``mac`` and this row's
@@ -63,8 +63,9 @@ _SCHEMA = (
     """CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
 )
-#: Twelve digits in a row (a CCCD number) or nine (an old CMND): never in a detail.
-_ID_LIKE = re.compile(r"\d{9,}")
+#: Twelve digits standing alone (a CCCD number) or nine (an old CMND): never in a row. (Digits
+#: inside a hex fingerprint or a check-in id are not standing alone.)
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{12}|\d{9})(?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kiosk.app.storage import JOURNAL_DB, Storage
+from kiosk.app.storage import JOURNAL_DB, Storage, has_journal
 from kiosk.config import StorageConfig
 from offline_cache.audit import ACTIONS, AuditEntry, AuditLog, Verification
 from offline_cache.journal import VIETNAM_TZ
@@ -51,7 +51,13 @@ def open_trail(folder: Path, settings: StorageConfig | None = None) -> Iterator[
 def record_in(
     folder: Path, action: str, *, actor: str | None = None, target: str = "", **detail: Any
 ) -> None:
-    """Append one row to ``folder``'s trail (best effort: a failure is logged)."""
+    """Append one row to ``folder``'s trail (best effort: a failure is logged). Only into a
+    folder that already holds a journal: a command must not create the storage (its key,
+    owned by whoever ran it) just to audit itself — before the first check-in there is no
+    trail, and :func:`record_in` says so in the log."""
+    if not has_journal(folder):
+        log.info("audit: %s not recorded (no journal in the data folder yet)", action)
+        return
     try:
         with open_trail(folder) as trail:
             trail.record(action, actor=actor or os_actor(), target=target, detail=detail)

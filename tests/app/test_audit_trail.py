@@ -99,3 +99,32 @@ def test_each_event_is_recorded_once_and_verifies(
 def test_audit_needs_a_journal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["audit", "--data-dir", str(tmp_path / "none")]) == 2
     assert "no check-in journal" in capsys.readouterr().err
+
+
+def test_trust_and_pin_commands_audit_only_into_an_existing_journal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``trust add``/``remove`` are audited with the fingerprint (hex: not an ID number);
+    ``set-pin`` on a fresh folder creates no storage just to audit itself."""
+    import hashlib
+
+    from simulators.card.pki import demo_trust_paths
+
+    fresh = tmp_path / "fresh"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("482915\n482915\n"))
+    assert cli.main(["set-pin", "--data-dir", str(fresh)]) == 0
+    assert not (fresh / "journal.db").exists() and not (fresh / "storage.key").exists()
+
+    data = tmp_path / "data"
+    with Kiosk(resolve(None, Overrides(data_dir=data)), demo_gateway=False) as kiosk:
+        kiosk.checkin_manual(*TUYET)
+    csca = next(Path(p) for p in demo_trust_paths() if str(p).endswith(".pem"))
+    fp = hashlib.sha256(csca.read_bytes()).hexdigest()
+    args = ["--data-dir", str(data)]
+    code = cli.main(["trust", "add", str(csca), "--sha256", fp, *args])
+    capsys.readouterr()
+    assert code == 0
+    rows = audit_json(data, capsys)
+    trust = [r for r in rows if r["action"] == "settings.trust"]
+    assert len(trust) == 1 and trust[0]["detail"] == {"change": "add"}
+    assert trust[0]["target"] and trust[0]["actor"].startswith("user:")
