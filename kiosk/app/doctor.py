@@ -293,6 +293,8 @@ def check_audit(ctx: Context) -> Check:
             "Nhật ký thao tác đã bị sửa: báo quản trị viên, giữ nguyên tệp journal.db.",
             "The audit trail was tampered with: tell the administrator; keep journal.db as is.",
         )
+    if v.rows == 0:
+        return Check("audit", "ok", "no rows yet")
     return Check("audit", "ok", f"{v.rows} rows, chain intact (head {v.head_mac[:12]}…)")
 
 

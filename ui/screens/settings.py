@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.app.doctor import Check
+from kiosk.app.doctor import CHECKS, Check
 from kiosk.config import Config
 from ui.screens import body_label, button, title_label
 from ui.screens.keypad import Keypad
@@ -135,6 +135,8 @@ class SettingsScreen(QWidget):
         self.recheck_button.clicked.connect(self.recheck_requested)
         self.checks_note = QLabel()
         self.checks_note.setWordWrap(True)
+        #: One line per doctor check, made up front in report order (a label added to a shown
+        #: screen would appear only after the next event loop turn).
         self.check_labels: dict[str, QLabel] = {}
         #: The status of each check as shown now (tests and the screenshot read it).
         self.check_status: dict[str, str] = {}
@@ -144,6 +146,8 @@ class SettingsScreen(QWidget):
         inner_layout = QVBoxLayout(inner)
         inner_layout.addWidget(self.checks_note)
         inner_layout.addLayout(self._checks_box)
+        for name, _ in CHECKS:
+            self._check_label(name)
         inner_layout.addStretch(1)
         self.checks_area = QScrollArea()
         self.checks_area.setWidgetResizable(True)
@@ -201,13 +205,14 @@ class SettingsScreen(QWidget):
         self.checks_title.setText(t("settings.checks", lang))
         self.recheck_button.setText(t("settings.recheck", lang))
         if self._checks is None:
-            self.checks_note.setText(t("settings.checking", lang))
+            self.show_checking(lang)
         else:
             self._show_lines(self._checks, lang)
 
     def show_checking(self, lang: Lang) -> None:
         """A run has started: say so (the lines of the last run stay until the new ones)."""
         self.checks_note.setText(t("settings.checking", lang))
+        self.checks_note.setVisible(True)
 
     def show_checks(self, checks: Sequence[Check], lang: Lang) -> None:
         """The doctor's report, one line per check (an empty report: the run failed)."""
@@ -216,14 +221,9 @@ class SettingsScreen(QWidget):
 
     def _show_lines(self, checks: list[Check], lang: Lang) -> None:
         self.checks_note.setText("" if checks else t("settings.checks_failed", lang))
+        self.checks_note.setVisible(not checks)  # no blank line above the report
         for c in checks:
-            label = self.check_labels.get(c.name)
-            if label is None:
-                label = QLabel()
-                label.setObjectName(f"check_{c.name.replace(' ', '_')}")
-                label.setWordWrap(True)
-                self.check_labels[c.name] = label
-                self._checks_box.addWidget(label)
+            label = self.check_labels.get(c.name) or self._check_label(c.name)
             name = t(f"check.{c.name}", lang)
             text = f"{ICONS.get(c.status, '')} {name}: {c.detail}"
             fix = c.fix_vi if lang == "vi" else c.fix_en
@@ -231,6 +231,14 @@ class SettingsScreen(QWidget):
                 text += f"\n    → {fix}"
             label.setText(text)
             self.check_status[c.name] = c.status
+
+    def _check_label(self, name: str) -> QLabel:
+        label = QLabel()
+        label.setObjectName(f"check_{name.replace(' ', '_')}")
+        label.setWordWrap(True)
+        self.check_labels[name] = label
+        self._checks_box.addWidget(label)
+        return label
 
     def wipe(self) -> None:
         """Clear the values and the checks (nothing personal, but nothing left behind)."""
