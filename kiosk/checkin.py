@@ -17,6 +17,16 @@ answer comes from the encrypted cache (``source="cache"``, ``stale`` when past i
 with its age); with nothing cached the answer is ``unknown`` / "ask staff". A live answer
 that says something definite is put into the cache for the next outage.
 
+**Choosing the department later.** With ``queue=None`` (:data:`CHOOSE_LATER`) the number
+cannot be taken at DG13, as the queue it counts in is not known yet: the pipeline reads,
+verifies and asks the gateway as usual but journals nothing, and returns a *pending* outcome
+(``checkin_id`` "", ``queue_number`` 0, :attr:`CheckInOutcome.pending`). The Qt kiosk shows
+the result and the department buttons; :meth:`CheckInPipeline.assign` then journals the
+check-in in the chosen queue (the same record, verification and answer as above, a repeat
+today getting its number back). A patient who walks away before choosing leaves nothing in
+the journal. The command line and the terminal name the department up front and keep the
+journal-at-DG13 path.
+
 Patients without a readable chip check in with their BHYT card QR
 (:meth:`CheckInPipeline.checkin_bhyt_qr`) or at reception with a typed ID, name and birth
 date (:meth:`CheckInPipeline.checkin_manual`); those check-ins are not chip-verified.
@@ -113,6 +123,21 @@ class Queue:
 
 #: The clinic's one queue (no departments configured or none chosen).
 ONE_QUEUE = Queue()
+#: ``queue=CHOOSE_LATER``: journal nothing yet; the front-end calls
+#: :meth:`CheckInPipeline.assign` once the patient chose the department.
+CHOOSE_LATER = None
+
+
+@dataclass(frozen=True)
+class PendingCheckIn:
+    """What :meth:`CheckInPipeline.assign` journals for an outcome read with
+    :data:`CHOOSE_LATER` (personal data: never log)."""
+
+    holder_json: dict[str, Any]
+    bhyt_card: str | None
+
+    def __repr__(self) -> str:
+        return "PendingCheckIn(<personal data>)"
 
 
 @dataclass(frozen=True)
@@ -198,6 +223,14 @@ class CheckInOutcome:
     #: The department the number counts in ("": the clinic's one queue) and its room.
     department: str = ""
     room: str = ""
+    #: Set while no number is taken yet (read with :data:`CHOOSE_LATER`): what
+    #: :meth:`CheckInPipeline.assign` journals.
+    pending: PendingCheckIn | None = None
+
+    @property
+    def is_pending(self) -> bool:
+        """Whether the check-in still waits for its department (nothing journaled yet)."""
+        return self.pending is not None
 
     def __repr__(self) -> str:
         return (
@@ -218,6 +251,8 @@ class _Lookup:
     future: concurrent.futures.Future[tuple[EligibilityResult, timedelta | None]]
     repeat: bool = False
     queue: Queue = ONE_QUEUE
+    #: Not journaled (the department is chosen later): what :meth:`assign` will journal.
+    pending: PendingCheckIn | None = None
 
 
 def _person_from(holder: Holder) -> Person | None:
@@ -287,10 +322,17 @@ class CheckInPipeline:
         method: Method,
         holder_json: dict[str, Any],
         bhyt_card: str | None,
-        queue: Queue,
+        queue: Queue | None,
     ) -> _Lookup:
         """Journal the check-in in ``queue`` (durable), then start the look-up on a worker
-        thread."""
+        thread; with ``queue`` None (:data:`CHOOSE_LATER`) only start the look-up."""
+        if queue is None:
+            future = self._executor.submit(self._look_up, person)
+            log.info("check-in (%s): eligibility started, department to be chosen", method)
+            self._emit("eligibility", "started")
+            return _Lookup(
+                person, "", 0, holder_json, future, pending=PendingCheckIn(holder_json, bhyt_card)
+            )
         record = self.journal.record(
             method=method,
             chip_verified=False,
@@ -385,7 +427,24 @@ class CheckInPipeline:
         phase = "ask_staff" if result.code is None and result.status == "unknown" else "live"
         if result.source == "cache":
             phase = "cache"
-        self._emit("eligibility", phase, checkin_id=lookup.checkin_id)
+        self._emit("eligibility", phase, checkin_id=lookup.checkin_id or None)
+        if lookup.pending is not None:  # nothing journaled until the department is chosen
+            log.info("check-in (%s): %s from %s, awaiting its department", method,
+                     result.status, result.source)  # fmt: skip
+            self._emit("done", result.status)
+            return CheckInOutcome(
+                checkin_id="",
+                queue_number=0,
+                holder=holder,
+                authenticity=authenticity,
+                eligibility=result,
+                chip_verified=chip_verified,
+                method=method,
+                cache_age=age,
+                bhyt_card=bhyt_card,
+                read=read,
+                pending=lookup.pending,
+            )
         # Journaled at DG13, before the verdict was known. A repeat (the patient's second tap
         # today) only ever adds proof: it never replaces an earlier verified read.
         if authenticity is not None and (chip_verified or not lookup.repeat):
@@ -420,7 +479,7 @@ class CheckInPipeline:
     # ---- the three ways in -------------------------------------------------------------
 
     def checkin_card(
-        self, transport: Transport, keys: Sequence[AccessKey], *, queue: Queue = ONE_QUEUE
+        self, transport: Transport, keys: Sequence[AccessKey], *, queue: Queue | None = ONE_QUEUE
     ) -> CheckInOutcome:
         """Read and verify the chip, checking eligibility while the rest of the card is read;
         the number is taken in ``queue``.
@@ -489,7 +548,7 @@ class CheckInPipeline:
             read=result,
         )
 
-    def checkin_bhyt_qr(self, text: str, *, queue: Queue = ONE_QUEUE) -> CheckInOutcome:
+    def checkin_bhyt_qr(self, text: str, *, queue: Queue | None = ONE_QUEUE) -> CheckInOutcome:
         """Check in with the BHYT card QR (paper card or VssID); not chip-verified.
 
         Eligibility is asked by the card number (``maThe``). Raises
@@ -528,7 +587,12 @@ class CheckInPipeline:
         )
 
     def checkin_manual(
-        self, id_number: str, full_name: str, date_of_birth: date, *, queue: Queue = ONE_QUEUE
+        self,
+        id_number: str,
+        full_name: str,
+        date_of_birth: date,
+        *,
+        queue: Queue | None = ONE_QUEUE,
     ) -> CheckInOutcome:
         """Reception mode: a typed 12-digit ID, name and birth date; not chip-verified.
 
@@ -566,4 +630,43 @@ class CheckInPipeline:
         )
         return self._finish(
             lookup, method="manual", holder=holder, authenticity=None, chip_verified=False
+        )
+
+    # ---- the department, chosen after the result ------------------------------------------
+
+    def assign(self, outcome: CheckInOutcome, queue: Queue) -> CheckInOutcome:
+        """Journal a pending outcome (read with :data:`CHOOSE_LATER`) in ``queue``: the
+        number of that department today — or, with ``repeat`` set, the one this patient
+        already has there — with the verification and the eligibility answer attached.
+
+        Raises :class:`ValueError` for an outcome that is not pending (already journaled).
+        """
+        pending = outcome.pending
+        if pending is None:
+            raise ValueError("this check-in already has its number")
+        record = self.journal.record(
+            method=outcome.method,
+            chip_verified=False,
+            holder=pending.holder_json,
+            bhyt_card=pending.bhyt_card,
+            reuse_today=True,
+            department=queue.department,
+            room=queue.room,
+        )
+        auth = outcome.authenticity
+        if auth is not None and (outcome.chip_verified or not record.repeat):
+            self.journal.attach_verification(
+                record.checkin_id, chip_verified=outcome.chip_verified, authenticity=auth.to_json()
+            )
+        self.journal.attach_eligibility(record.checkin_id, outcome.eligibility.to_json())
+        log.info("check-in %s: journaled (%s) in its chosen queue", record.checkin_id,
+                 outcome.method)  # fmt: skip
+        return dataclasses.replace(
+            outcome,
+            checkin_id=record.checkin_id,
+            queue_number=record.queue_number,
+            repeat=record.repeat,
+            department=record.department,
+            room=record.room,
+            pending=None,
         )

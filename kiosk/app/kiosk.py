@@ -26,13 +26,21 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiosk.app import settings as settings_mod
 from kiosk.app.audit import AuditLog, os_actor
+from kiosk.app.departments import DepartmentOption, department_options
 from kiosk.app.errors import NoCard, UsageError
 from kiosk.app.metrics import CountingBackend, KioskMetrics, printer_state_of
 from kiosk.app.pinned import pinned_paths
 from kiosk.app.reports import CheckInReport, ReadReport
 from kiosk.app.settings import Settings
 from kiosk.app.storage import JOURNAL_DB, Storage, has_journal
-from kiosk.checkin import ONE_QUEUE, CheckInEvent, CheckInPipeline, Queue
+from kiosk.checkin import (
+    CHOOSE_LATER,
+    ONE_QUEUE,
+    CheckInEvent,
+    CheckInOutcome,
+    CheckInPipeline,
+    Queue,
+)
 from kiosk.config import Department
 from kiosk.emrtd.passwords import AccessKey
 from kiosk.emrtd.session import AccessMode, ReaderSession
@@ -47,6 +55,7 @@ if TYPE_CHECKING:
     from kiosk.app.status import StatusServer
     from kiosk.eligibility.base import EligibilityBackend
     from offline_cache.outbox import DrainReport
+    from simulators.printer.escpos import EscposPrinter
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +204,18 @@ class Kiosk:
             self.backend = CountingBackend(self.backend, self.metrics)
         self._storage: Storage | None = None
         self._pipeline: CheckInPipeline | None = None
+        #: The sample clinic's stand-in printer (``Settings.demo_printer``), else None.
+        self.printer_standin: EscposPrinter | None = None
+        if settings.demo_printer and self.demo and not self.config.printer.url:
+            import dataclasses
+
+            from kiosk.app.demo import start_demo_printer
+
+            self.printer_standin = start_demo_printer()
+            printer = dataclasses.replace(self.config.printer, url=self.printer_standin.url)
+            self.config = dataclasses.replace(self.config, printer=printer)
+        #: The clock open hours are judged by (tests set a fixed one).
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._status: StatusServer | None = None
         #: Who the audit trail names for what this kiosk does (a front-end may set
         #: ``reception``); ``user:NAME`` of the OS account by default.
@@ -360,9 +381,45 @@ class Kiosk:
         """Whether a check-in must name its department (several are configured)."""
         return len(self.departments) > 1
 
-    def _queue(self, code: str | None) -> tuple[Queue, Department | None]:
+    def _queue(
+        self, code: str | None, choose_later: bool = False
+    ) -> tuple[Queue | None, Department | None]:
+        if code is None and choose_later and self.needs_department:
+            return CHOOSE_LATER, None
         dept = self.department(code)
         return (Queue(dept.code, dept.room) if dept else ONE_QUEUE), dept
+
+    def department_options(
+        self, outcome: CheckInOutcome, *, self_check: bool
+    ) -> tuple[DepartmentOption, ...]:
+        """What the choice screen offers this patient now (:mod:`kiosk.app.departments`):
+        every department, whether it is open, allowed, and the number the patient already
+        has there today."""
+        from offline_cache.journal import VIETNAM_TZ
+
+        now = self.clock()
+        number = outcome.holder.id_number if outcome.holder is not None else None
+        existing = self.storage.journal.numbers_today(number, now=now) if number else {}
+        return department_options(
+            self.departments,
+            outcome,
+            self_check=self_check,
+            at=now.astimezone(VIETNAM_TZ),
+            existing=existing,
+        )
+
+    def assign_number(self, outcome: CheckInOutcome, code: str) -> CheckInReport:
+        """Take the number of a pending check-in (read with ``choose_later``) in the
+        department ``code``: journaled now, or the patient's existing number there today
+        (``repeat``). Raises :class:`UsageError` for an unknown code or an outcome that
+        already has its number."""
+        dept = self.department(code)
+        if dept is None or not outcome.is_pending:
+            raise UsageError("this check-in has no department to choose")
+        out = self.pipeline.assign(outcome, Queue(dept.code, dept.room))
+        if out.method == "manual":
+            self.audit("checkin.manual", target=out.checkin_id)
+        return CheckInReport(out, None, dept)
 
     def checkin_card(
         self,
@@ -370,10 +427,14 @@ class Kiosk:
         *,
         transport: Transport | None = None,
         department: str | None = None,
+        choose_later: bool = False,
     ) -> CheckInReport:
         """Check in the card on ``transport`` (a tapped card) or on the configured reader,
-        taking a number in ``department`` (a code; see :meth:`department`)."""
-        queue, dept = self._queue(department)
+        taking a number in ``department`` (a code; see :meth:`department`).
+
+        ``choose_later`` with several departments and none named: journal nothing yet — the
+        outcome is pending until :meth:`assign_number` (the Qt kiosk asks the patient)."""
+        queue, dept = self._queue(department, choose_later)
         own = transport is None
         pipeline = self.pipeline  # storage problems before the card is touched
         started = time.monotonic()
@@ -393,9 +454,12 @@ class Kiosk:
             if own:
                 t.close()
 
-    def checkin_bhyt(self, text: str, *, department: str | None = None) -> CheckInReport:
-        """Check in with the text of a BHYT card QR (not chip-verified)."""
-        queue, dept = self._queue(department)
+    def checkin_bhyt(
+        self, text: str, *, department: str | None = None, choose_later: bool = False
+    ) -> CheckInReport:
+        """Check in with the text of a BHYT card QR (not chip-verified); ``choose_later`` as
+        for :meth:`checkin_card`."""
+        queue, dept = self._queue(department, choose_later)
         started = time.monotonic()
         try:
             out = self.pipeline.checkin_bhyt_qr(text, queue=queue)
@@ -412,9 +476,12 @@ class Kiosk:
         date_of_birth: date,
         *,
         department: str | None = None,
+        choose_later: bool = False,
     ) -> CheckInReport:
-        """Check in a typed ID, name and birth date (reception; not chip-verified)."""
-        queue, dept = self._queue(department)
+        """Check in a typed ID, name and birth date (reception; not chip-verified);
+        ``choose_later`` as for :meth:`checkin_card`. Audited (``checkin.manual``) once it has
+        its number: now, or when :meth:`assign_number` journals it."""
+        queue, dept = self._queue(department, choose_later)
         started = time.monotonic()
         try:
             out = self.pipeline.checkin_manual(id_number, full_name, date_of_birth, queue=queue)
@@ -422,7 +489,8 @@ class Kiosk:
             self.metrics.checkin_failed("manual", exc)
             raise
         self.metrics.checkin_done(out, time.monotonic() - started)
-        self.audit("checkin.manual", target=out.checkin_id)
+        if not out.is_pending:
+            self.audit("checkin.manual", target=out.checkin_id)
         return CheckInReport(out, None, dept)
 
     def today(self, search: str = "", day: date | None = None) -> list[dict[str, Any]]:
@@ -626,12 +694,22 @@ class Kiosk:
                 log.warning("closing the eligibility client failed: %s", type(exc).__name__)
         if self.gateway is not None:
             self.gateway.stop()
+        if self.printer_standin is not None:
+            self.printer_standin.close()
+            self.printer_standin = None
 
     def __enter__(self) -> Kiosk:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def local_now() -> datetime:
+    """Now in the journal's time zone (Vietnam): what the kiosk's clock shows."""
+    from offline_cache.journal import VIETNAM_TZ
+
+    return datetime.now(VIETNAM_TZ)
 
 
 def local_today() -> date:
