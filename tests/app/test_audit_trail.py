@@ -128,3 +128,23 @@ def test_trust_and_pin_commands_audit_only_into_an_existing_journal(
     trust = [r for r in rows if r["action"] == "settings.trust"]
     assert len(trust) == 1 and trust[0]["detail"] == {"change": "add"}
     assert trust[0]["target"] and trust[0]["actor"].startswith("user:")
+
+
+def test_a_manual_checkin_choosing_its_department_later_is_audited_once_numbered(
+    tmp_path: Path,
+) -> None:
+    import dataclasses
+
+    from kiosk.config import Department
+
+    settings = resolve(None, Overrides(data_dir=tmp_path / "data"))
+    depts = (Department("NOI", "Khoa Nội"), Department("RHM", "Răng hàm mặt"))
+    settings = dataclasses.replace(
+        settings, config=dataclasses.replace(settings.config, departments=depts)
+    )
+    with Kiosk(settings, demo_gateway=False) as kiosk:
+        pending = kiosk.checkin_manual(*TUYET, choose_later=True).outcome
+        assert pending.is_pending and kiosk.audit_log.entries() == []
+        done = kiosk.assign_number(pending, "RHM").outcome
+        rows = [(e.action, e.target) for e in kiosk.audit_log.entries()]
+    assert rows == [("checkin.manual", done.checkin_id)]
