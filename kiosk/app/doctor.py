@@ -279,8 +279,19 @@ def check_audit(ctx: Context) -> Check:
 
     if ctx.kiosk is None:
         return Check("audit", "skip", "no kiosk (see config)")
-    if not (data_folder(ctx.settings) / JOURNAL_DB).exists():
+    folder = data_folder(ctx.settings)
+    if not (folder / JOURNAL_DB).exists():
         return Check("audit", "ok", "no journal yet (the trail starts with it)")
+    import os
+
+    owner = folder.stat().st_uid
+    if owner != os.getuid():  # the storage opens only for its owner (and must stay theirs)
+        return Check(
+            "audit",
+            "skip",
+            f"{folder} belongs to uid {owner}: run doctor as the kiosk's user "
+            "(`sudo -u cccd-kiosk cccd-kiosk doctor`)",
+        )
     try:
         v = ctx.kiosk.audit_log.verify()
     except Exception as exc:

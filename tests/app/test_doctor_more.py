@@ -5,6 +5,7 @@ the journal's schema version and the audit trail's chain."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import date
@@ -156,3 +157,18 @@ def test_journal_schema_version_and_audit_chain(tmp_path: Path) -> None:
     audit = one("audit", settings)
     assert audit.status == "fail" and "row 2" in audit.detail
     assert "journal.db" in audit.fix_en
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the folder to another user")
+def test_audit_as_another_user_skips_and_says_whose_folder(tmp_path: Path) -> None:
+    settings = resolve(None, Overrides(data_dir=tmp_path))
+    with Kiosk(settings, demo_gateway=False) as kiosk:
+        kiosk.checkin_manual("079301000123", "Lê Văn Bình", date(1990, 1, 2))
+    os.chown(tmp_path, 65534, 65534)
+    try:
+        audit = one("audit", settings)
+    finally:
+        os.chown(tmp_path, 0, 0)
+    assert audit.status == "skip" and "uid 65534" in audit.detail
+    assert "sudo -u cccd-kiosk" in audit.detail
+    assert not any(p.stat().st_uid == 65534 for p in tmp_path.iterdir())  # nothing created
