@@ -43,14 +43,14 @@ def test_with_the_demo_gateway_running_its_line_is_ok(qtbot: QtBot, demo: KioskW
     assert w.settings.checks_note.text() == "Đang kiểm tra…"
     qtbot.waitUntil(lambda: "gateway" in w.settings.check_status, timeout=WAIT_MS)
     assert w.settings.check_status["gateway"] == "ok"
-    line = w.settings.check_labels["gateway"].text()
+    line = w.settings.check_text("gateway")
     assert line.startswith("✔ Cổng BHXH: gateway simulator (demo)") and "token obtained" in line
     assert w.settings.check_status["reader"] == "ok"
     assert w.settings.check_status["journal"] == "ok"
     assert set(w.settings.check_status) >= {"config", "crl", "audit", "clock"}
     # the language toggles the names and fixes, the report stays
     qtbot.mouseClick(w.lang_button, Qt.MouseButton.LeftButton)
-    assert w.settings.check_labels["gateway"].text().startswith("✔ Eligibility gateway:")
+    assert w.settings.check_text("gateway").startswith("✔ Eligibility gateway:")
     # "Check again" runs them again (one more run queued)
     runs = w.doctor.runs
     qtbot.mouseClick(w.settings.recheck_button, Qt.MouseButton.LeftButton)
@@ -59,7 +59,7 @@ def test_with_the_demo_gateway_running_its_line_is_ok(qtbot: QtBot, demo: KioskW
     # leaving the settings wipes the report
     qtbot.mouseClick(w.settings.close_button, Qt.MouseButton.LeftButton)
     assert w.settings.check_status == {}
-    assert all(label.text() == "" for label in w.settings.check_labels.values())
+    assert all(w.settings.check_text(n) == "" for n in w.settings.check_status | {"gateway": ""})
 
 
 def test_a_gateway_that_does_not_answer_names_the_fix(
@@ -84,7 +84,7 @@ def test_a_gateway_that_does_not_answer_names_the_fix(
         _open_settings(qtbot, window)
         qtbot.waitUntil(lambda: "gateway" in window.settings.check_status, timeout=WAIT_MS)
         assert window.settings.check_status["gateway"] == "fail"
-        line = window.settings.check_labels["gateway"].text()
+        line = window.settings.check_text("gateway")
         fix = message_for(GatewayUnavailable("x")).action_vi
         assert line.startswith("✖ Cổng BHXH: http://127.0.0.1:9")
         assert f"→ {fix}" in line and fix

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QScrollArea,
+    QListWidget,
+    QListWidgetItem,
+    QScroller,
     QVBoxLayout,
     QWidget,
 )
@@ -128,30 +131,31 @@ class SettingsScreen(QWidget):
         modes.addStretch(1)
         modes.addWidget(self.quit_button)
         modes.addWidget(self.close_button)
-        # the doctor's checks: one label per check, in a scroll area (13 lines and their fixes)
+        # the doctor's checks: one item per check in a list that scrolls within its own
+        # bounds (13 lines and their fixes do not always fit a 1280x800 screen), kinetic for
+        # a finger like the Today list
         self.checks_title = body_label()
         self.recheck_button = button()
         self.recheck_button.setObjectName("recheck")
         self.recheck_button.clicked.connect(self.recheck_requested)
         self.checks_note = QLabel()
         self.checks_note.setWordWrap(True)
-        #: One line per doctor check, made up front in report order (a label added to a shown
-        #: screen would appear only after the next event loop turn).
-        self.check_labels: dict[str, QLabel] = {}
-        #: The status of each check as shown now (tests and the screenshot read it).
+        self.checks_list = QListWidget()
+        self.checks_list.setObjectName("checks")
+        self.checks_list.setWordWrap(True)
+        self.checks_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.checks_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.checks_list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        QScroller.grabGesture(
+            self.checks_list.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture
+        )
+        #: One item per doctor check, in report order.
+        self._items: dict[str, QListWidgetItem] = {}
+        for name, _ in CHECKS:
+            self._item(name)
+        #: The status of each check as shown now (tests and the screenshots read it).
         self.check_status: dict[str, str] = {}
         self._checks: list[Check] | None = None
-        self._checks_box = QVBoxLayout()
-        inner = QWidget()
-        inner_layout = QVBoxLayout(inner)
-        inner_layout.addWidget(self.checks_note)
-        inner_layout.addLayout(self._checks_box)
-        for name, _ in CHECKS:
-            self._check_label(name)
-        inner_layout.addStretch(1)
-        self.checks_area = QScrollArea()
-        self.checks_area.setWidgetResizable(True)
-        self.checks_area.setWidget(inner)
         checks_head = QHBoxLayout()
         checks_head.addWidget(self.checks_title)
         checks_head.addStretch(1)
@@ -160,7 +164,8 @@ class SettingsScreen(QWidget):
         layout.addWidget(self.title)
         layout.addLayout(form)
         layout.addLayout(checks_head)
-        layout.addWidget(self.checks_area, 1)
+        layout.addWidget(self.checks_note)
+        layout.addWidget(self.checks_list, 1)
         layout.addLayout(modes)
 
     def show_settings(
@@ -223,28 +228,33 @@ class SettingsScreen(QWidget):
         self.checks_note.setText("" if checks else t("settings.checks_failed", lang))
         self.checks_note.setVisible(not checks)  # no blank line above the report
         for c in checks:
-            label = self.check_labels.get(c.name) or self._check_label(c.name)
             name = t(f"check.{c.name}", lang)
             text = f"{ICONS.get(c.status, '')} {name}: {c.detail}"
             fix = c.fix_vi if lang == "vi" else c.fix_en
             if c.status != "ok" and fix:
                 text += f"\n    → {fix}"
-            label.setText(text)
+            self._item(c.name).setText(text)
             self.check_status[c.name] = c.status
 
-    def _check_label(self, name: str) -> QLabel:
-        label = QLabel()
-        label.setObjectName(f"check_{name.replace(' ', '_')}")
-        label.setWordWrap(True)
-        self.check_labels[name] = label
-        self._checks_box.addWidget(label)
-        return label
+    def _item(self, name: str) -> QListWidgetItem:
+        item = self._items.get(name)
+        if item is None:
+            item = QListWidgetItem()
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.checks_list.addItem(item)
+            self._items[name] = item
+        return item
+
+    def check_text(self, name: str) -> str:
+        """The line shown for check ``name`` ("" before a report)."""
+        item = self._items.get(name)
+        return item.text() if item is not None else ""
 
     def wipe(self) -> None:
         """Clear the values and the checks (nothing personal, but nothing left behind)."""
         for label in self.values.values():
             label.clear()
-        for label in self.check_labels.values():
-            label.clear()
+        for item in self._items.values():
+            item.setText("")
         self.check_status.clear()
         self._checks = None
