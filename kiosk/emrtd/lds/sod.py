@@ -362,7 +362,7 @@ def parse(data: bytes) -> SOD:
     value = unwrap(bytes(data), _TAG, EF_SOD.name, EF_SOD.max_size, ber=True)
     try:
         # The caps asn1crypto lacks: lengths, nesting depth, element count, over BER.
-        tlv.decode(value, max_length=EF_SOD.max_size, ber=True)
+        tlv.check(value, max_length=EF_SOD.max_size, ber=True)
     except TLVError as exc:
         raise LDSParseError(f"EF.SOD: {exc}") from exc
     try:
