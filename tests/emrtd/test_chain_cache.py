@@ -164,7 +164,9 @@ def test_an_impostor_csca_added_under_the_trusted_name_is_rejected_afresh() -> N
     assert chain_cache_info(store).misses == 2
 
 
-def test_cache_is_per_store_and_hits_skip_the_signature_check() -> None:
+def test_cache_is_per_store_and_hits_skip_the_signature_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     p = pki()
     trusting, empty = p.store(), TrustStore()
     files = dg_files()
@@ -179,7 +181,7 @@ def test_cache_is_per_store_and_hits_skip_the_signature_check() -> None:
     def refuse(*_args: object) -> bool:
         raise AssertionError("chain checked although cached")
 
-    trusting.issued_by = refuse  # type: ignore[method-assign]
+    monkeypatch.setattr(trusting, "issued_by", refuse)
     assert passive_authentication(sods[1], files, trusting, now=NOW).verdict == "verified"
 
 
