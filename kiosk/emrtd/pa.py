@@ -15,8 +15,9 @@ Checks, in order:
 
 1. Signature: the signed attributes hold contentType = LDSSecurityObject and a
    messageDigest equal to the digest of the eContent; their signature (over
-   their DER encoding; the received encoding as a fallback) verifies with the
-   DSC's key (RSA PKCS#1 v1.5, RSA-PSS, ECDSA; see :mod:`kiosk.emrtd.certs`).
+   the received encoding, tried first since on a DER chip it is the DER SET, or
+   their DER encoding) verifies with the DSC's key (RSA PKCS#1 v1.5, RSA-PSS,
+   ECDSA; see :mod:`kiosk.emrtd.certs`).
    The DSC is the carried certificate the SignerInfo names, found tolerantly
    (:meth:`~kiosk.emrtd.lds.sod.SOD.find_signer`); ``signer_match`` says which rule found it.
 2. Data groups: each ``DGn`` in ``files`` is hashed with the SOD's algorithm
@@ -61,7 +62,7 @@ import hashlib
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -71,7 +72,7 @@ from kiosk.emrtd.errors import LDSParseError, TLVError
 from kiosk.emrtd.lds import dg13
 from kiosk.emrtd.lds._common import ASN1_ERRORS, outer_object
 from kiosk.emrtd.lds.files import DATA_GROUPS
-from kiosk.emrtd.lds.sod import ID_LDS_SECURITY_OBJECT, SOD
+from kiosk.emrtd.lds.sod import ID_LDS_SECURITY_OBJECT, SOD, SignerInfo
 from kiosk.emrtd.trust import TrustSource, TrustStore
 
 Verdict = Literal["verified", "issuer_unknown", "failed"]
@@ -245,7 +246,7 @@ def _check_signature(sod: SOD, dsc: Certificate | None, reasons: list[str]) -> b
     si = sod.signer_info
     if dsc is None:
         return False
-    if si.signed_attrs_der is None:
+    if si.signed_attrs is None:
         reasons.append("The SOD has no signed attributes")
         return False
     if si.content_type != ID_LDS_SECURITY_OBJECT:
@@ -258,12 +259,12 @@ def _check_signature(sod: SOD, dsc: Certificate | None, reasons: list[str]) -> b
     if si.message_digest != hashlib.new(digest_name, sod.econtent).digest():
         reasons.append("The SOD's hash list does not match its signed digest")
         return False
+    # The received bytes first: on a DER chip they are the DER SET that CMS signs, so one
+    # check suffices and no re-encoding is made; then the DER form, when it differs (BER).
+    # Either verifying is a valid signature over these attributes, so the order is cost only.
     ok = False
-    # The DER SET first (what CMS signs); the received bytes when a signer signed those.
-    for signed in (si.signed_attrs_der, si.signed_attrs_received):
-        if signed is None:
-            continue
-        try:
+    try:
+        for signed in _signed_candidates(si):
             ok = verify_signature(
                 dsc.public_key(),
                 si.signature_algorithm_oid,
@@ -272,14 +273,26 @@ def _check_signature(sod: SOD, dsc: Certificate | None, reasons: list[str]) -> b
                 parameters=si.signature_parameters_der,
                 digest=digest_name,
             )
-        except PassiveAuthError as exc:
-            reasons.append(f"The SOD's signature cannot be checked: {exc}")
-            return False
-        if ok:
-            break
+            if ok:
+                break
+    except PassiveAuthError as exc:
+        reasons.append(f"The SOD's signature cannot be checked: {exc}")
+        return False
     if not ok:
         reasons.append("The SOD's signature does not verify with the document signer's key")
     return ok
+
+
+def _signed_candidates(si: SignerInfo) -> Iterator[bytes]:
+    """The received signed attributes, then their DER form when that differs."""
+    assert si.signed_attrs is not None
+    yield si.signed_attrs
+    try:
+        der = si.signed_attrs_der
+    except LDSParseError:
+        return
+    if der is not None and der != si.signed_attrs:
+        yield der
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar, Literal
 
 from asn1crypto import algos, cms, core, x509
@@ -119,12 +120,12 @@ class SignerInfo:
     ``signature_algorithm`` is asn1crypto's name (``"sha256_rsa"``,
     ``"rsassa_pss"``, ``"sha256_ecdsa"``, ``"rsassa_pkcs1v15"``…) or the dotted
     OID; ``signature_parameters_der`` carries e.g. RSASSA-PSS parameters.
-    ``signed_attrs_der`` is the signed attributes re-encoded as a DER ``SET OF``
-    (tag 31): the input of the signature as RFC 5652 §5.4 defines it.
-    ``signed_attrs_received`` is the received attributes re-tagged as a SET,
-    byte for byte, when that differs from the DER form (BER on the chip), else
-    None. ``content_type``, ``message_digest`` and ``signing_time`` are read
-    from those attributes.
+    ``signed_attrs`` is the received signed attributes re-tagged as a ``SET OF``
+    (tag 31), byte for byte; :attr:`signed_attrs_der` their DER re-encoding (the
+    input of the signature as RFC 5652 §5.4 defines it), made only when asked —
+    on a DER chip both are the same bytes, and passive authentication tries the
+    received bytes first. ``content_type``, ``message_digest`` and
+    ``signing_time`` are read from those attributes.
     """
 
     version: int
@@ -136,11 +137,31 @@ class SignerInfo:
     serial_number: int | None = None
     subject_key_identifier: bytes | None = None
     signature_parameters_der: bytes | None = None
-    signed_attrs_der: bytes | None = None
-    signed_attrs_received: bytes | None = None
+    signed_attrs: bytes | None = None
     content_type: str | None = None
     message_digest: bytes | None = None
     signing_time: datetime.datetime | None = None
+
+    @cached_property
+    def signed_attrs_der(self) -> bytes | None:
+        """The signed attributes as a DER ``SET OF`` (None without signed attributes).
+
+        Raises :class:`LDSParseError` when they cannot be re-encoded.
+        """
+        if self.signed_attrs is None:
+            return None
+        try:
+            return bytes(cms.CMSAttributes.load(self.signed_attrs).dump(force=True))
+        except ASN1_ERRORS as exc:
+            raise LDSParseError(f"EF.SOD: signed attributes cannot be re-encoded: {exc}") from exc
+
+    @property
+    def signed_attrs_received(self) -> bytes | None:
+        """The received signed attributes when they differ from :attr:`signed_attrs_der`
+        (BER on the chip), else None."""
+        if self.signed_attrs is None or self.signed_attrs == self.signed_attrs_der:
+            return None
+        return self.signed_attrs
 
 
 @dataclass(frozen=True)
@@ -202,37 +223,52 @@ class SOD:
         whether it signed. Raises :class:`LDSParseError` for an unreadable certificate.
         """
         signer = signer or self.signer_info
-        certs: list[tuple[bytes, x509.Certificate]] = []
-        for der in self.certificates:
-            try:
-                certs.append((der, x509.Certificate.load(der)))
-            except ASN1_ERRORS as exc:
-                raise LDSParseError(f"EF.SOD: unreadable certificate: {exc}") from exc
+        return _find_signer(
+            self.certificates,
+            signer.issuer_der,
+            signer.serial_number,
+            signer.subject_key_identifier,
+        )
+
+
+@lru_cache(maxsize=1024)
+def _find_signer(
+    certificates: tuple[bytes, ...],
+    issuer_der: bytes | None,
+    serial_number: int | None,
+    subject_key_identifier: bytes | None,
+) -> tuple[bytes, SignerMatch] | None:
+    """:meth:`SOD.find_signer`, remembered: a pure function of the certificates carried and the
+    signer identifier, the same on every card of a document signer (errors are not kept)."""
+    certs: list[tuple[bytes, x509.Certificate]] = []
+    for der in certificates:
         try:
-            if signer.issuer_der is not None:
-                wanted = x509.Name.load(signer.issuer_der)
-                same_serial = [
-                    (der, cert)
-                    for der, cert in certs
-                    if cert["tbs_certificate"]["serial_number"].native == signer.serial_number
-                ]
-                for der, cert in same_serial:
-                    if cert["tbs_certificate"]["issuer"].dump() == signer.issuer_der:
-                        return der, "issuer_and_serial"
-                for der, cert in same_serial:
-                    if _name_attributes(cert["tbs_certificate"]["issuer"]) == _name_attributes(
-                        wanted
-                    ):
-                        return der, "issuer_and_serial_any_order"
-            if signer.subject_key_identifier is not None:
-                for der, cert in certs:
-                    if cert.key_identifier == signer.subject_key_identifier:
-                        return der, "subject_key_identifier"
+            certs.append((der, x509.Certificate.load(der)))
         except ASN1_ERRORS as exc:
-            raise LDSParseError(f"EF.SOD: unreadable signer identifier: {exc}") from exc
-        if len(certs) == 1:
-            return certs[0][0], "only_certificate"
-        return None
+            raise LDSParseError(f"EF.SOD: unreadable certificate: {exc}") from exc
+    try:
+        if issuer_der is not None:
+            wanted = x509.Name.load(issuer_der)
+            same_serial = [
+                (der, cert)
+                for der, cert in certs
+                if cert["tbs_certificate"]["serial_number"].native == serial_number
+            ]
+            for der, cert in same_serial:
+                if cert["tbs_certificate"]["issuer"].dump() == issuer_der:
+                    return der, "issuer_and_serial"
+            for der, cert in same_serial:
+                if _name_attributes(cert["tbs_certificate"]["issuer"]) == _name_attributes(wanted):
+                    return der, "issuer_and_serial_any_order"
+        if subject_key_identifier is not None:
+            for der, cert in certs:
+                if cert.key_identifier == subject_key_identifier:
+                    return der, "subject_key_identifier"
+    except ASN1_ERRORS as exc:
+        raise LDSParseError(f"EF.SOD: unreadable signer identifier: {exc}") from exc
+    if len(certs) == 1:
+        return certs[0][0], "only_certificate"
+    return None
 
 
 #: How :meth:`SOD.find_signer` found the signer's certificate.
@@ -312,14 +348,10 @@ def _parse_signer_info(si: cms.SignerInfo) -> SignerInfo:
     params = sig_alg["parameters"]
     params_der = None if isinstance(params, core.Void) else bytes(params.dump())
     sig_oid = sig_alg["algorithm"]
-    attrs_der = attrs_received = content_type = message_digest = signing_time = None
+    attrs_received = content_type = message_digest = signing_time = None
     attrs = si["signed_attrs"]
     if not isinstance(attrs, core.Void):
         attrs_received = tlv.encode(0x31, bytes(attrs.contents))
-        # RFC 5652 §5.4: the signature covers the DER encoding of the SET OF.
-        attrs_der = bytes(cms.CMSAttributes.load(attrs_received).dump(force=True))
-        if attrs_received == attrs_der:
-            attrs_received = None
         seen: set[str] = set()
         for attr in attrs:
             kind = attr["type"].dotted
@@ -345,8 +377,7 @@ def _parse_signer_info(si: cms.SignerInfo) -> SignerInfo:
         serial_number=serial,
         subject_key_identifier=ski,
         signature_parameters_der=params_der,
-        signed_attrs_der=attrs_der,
-        signed_attrs_received=attrs_received,
+        signed_attrs=attrs_received,
         content_type=content_type,
         message_digest=message_digest,
         signing_time=signing_time,
@@ -384,10 +415,8 @@ def parse(data: bytes) -> SOD:
         if not isinstance(certs, core.Void):
             for choice in certs:
                 if choice.name == "certificate":
-                    cert = choice.chosen
-                    cert["tbs_certificate"]["serial_number"].native  # noqa: B018 - parse now
-                    cert["tbs_certificate"]["issuer"].native  # noqa: B018
-                    certificates.append(bytes(cert.dump()))
+                    # Kept as bytes, parsed when the signer is looked for (find_signer).
+                    certificates.append(bytes(choice.chosen.dump()))
         signers = tuple(_parse_signer_info(si) for si in sd["signer_infos"])
         if not signers:
             raise LDSParseError("EF.SOD: no SignerInfo")
