@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from kiosk.emrtd import tlv
 from kiosk.emrtd.errors import LDSParseError, TLVError
-from kiosk.emrtd.lds._common import ASN1_ERRORS, unwrap
+from kiosk.emrtd.lds._common import ASN1_ERRORS, children, unwrap
 from kiosk.emrtd.lds.files import EF_SOD
 
 #: eContentType of the LDSSecurityObject.
@@ -54,6 +54,8 @@ _TAG = 0x77
 DG_NUMBERS = range(1, 17)
 
 _Fields = list[tuple[Any, ...]]
+#: A child as :func:`kiosk.emrtd.lds._common.children` gives it.
+Kid = tuple[int, int, int, int]
 
 
 class _DataGroupHash(core.Sequence):
@@ -305,7 +307,19 @@ def _digest_name(alg: algos.DigestAlgorithm) -> str:
 
 
 def parse_lds_security_object(data: bytes) -> LDSSecurityObject:
-    """Parse the DER LDSSecurityObject (the SOD's eContent)."""
+    """Parse the DER LDSSecurityObject (the SOD's eContent).
+
+    The plain DER layout every chip sends is split with the capped TLV reader
+    (:func:`_lso_fast`, a few times faster than asn1crypto over 16 hash entries);
+    anything else goes through asn1crypto, which decides.
+    """
+    data = bytes(data)
+    fast = _lso_fast(data)
+    return fast if fast is not None else _lso_asn1(data)
+
+
+def _lso_asn1(data: bytes) -> LDSSecurityObject:
+    """The LDSSecurityObject as asn1crypto reads it (any encoding it accepts)."""
     try:
         lso = _LDSSecurityObject.load(bytes(data), strict=True)
         version = int(lso["version"].native)
@@ -329,6 +343,129 @@ def parse_lds_security_object(data: bytes) -> LDSSecurityObject:
         raise LDSParseError(f"EF.SOD: bad LDSSecurityObject: {exc}") from exc
 
 
+class _NotPlain(Exception):
+    """The input is not the plain DER layout the fast path reads: asn1crypto decides."""
+
+
+_FAST_ERRORS: tuple[type[Exception], ...] = (_NotPlain, *ASN1_ERRORS)
+
+
+def _kids(data: bytes, start: int, end: int, tags: tuple[int, ...] | None = None) -> list[Kid]:
+    """Direct children ``(tag, object_start, value_start, value_end)`` of ``data[start:end]``
+    (definite lengths), each with the expected tag when ``tags`` is given."""
+    try:
+        out = children(data, start, end, "EF.SOD")
+    except LDSParseError as exc:
+        raise _NotPlain from exc
+    if tags is not None and tuple(k[0] for k in out) != tags:
+        raise _NotPlain
+    return out
+
+
+def _lso_fast(data: bytes) -> LDSSecurityObject | None:
+    """The LDSSecurityObject read from its DER layout, or None to leave it to asn1crypto.
+
+    Only the shape asn1crypto reads the same way is taken: one SEQUENCE spanning the
+    data of INTEGER, AlgorithmIdentifier (parsed by asn1crypto), SEQUENCE OF
+    SEQUENCE {INTEGER, OCTET STRING}, and optionally the version info
+    SEQUENCE {PrintableString, PrintableString}.
+    """
+    try:
+        ((_tag, _o, vs, ve),) = _kids(data, 0, len(data), (0x30,))
+        if ve != len(data):
+            raise _NotPlain
+        kids = _kids(data, vs, ve)
+        if tuple(k[0] for k in kids) not in ((0x02, 0x30, 0x30), (0x02, 0x30, 0x30, 0x30)):
+            raise _NotPlain
+        (_t, _o, v0, v1), alg, dgs = kids[:3]
+        if v1 == v0:
+            raise _NotPlain
+        version = int.from_bytes(data[v0:v1], "big", signed=True)
+        hash_algorithm = _digest_name(algos.DigestAlgorithm.load(data[alg[1] : alg[3]]))
+        pairs: list[tuple[int, bytes]] = []
+        for _t, _o, es, ee in _kids(data, dgs[2], dgs[3]):
+            if _t != 0x30:
+                raise _NotPlain
+            (_a, _b, ns, ne), (_c, _d, hs, he) = _kids(data, es, ee, (0x02, 0x04))
+            if ne == ns:
+                raise _NotPlain
+            number = int.from_bytes(data[ns:ne], "big", signed=True)
+            if number not in DG_NUMBERS or any(n == number for n, _ in pairs):
+                raise _NotPlain  # asn1crypto's path words the error
+            pairs.append((number, data[hs:he]))
+        lds_version = None
+        if len(kids) == 4:
+            strings = _kids(data, kids[3][2], kids[3][3], (0x13, 0x13))
+            lds_version = (
+                str(core.PrintableString.load(data[strings[0][1] : strings[0][3]]).native),
+                str(core.PrintableString.load(data[strings[1][1] : strings[1][3]]).native),
+            )
+        return LDSSecurityObject(version, hash_algorithm, tuple(pairs), lds_version)
+    except _FAST_ERRORS:
+        return None
+
+
+#: DER of the signed attribute types the fast path reads (RFC 5652 §11), by name.
+_ATTR_OIDS = {
+    bytes.fromhex("06092a864886f70d010903"): "content_type",
+    bytes.fromhex("06092a864886f70d010904"): "message_digest",
+    bytes.fromhex("06092a864886f70d010905"): "signing_time",
+}
+
+
+def _attrs_fast(
+    attrs: bytes,
+) -> tuple[str | None, bytes | None, datetime.datetime | None] | None:
+    """contentType, messageDigest and signingTime from a DER signed-attribute SET holding
+    only those, each once with one value; None to leave it to asn1crypto."""
+    found: dict[str, Any] = {}
+    try:
+        ((_t, _o, vs, ve),) = _kids(attrs, 0, len(attrs), (0x31,))
+        for _t, _o, es, ee in _kids(attrs, vs, ve):
+            if _t != 0x30:
+                raise _NotPlain
+            (_a, os_, _b, oe), (_c, _d, ss, se) = _kids(attrs, es, ee, (0x06, 0x31))
+            name = _ATTR_OIDS.get(attrs[os_:oe])
+            if name is None or name in found:
+                raise _NotPlain
+            ((tag, vo, _e, vend),) = _kids(attrs, ss, se)
+            value = attrs[vo:vend]
+            if name == "content_type" and tag == 0x06:
+                found[name] = str(core.ObjectIdentifier.load(value).dotted)
+            elif name == "message_digest" and tag == 0x04:
+                found[name] = value[_e - vo :]
+            elif name == "signing_time" and tag in (0x17, 0x18):
+                found[name] = cms.Time.load(value).native
+            else:
+                raise _NotPlain
+    except _FAST_ERRORS:
+        return None
+    return found.get("content_type"), found.get("message_digest"), found.get("signing_time")
+
+
+def _attrs_asn1(
+    attrs: cms.CMSAttributes,
+) -> tuple[str | None, bytes | None, datetime.datetime | None]:
+    """contentType, messageDigest and signingTime as asn1crypto reads them (any attributes)."""
+    content_type = message_digest = signing_time = None
+    seen: set[str] = set()
+    for attr in attrs:
+        kind = attr["type"].dotted
+        if kind in seen:
+            raise LDSParseError(f"EF.SOD: signed attribute {kind} repeated")
+        seen.add(kind)
+        name = attr["type"].native
+        if name == "content_type":
+            content_type = str(_one_value(attr, name).dotted)
+        elif name == "message_digest":
+            message_digest = bytes(_one_value(attr, name).native)
+        elif name == "signing_time":
+            signing_time = _one_value(attr, name).native
+        else:
+            attr["values"].native  # noqa: B018 - force the lazy parse of the rest
+    return content_type, message_digest, signing_time
+
+
 def _one_value(attr: cms.CMSAttribute, name: str) -> Any:
     values = attr["values"]
     if len(values) != 1:
@@ -349,24 +486,15 @@ def _parse_signer_info(si: cms.SignerInfo) -> SignerInfo:
     params_der = None if isinstance(params, core.Void) else bytes(params.dump())
     sig_oid = sig_alg["algorithm"]
     attrs_received = content_type = message_digest = signing_time = None
+    fast = None
     attrs = si["signed_attrs"]
     if not isinstance(attrs, core.Void):
         attrs_received = tlv.encode(0x31, bytes(attrs.contents))
-        seen: set[str] = set()
-        for attr in attrs:
-            kind = attr["type"].dotted
-            if kind in seen:
-                raise LDSParseError(f"EF.SOD: signed attribute {kind} repeated")
-            seen.add(kind)
-            name = attr["type"].native
-            if name == "content_type":
-                content_type = str(_one_value(attr, name).dotted)
-            elif name == "message_digest":
-                message_digest = bytes(_one_value(attr, name).native)
-            elif name == "signing_time":
-                signing_time = _one_value(attr, name).native
-            else:
-                attr["values"].native  # noqa: B018 - force the lazy parse of the rest
+        fast = _attrs_fast(attrs_received)
+        if fast is not None:
+            content_type, message_digest, signing_time = fast
+    if attrs_received is not None and fast is None:
+        content_type, message_digest, signing_time = _attrs_asn1(attrs)
     return SignerInfo(
         version=int(si["version"]),
         digest_algorithm=_digest_name(si["digest_algorithm"]),
