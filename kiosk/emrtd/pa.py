@@ -359,8 +359,12 @@ class _IssuerPart:
     issuer_reasons: tuple[str, ...]
 
 
-def _issuer_part(dsc: Certificate, trust: TrustStore | None) -> _IssuerPart:
-    """The DSC's keyUsage, its issuer among the trusted CSCAs, and that CSCA's rules."""
+def _issuer_part(dsc: Certificate, trust: TrustStore | None, *, memo: bool = True) -> _IssuerPart:
+    """The DSC's keyUsage, its issuer among the trusted CSCAs, and that CSCA's rules.
+
+    ``memo`` False checks the DSC's signature under each candidate afresh instead of
+    through the store's per-pair memo (:meth:`TrustStore.issued_by`).
+    """
     usage: tuple[str, ...] = ()
     if dsc.key_usage is not None and "digital_signature" not in dsc.key_usage:
         usage = ("The document signer's certificate is not allowed to sign documents",)
@@ -370,7 +374,7 @@ def _issuer_part(dsc: Certificate, trust: TrustStore | None) -> _IssuerPart:
     csca = None
     for cand in candidates:
         try:
-            if trust.issued_by(dsc, cand):
+            if trust.issued_by(dsc, cand) if memo else dsc.signed_by(cand.public_key()):
                 csca = cand
                 break
         except PassiveAuthError:
@@ -479,13 +483,14 @@ def _check_chain(
     """Validity of the DSC, then its issuer among the trusted CSCAs (see the policy).
 
     The time-independent part comes from the store's chain cache
-    (:class:`_ChainCache`) unless ``use_cache`` is False; the verdict is the same.
+    (:class:`_ChainCache`) unless ``use_cache`` is False (then everything, the DSC's
+    signature under the CSCA included, is checked afresh); the verdict is the same.
     """
     invalid = not _dsc_validity(dsc, ref, reasons, notes)
     if trust is not None and use_cache:
         part = _chain_cache(trust).get(dsc, trust)
     else:
-        part = _issuer_part(dsc, trust)
+        part = _issuer_part(dsc, trust, memo=use_cache)
     reasons.extend(part.usage)
     invalid |= bool(part.usage)
     if part.outcome == "no_candidates":

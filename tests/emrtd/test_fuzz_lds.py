@@ -610,3 +610,66 @@ def test_signed_attrs_fast_path_agrees_on_encoded_sods(
     fast, slow = _attrs_paths(raw)
     assert fast == slow
     assert isinstance(fast, tuple) and fast[2] == when
+
+
+def _sod_paths(raw_sod: bytes) -> tuple[object, object]:
+    """The TLV fast path's SOD and asn1crypto's (or "error"), for the same EF.SOD."""
+    from kiosk.emrtd.lds._common import unwrap
+
+    try:
+        value = unwrap(raw_sod, 0x77, "EF.SOD", len(raw_sod), ber=True)
+        tlv.check(value, ber=True)
+    except (LDSParseError, TLVError):
+        return "error", "error"
+    try:
+        slow: object = sod._sod_asn1(value)
+    except LDSParseError:
+        slow = "error"
+    return sod._sod_fast(value), slow
+
+
+def test_sod_fast_path_equals_asn1crypto_on_real_sods() -> None:
+    taken = 0
+    for path in sorted((DATA / "real_sods").glob("*.sod")):
+        fast, slow = _sod_paths(path.read_bytes())
+        assert slow != "error"
+        assert fast is None or fast == slow, path.name
+        taken += fast is not None
+    assert taken >= 12  # NZ's BER goes to asn1crypto; the DER ones take the fast path
+
+
+@given(
+    lds_security_objects,
+    _hash_name,
+    st.none() | st.datetimes(datetime.datetime(1950, 1, 1), timezones=st.just(datetime.UTC)),
+)
+def test_sod_fast_path_equals_asn1crypto_on_encoded_sods(
+    lso: LDSSecurityObject, digest: str, when: datetime.datetime | None
+) -> None:
+    key, cert = _dsc()
+    when = None if when is None else when.replace(microsecond=0)
+    raw = sod.encode(
+        lso, signer_cert_der=cert, signer_key=key, digest_algorithm=digest, signing_time=when
+    )
+    fast, slow = _sod_paths(raw)
+    assert fast is not None and fast == slow
+
+
+@given(st.data(), lds_security_objects)
+def test_sod_fast_path_on_mutations_agrees_or_defers(
+    data: st.DataObject, lso: LDSSecurityObject
+) -> None:
+    """A mutated SOD: the fast path gives asn1crypto's SOD or defers to it; it never
+    accepts what asn1crypto refuses."""
+    key, cert = _dsc()
+    raw = data.draw(mutated(sod.encode(lso, signer_cert_der=cert, signer_key=key)))
+    fast, slow = _sod_paths(raw)
+    assert fast is None or fast == slow
+
+
+@given(st.data(), st.sampled_from([_REAL_BER_SOD, _REAL_MY_SOD]))
+def test_sod_fast_path_on_mutated_real_sods_agrees_or_defers(
+    data: st.DataObject, real: bytes
+) -> None:
+    fast, slow = _sod_paths(data.draw(mutated(real)))
+    assert fast is None or fast == slow

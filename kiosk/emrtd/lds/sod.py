@@ -407,9 +407,8 @@ def _lso_fast(data: bytes) -> LDSSecurityObject | None:
 
 #: DER of the signed attribute types the fast path reads (RFC 5652 §11), by name.
 _ATTR_OIDS = {
-    bytes.fromhex("06092a864886f70d010903"): "content_type",
-    bytes.fromhex("06092a864886f70d010904"): "message_digest",
-    bytes.fromhex("06092a864886f70d010905"): "signing_time",
+    bytes(core.ObjectIdentifier(f"1.2.840.113549.1.9.{n}").dump()): name
+    for n, name in ((3, "content_type"), (4, "message_digest"), (5, "signing_time"))
 }
 
 
@@ -517,6 +516,13 @@ def parse(data: bytes) -> SOD:
 
     Raises :class:`LDSParseError` on any structural problem, a content type
     other than SignedData / LDSSecurityObject, or a missing eContent or SignerInfo.
+
+    After the caps walk, the plain DER layout of the CMS envelope (what chips
+    nearly always send) is split by :func:`_sod_fast` with the capped TLV reader —
+    parsing the envelope was most of the cost of passive authentication per
+    card — and anything else (BER, other certificate choices, odd fields) by
+    asn1crypto (:func:`_sod_asn1`), which decides; property tests hold the two
+    to the same result.
     """
     value = unwrap(bytes(data), _TAG, EF_SOD.name, EF_SOD.max_size, ber=True)
     try:
@@ -524,6 +530,149 @@ def parse(data: bytes) -> SOD:
         tlv.check(value, max_length=EF_SOD.max_size, ber=True)
     except TLVError as exc:
         raise LDSParseError(f"EF.SOD: {exc}") from exc
+    fast = _sod_fast(value)
+    return fast if fast is not None else _sod_asn1(value)
+
+
+_OID_SIGNED_DATA = bytes(core.ObjectIdentifier("1.2.840.113549.1.7.2").dump())
+_OID_LDS = bytes(core.ObjectIdentifier(ID_LDS_SECURITY_OBJECT).dump())
+
+
+@lru_cache(maxsize=256)
+def _digest_name_der(der: bytes) -> str:
+    """:func:`_digest_name` of a DER AlgorithmIdentifier (a handful exist: remembered)."""
+    return _digest_name(algos.DigestAlgorithm.load(der))
+
+
+@lru_cache(maxsize=256)
+def _signature_algorithm_der(der: bytes) -> tuple[str, str, bytes | None]:
+    """(name or dotted OID, dotted OID, parameters DER or None) of a DER signature
+    AlgorithmIdentifier, as :func:`_parse_signer_info` reads them."""
+    alg = algos.SignedDigestAlgorithm.load(der)
+    params = alg["parameters"]
+    oid = alg["algorithm"]
+    params_der = None if isinstance(params, core.Void) else bytes(params.dump())
+    return str(oid.native or oid.dotted), str(oid.dotted), params_der
+
+
+def _uint(data: bytes, start: int, end: int) -> int:
+    """A DER INTEGER's value (signed, as asn1crypto reads it); empty is not plain."""
+    if end == start:
+        raise _NotPlain
+    return int.from_bytes(data[start:end], "big", signed=True)
+
+
+def _signer_fast(data: bytes, start: int, end: int) -> SignerInfo:
+    """One SignerInfo from its DER layout; :class:`_NotPlain` when it is not that."""
+    kids = _kids(data, start, end)
+    if len(kids) < 5:
+        raise _NotPlain
+    (_v, _vo, vs, ve), (sid_tag, _so, ss, se), dig = kids[0], kids[1], kids[2]
+    if _v != 0x02 or dig[0] != 0x30:
+        raise _NotPlain
+    rest = kids[3:]
+    attrs = None
+    if rest and rest[0][0] == 0xA0:
+        attrs = tlv.encode(0x31, data[rest[0][2] : rest[0][3]])
+        rest = rest[1:]
+    if len(rest) not in (2, 3) or rest[0][0] != 0x30 or rest[1][0] != 0x04:
+        raise _NotPlain
+    if len(rest) == 3 and rest[2][0] != 0xA1:
+        raise _NotPlain
+    issuer_der = serial = ski = None
+    if sid_tag == 0x30:
+        (_n, no, _ns, ne), (_s, _so, srs, sre) = _kids(data, ss, se, (0x30, 0x02))
+        issuer_der, serial = data[no:ne], _uint(data, srs, sre)
+    elif sid_tag == 0x80:
+        ski = data[ss:se]
+    else:
+        raise _NotPlain
+    content_type = message_digest = signing_time = None
+    if attrs is not None:
+        found = _attrs_fast(attrs)
+        if found is None:
+            raise _NotPlain
+        content_type, message_digest, signing_time = found
+    sig_name, sig_oid, params_der = _signature_algorithm_der(data[rest[0][1] : rest[0][3]])
+    return SignerInfo(
+        version=_uint(data, vs, ve),
+        digest_algorithm=_digest_name_der(data[dig[1] : dig[3]]),
+        signature_algorithm=sig_name,
+        signature_algorithm_oid=sig_oid,
+        signature=data[rest[1][2] : rest[1][3]],
+        issuer_der=issuer_der,
+        serial_number=serial,
+        subject_key_identifier=ski,
+        signature_parameters_der=params_der,
+        signed_attrs=attrs,
+        content_type=content_type,
+        message_digest=message_digest,
+        signing_time=signing_time,
+    )
+
+
+def _sod_fast(value: bytes) -> SOD | None:
+    """The SOD read from the plain DER layout of its CMS envelope, or None for asn1crypto.
+
+    ContentInfo { id-signedData, [0] SignedData { version, digestAlgorithms SET,
+    encapContentInfo { id-icao-mrtd-security-ldsSecurityObject, [0] OCTET STRING },
+    [0] certificates (each a plain Certificate SEQUENCE), [1] crls (ignored, as the
+    asn1crypto path does), signerInfos SET } }, every length definite; the
+    AlgorithmIdentifiers and the signingTime are still read by asn1crypto.
+    """
+    try:
+        ((_t, _o, cs, ce),) = _kids(value, 0, len(value), (0x30,))
+        (_a, oo, _b, oe), (_c, _d, es, ee) = _kids(value, cs, ce, (0x06, 0xA0))
+        if value[oo:oe] != _OID_SIGNED_DATA:
+            raise _NotPlain
+        ((_e, _f, ss, se),) = _kids(value, es, ee, (0x30,))
+        kids = _kids(value, ss, se)
+        tags = tuple(k[0] for k in kids)
+        if tags[:3] != (0x02, 0x31, 0x30) or tags[-1] != 0x31:
+            raise _NotPlain
+        middle = tags[3:-1]
+        if middle not in ((), (0xA0,), (0xA1,), (0xA0, 0xA1)):
+            raise _NotPlain
+        version = _uint(value, kids[0][2], kids[0][3])
+        digest_kids = _kids(value, kids[1][2], kids[1][3])
+        if any(t != 0x30 for t, *_rest in digest_kids):
+            raise _NotPlain
+        digests = tuple(_digest_name_der(value[o:e]) for _t1, o, _s, e in digest_kids)
+        (_g, to, _h, te), (_i, _j, xs, xe) = _kids(value, kids[2][2], kids[2][3], (0x06, 0xA0))
+        if value[to:te] != _OID_LDS:
+            raise _NotPlain
+        ((_k, _l, econ_s, econ_e),) = _kids(value, xs, xe, (0x04,))
+        econtent = value[econ_s:econ_e]
+        certificates: tuple[bytes, ...] = ()
+        if middle[:1] == (0xA0,):
+            certs = _kids(value, kids[3][2], kids[3][3])
+            if any(t != 0x30 for t, *_rest in certs):
+                raise _NotPlain
+            certificates = tuple(value[o:e] for _t2, o, _s2, e in certs)
+        signer_kids = _kids(value, kids[-1][2], kids[-1][3])
+        if any(t != 0x30 for t, *_rest in signer_kids):
+            raise _NotPlain
+        signers = tuple(_signer_fast(value, o, e) for _t3, _o3, o, e in signer_kids)
+        if not signers:
+            raise _NotPlain
+        lso = _lso_fast(econtent)
+        if lso is None:
+            raise _NotPlain
+    except _FAST_ERRORS:
+        return None
+    return SOD(
+        lds_security_object=lso,
+        econtent=econtent,
+        econtent_type=ID_LDS_SECURITY_OBJECT,
+        certificates=certificates,
+        signer_infos=signers,
+        digest_algorithms=digests,
+        signed_data_version=version,
+    )
+
+
+def _sod_asn1(value: bytes) -> SOD:
+    """The SOD as asn1crypto reads it (BER, any certificate choice); LDSParseError otherwise."""
     try:
         info = cms.ContentInfo.load(value, strict=True)
         if info["content_type"].native != "signed_data":
