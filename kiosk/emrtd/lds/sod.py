@@ -415,18 +415,25 @@ _ATTR_OIDS = {
 def _attrs_fast(
     attrs: bytes,
 ) -> tuple[str | None, bytes | None, datetime.datetime | None] | None:
-    """contentType, messageDigest and signingTime from a DER signed-attribute SET holding
-    only those, each once with one value; None to leave it to asn1crypto."""
+    """contentType, messageDigest and signingTime from a DER signed-attribute SET, each
+    once with one value; other attributes (signingCertificate, CMSAlgorithmProtection…)
+    are parsed by asn1crypto, as :func:`_attrs_asn1` does. None: leave it all to asn1crypto."""
     found: dict[str, Any] = {}
+    seen: set[bytes] = set()
     try:
         ((_t, _o, vs, ve),) = _kids(attrs, 0, len(attrs), (0x31,))
-        for _t, _o, es, ee in _kids(attrs, vs, ve):
+        for _t, ao, es, ee in _kids(attrs, vs, ve):
             if _t != 0x30:
                 raise _NotPlain
             (_a, os_, _b, oe), (_c, _d, ss, se) = _kids(attrs, es, ee, (0x06, 0x31))
-            name = _ATTR_OIDS.get(attrs[os_:oe])
-            if name is None or name in found:
-                raise _NotPlain
+            oid = attrs[os_:oe]
+            if oid in seen:
+                raise _NotPlain  # asn1crypto's path words the error
+            seen.add(oid)
+            name = _ATTR_OIDS.get(oid)
+            if name is None:
+                cms.CMSAttribute.load(attrs[ao:ee])["values"].native  # noqa: B018 - validate
+                continue
             ((tag, vo, _e, vend),) = _kids(attrs, ss, se)
             value = attrs[vo:vend]
             if name == "content_type" and tag == 0x06:
