@@ -23,11 +23,13 @@ DER ``SET OF`` the signer signed (RFC 5652 §5.4).
 ICAO asks for DER, real chips send BER (a New Zealand passport's SOD uses
 indefinite lengths inside the CMS), so the SOD is read as BER: the capped
 walk of :mod:`kiosk.emrtd.tlv` checks lengths, nesting depth and element count
-first, then asn1crypto parses it. What is hashed is what the signature
-covers: the eContent's octets as they are (a chunked OCTET STRING joined),
-and the signed attributes re-encoded as a DER SET (the form CMS signs; the
-received bytes re-tagged are kept as a second candidate for signers that
-signed a non-canonical order).
+first, then the envelope is split: its plain DER layout (nearly every chip)
+with the capped TLV reader, anything else by asn1crypto, which has the last
+word (see :func:`parse`; property tests hold both to the same result). What
+is hashed is what the signature covers: the eContent's octets as they are (a
+chunked OCTET STRING joined), and the signed attributes as received re-tagged
+as a SET, or re-encoded as a DER SET (the form CMS signs) when that differs —
+for signers that sent or signed a non-canonical order.
 """
 
 from __future__ import annotations
