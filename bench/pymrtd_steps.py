@@ -38,10 +38,10 @@ pymrtd's quirks are kept, since they are its behaviour: ``ECDSA_X962_Signature.t
 pads r and s only when their total length is odd (a TODO in its code), so an ECDSA
 signature whose r carries a leading zero octet while s is one octet short comes out
 wrong and is refused ("SOD signature"), and the signer is matched by exact issuer Name
-(a Malaysian SOD's reordered RDNs: "no DSC"). Only what pymrtd's own steps accept is timed; :func:`verify` raises
-:class:`StepsError` otherwise. One stand-in: a key with explicit EC parameters
-(pymrtd loads it through OpenSSL and names the curve with its monkey patch;
-current cryptography refuses it) is loaded with the kiosk's
+(a Malaysian SOD's reordered RDNs: "no DSC"). Only what pymrtd's own steps accept is
+timed; :func:`verify` raises :class:`StepsError` otherwise. One stand-in: a key with
+explicit EC parameters (pymrtd loads it through OpenSSL and names the curve with its
+monkey patch; current cryptography refuses it) is loaded with the kiosk's
 :func:`~kiosk.emrtd.certs.load_public_key`.
 """
 
