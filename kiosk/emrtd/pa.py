@@ -292,7 +292,8 @@ def _check_signature(sod: SOD, dsc: Certificate | None, reasons: list[str]) -> b
 
 def _signed_candidates(si: SignerInfo) -> Iterator[bytes]:
     """The received signed attributes, then their DER form when that differs."""
-    assert si.signed_attrs is not None
+    if si.signed_attrs is None:
+        return
     yield si.signed_attrs
     try:
         der = si.signed_attrs_der
