@@ -43,7 +43,8 @@ ACTIONS = (
     "export",  # a day's check-ins exported (screen or command line)
     "ticket.reprint",  # a ticket printed again
     "checkin.manual",  # a check-in typed at reception (not chip-verified)
-    "auth.override",  # a check-in let through despite a failed authenticity check (hook)
+    "auth.override",  # a check-in let through despite a failed authenticity check
+    "auth.refused",  # reception refused a check-in whose card failed its authenticity check
 )
 #: The chain's starting value (the "previous mac" of the first row).
 GENESIS = "0" * 64

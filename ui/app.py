@@ -65,6 +65,7 @@ from ui.state import (
     DEFAULT_IDLE_TIMEOUT_S,
     Action,
     AssignNumber,
+    DecideAuthenticity,
     KioskState,
     Mode,
     ScreenView,
@@ -158,6 +159,7 @@ class KioskWindow(QMainWindow):
         self.key_entry.submitted.connect(self._scan)
         self.key_entry.cancelled.connect(self.state.cancel)
         self.result.done.connect(self.state.cancel)
+        self.result.decided.connect(lambda ok: self._dispatch(self.state.decide(ok)))
         self.error.retry.connect(self.state.retry)
         # MRZ entry on the key screen (reception mode only; a wedge scanner types 3 lines)
         self.mrz = MrzEntry()
@@ -180,6 +182,7 @@ class KioskWindow(QMainWindow):
         self.jobs.outcome.connect(self._on_outcome)
         self.jobs.failed.connect(self._on_failed)
         self.jobs.choose.connect(self._on_choice)
+        self.jobs.decision_done.connect(self._on_decision)
         self.jobs.exported.connect(self._on_exported)
         self.today.search_changed.connect(self.refresh_today)
         self.today.export_requested.connect(self.export_today)
@@ -485,6 +488,8 @@ class KioskWindow(QMainWindow):
             self.requests.manual.emit(action)
         elif isinstance(action, AssignNumber):
             self.worker.assign(action.outcome, action.code)
+        elif isinstance(action, DecideAuthenticity):
+            self.requests.decide.emit(action.checkin_id, action.accepted)
 
     # ---- worker --------------------------------------------------------------------------
 
@@ -499,6 +504,14 @@ class KioskWindow(QMainWindow):
             self.worker.print_ticket(outcome.checkin_id)  # the worker's answer follows
         if self.state.mode == "reception":
             self.refresh_today()  # the list is current whenever it is next shown
+
+    def _on_decision(self, checkin_id: str, accepted: bool) -> None:
+        """A decision on a failed card was journaled: an accepted one gets its ticket."""
+        if self.state.shown_checkin != checkin_id:
+            return  # the result has gone meanwhile (the next patient)
+        if accepted and self.kiosk.prints_tickets:
+            self.state.on_ticket("printing")
+            self.worker.print_ticket(checkin_id)
 
     def _on_ticket(self, result: str | UserMessage) -> None:
         """The printer's answer for the check-in shown (on the GUI thread)."""

@@ -37,6 +37,33 @@ STRINGS: dict[str, dict[Lang, str]] = {
     },
     "reading.title": {"vi": "Đang đọc thẻ — giữ nguyên thẻ", "en": "Reading — keep the card still"},
     # What the patient reads under the one progress bar (ui.progress): no ICAO names.
+    # Reception: why a card failed its authenticity checks, and the decision buttons.
+    "failure.clone": {
+        "vi": "Lý do: thẻ sao chép — chip không chứng minh được khoá gốc (CA/AA). Xem giấy tờ "
+        "rồi quyết định",
+        "en": "Why: a cloned chip — it cannot prove the original's key (CA/AA). Check the "
+        "papers, then decide",
+    },
+    "failure.revoked": {
+        "vi": "Lý do: chứng thư ký của thẻ đã bị thu hồi",
+        "en": "Why: the card's signing certificate has been revoked",
+    },
+    "failure.tampered": {
+        "vi": "Lý do: dữ liệu trên chip đã bị sửa (không khớp chữ ký)",
+        "en": "Why: the chip's data was altered (it does not match its signature)",
+    },
+    "failure.forged": {
+        "vi": "Lý do: chữ ký dữ liệu không hợp lệ (giả mạo)",
+        "en": "Why: the data signature is not valid (forged)",
+    },
+    "failure.unknown_issuer": {
+        "vi": "Lưu ý: chưa cài chứng thư gốc của nơi cấp thẻ",
+        "en": "Note: the issuer's root certificate is not installed",
+    },
+    "decision.accept": {"vi": "Chấp nhận", "en": "Accept"},
+    "decision.refuse": {"vi": "Từ chối", "en": "Refuse"},
+    "decision.accepted": {"vi": "✔ Nhân viên đã chấp nhận", "en": "✔ Accepted by staff"},
+    "decision.refused": {"vi": "✘ Nhân viên đã từ chối", "en": "✘ Refused by staff"},
     "voice.repeat": {"vi": "🔊 Nghe lại", "en": "🔊 Listen again"},
     "voice.volume": {"vi": "Âm lượng {n}%", "en": "Volume {n}%"},
     "nav.large_text": {"vi": "Aa Chữ lớn", "en": "Aa Large text"},

@@ -635,6 +635,28 @@ class Kiosk:
         """Whether a ticket printer is configured (``[printer] url``)."""
         return bool(self.config.printer.url)
 
+    def decide_authenticity(self, checkin_id: str, *, accepted: bool) -> None:
+        """Reception's decision on a check-in whose card failed its authenticity checks:
+        ``accepted`` (the patient's papers were checked: the number stands, the ticket may
+        print) or refused. Kept with the check-in (``authenticity.staff_decision`` in its
+        sealed record: who, when, what) and in the audit trail (``auth.override`` /
+        ``auth.refused``, the check-in id only). Raises :class:`UsageError` for an unknown id
+        or a check-in whose card did not fail."""
+        journal = self.storage.journal
+        record = journal.get(checkin_id)
+        if record is None:
+            raise UsageError(f"no check-in {checkin_id!r} in the journal")
+        auth = dict(record.authenticity or {})
+        if record.method != "chip" or record.chip_verified or not auth:
+            raise UsageError("only a check-in whose card failed its checks needs a decision")
+        auth["staff_decision"] = {
+            "decision": "accepted" if accepted else "refused",
+            "by": self.actor,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        journal.attach_verification(checkin_id, chip_verified=False, authenticity=auth)
+        self.audit("auth.override" if accepted else "auth.refused", target=checkin_id)
+
     def ticket_for(self, checkin_id: str) -> Ticket:
         """The ticket of a journaled check-in (its number, time and insurance answer)."""
         from offline_cache.journal import VIETNAM_TZ

@@ -360,6 +360,7 @@ class ReceptionJobs(QObject):
     exported = Signal(bool)
     reprinted = Signal(object)
     choose = Signal(object, object)
+    decision_done = Signal(str, bool)
     called = Signal(object)
     call_failed = Signal(object)
 
@@ -404,6 +405,18 @@ class ReceptionJobs(QObject):
             self.failed.emit(message_for(exc))
             return
         self.outcome.emit(report.outcome)  # the window asks for its ticket, as for a card
+
+    @Slot(str, bool)
+    def decide(self, checkin_id: str, accepted: bool) -> None:
+        """Journal reception's decision on a card that failed its checks; ``decision_done``
+        carries ``(checkin_id, accepted)`` (``failed`` the message when it was not kept)."""
+        try:
+            self.kiosk.decide_authenticity(checkin_id, accepted=accepted)
+        except Exception as exc:
+            log.warning("authenticity decision failed: %s", type(exc).__name__)
+            self.failed.emit(message_for(exc))
+            return
+        self.decision_done.emit(checkin_id, accepted)
 
     @Slot(str)
     def reprint(self, checkin_id: str) -> None:
@@ -476,6 +489,7 @@ class ReceptionRequests(QObject):
     manual = Signal(object)
     export_today = Signal(str)
     reprint = Signal(str)
+    decide = Signal(str, bool)
     call_next = Signal(str)
     recall = Signal(object)
     no_show = Signal(object)
@@ -487,6 +501,7 @@ class ReceptionRequests(QObject):
         self.manual.connect(jobs.manual)
         self.export_today.connect(jobs.export_today)
         self.reprint.connect(jobs.reprint)
+        self.decide.connect(jobs.decide)
         self.call_next.connect(jobs.call_next)
         self.recall.connect(jobs.recall)
         self.no_show.connect(jobs.no_show)
