@@ -283,8 +283,8 @@ STRINGS.update(
         },
         "dept.room": {"vi": "Phòng {room}", "en": "Room {room}"},
         "dept.existing": {
-            "vi": "Bạn đã có số {n} — {place}",
-            "en": "You already have number {n} — {place}",
+            "vi": "Bạn đã có số {n} — {room}",
+            "en": "You already have number {n} — {room}",
         },
         "dept.closed": {"vi": "Đóng cửa (mở {hours})", "en": "Closed (open {hours})"},
         "dept.desk_only": {

@@ -128,12 +128,16 @@ def test_the_choice_offers_open_departments_in_large_buttons_and_numbers_follow_
     # RHM (bhyt_self = false) is not offered to an insured patient: the desk registers them
     assert list(buttons) == ["NOI", "NGOAI", "NHI"]
     assert "Răng Hàm Mặt" in kiosk.department.desk.text()
-    assert buttons["NOI"].text() == "Khám Nội\nPhòng 203" and buttons["NOI"].isEnabled()
-    assert not buttons["NHI"].isEnabled() and "Đóng cửa (mở 13:00–17:00)" in (buttons["NHI"].text())
+    assert (
+        kiosk.department.button_text("NOI") == "Khám Nội\nPhòng 203" and buttons["NOI"].isEnabled()
+    )
+    assert not buttons["NHI"].isEnabled() and "Đóng cửa (mở 13:00–17:00)" in (
+        kiosk.department.button_text("NHI")
+    )
     for b in buttons.values():
         assert b.height() >= MIN_TOUCH and b.width() >= MIN_TOUCH
     qtbot.mouseClick(kiosk.lang_button, Qt.MouseButton.LeftButton)
-    assert buttons["NOI"].text() == "Internal medicine\nRoom 203"
+    assert kiosk.department.button_text("NOI") == "Internal medicine\nRoom 203"
     assert _journal(kiosk) == []  # read and answered, no number taken yet
     _choose(qtbot, kiosk, "NHI")  # closed: pressing it does nothing
     assert kiosk.state.screen == "department" and _journal(kiosk) == []
@@ -161,16 +165,16 @@ def test_a_retap_is_told_its_number_and_may_choose_another_department(
     _wait(qtbot, kiosk, "result")
     _tap(qtbot, kiosk)  # the next patient: NOI 2
     _wait(qtbot, kiosk, "department")
-    assert "Bạn đã có" not in kiosk.department.buttons["NOI"].text()
+    assert "Bạn đã có" not in kiosk.department.button_text("NOI")
     _choose(qtbot, kiosk, "NOI")
     _wait(qtbot, kiosk, "result")
     assert "Số thứ tự: 2\nKhám Nội — Phòng 203" in kiosk.result.queue.text()
     _remove(qtbot, kiosk)
     _tap(qtbot, kiosk)  # the same card again
     _wait(qtbot, kiosk, "department")
-    noi = kiosk.department.buttons["NOI"].text()
-    assert "Bạn đã có số 2 — Khám Nội — Phòng 203" in noi
-    assert "Bạn đã có" not in kiosk.department.buttons["NGOAI"].text()
+    noi = kiosk.department.button_text("NOI")
+    assert "Bạn đã có số 2 — Phòng 203" in noi
+    assert "Bạn đã có" not in kiosk.department.button_text("NGOAI")
     _choose(qtbot, kiosk, "NOI")
     _wait(qtbot, kiosk, "result")
     assert "Bạn đã có số 2 hôm nay\nKhám Nội — Phòng 203" in kiosk.result.queue.text()

@@ -11,7 +11,7 @@ and say which code was chosen (``chosen(code)``); the state machine decides.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -34,10 +34,14 @@ BUTTON_HEIGHT = 112
 COLUMNS = 2
 
 DEPARTMENT_STYLE = """
-QPushButton[dept="true"] { font-size: 28px; font-weight: bold; text-align: center;
-                           padding: 8px 16px; border-radius: 12px; background: #eef3fb; }
-QPushButton[dept="true"]:disabled { color: #555555; background: #e6e6e6;
-                                    border: 3px dashed #555555; font-weight: normal; }
+QPushButton[dept="true"] { border-radius: 12px; background: #eef3fb; padding: 0px; }
+QPushButton[dept="true"]:disabled { background: #e6e6e6; border: 3px dashed #555555; }
+QLabel#dept_name { font-size: 30px; font-weight: bold; color: #000000; background: transparent; }
+QLabel#dept_room { font-size: 26px; color: #000000; background: transparent; }
+QLabel#dept_note { font-size: 22px; font-weight: bold; color: #0b3d91;
+                   background: transparent; }
+QLabel#dept_name[off="true"], QLabel#dept_room[off="true"], QLabel#dept_note[off="true"] {
+    color: #555555; font-weight: normal; }
 QLabel#dept_status { font-size: 30px; font-weight: bold; padding: 6px 12px; border-radius: 8px; }
 QLabel#dept_desk { font-size: 24px; color: #333333; }
 QLabel#dept_assigning { font-size: 28px; font-weight: bold; color: #0b3d91; }
@@ -90,8 +94,14 @@ class DepartmentScreen(QWidget):
     def _clear_buttons(self) -> None:
         for b in self.buttons.values():
             self.grid.removeWidget(b)
+            b.hide()  # gone from the screen now, deleted when Qt is next idle
             b.deleteLater()
         self.buttons = {}
+
+    def button_text(self, code: str) -> str:
+        """What the button of ``code`` says, line by line (name, room, note)."""
+        b = self.buttons[code]
+        return "\n".join(label.text() for label in b.findChildren(QLabel) if label.text())
 
     def show_view(self, view: ScreenView, lang: Lang) -> None:
         """Render ``view`` (a ``department`` view)."""
@@ -106,21 +116,25 @@ class DepartmentScreen(QWidget):
         if [b.code for b in view.choices] != list(self.buttons):
             self._clear_buttons()
             for i, choice in enumerate(view.choices):
-                b = QPushButton()
-                b.setProperty("dept", True)
-                b.setObjectName(f"dept_{choice.code}")
-                b.setMinimumSize(MIN_TOUCH * 4, BUTTON_HEIGHT)
-                b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+                self.buttons[choice.code] = b = _department_button(choice.code)
                 b.clicked.connect(lambda _=False, code=choice.code: self.chosen.emit(code))
                 self.grid.addWidget(b, i // COLUMNS, i % COLUMNS)
-                self.buttons[choice.code] = b
         for choice in view.choices:
             b = self.buttons[choice.code]
-            # name, then room, then the note, each on its own line: nothing is cut off
             name, _, room = choice.label.partition(" — ")
-            lines = [name, room, choice.note]
-            b.setText("\n".join(line for line in lines if line))
+            off = not choice.enabled
+            for label, text in zip(b.findChildren(QLabel), (name, room, choice.note), strict=True):
+                label.setText(text)
+                label.setVisible(bool(text))
+                if label.property("off") != off:  # greyed words on a button that is closed
+                    label.setProperty("off", off)
+                    label.style().unpolish(label)
+                    label.style().polish(label)
+            b.setAccessibleName(" — ".join(x for x in (choice.label, choice.note) if x))
             b.setEnabled(choice.enabled and not busy)
+            inner = b.layout()
+            if inner is not None:  # as tall as its wrapped words need
+                b.setMinimumHeight(max(BUTTON_HEIGHT, inner.sizeHint().height()))
         self.desk.setText(view.extra.get("desk", ""))
         self.assigning.setText(view.extra.get("assigning", ""))
         self.cancel_button.setText(t("dept.cancel", lang))
@@ -131,6 +145,28 @@ class DepartmentScreen(QWidget):
         self._clear_buttons()
         for label in (self.title, self.status, self.body, self.desk, self.assigning):
             label.clear()
+
+
+def _department_button(code: str) -> QPushButton:
+    """A large button holding three wrapping labels — name, room, note — so a long name or
+    note wraps instead of being cut (a push button's own text never wraps)."""
+    b = QPushButton()
+    b.setProperty("dept", True)
+    b.setObjectName(f"dept_{code}")
+    b.setMinimumSize(MIN_TOUCH * 4, BUTTON_HEIGHT)
+    b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    inner = QVBoxLayout(b)
+    inner.setContentsMargins(12, 8, 12, 8)
+    inner.setSpacing(2)
+    for name in ("dept_name", "dept_room", "dept_note"):
+        label = QLabel()
+        label.setObjectName(name)
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # the press goes to the button under the words
+        label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        inner.addWidget(label)
+    return b
 
 
 class DepartmentSelector(QWidget):
