@@ -261,3 +261,43 @@ def test_reception_chooses_the_department_for_the_patient(qtbot: QtBot, tmp_path
         assert row["department"] == "RHM"
     finally:
         window.close()
+
+
+def test_a_bhyt_qr_scan_chooses_its_department_too(
+    qtbot: QtBot, kiosk: KioskWindow, printer: EscposPrinter
+) -> None:
+    """No chip: the BHYT card QR (a wedge scanner's line) checks in, then the choice."""
+    qr = (  # the example of ../shared/reference/CCCD.md
+        "0111077012|4e677579e1bb856e205469e1babf6e20c490e1baa174|29/03/1988|1|-|01 - C54|"
+        "01/07/2023|-|31/07/2023|01050111077012|-|4| 01/10/2027|4641c59ff02659c3-1202|4|…|$"
+    )
+    kiosk.idle.scanned.emit(qr)
+    _wait(qtbot, kiosk, "department")
+    assert _journal(kiosk) == []
+    _choose(qtbot, kiosk, "NOI")
+    _wait(qtbot, kiosk, "result")
+    assert "Số thứ tự: 1\nKhám Nội — Phòng 203" in kiosk.result.queue.text()
+    (row,) = _journal(kiosk)
+    assert (row["method"], row["department"]) == ("bhyt_qr", "NOI")
+    assert len(printer.wait_pages(1)) == 1
+
+
+def test_reception_chooses_for_a_typed_check_in(qtbot: QtBot, tmp_path: Path) -> None:
+    window = _window(qtbot, tmp_path, mode="reception")
+    try:
+        window.state.open_manual()
+        window.manual.id_input.setText("046196008821")
+        window.manual.name_input.setText("Lê Thị Ánh Tuyết")
+        window.manual.dob_input.setText("23/11/1996")
+        qtbot.mouseClick(window.manual.ok_button, Qt.MouseButton.LeftButton)
+        _wait(qtbot, window, "result")
+        selector = window.result.selector
+        assert selector.isVisible() and _journal(window) == []
+        assert "Chọn khoa cho bệnh nhân" in window.result.queue.text()
+        selector.box.setCurrentIndex(1)  # NGOAI
+        qtbot.mouseClick(selector.assign_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "Số thứ tự: 1" in window.result.queue.text(), timeout=WAIT_MS)
+        (row,) = _journal(window)
+        assert (row["method"], row["department"]) == ("manual", "NGOAI")
+    finally:
+        window.close()
