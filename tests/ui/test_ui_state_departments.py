@@ -82,3 +82,16 @@ def test_walking_away_before_choosing_wipes_and_a_late_answer_is_dropped(outcome
     assert s.card_present([CAN("111111")]) is not None  # the next patient's card
     s.on_outcome(_assigned(outcome, "NOI", "203"))  # the previous one's number comes back
     assert s.screen == "reading" and not s.has_personal_data
+
+
+def test_with_nothing_offered_the_patient_is_sent_to_the_desk(outcome: Any) -> None:
+    """Only surgery (closed at 18:00) and dentistry (desk-only for BHYT): no button works."""
+    s = KioskState(mode="self")
+    only = (SAMPLE_DEPARTMENTS[1], SAMPLE_DEPARTMENTS[3])
+    s.departments = only
+    pending = _pending(outcome)
+    s.on_choice(pending, department_options(only, pending, self_check=True, at=EVENING))
+    v = s.view()
+    assert [(c.code, c.enabled) for c in v.choices] == [("NGOAI", False)]
+    assert "quầy tiếp đón" in v.body and "Răng Hàm Mặt" in v.extra["desk"]
+    assert s.choose_department("NGOAI") is None and s.choose_department("RHM") is None
