@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from kiosk.app.messages import GENERIC
 from kiosk.cccd import access
+from kiosk.config import clinic_label
 from ui.departments import DepartmentButton, department_buttons, desk_only, place_text
+from ui.progress import advance, stage_of, stage_words
 from ui.strings import DEFAULT_LANG, LANGS, Lang, phase_label, t, trust_text
 
 if TYPE_CHECKING:
@@ -133,6 +135,11 @@ class ScreenView:
     choices: tuple[DepartmentButton, ...] = ()
 
 
+#: What self-check's result keeps in large-text mode: holder lines, eligibility lines.
+LARGE_LINES = 2
+LARGE_ELIGIBILITY = 2
+
+
 def mask_id(number: str | None) -> str:
     """An ID number with all but its last 4 digits hidden ("••••••••4517")."""
     if not number:
@@ -170,6 +177,8 @@ class KioskState:
         mode: Mode = "self",
         lang: Lang = DEFAULT_LANG,
         on_change: Callable[[], None] | None = None,
+        clinic_names: dict[str, str] | None = None,
+        large_text: bool = False,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -181,7 +190,12 @@ class KioskState:
         self.lang: Lang = lang
         #: The configured language: a patient's switch lasts until the next patient.
         self.home_lang: Lang = lang
+        #: Large, high-contrast text (accessibility); a patient's choice lasts until the next.
+        self.large_text = large_text
+        self.home_large_text = large_text
         self.on_change = on_change
+        #: BHYT clinic code → name (``[[clinics]]``), so the registered clinic has a name.
+        self.clinic_names: dict[str, str] = dict(clinic_names or {})
         self.screen: Screen = "idle"
         self.card_in_field = False
         self.key_message = ""
@@ -349,8 +363,13 @@ class KioskState:
         """A pipeline progress event (from the worker, on the GUI thread)."""
         if not self.busy:
             return
-        if event.kind == "reading":
-            self._progress = (event.phase, event.done, event.total)
+        if event.kind == "reading":  # one bar for the whole read (ui.progress)
+            before = self._progress[1] if self._progress is not None else 0
+            self._progress = (
+                event.phase,
+                advance(before, event.phase, event.done, event.total),
+                100,
+            )
             self._go("reading")
         elif event.kind == "verified" or (event.kind == "eligibility" and self.screen != "reading"):
             self._go("verifying")
@@ -404,10 +423,11 @@ class KioskState:
 
     def _to_number(self, out: CheckInOutcome) -> None:
         """Wipe the personal data, keep the number (and its room) large on screen."""
-        number, ticket, lang = out.queue_number, self.ticket, self.lang
+        number, ticket, lang, large = out.queue_number, self.ticket, self.lang, self.large_text
         place = self._place_of(out)
         self.wipe(notify=False)
         self._number, self.ticket, self.lang, self._place = number, ticket, lang, place
+        self.large_text = large
         self._go("number")
 
     def _place_of(self, out: CheckInOutcome) -> str:
@@ -488,8 +508,13 @@ class KioskState:
         to the configured mode (reception opened on a self-check kiosk does not stay open)."""
         if self.busy:
             return
-        changed = self.mode != self.home_mode or self.lang != self.home_lang
+        changed = (
+            self.mode != self.home_mode
+            or self.lang != self.home_lang
+            or self.large_text != self.home_large_text
+        )
         self.mode, self.lang = self.home_mode, self.home_lang
+        self.large_text = self.home_large_text
         if self.screen != "idle" or changed:
             self.wipe()
 
@@ -500,6 +525,7 @@ class KioskState:
         timeout)."""
         if self.mode == "self" and self.screen in _PATIENT_SCREENS:
             self.lang = self.home_lang
+            self.large_text = self.home_large_text
         if self._assigning:  # the number being taken is not shown to whoever comes next
             self._abandoned += 1
             self._assigning = False
@@ -529,6 +555,11 @@ class KioskState:
         """Vietnamese ↔ English."""
         self.set_language("en" if self.lang == "vi" else "vi")
 
+    def toggle_large_text(self) -> None:
+        """Large text on ↔ off (the current screen re-renders at the new size)."""
+        self.large_text = not self.large_text
+        self._go(self.screen)
+
     @property
     def has_personal_data(self) -> bool:
         """Whether a check-in's personal data is held (only while the result is shown)."""
@@ -550,10 +581,13 @@ class KioskState:
             )
         if self.screen == "reading":
             progress = None
+            extra = {}
             if self._progress is not None:
-                phase, done, total = self._progress
-                progress = (phase_label(phase, lang), done, total)
-            return ScreenView("reading", t("reading.title", lang), progress=progress)
+                phase, percent, whole = self._progress
+                progress = (stage_words(stage_of(phase), lang), percent, whole)
+                if self.mode == "reception":  # staff may see the step; patients never do
+                    extra["detail"] = phase_label(phase, lang)
+            return ScreenView("reading", t("reading.title", lang), progress=progress, extra=extra)
         if self.screen == "verifying":
             return ScreenView("verifying", t("verifying.title", lang))
         if self.screen in ("today", "settings"):
@@ -577,7 +611,9 @@ class KioskState:
             return self._department_view()
         if self.screen == "error":
             msg = self.error or GENERIC
-            return ScreenView("error", msg.title(lang), msg.action(lang), extra={"key": msg.key})
+            # Patients get what they can do; the operator's fix is for reception and doctor.
+            action = msg.patient_action(lang) if self.mode == "self" else msg.action(lang)
+            return ScreenView("error", msg.title(lang), action, extra={"key": msg.key})
         return self._result_view()
 
     def _department_view(self) -> ScreenView:
@@ -607,7 +643,10 @@ class KioskState:
             return ""
         if isinstance(self.ticket, str):
             return t(f"ticket.{self.ticket}", lang)
-        return f"⚠ {self.ticket.title(lang)}. {self.ticket.action(lang)}"
+        action = (
+            self.ticket.patient_action(lang) if self.mode == "self" else self.ticket.action(lang)
+        )
+        return f"⚠ {self.ticket.title(lang)}. {action}"
 
     def _result_view(self) -> ScreenView:
         lang = self.lang
@@ -687,27 +726,39 @@ class KioskState:
             )
         el = out.eligibility
         elig = [t(f"elig.{el.status}", lang)]
-        elig.append(el.advice_vi if lang == "vi" else el.advice_en)
+        if self.mode == "self":  # the patient reads what it means for them, not staff advice
+            elig.append(t(f"elig.patient.{el.status}", lang))
+        else:
+            elig.append(el.advice_vi if lang == "vi" else el.advice_en)
         if el.valid_from or el.valid_to:
             elig.append(
                 f"{t('field.validity', lang)}: {_date(el.valid_from, lang) or '…'} → "
                 f"{_date(el.valid_to, lang) or '…'}"
             )
         if el.registered_clinic:
-            elig.append(f"{t('field.clinic', lang)}: {el.registered_clinic}")
-        if el.message:
-            elig.append(f"{t('field.gateway', lang)}: {el.message}")
+            clinic = clinic_label(el.registered_clinic, self.clinic_names)
+            elig.append(f"{t('field.clinic', lang)}: {clinic}")
+        if self.mode == "reception":
+            # The gateway's own note is Vietnamese free text: staff reading English get the
+            # code (its meaning is the advice above, from the code table, in English).
+            if el.message and lang == "vi":
+                elig.append(f"{t('field.gateway', lang)}: {el.message}")
+            elif el.code and lang != "vi":
+                elig.append(t("elig.gateway_code", lang, code=el.code))
         if el.source == "cache" and out.cache_age is not None:
             stale = t("elig.stale", lang) if el.stale else ""
             elig.append(t("elig.cache", lang, age=format_age(out.cache_age, lang)) + stale)
+        # Large text: the name and birth date (enough to know it is you), the status and what it
+        # means; the photo stays off (the patient knows their face).
+        large = self.large_text and self.mode == "self"
         return ScreenView(
             "result",
             t("result.title", lang),
-            photo=photo,
-            lines=tuple(lines),
+            photo=None if large else photo,
+            lines=tuple(lines[:LARGE_LINES] if large else lines),
             badge=t(f"badge.{kind}", lang),
             badge_kind=kind,
-            eligibility=tuple(elig),
+            eligibility=tuple(elig[:LARGE_ELIGIBILITY] if large else elig),
             eligibility_status=el.status,
             queue=self._queue_text(out, lang),
             extra={"ticket": self._ticket_text(), **self._trust_extra(out, lang)},
