@@ -437,6 +437,7 @@ class KioskWindow(QMainWindow):
         for widget, sheet in self._base_sheets.items():
             widget.setStyleSheet(enlarged_sheet(sheet, floor))
         self.result.text_floor = floor
+        self.department.text_floor = floor
 
     def _render(self) -> None:
         s = self.state

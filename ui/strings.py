@@ -308,6 +308,8 @@ STRINGS.update(
             "en": "{names} on BHYT: please register at the reception desk",
         },
         "dept.cancel": {"vi": "Huỷ", "en": "Cancel"},
+        "dept.prev": {"vi": "◀ Trước", "en": "◀ Back"},
+        "dept.next": {"vi": "Khoa khác ▶", "en": "More ▶"},
         "dept.assigning": {"vi": "Đang lấy số…", "en": "Getting your number…"},
         "dept.staff": {"vi": "Khoa khám", "en": "Department"},
         "dept.assign": {"vi": "Cấp số", "en": "Give a number"},

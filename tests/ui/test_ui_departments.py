@@ -301,3 +301,37 @@ def test_reception_chooses_for_a_typed_check_in(qtbot: QtBot, tmp_path: Path) ->
         assert (row["method"], row["department"]) == ("manual", "NGOAI")
     finally:
         window.close()
+
+
+def test_many_departments_and_large_text_turn_pages(qtbot: QtBot, tmp_path: Path) -> None:
+    """Eight departments: six a page, the rest behind "more"; in large text two a page, one
+    per row — never buttons squeezed under their words."""
+    many = tuple(
+        Department(f"K{i}", f"Khoa {i}", f"Department {i}", f"{100 + i}") for i in range(8)
+    )
+    window = _window(qtbot, tmp_path, departments=many)
+    try:
+        _tap(qtbot, window)
+        _wait(qtbot, window, "department")
+        screen = window.department
+
+        def visible() -> list[str]:
+            return [c for c, b in screen.buttons.items() if b.isVisible()]
+
+        assert visible() == [f"K{i}" for i in range(6)] and screen.next_button.isVisible()
+        assert not screen.prev_button.isEnabled()
+        qtbot.mouseClick(screen.next_button, Qt.MouseButton.LeftButton)
+        assert visible() == ["K6", "K7"] and not screen.next_button.isEnabled()
+        _choose(qtbot, window, "K7")
+        _wait(qtbot, window, "result")
+        assert "Khoa 7 — Phòng 107" in window.result.queue.text()
+        _remove(qtbot, window)
+        _tap(qtbot, window)
+        _wait(qtbot, window, "department")
+        qtbot.mouseClick(window.large_button, Qt.MouseButton.LeftButton)  # "Aa": large text
+        assert window.state.large_text and screen.text_floor > 0
+        assert visible() == ["K0", "K1"] and screen.button_text("K0") == "Khoa 0 — Phòng 100"
+        first, second = (screen.buttons[c] for c in ("K0", "K1"))
+        assert first.x() == second.x() and first.y() < second.y()  # one per row
+    finally:
+        window.close()
