@@ -41,6 +41,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import logging
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -255,6 +256,51 @@ class _Lookup:
     pending: PendingCheckIn | None = None
 
 
+class _EarlyLookUp:
+    """A look-up started from the CCCD QR before the chip was read, and the person it asks
+    about; :meth:`take` hands it over once, only for that same person (ID number, name and
+    birth date: a QR of one card held over another card gets no answer of the other)."""
+
+    def __init__(
+        self,
+        future: concurrent.futures.Future[tuple[EligibilityResult, timedelta | None]],
+        person: Person,
+    ) -> None:
+        self.future: concurrent.futures.Future[tuple[EligibilityResult, timedelta | None]] | None
+        self.future = future
+        self.person = person
+
+    def take(
+        self, person: Person
+    ) -> concurrent.futures.Future[tuple[EligibilityResult, timedelta | None]] | None:
+        """The early look-up if it asked about ``person`` (else None, and it is dropped)."""
+        future, self.future = self.future, None
+        if future is None:
+            return None
+        mine = self.person
+
+        def same_name(a: str, b: str) -> bool:
+            return (
+                unicodedata.normalize("NFC", a).casefold()
+                == unicodedata.normalize("NFC", b).casefold()
+            )
+
+        if (
+            mine.id_number == person.id_number
+            and same_name(mine.full_name, person.full_name)
+            and mine.date_of_birth == person.date_of_birth
+        ):
+            return future
+        future.cancel()
+        return None
+
+    def drop(self) -> None:
+        """Not needed after all (the read failed, or another card was on the reader)."""
+        if self.future is not None:
+            self.future.cancel()
+            self.future = None
+
+
 def _person_from(holder: Holder) -> Person | None:
     if not holder.id_number or not holder.full_name:
         return None
@@ -323,11 +369,14 @@ class CheckInPipeline:
         holder_json: dict[str, Any],
         bhyt_card: str | None,
         queue: Queue | None,
+        early: _EarlyLookUp | None = None,
     ) -> _Lookup:
         """Journal the check-in in ``queue`` (durable), then start the look-up on a worker
-        thread; with ``queue`` None (:data:`CHOOSE_LATER`) only start the look-up."""
+        thread; with ``queue`` None (:data:`CHOOSE_LATER`) only start the look-up. A look-up
+        ``early`` started for this same person (from the CCCD QR) is used instead."""
+        future = early.take(person) if early is not None else None
         if queue is None:
-            future = self._executor.submit(self._look_up, person)
+            future = future or self._executor.submit(self._look_up, person)
             log.info("check-in (%s): eligibility started, department to be chosen", method)
             self._emit("eligibility", "started")
             return _Lookup(
@@ -342,7 +391,7 @@ class CheckInPipeline:
             department=queue.department,
             room=queue.room,
         )
-        future = self._executor.submit(self._look_up, person)
+        future = future or self._executor.submit(self._look_up, person)
         log.info("check-in %s: journaled (%s), eligibility started", record.checkin_id, method)
         self._emit("eligibility", "started", checkin_id=record.checkin_id)
         return _Lookup(
@@ -479,14 +528,26 @@ class CheckInPipeline:
     # ---- the three ways in -------------------------------------------------------------
 
     def checkin_card(
-        self, transport: Transport, keys: Sequence[AccessKey], *, queue: Queue | None = ONE_QUEUE
+        self,
+        transport: Transport,
+        keys: Sequence[AccessKey],
+        *,
+        queue: Queue | None = ONE_QUEUE,
+        read_photo: bool = True,
+        known: Person | None = None,
     ) -> CheckInOutcome:
         """Read and verify the chip, checking eligibility while the rest of the card is read;
         the number is taken in ``queue``.
 
+        ``read_photo`` False skips DG2 (self-check: the patient knows their face; PA then
+        lists DG2 as not read). ``known`` is the person the CCCD QR named (the key came from
+        it): the eligibility look-up starts at once, before the chip is even opened, and is
+        used when DG13 names the same person (else it is dropped and a new one asked).
+
         Raises what :meth:`ReaderSession.read` raises (wrong key, card removed…) after an
         ``error`` event; a check-in journaled before the failure stays in the journal.
         """
+        early = _EarlyLookUp(self._executor.submit(self._look_up, known), known) if known else None
         state: dict[str, Any] = {"dg1": None, "dg13": None, "lookup": None}
 
         def start(dg13: dg13_mod.DG13 | None, dg1: dg1_mod.DG1 | None) -> None:
@@ -495,7 +556,12 @@ class CheckInPipeline:
             if person is None:
                 return
             state["lookup"] = self._start(
-                person, method="chip", holder_json=holder.to_json(), bhyt_card=None, queue=queue
+                person,
+                method="chip",
+                holder_json=holder.to_json(),
+                bhyt_card=None,
+                queue=queue,
+                early=early,
             )
 
         def on_file(name: str, raw: bytes) -> None:
@@ -516,7 +582,12 @@ class CheckInPipeline:
             self._emit("reading", phase, done, total)
 
         session = ReaderSession(
-            transport, access=self.access, progress=progress, on_file=on_file, trust=self.trust
+            transport,
+            access=self.access,
+            progress=progress,
+            on_file=on_file,
+            trust=self.trust,
+            read_dg2=read_photo,
         )
         try:
             result = session.read(keys)
@@ -525,6 +596,8 @@ class CheckInPipeline:
             lookup = state["lookup"]
             if lookup is not None:
                 lookup.future.cancel()
+            if early is not None:
+                early.drop()
             raise
         holder = holder_from(result.dg13, result.dg1)
         authenticity = Authenticity.of(result)
@@ -537,8 +610,15 @@ class CheckInPipeline:
                 self._emit("error", "NoIdNumber")
                 raise EmrtdError("the card gave no ID number and name (DG13 and DG1 unreadable)")
             lookup = self._start(
-                person, method="chip", holder_json=holder.to_json(), bhyt_card=None, queue=queue
+                person,
+                method="chip",
+                holder_json=holder.to_json(),
+                bhyt_card=None,
+                queue=queue,
+                early=early,
             )
+        if early is not None:
+            early.drop()  # not used (another person on the chip): its answer is not shown
         return self._finish(
             lookup,
             method="chip",

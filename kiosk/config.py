@@ -28,6 +28,9 @@ A file looks like::
     mode = "self"        # or "reception" (staff at a desk)
     language = "vi"      # or "en"
     idle_timeout_s = 60  # seconds without a touch before the screen is wiped
+    warning_s = 10       # a "More time" countdown this long comes before that wipe (0: none)
+    result_timeout_s = 20  # self-check: a BHYT-QR result (no card to take away) is wiped after
+    card_reminder_s = 6  # self-check: "Please take your card" when it is still on the reader
     fullscreen = true    # full screen and frameless; --windowed overrides
     operator_pin_hash = "scrypt$16384$8$1$…"  # from `cccd-kiosk set-pin --print`; never the
                          # PIN itself (or `set-pin` into the data folder, or the environment's
@@ -337,7 +340,11 @@ class UiConfig:
     keep it in the data folder, and ``$CCCD_KIOSK_OPERATOR_PIN`` overrides both. No PIN at
     all: the settings stay locked. ``idle_timeout_s`` is at most a day (a kiosk that never
     wipes is not one). ``export_dir`` (default: ``exports`` in the data folder) is where
-    "Xuất CSV / Export" writes — a public kiosk shows no file dialog.
+    "Xuất CSV / Export" writes — a public kiosk shows no file dialog. ``warning_s``: the
+    "Thêm thời gian / More time" countdown before an idle wipe (0: wipe without one);
+    ``result_timeout_s``: how long a self-check BHYT-QR result stays (nobody removes a card
+    to end it); ``card_reminder_s``: when a card still on the reader after its result is
+    reminded.
     """
 
     mode: str = "self"
@@ -354,9 +361,22 @@ class UiConfig:
     #: display's reported size).
     large_text: bool = False
     screen_inches: float | None = None
+    #: Whether self-check reads the photo (DG2) too; off: a faster answer, and the photo is
+    #: what reception compares, not the patient.
+    self_check_photo: bool = False
+    warning_s: float = 10.0
+    result_timeout_s: float = 20.0
+    card_reminder_s: float = 6.0
 
     def __post_init__(self) -> None:
         _choice(self.mode, UI_MODES, "ui.mode")
+        for key in ("warning_s", "result_timeout_s", "card_reminder_s"):
+            value = getattr(self, key)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number or not 0 <= value <= 600:
+                raise ConfigValueError(f"must be 0 to 600 seconds, not {value!r}", key=f"ui.{key}")
+        _positive(self.result_timeout_s, "ui.result_timeout_s")
+        _positive(self.card_reminder_s, "ui.card_reminder_s")
         if self.screen_inches is not None and not 5 <= self.screen_inches <= 100:
             raise ConfigValueError("must be 5 to 100 (inches)", key="ui.screen_inches")
         if len(self.hospital) > 80:

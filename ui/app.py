@@ -42,6 +42,7 @@ from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
 from ui.header import Header
+from ui.scan import WedgeFilter
 from ui.screens import STYLE, button
 from ui.screens.department import DepartmentScreen
 from ui.screens.error import ErrorScreen
@@ -65,11 +66,14 @@ from ui.state import (
 )
 from ui.strings import Lang, t
 from ui.tester import TesterPanel
+from ui.timeouts import CardReminder, TimeoutWarning
 from ui.worker import WorkerHandle
 
 #: Seconds the queue number stays large on screen after the card left (self-check).
 NUMBER_HOLD_S = 8.0
 #: Events that count as someone using the kiosk (they restart the idle timer).
+#: Staff screens: their fields get typed keys as they are (no wedge-scan routing).
+_STAFF_SCREENS = frozenset({"today", "manual", "pin", "settings"})
 _ACTIVITY = (
     QEvent.Type.KeyPress,
     QEvent.Type.MouseButtonPress,
@@ -116,6 +120,7 @@ class KioskWindow(QMainWindow):
         self.worker.worker.ticket.connect(self._on_ticket)
         self.worker.worker.choose.connect(self._on_choice)
         self.state.departments = kiosk.departments
+        self.state.self_check_photo = kiosk.config.ui.self_check_photo
         self._transport: Any = None
         self.setStyleSheet(STYLE)
 
@@ -143,7 +148,7 @@ class KioskWindow(QMainWindow):
         self.key_entry.submitted.connect(self._scan)
         self.key_entry.cancelled.connect(self.state.cancel)
         self.result.done.connect(self.state.cancel)
-        self.error.retry.connect(self.state.cancel)
+        self.error.retry.connect(self.state.retry)
         # MRZ entry on the key screen (reception mode only; a wedge scanner types 3 lines)
         self.mrz = MrzEntry()
         self.mrz.submitted.connect(self._scan)
@@ -163,7 +168,6 @@ class KioskWindow(QMainWindow):
         )
         self.jobs.outcome.connect(self._on_outcome)
         self.jobs.failed.connect(self._on_failed)
-        self.jobs.ticket.connect(self._on_ticket)
         self.jobs.choose.connect(self._on_choice)
         self.jobs.exported.connect(self._on_exported)
         self.today.search_changed.connect(self.refresh_today)
@@ -212,6 +216,14 @@ class KioskWindow(QMainWindow):
         left.addWidget(self.header)
         left.addLayout(top)
         left.addWidget(self.stack, 1)
+        # Banners under the screens (ui/timeouts.py): the idle-wipe countdown, the card reminder.
+        self.timeout_warning = TimeoutWarning()
+        self.timeout_warning.extended.connect(self._more_time)
+        self.timeout_warning.expired.connect(self.state.idle_timeout)
+        self.card_reminder = CardReminder()
+        left.addWidget(self.card_reminder)
+        left.addWidget(self.timeout_warning)
+        self._shown_screen = ""
         row = QHBoxLayout()
         row.addLayout(left, 1)
         self.tester: TesterPanel | None = None
@@ -242,10 +254,15 @@ class KioskWindow(QMainWindow):
         self.number_timer.setSingleShot(True)
         self.number_timer.setInterval(int(NUMBER_HOLD_S * 1000))
         self.number_timer.timeout.connect(self.state.number_timeout)
+        #: How long a self-check BHYT-QR result stays (no card leaves to end it).
+        self.result_timer = QTimer(self)
+        self.result_timer.setSingleShot(True)
+        self.result_timer.setInterval(int(kiosk.config.ui.result_timeout_s * 1000))
+        self.result_timer.timeout.connect(self.state.result_timeout)
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.setInterval(int(idle_timeout_s * 1000))
-        self.idle_timer.timeout.connect(self.state.idle_timeout)
+        self.idle_timer.timeout.connect(self._idle_expired)
         app = QApplication.instance()
         if app is not None:  # typing or touching counts as activity (manual entry, search)
             app.installEventFilter(self)
@@ -257,13 +274,43 @@ class KioskWindow(QMainWindow):
             if screen is not None and screen.styleSheet():
                 self._base_sheets[screen] = screen.styleSheet()
         self._text_floor = 0
+        # A wedge scanner's key bursts go to the scan whatever has focus (ui/scan.py).
+        self.wedge = WedgeFilter(self._wedge_accepts, self)
+        self.wedge.scanned.connect(self._scan)
+        if app is not None:
+            app.installEventFilter(self.wedge)
         self._render()
+
+    def _wedge_accepts(self, widget: QWidget) -> bool:
+        """Whether keys for ``widget`` may be a wedge scan: a patient screen of this window,
+        not the tester panel, not a multi-line field (``raw_keys``)."""
+        if self.state.screen in _STAFF_SCREENS or widget.window() is not self:
+            return False
+        if self.tester is not None and (widget is self.tester or self.tester.isAncestorOf(widget)):
+            return False
+        return not widget.property("raw_keys")
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Restart a running idle timer on any key press or touch in the kiosk."""
         if self.idle_timer.isActive() and event.type() in _ACTIVITY:
             self.idle_timer.start()
         return False
+
+    def _idle_expired(self) -> None:
+        """The idle timer ran out: warn with a "More time" countdown first when there is
+        something to wipe (``[ui] warning_s``), else wipe (back to the configured mode)."""
+        s = self.state
+        nothing_shown = s.screen == "idle" or (s.screen == "error" and s.error is s.reader_fault)
+        seconds = self.config.ui.warning_s
+        if seconds <= 0 or s.busy or nothing_shown:
+            s.idle_timeout()
+            return
+        self.idle_timer.stop()  # the countdown runs instead
+        self.timeout_warning.begin(int(seconds + 0.999), s.lang)
+
+    def _more_time(self) -> None:
+        """ "More time" pressed: the screen stays for another idle period."""
+        self.idle_timer.start()
 
     # ---- inputs --------------------------------------------------------------------------
 
@@ -373,7 +420,9 @@ class KioskWindow(QMainWindow):
     def _dispatch(self, action: Action | None) -> None:
         if isinstance(action, StartRead):
             # The tapped card (tester panel, reader watcher), else the configured reader.
-            self.worker.read_card(self._transport, action.keys)
+            self.worker.read_card(
+                self._transport, action.keys, photo=action.photo, known=action.known
+            )
         elif isinstance(action, StartBhyt):
             self.worker.checkin_bhyt(action.text)
         elif isinstance(action, StartManual):
@@ -387,10 +436,11 @@ class KioskWindow(QMainWindow):
         self.state.on_event(event)
 
     def _on_outcome(self, outcome: CheckInOutcome) -> None:
-        self.state.on_outcome(outcome)
+        shown = self.state.on_outcome(outcome)  # False: abandoned during the look-up
         failed = outcome.authenticity is not None and outcome.authenticity.failed
-        if self.kiosk.prints_tickets and not failed:  # the worker prints; its answer follows
+        if shown and self.kiosk.prints_tickets and not failed:  # a forged card gets none
             self.state.on_ticket("printing")
+            self.worker.print_ticket(outcome.checkin_id)  # the worker's answer follows
         if self.state.mode == "reception":
             self.refresh_today()  # the list is current whenever it is next shown
 
@@ -520,9 +570,22 @@ class KioskWindow(QMainWindow):
         else:
             self.number.wipe()
             self.number_timer.stop()
+        if not s.result_times_out:
+            self.result_timer.stop()
+        elif not self.result_timer.isActive():
+            self.result_timer.start()
+        if s.card_left_behind:  # "Please take your card" after a few seconds
+            self.card_reminder.arm(self.config.ui.card_reminder_s, lang)
+        else:
+            self.card_reminder.stop()
+        if view.screen != self._shown_screen:  # a new screen: its own idle period
+            self.timeout_warning.stop()
+        self._shown_screen = view.screen
+        self.timeout_warning.set_language(lang)
         if view.screen == "idle" or s.busy:
             self.idle_timer.stop()
-        else:
+            self.timeout_warning.stop()
+        elif not self.timeout_warning.running:
             self.idle_timer.start()
 
     def request_quit(self) -> None:
@@ -545,6 +608,8 @@ class KioskWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
+            app.removeEventFilter(self.wedge)
+        self.wedge.reset()
         self.state.wipe()
         self.watcher.stop()
         self.worker.stop()

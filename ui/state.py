@@ -56,9 +56,16 @@ DEFAULT_IDLE_TIMEOUT_S = 30.0
 
 @dataclass(frozen=True)
 class StartRead:
-    """Ask the worker to read the card in the field with these access keys."""
+    """Ask the worker to read the card in the field with these access keys; ``photo`` False
+    skips DG2 (self-check); ``known`` is the CCCD QR the key came from (the eligibility
+    look-up starts from it before the chip is read)."""
 
     keys: tuple[access.AccessKey, ...]
+    photo: bool = True
+    known: access.CCCDQRData | None = None
+
+    def __repr__(self) -> str:
+        return f"StartRead({len(self.keys)} keys, photo={self.photo})"  # no personal data
 
 
 @dataclass(frozen=True)
@@ -166,6 +173,8 @@ def _date(value: date | None, lang: Lang) -> str:
 _PATIENT_SCREENS = frozenset(
     {"key_needed", "reading", "verifying", "result", "error", "number", "department"}
 )
+#: The screens after a check-in where a card still on the reader is reminded.
+_REMINDER_SCREENS = frozenset({"result", "number"})
 
 
 class KioskState:
@@ -224,6 +233,10 @@ class KioskState:
         self._place = ""
         #: The configured departments (their names in both languages; set by the window).
         self.departments: tuple[Department, ...] = ()
+        #: The CCCD QR the pending keys came from (personal data: wiped with them).
+        self._known: access.CCCDQRData | None = None
+        #: Whether self-check reads the photo too (``[ui] self_check_photo``).
+        self.self_check_photo = False
 
     # ---- transitions ---------------------------------------------------------------------
 
@@ -255,10 +268,12 @@ class KioskState:
 
     def _start_read(self) -> Action:
         keys, self._keys = self._keys or (), None
+        known, self._known = self._known, None
         self._progress = None
         self._card_job = True
         self._go("reading")
-        return StartRead(keys)
+        # Self-check needs no photo (faster); reception compares the face.
+        return StartRead(keys, photo=self.mode == "reception" or self.self_check_photo, known=known)
 
     def submit_key(self, text: str) -> Action | None:
         """A typed CAN/ID or a scanned CCCD QR / MRZ on the key screen (or idle)."""
@@ -269,6 +284,12 @@ class KioskState:
             self._go(self.screen)
             return None
         self._keys = keys
+        self._known = None
+        if access.detect_input(text) == "cccd_qr":  # it names the person: ask BHXH at once
+            try:
+                self._known = access.parse_cccd_qr(text)
+            except access.AccessKeyError:
+                self._known = None
         self.key_message = ""
         if self.card_in_field:
             return self._start_read()
@@ -359,6 +380,21 @@ class KioskState:
         if not self.busy:
             self.wipe()
 
+    def retry(self) -> None:
+        """ "Thử lại / Try again" on an error. The card still on the reader after its check-in
+        failed (a wrong CAN, a key the chip refused): the key screen opens again for it — the
+        patient never has to lift and re-place the card. Anything else: back to idle."""
+        if self.busy:
+            return
+        card_error = self.error is not None and self.error is not self.reader_fault
+        if self.screen == "error" and self.card_in_field and self._card_job and card_error:
+            self.error = None
+            self._keys = None
+            self.key_message = ""
+            self._go("key_needed")
+            return
+        self.wipe()
+
     def on_event(self, event: CheckInEvent) -> None:
         """A pipeline progress event (from the worker, on the GUI thread)."""
         if not self.busy:
@@ -374,20 +410,22 @@ class KioskState:
         elif event.kind == "verified" or (event.kind == "eligibility" and self.screen != "reading"):
             self._go("verifying")
 
-    def on_outcome(self, outcome: CheckInOutcome) -> None:
+    def on_outcome(self, outcome: CheckInOutcome) -> bool:
         """The check-in finished: show the result (kept until removal / timeout / next),
-        unless its card was taken away during the look-up (then it is dropped)."""
+        unless its card was taken away during the look-up (then it is dropped: False, and
+        no ticket is printed for it)."""
         if self._abandoned:
             self._abandoned -= 1
-            return
+            return False
         assigned, self._assigning = self._assigning, False
         self._outcome = outcome
         self._progress = None
         self.ticket = None
         if assigned and self.mode == "self" and not self.card_in_field and self._card_job:
             self._to_number(outcome)  # the card left while the number was being taken
-            return
+            return True  # the patient chose and holds the number: the ticket prints
         self._go("result")
+        return True
 
     # ---- the department choice ------------------------------------------------------------
 
@@ -484,12 +522,35 @@ class KioskState:
                 self.wipe()  # walked away before choosing: nothing was journaled
             return  # the number is being taken: it is shown when it comes
         if self.screen == "result" and self.mode == "self" and out is not None:
-            if out.authenticity is not None and out.authenticity.failed:
-                self.wipe()  # sent to the desk: there is no number to keep
-                return
-            self._to_number(out)
+            self._keep_only_the_number()
         elif self.screen == "key_needed":
             self.wipe()
+
+    def _keep_only_the_number(self) -> None:
+        """Wipe the shown result's personal data, keeping its queue number large on screen
+        (``number``) — none for a card sent to the desk, which goes straight to idle."""
+        out = self._outcome
+        if out is None or (out.authenticity is not None and out.authenticity.failed):
+            self.wipe()  # sent to the desk: there is no number to keep
+            return
+        self._to_number(out)
+
+    @property
+    def result_times_out(self) -> bool:
+        """Self-check showing a BHYT-QR result: no card will leave to end it, so the window
+        ends it after ``[ui] result_timeout_s`` (:meth:`result_timeout`)."""
+        return (
+            self.mode == "self"
+            and self.screen == "result"
+            and not self._card_job
+            and self._outcome is not None
+        )
+
+    def result_timeout(self) -> None:
+        """A BHYT-QR result has been shown long enough: like a card's removal, its personal
+        data goes and the number stays for the number screen's few seconds."""
+        if self.result_times_out:
+            self._keep_only_the_number()
 
     def number_timeout(self) -> None:
         """The number has been shown long enough after the card left: back to idle."""
@@ -533,6 +594,7 @@ class KioskState:
         self._options = ()
         self._place = ""
         self._keys = None
+        self._known = None
         self._progress = None
         self.error = None
         self.key_message = ""
@@ -559,6 +621,12 @@ class KioskState:
         """Large text on ↔ off (the current screen re-renders at the new size)."""
         self.large_text = not self.large_text
         self._go(self.screen)
+
+    @property
+    def card_left_behind(self) -> bool:
+        """Self-check: the patient's card is still on the reader after their result (the
+        window reminds them to take it after ``[ui] card_reminder_s``)."""
+        return self.mode == "self" and self.card_in_field and self.screen in _REMINDER_SCREENS
 
     @property
     def has_personal_data(self) -> bool:

@@ -142,6 +142,12 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "age.h": {"vi": "{n} giờ", "en": "{n} h"},
     "age.d": {"vi": "{n} ngày", "en": "{n} d"},
     "error.retry": {"vi": "Thử lại", "en": "Try again"},
+    "timeout.warning": {
+        "vi": "Màn hình sẽ tự xoá sau {n} giây",
+        "en": "The screen will clear in {n} s",
+    },
+    "timeout.more": {"vi": "Thêm thời gian", "en": "More time"},
+    "reminder.take_card": {"vi": "Vui lòng lấy thẻ ra", "en": "Please take your card"},
     "phase.EF.CardAccess": {"vi": "Thông tin truy cập", "en": "Access information"},
     "phase.PACE": {"vi": "Mở kết nối an toàn (PACE)", "en": "Secure connection (PACE)"},
     "phase.BAC": {"vi": "Mở kết nối an toàn (BAC)", "en": "Secure connection (BAC)"},

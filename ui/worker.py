@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.messages import UserMessage, message_for
-from kiosk.cccd.access import AccessKey
+from kiosk.cccd.access import AccessKey, CCCDQRData
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.transport import Transport
 
@@ -43,8 +43,8 @@ def print_ticket_for(kiosk: Kiosk, checkin_id: str) -> str | UserMessage:
 
 class CheckInWorker(QObject):
     """Runs one check-in at a time on the thread it lives in (see the module docstring).
-    With a ticket printer configured, ``ticket`` follows each ``outcome``: ``printed`` or the
-    printer problem's :class:`UserMessage`."""
+    With a ticket printer configured, ``ticket`` answers each :meth:`print_ticket` the window
+    sends for a result it shows: ``printed`` or the printer problem's :class:`UserMessage`."""
 
     progress = Signal(object)
     outcome = Signal(object)
@@ -65,9 +65,10 @@ class CheckInWorker(QObject):
         log.warning("%s failed: %s", what, type(exc).__name__)
         self.failed.emit(message_for(exc))
 
-    @Slot(object, object)
-    def read_card(self, source: object, keys: object) -> None:
-        """Check in the card on ``source`` (a Transport), or on the configured reader (None)."""
+    @Slot(object, object, bool, object)
+    def read_card(self, source: object, keys: object, photo: bool, known: object) -> None:
+        """Check in the card on ``source`` (a Transport), or on the configured reader (None);
+        ``photo`` False skips DG2, ``known`` is the CCCD QR the key came from."""
         try:
             assert isinstance(keys, Sequence)
             key_list: list[AccessKey] = list(keys)
@@ -76,6 +77,8 @@ class CheckInWorker(QObject):
                 key_list,
                 transport=transport,  # type: ignore[arg-type]
                 choose_later=True,
+                read_photo=photo,
+                known=known,  # type: ignore[arg-type]
             )
         except Exception as exc:
             self.fail("check-in", exc)
@@ -89,12 +92,14 @@ class CheckInWorker(QObject):
             except Exception as exc:
                 self.fail("department options", exc)
             return
+        # No ticket from here: the window asks for it (:meth:`print_ticket`) once it shows the
+        # result — a patient who took the card away during the look-up gets none.
         self.outcome.emit(outcome)
-        auth = outcome.authenticity
-        if auth is not None and auth.failed:  # a forged or cloned card gets no ticket
-            return
-        if self.kiosk.prints_tickets:
-            self.ticket.emit(print_ticket_for(self.kiosk, outcome.checkin_id))
+
+    @Slot(str)
+    def print_ticket(self, checkin_id: str) -> None:
+        """Print the ticket of the check-in the window shows; ``ticket`` gives the answer."""
+        self.ticket.emit(print_ticket_for(self.kiosk, checkin_id))
 
     @Slot(str)
     def checkin_bhyt(self, text: str) -> None:
@@ -129,9 +134,10 @@ class CheckInWorker(QObject):
 class _Requests(QObject):
     """GUI-thread side of the queued connections into the worker."""
 
-    read_card = Signal(object, object)
+    read_card = Signal(object, object, bool, object)
     checkin_bhyt = Signal(str)
     assign = Signal(object, str)
+    print_ticket = Signal(str)
     close = Signal()
 
 
@@ -147,12 +153,20 @@ class WorkerHandle:
         self._requests.read_card.connect(self.worker.read_card)
         self._requests.checkin_bhyt.connect(self.worker.checkin_bhyt)
         self._requests.assign.connect(self.worker.assign)
+        self._requests.print_ticket.connect(self.worker.print_ticket)
         self._requests.close.connect(self.worker.close)
         self.thread.start()
 
-    def read_card(self, source: Transport | None, keys: Sequence[AccessKey]) -> None:
+    def read_card(
+        self,
+        source: Transport | None,
+        keys: Sequence[AccessKey],
+        *,
+        photo: bool = True,
+        known: CCCDQRData | None = None,
+    ) -> None:
         """Queue a card check-in (``source`` None: the configured reader)."""
-        self._requests.read_card.emit(source, tuple(keys))
+        self._requests.read_card.emit(source, tuple(keys), photo, known)
 
     def checkin_bhyt(self, text: str) -> None:
         """Queue a BHYT QR check-in."""
@@ -161,6 +175,10 @@ class WorkerHandle:
     def assign(self, outcome: CheckInOutcome, code: str) -> None:
         """Queue taking a pending check-in's number in department ``code``."""
         self._requests.assign.emit(outcome, code)
+
+    def print_ticket(self, checkin_id: str) -> None:
+        """Queue the printing of a shown check-in's ticket (after any running check-in)."""
+        self._requests.print_ticket.emit(checkin_id)
 
     def stop(self, timeout_ms: int = 30000) -> None:
         """Close the kiosk after any running check-in, quit and wait."""

@@ -30,6 +30,7 @@ from kiosk.app.pinned import pinned_paths
 from kiosk.app.reports import CheckInReport, ReadReport
 from kiosk.app.settings import Settings
 from kiosk.app.storage import Storage, has_journal
+from kiosk.cccd.access import CCCDQRData
 from kiosk.checkin import (
     CHOOSE_LATER,
     ONE_QUEUE,
@@ -39,6 +40,7 @@ from kiosk.checkin import (
     Queue,
 )
 from kiosk.config import Department
+from kiosk.eligibility.base import Person
 from kiosk.emrtd.passwords import AccessKey
 from kiosk.emrtd.session import AccessMode, ReaderSession
 from kiosk.emrtd.trust import TrustStore
@@ -411,9 +413,14 @@ class Kiosk:
         transport: Transport | None = None,
         department: str | None = None,
         choose_later: bool = False,
+        read_photo: bool = True,
+        known: CCCDQRData | None = None,
     ) -> CheckInReport:
         """Check in the card on ``transport`` (a tapped card) or on the configured reader,
         taking a number in ``department`` (a code; see :meth:`department`).
+
+        ``read_photo`` False skips the photo (self-check); ``known`` is the CCCD QR the key
+        came from: the BHXH look-up starts from it before the chip is read.
 
         ``choose_later`` with several departments and none named: journal nothing yet — the
         outcome is pending until :meth:`assign_number` (the Qt kiosk asks the patient)."""
@@ -422,7 +429,12 @@ class Kiosk:
         pipeline = self.pipeline  # storage problems before the card is touched
         t = self.open_reader() if transport is None else transport
         try:
-            out = pipeline.checkin_card(t, keys, queue=queue)
+            person = (
+                Person(known.id_number, known.full_name, known.date_of_birth, sex=known.sex)
+                if known is not None
+                else None
+            )
+            out = pipeline.checkin_card(t, keys, queue=queue, read_photo=read_photo, known=person)
             return CheckInReport(out, _modeled(t), dept)
         finally:
             if own:

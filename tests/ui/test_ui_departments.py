@@ -202,7 +202,13 @@ def test_walking_away_during_the_choice_journals_nothing_and_wipes(
     assert kiosk.department.buttons == {}
     _tap(qtbot, kiosk)
     _wait(qtbot, kiosk, "department")
-    kiosk.idle_timer.timeout.emit()  # nobody touches the screen
+    kiosk.idle_timer.timeout.emit()  # nobody touches the screen: the "More time" countdown...
+    warning = kiosk.timeout_warning
+    assert warning.isVisible() and kiosk.state.screen == "department"
+    for _ in range(600):  # ...runs out
+        if not warning.isVisible():
+            break
+        warning.tick.timeout.emit()
     assert kiosk.state.screen == "idle" and not kiosk.state.has_personal_data
     _tap(qtbot, kiosk)
     _wait(qtbot, kiosk, "department")

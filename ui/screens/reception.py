@@ -211,7 +211,6 @@ class ReceptionJobs(QObject):
     outcome = Signal(object)
     failed = Signal(object)
     exported = Signal(bool)
-    ticket = Signal(object)
     reprinted = Signal(object)
     choose = Signal(object, object)
 
@@ -255,11 +254,7 @@ class ReceptionJobs(QObject):
             log.warning("manual check-in failed: %s", type(exc).__name__)
             self.failed.emit(message_for(exc))
             return
-        self.outcome.emit(report.outcome)
-        if self.kiosk.prints_tickets:
-            from ui.worker import print_ticket_for
-
-            self.ticket.emit(print_ticket_for(self.kiosk, report.outcome.checkin_id))
+        self.outcome.emit(report.outcome)  # the window asks for its ticket, as for a card
 
     @Slot(str)
     def reprint(self, checkin_id: str) -> None:
