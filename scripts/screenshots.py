@@ -43,8 +43,9 @@ MODES: tuple[Mode, ...] = ("self", "reception")
 SCREENS = ("idle", "key_needed", "reading", "verifying", "result", "error")
 #: Screens only reception has: today's check-ins, manual entry, the PIN and the settings.
 RECEPTION_SCREENS = ("today", "manual", "pin", "settings")
-#: Screens only self-check has: the queue number after the card left.
-SELF_SCREENS = ("number",)
+#: Screens only self-check has: the queue number after the card left; the department choice
+#: (the sample clinic's departments at 18:00: surgery closed, dentistry at the desk).
+SELF_SCREENS = ("number", "department")
 
 
 def screens_of(mode: str) -> tuple[str, ...]:
@@ -113,8 +114,31 @@ def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
         state.card_present([key])
         state.on_event(CheckInEvent("verified", "verified"))
 
+    def department() -> None:  # several departments: chosen before any number is taken
+        import dataclasses
+        from datetime import datetime
+
+        from kiosk.app.demo import SAMPLE_DEPARTMENTS
+        from kiosk.app.departments import department_options
+        from kiosk.checkin import PendingCheckIn
+        from offline_cache.journal import VIETNAM_TZ
+
+        pending = dataclasses.replace(
+            outcome, checkin_id="", queue_number=0, pending=PendingCheckIn({}, None)
+        )
+        options = department_options(
+            SAMPLE_DEPARTMENTS,
+            pending,
+            self_check=True,
+            at=datetime(2026, 12, 3, 18, 0, tzinfo=VIETNAM_TZ),
+            existing={"NHI": (3, "110")},  # this patient already queues at paediatrics
+        )
+        state.departments = SAMPLE_DEPARTMENTS
+        state.on_choice(pending, options)
+
     return {
         "idle": lambda: None,
+        "department": department,
         "key_needed": lambda: state.card_present(None),
         "reading": reading,
         "verifying": verifying,
@@ -160,6 +184,7 @@ def _shoot(
         window.state.set_language(lang)
         for screen in screens_of(mode):
             window.state.wipe()
+            window.state.set_language(lang)  # a patient's wipe brings back Vietnamese
             steps[screen]()
             if window.state.screen != screen:
                 raise RuntimeError(f"could not reach the {screen} screen")

@@ -176,9 +176,7 @@ class KioskWindow(QMainWindow):
         wire_calls(self.today, self.requests, self.jobs, kiosk.departments)
         self.jobs.listed.connect(self._on_listed)
         self.jobs.storage_notice.connect(self._on_storage_notice)
-        self.jobs.list_failed.connect(
-            lambda: self.today.show_message(t("today.list_failed", self.state.lang))
-        )
+        self.jobs.list_failed.connect(self._list_failed)  # queued: a method, not a lambda
         self.jobs.outcome.connect(self._on_outcome)
         self.jobs.failed.connect(self._on_failed)
         self.jobs.choose.connect(self._on_choice)
@@ -274,10 +272,12 @@ class KioskWindow(QMainWindow):
         # Real readers (pcsc, nfc, auto) report cards arriving and leaving; sim: does nothing.
         self.watcher = ReaderWatcher(self.reader, parent=self)
         if self.watcher.active:
-            self.watcher.card_present.connect(lambda card: self.card_tapped(card, None))
+            # the window's own methods as slots: queued to the GUI thread (a lambda or the
+            # plain-Python state would run on the watcher's thread and touch the widgets there)
+            self.watcher.card_present.connect(self._card_present)
             self.watcher.card_removed.connect(self.card_removed)
             self.watcher.reader_problem.connect(self._reader_problem)
-            self.watcher.reader_ready.connect(self.state.on_reader_ready)
+            self.watcher.reader_ready.connect(self._reader_ready)
             self.watcher.start()
         central = QWidget()
         central.setLayout(row)
@@ -354,6 +354,18 @@ class KioskWindow(QMainWindow):
             return
         self._transport = transport
         self._dispatch(self.state.card_present(keys))
+
+    def _card_present(self, card: Any) -> None:
+        """The reader watcher saw a card (on the GUI thread)."""
+        self.card_tapped(card, None)
+
+    def _reader_ready(self) -> None:
+        """The reader works again (on the GUI thread)."""
+        self.state.on_reader_ready()
+
+    def _list_failed(self) -> None:
+        """Today's list could not be read (on the GUI thread)."""
+        self.today.show_message(t("today.list_failed", self.state.lang))
 
     def _reader_problem(self, exc: BaseException) -> None:
         """The watcher says the reader cannot be used: show what to do (plug it in, start
@@ -580,6 +592,7 @@ class KioskWindow(QMainWindow):
         for widget, sheet in self._base_sheets.items():
             widget.setStyleSheet(enlarged_sheet(sheet, floor))
         self.result.text_floor = floor
+        self.department.text_floor = floor
 
     def _render(self) -> None:
         s = self.state

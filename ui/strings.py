@@ -374,8 +374,8 @@ STRINGS.update(
         },
         "dept.room": {"vi": "Phòng {room}", "en": "Room {room}"},
         "dept.existing": {
-            "vi": "Bạn đã có số {n} — {place}",
-            "en": "You already have number {n} — {place}",
+            "vi": "Bạn đã có số {n} — {room}",
+            "en": "You already have number {n} — {room}",
         },
         "dept.closed": {"vi": "Đóng cửa (mở {hours})", "en": "Closed (open {hours})"},
         "dept.desk_only": {
@@ -383,6 +383,8 @@ STRINGS.update(
             "en": "{names} on BHYT: please register at the reception desk",
         },
         "dept.cancel": {"vi": "Huỷ", "en": "Cancel"},
+        "dept.prev": {"vi": "◀ Trước", "en": "◀ Back"},
+        "dept.next": {"vi": "Khoa khác ▶", "en": "More ▶"},
         "dept.assigning": {"vi": "Đang lấy số…", "en": "Getting your number…"},
         "dept.staff": {"vi": "Khoa khám", "en": "Department"},
         "dept.assign": {"vi": "Cấp số", "en": "Give a number"},
