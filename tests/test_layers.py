@@ -77,9 +77,18 @@ ALLOWED: dict[str, frozenset[str]] = {
     "kiosk.voice": frozenset(),
     # The calling display's Qt-free web server: the application layer's board and the voice.
     "kiosk.display": frozenset({"kiosk.app", "kiosk.voice"}),
-    # The Qt kiosk: the application layer, the core's types, and the reader watcher.
+    # The Qt kiosk: the application layer, the core's types, the reader watcher, and the
+    # voice its spoken prompts use (the same one as the calling display).
     "ui": frozenset(
-        {*_CORE, "kiosk.checkin", "kiosk.app", "drivers.watch", "drivers.errors", "kiosk.sdnotify"}
+        {
+            *_CORE,
+            "kiosk.checkin",
+            "kiosk.app",
+            "drivers.watch",
+            "drivers.errors",
+            "kiosk.sdnotify",
+            "kiosk.voice",
+        }
     ),
     # The installed `cccd-kiosk`: the command line, with the Qt kiosk as its no-command runner.
     "ui.launch": frozenset({"kiosk.cli", "ui"}),

@@ -24,13 +24,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiosk.app import settings as settings_mod
+from kiosk.app.departments import DepartmentOption, department_options
 from kiosk.app.errors import NoCard, UsageError
 from kiosk.app.pinned import pinned_paths
 from kiosk.app.reports import CheckInReport, ReadReport
 from kiosk.app.settings import Settings
 from kiosk.app.storage import Storage, has_journal
-from kiosk.checkin import ONE_QUEUE, CheckInEvent, CheckInPipeline, Queue
+from kiosk.cccd.access import CCCDQRData
+from kiosk.checkin import (
+    CHOOSE_LATER,
+    ONE_QUEUE,
+    CheckInEvent,
+    CheckInOutcome,
+    CheckInPipeline,
+    Queue,
+)
 from kiosk.config import Department
+from kiosk.eligibility.base import Person
 from kiosk.emrtd.passwords import AccessKey
 from kiosk.emrtd.session import AccessMode, ReaderSession
 from kiosk.emrtd.trust import TrustStore
@@ -44,6 +54,7 @@ if TYPE_CHECKING:
     from kiosk.eligibility.base import EligibilityBackend
     from offline_cache.calls import CallBoard, Called
     from offline_cache.outbox import DrainReport
+    from simulators.printer.escpos import EscposPrinter
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +198,18 @@ class Kiosk:
             self.backend = make_backend(settings)
         self._storage: Storage | None = None
         self._pipeline: CheckInPipeline | None = None
+        #: The sample clinic's stand-in printer (``Settings.demo_printer``), else None.
+        self.printer_standin: EscposPrinter | None = None
+        if settings.demo_printer and self.demo and not self.config.printer.url:
+            import dataclasses
+
+            from kiosk.app.demo import start_demo_printer
+
+            self.printer_standin = start_demo_printer()
+            printer = dataclasses.replace(self.config.printer, url=self.printer_standin.url)
+            self.config = dataclasses.replace(self.config, printer=printer)
+        #: The clock open hours are judged by (tests set a fixed one).
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._calls: CallBoard | None = None
 
     # ---- the parts -------------------------------------------------------------------------
@@ -347,9 +370,43 @@ class Kiosk:
         """Whether a check-in must name its department (several are configured)."""
         return len(self.departments) > 1
 
-    def _queue(self, code: str | None) -> tuple[Queue, Department | None]:
+    def _queue(
+        self, code: str | None, choose_later: bool = False
+    ) -> tuple[Queue | None, Department | None]:
+        if code is None and choose_later and self.needs_department:
+            return CHOOSE_LATER, None
         dept = self.department(code)
         return (Queue(dept.code, dept.room) if dept else ONE_QUEUE), dept
+
+    def department_options(
+        self, outcome: CheckInOutcome, *, self_check: bool
+    ) -> tuple[DepartmentOption, ...]:
+        """What the choice screen offers this patient now (:mod:`kiosk.app.departments`):
+        every department, whether it is open, allowed, and the number the patient already
+        has there today."""
+        from offline_cache.journal import VIETNAM_TZ
+
+        now = self.clock()
+        number = outcome.holder.id_number if outcome.holder is not None else None
+        existing = self.storage.journal.numbers_today(number, now=now) if number else {}
+        return department_options(
+            self.departments,
+            outcome,
+            self_check=self_check,
+            at=now.astimezone(VIETNAM_TZ),
+            existing=existing,
+        )
+
+    def assign_number(self, outcome: CheckInOutcome, code: str) -> CheckInReport:
+        """Take the number of a pending check-in (read with ``choose_later``) in the
+        department ``code``: journaled now, or the patient's existing number there today
+        (``repeat``). Raises :class:`UsageError` for an unknown code or an outcome that
+        already has its number."""
+        dept = self.department(code)
+        if dept is None or not outcome.is_pending:
+            raise UsageError("this check-in has no department to choose")
+        out = self.pipeline.assign(outcome, Queue(dept.code, dept.room))
+        return CheckInReport(out, None, dept)
 
     def checkin_card(
         self,
@@ -357,23 +414,40 @@ class Kiosk:
         *,
         transport: Transport | None = None,
         department: str | None = None,
+        choose_later: bool = False,
+        read_photo: bool = True,
+        known: CCCDQRData | None = None,
     ) -> CheckInReport:
         """Check in the card on ``transport`` (a tapped card) or on the configured reader,
-        taking a number in ``department`` (a code; see :meth:`department`)."""
-        queue, dept = self._queue(department)
+        taking a number in ``department`` (a code; see :meth:`department`).
+
+        ``read_photo`` False skips the photo (self-check); ``known`` is the CCCD QR the key
+        came from: the BHXH look-up starts from it before the chip is read.
+
+        ``choose_later`` with several departments and none named: journal nothing yet — the
+        outcome is pending until :meth:`assign_number` (the Qt kiosk asks the patient)."""
+        queue, dept = self._queue(department, choose_later)
         own = transport is None
         pipeline = self.pipeline  # storage problems before the card is touched
         t = self.open_reader() if transport is None else transport
         try:
-            out = pipeline.checkin_card(t, keys, queue=queue)
+            person = (
+                Person(known.id_number, known.full_name, known.date_of_birth, sex=known.sex)
+                if known is not None
+                else None
+            )
+            out = pipeline.checkin_card(t, keys, queue=queue, read_photo=read_photo, known=person)
             return CheckInReport(out, _modeled(t), dept)
         finally:
             if own:
                 t.close()
 
-    def checkin_bhyt(self, text: str, *, department: str | None = None) -> CheckInReport:
-        """Check in with the text of a BHYT card QR (not chip-verified)."""
-        queue, dept = self._queue(department)
+    def checkin_bhyt(
+        self, text: str, *, department: str | None = None, choose_later: bool = False
+    ) -> CheckInReport:
+        """Check in with the text of a BHYT card QR (not chip-verified); ``choose_later`` as
+        for :meth:`checkin_card`."""
+        queue, dept = self._queue(department, choose_later)
         return CheckInReport(self.pipeline.checkin_bhyt_qr(text, queue=queue), None, dept)
 
     def checkin_manual(
@@ -383,9 +457,11 @@ class Kiosk:
         date_of_birth: date,
         *,
         department: str | None = None,
+        choose_later: bool = False,
     ) -> CheckInReport:
-        """Check in a typed ID, name and birth date (reception; not chip-verified)."""
-        queue, dept = self._queue(department)
+        """Check in a typed ID, name and birth date (reception; not chip-verified);
+        ``choose_later`` as for :meth:`checkin_card`."""
+        queue, dept = self._queue(department, choose_later)
         out = self.pipeline.checkin_manual(id_number, full_name, date_of_birth, queue=queue)
         return CheckInReport(out, None, dept)
 
@@ -604,12 +680,22 @@ class Kiosk:
                 log.warning("closing the eligibility client failed: %s", type(exc).__name__)
         if self.gateway is not None:
             self.gateway.stop()
+        if self.printer_standin is not None:
+            self.printer_standin.close()
+            self.printer_standin = None
 
     def __enter__(self) -> Kiosk:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def local_now() -> datetime:
+    """Now in the journal's time zone (Vietnam): what the kiosk's clock shows."""
+    from offline_cache.journal import VIETNAM_TZ
+
+    return datetime.now(VIETNAM_TZ)
 
 
 def local_today() -> date:

@@ -21,6 +21,7 @@ from pytestqt.qtbot import QtBot
 
 from kiosk.app.messages import MESSAGES, UserMessage
 from kiosk.config import Config, GatewayConfig, ReaderConfig
+from tests.fixtures.kiosk_window import idle_out
 from tests.fixtures.pcscd import Pcscd
 from ui.app import KioskWindow, build_window
 from ui.tester import FAULTS
@@ -62,11 +63,13 @@ def make(qtbot: QtBot, tmp_path: Path) -> Iterator[object]:
 def _shows(qtbot: QtBot, window: KioskWindow, message: UserMessage) -> None:
     """The error screen shows ``message`` (Vietnamese, then English after the toggle)."""
     qtbot.waitUntil(lambda: window.state.screen == "error", timeout=WAIT_MS)
+    # Self-check shows the patient's part of the action (the operator's fix is for staff).
+    action = message.patient_action if window.state.mode == "self" else message.action
     assert window.error.title.text() == "⚠ " + message.title_vi
-    assert window.error.body.text() == message.action_vi
+    assert window.error.body.text() == action("vi")
     qtbot.mouseClick(window.lang_button, Qt.MouseButton.LeftButton)
     assert window.error.title.text() == "⚠ " + message.title_en
-    assert window.error.body.text() == message.action_en
+    assert window.error.body.text() == action("en")
     qtbot.mouseClick(window.lang_button, Qt.MouseButton.LeftButton)
 
 
@@ -88,7 +91,7 @@ def test_no_such_reader(qtbot: QtBot, make: object, running_pcscd: Pcscd) -> Non
     assert "Cắm đầu đọc" in no_reader.action_vi
     _shows(qtbot, window, no_reader)
     # The idle timeout does not hide the problem: the reader is still missing.
-    window.idle_timer.timeout.emit()
+    idle_out(window)
     assert window.state.screen == "error" and window.error.body.text() == no_reader.action_vi
 
 

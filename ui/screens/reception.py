@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QScroller,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.messages import message_for
 from kiosk.config import Department
-from ui.screens import body_label, button, title_label
+from ui.screens import MIN_TOUCH, body_label, button, title_label
 from ui.state import ScreenView, StartManual
 from ui.strings import Lang, t
 
@@ -44,6 +45,11 @@ log = logging.getLogger(__name__)
 COLUMNS = ("queue", "time", "name", "id", "method", "verified", "eligibility", "call")
 #: A number's call states (``call.*`` strings), as :meth:`Kiosk.today` gives them.
 CALL_STATES = ("waiting", "called", "served", "no_show")
+#: The one column that takes the width left over (names are the longest, most varied text);
+#: every other column is as wide as its contents, so numbers and times are never cut.
+STRETCH_COLUMN = COLUMNS.index("name")
+#: Row height: a touch target (:data:`ui.screens.MIN_TOUCH`) for picking a row to reprint.
+ROW_HEIGHT = MIN_TOUCH
 
 
 def today() -> date:
@@ -210,7 +216,20 @@ class TodayScreen(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        header = self.table.horizontalHeader()
+        for col in range(len(COLUMNS)):
+            header.setSectionResizeMode(
+                col,
+                QHeaderView.ResizeMode.Stretch
+                if col == STRETCH_COLUMN
+                else QHeaderView.ResizeMode.ResizeToContents,
+            )
+        # A finger drags the list (kinetic scrolling) instead of selecting rows on the way.
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        QScroller.grabGesture(
+            self.table.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture
+        )
         self.count = QLabel()
         self.message = body_label()
         self.export_button = button()
@@ -245,11 +264,17 @@ class TodayScreen(QWidget):
         self.back_button.setText(t("nav.back", lang))
         self.calls.set_lang(lang)
         self.table.setHorizontalHeaderLabels([t(f"col.{c}", lang) for c in COLUMNS])
-        self.show_rows(self._rows)
+        self._fill()
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
-        """Fill the table with export rows (queue order)."""
-        self._rows = list(rows)
+        """Fill the table with export rows (given oldest first, as the journal lists the day),
+        newest first: the patient at the desk is usually the one who just checked in."""
+        self._rows = list(reversed(rows))
+        self._fill()
+
+    def _fill(self) -> None:
+        """Draw :attr:`_rows` in the current language."""
+        rows = self._rows
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             for j, text in enumerate(cells(r, self._lang)):
@@ -337,8 +362,8 @@ class ReceptionJobs(QObject):
     outcome = Signal(object)
     failed = Signal(object)
     exported = Signal(bool)
-    ticket = Signal(object)
     reprinted = Signal(object)
+    choose = Signal(object, object)
     called = Signal(object)
     call_failed = Signal(object)
 
@@ -371,17 +396,18 @@ class ReceptionJobs(QObject):
         assert isinstance(action, StartManual)
         try:
             report = self.kiosk.checkin_manual(
-                action.id_number, action.full_name, action.date_of_birth
+                action.id_number, action.full_name, action.date_of_birth, choose_later=True
             )
+            if report.outcome.is_pending:  # staff choose the department on the result
+                from ui.worker import offer
+
+                self.choose.emit(*offer(self.kiosk, report.outcome))
+                return
         except Exception as exc:
             log.warning("manual check-in failed: %s", type(exc).__name__)
             self.failed.emit(message_for(exc))
             return
-        self.outcome.emit(report.outcome)
-        if self.kiosk.prints_tickets:
-            from ui.worker import print_ticket_for
-
-            self.ticket.emit(print_ticket_for(self.kiosk, report.outcome.checkin_id))
+        self.outcome.emit(report.outcome)  # the window asks for its ticket, as for a card
 
     @Slot(str)
     def reprint(self, checkin_id: str) -> None:
