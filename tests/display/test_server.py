@@ -296,3 +296,13 @@ def test_the_bind_address_is_honoured(display_kiosk: Kiosk) -> None:
             httpx.get(f"http://127.0.0.1:{port}/api/board", timeout=WAIT_S)
     finally:
         server.stop()
+
+
+def test_a_server_never_started_stops_at_once(display_kiosk: Kiosk) -> None:
+    server = DisplayServer(display_kiosk, port=0)
+    t = threading.Thread(target=server.stop)
+    t.start()
+    t.join(timeout=WAIT_S)
+    assert not t.is_alive()  # shutdown() would wait forever for a loop never started
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.url, timeout=WAIT_S)
