@@ -282,3 +282,27 @@ def test_a_clinic_without_departments_shows_its_one_queue(tmp_path: Path) -> Non
         (one,) = k.board()["departments"]
         assert [c["number"] for c in one["serving"]] == [1]
         assert k.today()[0]["call"] == "called"
+
+
+def test_the_bind_address_is_honoured(display_kiosk: Kiosk) -> None:
+    """A configured address is the one listened on (127.0.0.2 stands in for a LAN address:
+    still this machine), and nothing answers on another address at that port."""
+    server = DisplayServer(display_kiosk, host="127.0.0.2", port=0).start()
+    try:
+        host, port = server.address
+        assert host == "127.0.0.2" and server.url == f"http://127.0.0.2:{port}/"
+        assert httpx.get(server.url + "api/board", timeout=WAIT_S).status_code == 200
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/api/board", timeout=WAIT_S)
+    finally:
+        server.stop()
+
+
+def test_a_server_never_started_stops_at_once(display_kiosk: Kiosk) -> None:
+    server = DisplayServer(display_kiosk, port=0)
+    t = threading.Thread(target=server.stop)
+    t.start()
+    t.join(timeout=WAIT_S)
+    assert not t.is_alive()  # shutdown() would wait forever for a loop never started
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.url, timeout=WAIT_S)

@@ -112,13 +112,17 @@ class CallBar(QWidget):
         self.status = QLabel()
         self.status.setObjectName("call_status")
         self.status.setStyleSheet("font-size: 22pt; font-weight: bold;")
-        row = QHBoxLayout(self)
+        self.status.setWordWrap(True)
+        row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.department)
+        row.addWidget(self.department, 1)
         row.addWidget(self.next_button)
         row.addWidget(self.recall_button)
         row.addWidget(self.no_show_button)
-        row.addWidget(self.status, 1)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(row)
+        column.addWidget(self.status)  # its own line: the buttons keep their whole labels
         self.set_departments(())
 
     def set_departments(self, departments: tuple[Department, ...]) -> None:
