@@ -53,7 +53,7 @@ def kiosk_url(postgres: PgServer, pg_url: str) -> str:
 def _refused(url: str, statement: str) -> StorageRefused:
     with psycopg.connect(url, autocommit=True) as conn:
         try:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
         except psycopg.Error as exc:
             err = pg_error(exc)
             assert isinstance(err, StorageRefused), (statement, type(exc).__name__)
