@@ -170,10 +170,13 @@ class PgJournal:
                 _dump({"holder": holder, "bhyt_card": bhyt_card, "authenticity": authenticity}),
                 _aad(checkin_id, "sealed"),
             )
+            # the check-in and its outbox row in one statement: one round trip less while
+            # the department's counter row is locked
             conn.execute(
-                "INSERT INTO checkins (checkin_id, day, queue_number, created_at, method,"
-                " chip_verified, id_index, sealed, department, room)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                "WITH c AS (INSERT INTO checkins (checkin_id, day, queue_number, created_at,"
+                " method, chip_verified, id_index, sealed, department, room)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING checkin_id)"
+                " INSERT INTO outbox (checkin_id, next_attempt_at) SELECT checkin_id, %s FROM c",
                 (
                     checkin_id,
                     local_day,
@@ -185,11 +188,8 @@ class PgJournal:
                     sealed,
                     department,
                     room,
+                    created.timestamp() + self._hold_s,
                 ),
-            )
-            conn.execute(
-                "INSERT INTO outbox (checkin_id, next_attempt_at) VALUES (%s, %s)",
-                (checkin_id, created.timestamp() + self._hold_s),
             )
         return CheckInRecord(
             checkin_id=checkin_id,
