@@ -36,6 +36,10 @@ A file looks like::
                          # PIN itself (or `set-pin` into the data folder, or the environment's
                          # CCCD_KIOSK_OPERATOR_PIN)
     export_dir = "/var/lib/cccd-kiosk/exports"  # reception's CSV exports (default: data folder)
+    hospital = "Bệnh viện Đa khoa Tỉnh"  # the header's name (default: [printer] hospital)
+    logo = "/etc/cccd-kiosk/logo.png"     # optional, shown left of the name
+    large_text = false   # start in large-text mode (patients toggle it with "Aa")
+    screen_inches = 21.5 # the screen's diagonal: large text gets capitals of >= 7 mm
 
     [[departments]]      # optional, one table per department; queue numbers count per
     code = "NOI"         # department per day (none: one queue for the clinic)
@@ -44,6 +48,10 @@ A file looks like::
     room = "203"
     open_hours = "07:00-16:30"   # local time; empty: always
     bhyt_self = true     # insured patients may register here at the kiosk themselves
+
+    [[clinics]]          # optional: names for BHYT clinic codes (the patient's ĐKKCB)
+    code = "48001"
+    name = "Bệnh viện Đà Nẵng"
 
 Every key has a default (:class:`Config` is a tree of frozen dataclasses),
 so an empty file is a valid configuration. Anything the kiosk does not know
@@ -351,9 +359,22 @@ class UiConfig:
     fullscreen: bool = True
     operator_pin_hash: str | None = None
     export_dir: str | None = None
+    #: The header's name (empty: ``[printer] hospital``) and logo (PNG/JPEG/SVG file).
+    hospital: str = ""
+    logo: str | None = None
+    #: Large-text mode from the start (patients can switch it either way), and the screen's
+    #: diagonal in inches, so large text has capitals of at least 7 mm (default: the
+    #: display's reported size).
+    large_text: bool = False
+    screen_inches: float | None = None
 
     def __post_init__(self) -> None:
         _choice(self.mode, UI_MODES, "ui.mode")
+        if self.screen_inches is not None and not 5 <= self.screen_inches <= 100:
+            raise ConfigValueError("must be 5 to 100 (inches)", key="ui.screen_inches")
+        if len(self.hospital) > 80:
+            raise ConfigValueError("at most 80 characters", key="ui.hospital")
+        object.__setattr__(self, "hospital", unicodedata.normalize("NFC", self.hospital.strip()))
         _choice(self.language, UI_LANGUAGES, "ui.language")
         _positive(self.idle_timeout_s, "ui.idle_timeout_s")
         if self.idle_timeout_s > MAX_IDLE_TIMEOUT_S:
@@ -422,6 +443,35 @@ class Department:
 #: The most departments a kiosk offers (a screen of buttons, not a directory).
 MAX_DEPARTMENTS = 40
 
+#: A BHYT clinic code (``maDKBD``/``maCSKCB``): "01001", "01-001" or "48001".
+_CLINIC_CODE = re.compile(r"[0-9]{2}-?[0-9]{3}")
+#: The most clinic names a configuration carries (the region's, not the country's).
+MAX_CLINICS = 500
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """One ``[[clinics]]`` entry: the name of a BHYT clinic code, so screens say "Bệnh viện
+    Đà Nẵng (48001)" instead of a bare code for the patient's registered clinic (ĐKKCB)."""
+
+    code: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if not _CLINIC_CODE.fullmatch(self.code):
+            raise ConfigValueError(
+                f"must be a 5-digit BHYT clinic code such as 48001 or 01-001, not {self.code!r}",
+                key="clinics.code",
+            )
+        if not 0 < len(self.name.strip()) <= 80:
+            raise ConfigValueError("must be 1 to 80 characters", key="clinics.name")
+        object.__setattr__(self, "name", unicodedata.normalize("NFC", self.name.strip()))
+
+    @property
+    def key(self) -> str:
+        """The code without its dash ("01-001" and "01001" are one clinic)."""
+        return self.code.replace("-", "")
+
 
 @dataclass(frozen=True)
 class Config:
@@ -436,8 +486,12 @@ class Config:
     printer: PrinterConfig = field(default_factory=PrinterConfig)
     #: ``[[departments]]``: none (the default) is one queue for the whole clinic.
     departments: tuple[Department, ...] = ()
+    #: ``[[clinics]]``: names for BHYT clinic codes (none: codes are shown as they are).
+    clinics: tuple[Clinic, ...] = ()
 
     def __post_init__(self) -> None:
+        if len(self.clinics) > MAX_CLINICS:
+            raise ConfigValueError(f"at most {MAX_CLINICS} clinics", key="clinics")
         codes = [d.code.upper() for d in self.departments]
         if len(codes) > MAX_DEPARTMENTS:
             raise ConfigValueError(f"at most {MAX_DEPARTMENTS} departments", key="departments")
@@ -448,12 +502,22 @@ class Config:
                 key="departments",
             )
 
+    def clinic_names(self) -> dict[str, str]:
+        """Clinic code (without dash) → name, for :func:`clinic_label`."""
+        return {c.key: c.name for c in self.clinics}
+
     def department(self, code: str) -> Department | None:
         """The configured department with ``code`` (case-insensitive), or None."""
         for d in self.departments:
             if d.code.upper() == code.strip().upper():
                 return d
         return None
+
+
+def clinic_label(code: str, names: dict[str, str]) -> str:
+    """``code`` with its configured name ("Bệnh viện Đà Nẵng (48001)"), else the code."""
+    name = names.get(code.replace("-", "").strip())
+    return f"{name} ({code})" if name else code
 
 
 def _type_name(tp: Any) -> str:

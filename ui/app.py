@@ -41,6 +41,7 @@ from kiosk.app.pin import PinGate
 from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
+from ui.header import Header
 from ui.screens import STYLE, button
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
@@ -90,7 +91,13 @@ class KioskWindow(QMainWindow):
         pin: PinGate | None = None,
     ) -> None:
         super().__init__()
-        self.state = KioskState(mode=mode, lang=lang, on_change=self._render)
+        self.state = KioskState(
+            mode=mode,
+            lang=lang,
+            on_change=self._render,
+            clinic_names=kiosk.config.clinic_names(),
+            large_text=kiosk.config.ui.large_text,
+        )
         self.kiosk = kiosk
         self.config = kiosk.config
         self.idle_timeout_s = idle_timeout_s
@@ -178,13 +185,20 @@ class KioskWindow(QMainWindow):
         self.settings_button = button()
         self.settings_button.setObjectName("nav_settings")
         self.settings_button.clicked.connect(self.state.open_pin)
+        self.large_button = button()
+        self.large_button.setObjectName("large_text")
+        self.large_button.clicked.connect(self.state.toggle_large_text)
+        ui_config = kiosk.config.ui
+        self.header = Header(ui_config.hospital or kiosk.config.printer.hospital, ui_config.logo)
         top = QHBoxLayout()
         top.addWidget(self.today_button)
         top.addWidget(self.manual_button)
         top.addStretch(1)
+        top.addWidget(self.large_button)
         top.addWidget(self.settings_button)
         top.addWidget(self.lang_button)
         left = QVBoxLayout()
+        left.addWidget(self.header)
         left.addLayout(top)
         left.addWidget(self.stack, 1)
         row = QHBoxLayout()
@@ -224,6 +238,14 @@ class KioskWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:  # typing or touching counts as activity (manual entry, search)
             app.installEventFilter(self)
+        # Large-text mode scales these sheets (the stack carries the window's own sheet so the
+        # screens without one grow too; the tester panel and the nav buttons stay as they are).
+        self._base_sheets: dict[QWidget, str] = {self.stack: STYLE}
+        for i in range(self.stack.count()):
+            screen = self.stack.widget(i)
+            if screen is not None and screen.styleSheet():
+                self._base_sheets[screen] = screen.styleSheet()
+        self._text_floor = 0
         self._render()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -364,6 +386,33 @@ class KioskWindow(QMainWindow):
 
     # ---- rendering -----------------------------------------------------------------------
 
+    def large_text_px(self) -> int:
+        """Large-text mode's smallest font size on this screen (:mod:`ui.theme`): from
+        ``[ui] screen_inches`` when configured, else the display's reported physical DPI."""
+        from ui import theme
+
+        inches = self.config.ui.screen_inches
+        screen = self.screen()
+        if inches:
+            size = screen.geometry() if screen is not None else self.geometry()
+            ppmm = theme.px_per_mm(size.width(), size.height(), inches)
+        else:
+            dpi = screen.physicalDotsPerInch() if screen is not None else 96.0
+            ppmm = dpi / 25.4
+        return theme.large_text_px(ppmm)
+
+    def _apply_text_size(self, large: bool) -> None:
+        """Scale every patient screen's sheet for large-text mode (or back)."""
+        floor = self.large_text_px() if large else 0
+        if floor == self._text_floor:
+            return
+        from ui.theme import enlarged_sheet
+
+        self._text_floor = floor
+        for widget, sheet in self._base_sheets.items():
+            widget.setStyleSheet(enlarged_sheet(sheet, floor))
+        self.result.text_floor = floor
+
     def _render(self) -> None:
         s = self.state
         view = s.view()
@@ -374,10 +423,14 @@ class KioskWindow(QMainWindow):
         self.today_button.setText(t("nav.today", lang))
         self.manual_button.setText(t("nav.manual", lang))
         self.settings_button.setText(t("nav.settings", lang))
+        self.large_button.setText(t("nav.normal_text" if s.large_text else "nav.large_text", lang))
+        self.large_button.setVisible(not reception)
+        self._apply_text_size(s.large_text and not reception)
         self.today_button.setVisible(reception)
         self.manual_button.setVisible(reception)
         self.mrz.setVisible(reception)
         self.mrz.set_language(lang)
+        self.header.set_language(lang)
         if self.tester is not None:
             self.tester.set_language(lang)
         if view.screen != "result":

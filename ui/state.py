@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from kiosk.app.messages import GENERIC
 from kiosk.cccd import access
+from kiosk.config import clinic_label
+from ui.progress import advance, stage_of, stage_words
 from ui.strings import DEFAULT_LANG, LANGS, Lang, phase_label, t, trust_text
 
 if TYPE_CHECKING:
@@ -113,6 +115,11 @@ class ScreenView:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+#: What self-check's result keeps in large-text mode: holder lines, eligibility lines.
+LARGE_LINES = 2
+LARGE_ELIGIBILITY = 2
+
+
 def mask_id(number: str | None) -> str:
     """An ID number with all but its last 4 digits hidden ("••••••••4517")."""
     if not number:
@@ -148,6 +155,8 @@ class KioskState:
         mode: Mode = "self",
         lang: Lang = DEFAULT_LANG,
         on_change: Callable[[], None] | None = None,
+        clinic_names: dict[str, str] | None = None,
+        large_text: bool = False,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -159,7 +168,12 @@ class KioskState:
         self.lang: Lang = lang
         #: The configured language: a patient's switch lasts until the next patient.
         self.home_lang: Lang = lang
+        #: Large, high-contrast text (accessibility); a patient's choice lasts until the next.
+        self.large_text = large_text
+        self.home_large_text = large_text
         self.on_change = on_change
+        #: BHYT clinic code → name (``[[clinics]]``), so the registered clinic has a name.
+        self.clinic_names: dict[str, str] = dict(clinic_names or {})
         self.screen: Screen = "idle"
         self.card_in_field = False
         self.key_message = ""
@@ -318,8 +332,13 @@ class KioskState:
         """A pipeline progress event (from the worker, on the GUI thread)."""
         if not self.busy:
             return
-        if event.kind == "reading":
-            self._progress = (event.phase, event.done, event.total)
+        if event.kind == "reading":  # one bar for the whole read (ui.progress)
+            before = self._progress[1] if self._progress is not None else 0
+            self._progress = (
+                event.phase,
+                advance(before, event.phase, event.done, event.total),
+                100,
+            )
             self._go("reading")
         elif event.kind == "verified" or (event.kind == "eligibility" and self.screen != "reading"):
             self._go("verifying")
@@ -377,9 +396,9 @@ class KioskState:
             if out.authenticity is not None and out.authenticity.failed:
                 self.wipe()  # sent to the desk: there is no number to keep
                 return
-            number, ticket, lang = out.queue_number, self.ticket, self.lang
+            number, ticket, lang, large = out.queue_number, self.ticket, self.lang, self.large_text
             self.wipe(notify=False)
-            self._number, self.ticket, self.lang = number, ticket, lang
+            self._number, self.ticket, self.lang, self.large_text = number, ticket, lang, large
             self._go("number")
         elif self.screen == "key_needed":
             self.wipe()
@@ -401,8 +420,13 @@ class KioskState:
         to the configured mode (reception opened on a self-check kiosk does not stay open)."""
         if self.busy:
             return
-        changed = self.mode != self.home_mode or self.lang != self.home_lang
+        changed = (
+            self.mode != self.home_mode
+            or self.lang != self.home_lang
+            or self.large_text != self.home_large_text
+        )
         self.mode, self.lang = self.home_mode, self.home_lang
+        self.large_text = self.home_large_text
         if self.screen != "idle" or changed:
             self.wipe()
 
@@ -413,6 +437,7 @@ class KioskState:
         timeout)."""
         if self.mode == "self" and self.screen in _PATIENT_SCREENS:
             self.lang = self.home_lang
+            self.large_text = self.home_large_text
         self._outcome = None
         self._keys = None
         self._progress = None
@@ -437,6 +462,11 @@ class KioskState:
         """Vietnamese ↔ English."""
         self.set_language("en" if self.lang == "vi" else "vi")
 
+    def toggle_large_text(self) -> None:
+        """Large text on ↔ off (the current screen re-renders at the new size)."""
+        self.large_text = not self.large_text
+        self._go(self.screen)
+
     @property
     def has_personal_data(self) -> bool:
         """Whether a check-in's personal data is held (only while the result is shown)."""
@@ -458,10 +488,13 @@ class KioskState:
             )
         if self.screen == "reading":
             progress = None
+            extra = {}
             if self._progress is not None:
-                phase, done, total = self._progress
-                progress = (phase_label(phase, lang), done, total)
-            return ScreenView("reading", t("reading.title", lang), progress=progress)
+                phase, percent, whole = self._progress
+                progress = (stage_words(stage_of(phase), lang), percent, whole)
+                if self.mode == "reception":  # staff may see the step; patients never do
+                    extra["detail"] = phase_label(phase, lang)
+            return ScreenView("reading", t("reading.title", lang), progress=progress, extra=extra)
         if self.screen == "verifying":
             return ScreenView("verifying", t("verifying.title", lang))
         if self.screen in ("today", "settings"):
@@ -483,7 +516,9 @@ class KioskState:
             )
         if self.screen == "error":
             msg = self.error or GENERIC
-            return ScreenView("error", msg.title(lang), msg.action(lang), extra={"key": msg.key})
+            # Patients get what they can do; the operator's fix is for reception and doctor.
+            action = msg.patient_action(lang) if self.mode == "self" else msg.action(lang)
+            return ScreenView("error", msg.title(lang), action, extra={"key": msg.key})
         return self._result_view()
 
     def _ticket_text(self) -> str:
@@ -493,7 +528,10 @@ class KioskState:
             return ""
         if isinstance(self.ticket, str):
             return t(f"ticket.{self.ticket}", lang)
-        return f"⚠ {self.ticket.title(lang)}. {self.ticket.action(lang)}"
+        action = (
+            self.ticket.patient_action(lang) if self.mode == "self" else self.ticket.action(lang)
+        )
+        return f"⚠ {self.ticket.title(lang)}. {action}"
 
     def _result_view(self) -> ScreenView:
         lang = self.lang
@@ -573,27 +611,39 @@ class KioskState:
             )
         el = out.eligibility
         elig = [t(f"elig.{el.status}", lang)]
-        elig.append(el.advice_vi if lang == "vi" else el.advice_en)
+        if self.mode == "self":  # the patient reads what it means for them, not staff advice
+            elig.append(t(f"elig.patient.{el.status}", lang))
+        else:
+            elig.append(el.advice_vi if lang == "vi" else el.advice_en)
         if el.valid_from or el.valid_to:
             elig.append(
                 f"{t('field.validity', lang)}: {_date(el.valid_from, lang) or '…'} → "
                 f"{_date(el.valid_to, lang) or '…'}"
             )
         if el.registered_clinic:
-            elig.append(f"{t('field.clinic', lang)}: {el.registered_clinic}")
-        if el.message:
-            elig.append(f"{t('field.gateway', lang)}: {el.message}")
+            clinic = clinic_label(el.registered_clinic, self.clinic_names)
+            elig.append(f"{t('field.clinic', lang)}: {clinic}")
+        if self.mode == "reception":
+            # The gateway's own note is Vietnamese free text: staff reading English get the
+            # code (its meaning is the advice above, from the code table, in English).
+            if el.message and lang == "vi":
+                elig.append(f"{t('field.gateway', lang)}: {el.message}")
+            elif el.code and lang != "vi":
+                elig.append(t("elig.gateway_code", lang, code=el.code))
         if el.source == "cache" and out.cache_age is not None:
             stale = t("elig.stale", lang) if el.stale else ""
             elig.append(t("elig.cache", lang, age=format_age(out.cache_age, lang)) + stale)
+        # Large text: the name and birth date (enough to know it is you), the status and what it
+        # means; the photo stays off (the patient knows their face).
+        large = self.large_text and self.mode == "self"
         return ScreenView(
             "result",
             t("result.title", lang),
-            photo=photo,
-            lines=tuple(lines),
+            photo=None if large else photo,
+            lines=tuple(lines[:LARGE_LINES] if large else lines),
             badge=t(f"badge.{kind}", lang),
             badge_kind=kind,
-            eligibility=tuple(elig),
+            eligibility=tuple(elig[:LARGE_ELIGIBILITY] if large else elig),
             eligibility_status=el.status,
             queue=(
                 t("queue.repeat", lang, n=out.queue_number)

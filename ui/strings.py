@@ -36,11 +36,13 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "Not a valid number — type 6 or 12 digits",
     },
     "reading.title": {"vi": "Đang đọc thẻ — giữ nguyên thẻ", "en": "Reading — keep the card still"},
-    "reading.progress": {
-        "vi": "{phase}: {done} / {total} byte",
-        "en": "{phase}: {done} / {total} bytes",
-    },
-    "reading.step": {"vi": "{phase}", "en": "{phase}"},
+    # What the patient reads under the one progress bar (ui.progress): no ICAO names.
+    "nav.large_text": {"vi": "Aa Chữ lớn", "en": "Aa Large text"},
+    "nav.normal_text": {"vi": "Aa Chữ thường", "en": "Aa Normal text"},
+    "progress.connect": {"vi": "Đang kết nối với thẻ…", "en": "Connecting to your card…"},
+    "progress.read": {"vi": "Đang đọc thông tin trên thẻ…", "en": "Reading your details…"},
+    "progress.photo": {"vi": "Đang đọc ảnh chân dung…", "en": "Reading your photo…"},
+    "progress.check": {"vi": "Đang kiểm tra thẻ thật…", "en": "Checking the card is genuine…"},
     "verifying.title": {
         "vi": "Đang kiểm tra thẻ và BHYT…",
         "en": "Checking the card and health insurance…",
@@ -120,6 +122,20 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "elig.eligible": {"vi": "✔ Thẻ BHYT hợp lệ", "en": "✔ Health insurance valid"},
     "elig.not_eligible": {"vi": "✘ Không đủ điều kiện BHYT", "en": "✘ Not eligible for BHYT"},
     "elig.unknown": {"vi": "? Chưa rõ — hỏi nhân viên", "en": "? Unknown — ask staff"},
+    # What a patient reads under the status in self-check (staff advice is for reception).
+    "elig.patient.eligible": {
+        "vi": "Bạn được khám theo thẻ BHYT hôm nay.",
+        "en": "Your health insurance covers today's visit.",
+    },
+    "elig.patient.not_eligible": {
+        "vi": "Vui lòng đến quầy tiếp đón để được hướng dẫn.",
+        "en": "Please go to the reception desk for help.",
+    },
+    "elig.patient.unknown": {
+        "vi": "Quầy tiếp đón sẽ kiểm tra thẻ BHYT giúp bạn.",
+        "en": "The reception desk will check your insurance.",
+    },
+    "elig.gateway_code": {"vi": "Mã kết quả BHXH: {code}", "en": "BHXH result code: {code}"},
     "elig.cache": {"vi": "từ bộ nhớ đệm, {age} trước", "en": "from cache, {age} old"},
     "elig.stale": {"vi": " — đã cũ", "en": " — stale"},
     "age.min": {"vi": "{n} phút", "en": "{n} min"},

@@ -550,6 +550,13 @@ class Kiosk:
         self.close()
 
 
+def local_now() -> datetime:
+    """Now in the journal's time zone (Vietnam): what the kiosk's clock shows."""
+    from offline_cache.journal import VIETNAM_TZ
+
+    return datetime.now(VIETNAM_TZ)
+
+
 def local_today() -> date:
     """Today in the journal's time zone (Vietnam): the day queue numbers and exports count in."""
     from offline_cache.export import today

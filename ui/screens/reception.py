@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QScroller,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.messages import message_for
-from ui.screens import body_label, button, title_label
+from ui.screens import MIN_TOUCH, body_label, button, title_label
 from ui.state import ScreenView, StartManual
 from ui.strings import Lang, t
 
@@ -37,6 +38,11 @@ log = logging.getLogger(__name__)
 
 #: The table's columns (``col.*`` strings), in order.
 COLUMNS = ("queue", "time", "name", "id", "method", "verified", "eligibility")
+#: The one column that takes the width left over (names are the longest, most varied text);
+#: every other column is as wide as its contents, so numbers and times are never cut.
+STRETCH_COLUMN = COLUMNS.index("name")
+#: Row height: a touch target (:data:`ui.screens.MIN_TOUCH`) for picking a row to reprint.
+ROW_HEIGHT = MIN_TOUCH
 
 
 def today() -> date:
@@ -86,7 +92,20 @@ class TodayScreen(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        header = self.table.horizontalHeader()
+        for col in range(len(COLUMNS)):
+            header.setSectionResizeMode(
+                col,
+                QHeaderView.ResizeMode.Stretch
+                if col == STRETCH_COLUMN
+                else QHeaderView.ResizeMode.ResizeToContents,
+            )
+        # A finger drags the list (kinetic scrolling) instead of selecting rows on the way.
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        QScroller.grabGesture(
+            self.table.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture
+        )
         self.count = QLabel()
         self.message = body_label()
         self.export_button = button()
@@ -118,11 +137,17 @@ class TodayScreen(QWidget):
         self.reprint_button.setText(t("today.reprint", lang))
         self.back_button.setText(t("nav.back", lang))
         self.table.setHorizontalHeaderLabels([t(f"col.{c}", lang) for c in COLUMNS])
-        self.show_rows(self._rows)
+        self._fill()
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
-        """Fill the table with export rows (queue order)."""
-        self._rows = list(rows)
+        """Fill the table with export rows (given oldest first, as the journal lists the day),
+        newest first: the patient at the desk is usually the one who just checked in."""
+        self._rows = list(reversed(rows))
+        self._fill()
+
+    def _fill(self) -> None:
+        """Draw :attr:`_rows` in the current language."""
+        rows = self._rows
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             for j, text in enumerate(cells(r, self._lang)):
