@@ -4,7 +4,8 @@
 the one this code needs (``--json``: ``{"adapter", "current", "target", "up_to_date"}``);
 exit 0 when they match, 1 when not. ``upgrade`` applies the missing migrations — on
 PostgreSQL as the owner role (``--url``, else ``$CCCD_KIOSK_DATABASE_URL`` or ``[storage]
-url``), which kiosks' own roles cannot do — and refuses a database newer than this code.
+url``), which kiosks' own roles cannot do — and refuses a database newer than this code;
+an SQLite data folder with no journal yet is left alone (the first check-in makes it).
 Errors are the error table's one line (``SchemaTooNew``, ``StorageUnreachable``…).
 """
 
@@ -43,6 +44,8 @@ def register(sub: Any) -> None:
 
 def cmd_db(args: argparse.Namespace) -> int:
     """Print the schema status, after upgrading it for ``db upgrade``."""
+    if getattr(args, "config", None) is None and getattr(args, "kiosk_config", None):
+        args.config = args.kiosk_config  # `cccd-kiosk --config FILE db upgrade` works too
     settings = settings_from_args(args)
     folder = data_folder(settings)
     storage = settings.config.storage

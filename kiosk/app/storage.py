@@ -304,12 +304,15 @@ def upgrade_schema(
 
     On PostgreSQL ``url`` (else the configured one) must be the owner role's; the hospital's
     storage key (this data folder's, or ``$CCCD_KIOSK_STORAGE_KEY``) is recorded as the one
-    every kiosk must have. The SQLite journal and cache upgrade themselves when opened.
+    every kiosk must have. The SQLite journal and cache upgrade themselves when opened; a
+    data folder without a journal is left alone (the first check-in makes it, current).
     """
+    target = url or database_url(settings)
+    if not target and not (folder / JOURNAL_DB).exists():
+        return 0, SchemaStatus("sqlite", SQLITE_SCHEMA_VERSION, SQLITE_SCHEMA_VERSION)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     check_data_folder(folder)
     sealer = Sealer(load_or_create_key(folder))
-    target = url or database_url(settings)
     if target:
         from offline_cache.pg.schema import upgrade
 

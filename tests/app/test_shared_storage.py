@@ -21,19 +21,25 @@ from kiosk.app.messages import message_for
 from kiosk.app.settings import Overrides, resolve
 from kiosk.app.storage import DATABASE_URL_ENV
 from kiosk.cli import main
-from offline_cache.crypto import KEY_ENV, SchemaOutdated, SchemaTooNew, WrongStorageKey
+from offline_cache.crypto import KEY_ENV, SchemaOutdated, SchemaTooNew, Sealer, WrongStorageKey
 from offline_cache.export import today
+from offline_cache.journal import Journal
 
 KEY_HEX = bytes(range(32)).hex()
 
 
-def _kiosk(folder: Path) -> Kiosk:
-    """A real kiosk's configuration (a PC/SC reader, not the demo) on its own data folder;
-    manual check-ins never touch the reader, and with no gateway the answer is "ask staff"."""
+def _config(folder: Path) -> Path:
+    """A real kiosk's configuration file (a PC/SC reader, not the demo) in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     config = folder / "kiosk.toml"
     config.write_text('[reader]\nname = "pcsc"\n', encoding="utf-8")
-    return Kiosk(resolve(config, Overrides(data_dir=folder)), demo_gateway=False)
+    return config
+
+
+def _kiosk(folder: Path) -> Kiosk:
+    """A real kiosk on its own data folder; manual check-ins never touch the reader, and
+    with no gateway the answer is "ask staff"."""
+    return Kiosk(resolve(_config(folder), Overrides(data_dir=folder)), demo_gateway=False)
 
 
 @pytest.fixture
@@ -64,11 +70,36 @@ def test_db_status_and_upgrade_on_sqlite(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    monkeypatch.setenv(KEY_ENV, KEY_HEX)
+    assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 0  # no journal: left alone
+    assert not (tmp_path / "journal.db").exists()
+    with Journal(tmp_path / "journal.db", Sealer(bytes(range(32)))) as j:  # one from before
+        j.db.conn.execute("DROP TABLE schema_version")  # schema versions existed
+        j.db.conn.commit()
+    capsys.readouterr()
     assert main(["db", "status", "--data-dir", str(tmp_path)]) == 1
-    assert "sqlite: schema version 0" in capsys.readouterr().out
-    assert main(["db", "upgrade", "--data-dir", str(tmp_path), "--json"]) == 0
+    assert "sqlite: schema version 0 (this kiosk needs 1)" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "--config",
+                str(_config(tmp_path)),
+                "db",
+                "upgrade",
+                "--data-dir",
+                str(tmp_path),
+                "--json",
+            ]
+        )
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert doc == {"adapter": "sqlite", "current": 1, "target": 1, "up_to_date": True, "applied": 1}
+    with Journal(tmp_path / "journal.db", Sealer(bytes(range(32)))) as j:  # and newer: refused
+        j.db.conn.execute("UPDATE schema_version SET version = 7")
+        j.db.conn.commit()
+    assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 1
+    assert "newer than this kiosk's software" in capsys.readouterr().err
 
 
 def test_two_kiosks_share_one_queue_and_one_cache(shared: str, tmp_path: Path) -> None:
