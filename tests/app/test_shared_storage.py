@@ -158,3 +158,15 @@ def test_the_demo_never_uses_the_shared_database(
         assert not demo.storage.is_shared
     finally:
         demo.close()
+
+
+def test_doctor_reports_the_shared_databases_schema(shared: str, tmp_path: Path) -> None:
+    from kiosk.app.doctor import Context, check_journal
+
+    settings = resolve(_config(tmp_path / "a"), Overrides(data_dir=tmp_path / "a"))
+    before = check_journal(Context(settings, None))
+    assert before.status == "fail" and "db upgrade" in before.fix_en
+    assert "postgres@" not in before.detail  # no user name or password in the report
+    assert main(["db", "upgrade", "--data-dir", str(tmp_path / "admin")]) == 0
+    after = check_journal(Context(settings, None))
+    assert (after.status, after.detail.endswith("schema version 1")) == ("ok", True)
