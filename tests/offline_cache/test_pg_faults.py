@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -153,3 +154,28 @@ def test_two_kiosks_draining_at_once_send_each_check_in_once(pg_url: str) -> Non
                 "max_per_key": 1,
             }
         assert store.journal.outbox_counts()["delivered"] == 200
+
+
+def test_one_card_tapped_at_eight_kiosks_at_once_gets_one_number(pg_url: str) -> None:
+    stores = [open_pg(pg_url) for _ in range(8)]
+    barrier = threading.Barrier(len(stores))
+    got: list[tuple[str, int]] = []
+
+    def tap(store: PgStore) -> None:
+        barrier.wait()
+        rec = store.journal.record(
+            method="chip", chip_verified=True, holder=holder(7), reuse_today=True
+        )
+        got.append((rec.checkin_id, rec.queue_number))
+
+    threads = [threading.Thread(target=tap, args=(s,)) for s in stores]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        for s in stores:
+            s.close()
+    assert len(got) == 8 and len(set(got)) == 1 and got[0][1] == 1
+    assert pg_sql(pg_url)("SELECT count(*) FROM checkins") == [(1,)]
