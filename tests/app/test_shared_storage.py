@@ -24,6 +24,7 @@ from kiosk.cli import main
 from offline_cache.crypto import KEY_ENV, SchemaOutdated, SchemaTooNew, Sealer, WrongStorageKey
 from offline_cache.export import today
 from offline_cache.journal import Journal
+from offline_cache.pg.schema import TARGET
 
 KEY_HEX = bytes(range(32)).hex()
 
@@ -57,13 +58,13 @@ def test_db_upgrade_then_status_on_postgresql(
     assert json.loads(capsys.readouterr().out) == {
         "adapter": "postgresql",
         "current": 0,
-        "target": 1,
+        "target": TARGET,
         "up_to_date": False,
     }
     assert main(["db", "upgrade", "--data-dir", str(tmp_path), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["applied"] == 1
+    assert json.loads(capsys.readouterr().out)["applied"] == TARGET  # every migration
     assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 0  # idempotent
-    assert "applied 0 migration(s); postgresql: schema version 1" in capsys.readouterr().out
+    assert f"applied 0 migration(s); postgresql: schema version {TARGET}" in capsys.readouterr().out
 
 
 def test_db_status_and_upgrade_on_sqlite(
@@ -130,7 +131,7 @@ def test_a_kiosk_refuses_an_old_schema_until_db_upgrade(shared: str, tmp_path: P
 def test_a_kiosk_refuses_a_newer_schema(shared: str, tmp_path: Path) -> None:
     assert main(["db", "upgrade", "--data-dir", str(tmp_path / "admin")]) == 0
     with psycopg.connect(shared, autocommit=True) as conn:
-        conn.execute("INSERT INTO cccd.schema_version (version) VALUES (2)")
+        conn.execute("INSERT INTO cccd.schema_version (version) VALUES (%s)", (TARGET + 1,))
     with _kiosk(tmp_path / "a") as a, pytest.raises(SchemaTooNew) as info:
         a.checkin_manual("001088034517", "Trần Đức Minh", date(1988, 3, 4))
     assert "update the kiosk software" in message_for(info.value).action_en
@@ -169,4 +170,4 @@ def test_doctor_reports_the_shared_databases_schema(shared: str, tmp_path: Path)
     assert "postgres@" not in before.detail  # no user name or password in the report
     assert main(["db", "upgrade", "--data-dir", str(tmp_path / "admin")]) == 0
     after = check_journal(Context(settings, None))
-    assert (after.status, after.detail.endswith("schema version 1")) == ("ok", True)
+    assert (after.status, after.detail.endswith(f"schema version {TARGET}")) == ("ok", True)

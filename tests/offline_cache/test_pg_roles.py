@@ -20,7 +20,7 @@ import pytest
 from kiosk.app.messages import message_for
 from offline_cache.crypto import Sealer, StorageRefused
 from offline_cache.pg.connect import pg_error
-from offline_cache.pg.schema import upgrade
+from offline_cache.pg.schema import TARGET, upgrade
 from offline_cache.pg.store import PgStore
 from tests.fixtures.pg_workers import KEY, holder
 from tests.fixtures.postgres import PgServer
@@ -46,7 +46,7 @@ def kiosk_url(postgres: PgServer, pg_url: str) -> str:
     _psql(postgres, pg_url, "roles.sql")  # idempotent
     kiosk = f"kiosk_{secrets.token_hex(3)}"
     _psql(postgres, pg_url, "kiosk_role.sql", kiosk=kiosk)
-    assert upgrade(_as(pg_url, "cccd_owner"), Sealer(KEY)) == 1
+    assert upgrade(_as(pg_url, "cccd_owner"), Sealer(KEY)) == TARGET  # every migration
     return _as(pg_url, kiosk)
 
 
