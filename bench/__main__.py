@@ -8,6 +8,7 @@ from bench import (
     auth_bench,
     cache_bench,
     checkin_bench,
+    display_bench,
     outbox_bench,
     pcsc_bench,
     pin_bench,
@@ -23,6 +24,7 @@ BENCHES["checkin"] = checkin_bench.main  # tap→result vs max(card, gateway) (i
 BENCHES["ui"] = ui_bench.main  # Qt kiosk cold start and RSS over 100 check-ins (issue 6 §7)
 BENCHES["pin"] = pin_bench.main  # one operator-PIN guess: scrypt vs SHA-256 (issue 10)
 BENCHES["storage"] = storage_bench.main  # N kiosks on one PostgreSQL vs SQLite (issue 13)
+BENCHES["display"] = display_bench.main  # desk call → calling display's stream (issue 13)
 
 
 def main(argv: list[str]) -> int:

@@ -31,6 +31,9 @@ A file looks like::
     mode = "self"        # or "reception" (staff at a desk)
     language = "vi"      # or "en"
     idle_timeout_s = 60  # seconds without a touch before the screen is wiped
+    warning_s = 10       # a "More time" countdown this long comes before that wipe (0: none)
+    result_timeout_s = 20  # self-check: a BHYT-QR result (no card to take away) is wiped after
+    card_reminder_s = 6  # self-check: "Please take your card" when it is still on the reader
     fullscreen = true    # full screen and frameless; --windowed overrides
     operator_pin_hash = "scrypt$16384$8$1$…"  # from `cccd-kiosk set-pin --print`; never the
                          # PIN itself (or `set-pin` into the data folder, or the environment's
@@ -40,6 +43,18 @@ A file looks like::
     logo = "/etc/cccd-kiosk/logo.png"     # optional, shown left of the name
     large_text = false   # start in large-text mode (patients toggle it with "Aa")
     screen_inches = 21.5 # the screen's diagonal: large text gets capitals of >= 7 mm
+
+    [display]            # the calling display (`cccd-kiosk display`) and this desk's name
+    bind = "127.0.0.1"   # loopback by default; the LAN address for a TV on the network
+    port = 8780
+    next_count = 5       # waiting numbers listed per department
+    voice = false        # the page speaks each call (espeak-ng)
+    desk = "Quầy 1"      # the name reception calls numbers under (default: the host name)
+
+    [voice]              # spoken prompts at the self-check kiosk (off by default)
+    enabled = true
+    player = "aplay -q -"  # plays a WAV from stdin (paplay, pw-play work too)
+    volume = 80          # 0-100, where every patient starts
 
     [[departments]]      # optional, one table per department; queue numbers count per
     code = "NOI"         # department per day (none: one queue for the clinic)
@@ -73,6 +88,7 @@ import types
 import typing
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -334,6 +350,56 @@ class PrinterConfig:
             )
 
 
+@dataclass(frozen=True)
+class VoiceConfig:
+    """``[voice]``: spoken prompts at the self-check kiosk (each step and every error, in the
+    screen's language; never personal data). ``player`` plays a WAV from standard input
+    (default ALSA's ``aplay``; ``paplay`` or ``pw-play`` for PulseAudio/PipeWire);
+    ``volume`` 0–100 is where every patient starts (they can turn it up on the screen).
+    Off by default: a clinic turns it on where the kiosk has a speaker."""
+
+    enabled: bool = False
+    player: str = "aplay -q -"
+    volume: int = 80
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.volume <= 100:
+            raise ConfigValueError(f"must be 0 to 100, not {self.volume!r}", key="voice.volume")
+        if not self.player.strip() or len(self.player) > 1000:
+            raise ConfigValueError("must be a command line", key="voice.player")
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    """``[display]``: the calling display (``cccd-kiosk display``) and this desk's name.
+
+    ``bind`` is loopback by default: the page is for a TV on the hospital LAN only when an
+    address is configured (e.g. the desk PC's LAN address, or ``0.0.0.0``). ``port`` is the
+    page's TCP port; ``next_count`` how many waiting numbers each department lists;
+    ``voice`` whether the page speaks each call ("Mời số 15 đến phòng 203", espeak-ng);
+    ``desk`` the name a reception desk calls numbers under (default: the machine's name).
+    """
+
+    bind: str = "127.0.0.1"
+    port: int = 8780
+    next_count: int = 5
+    voice: bool = False
+    desk: str = ""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.port <= 65535:
+            raise ConfigValueError(f"must be 1 to 65535, not {self.port!r}", key="display.port")
+        if not 1 <= self.next_count <= 20:
+            raise ConfigValueError(
+                f"must be 1 to 20, not {self.next_count!r}", key="display.next_count"
+            )
+        if not self.bind.strip() or len(self.bind) > 255:
+            raise ConfigValueError("must be an IP address or host name", key="display.bind")
+        if len(self.desk) > 40:
+            raise ConfigValueError("at most 40 characters", key="display.desk")
+        object.__setattr__(self, "desk", unicodedata.normalize("NFC", self.desk.strip()))
+
+
 UI_MODES = ("self", "reception")
 #: Longest idle timeout the kiosk accepts (seconds): a day.
 MAX_IDLE_TIMEOUT_S = 86400.0
@@ -350,7 +416,11 @@ class UiConfig:
     keep it in the data folder, and ``$CCCD_KIOSK_OPERATOR_PIN`` overrides both. No PIN at
     all: the settings stay locked. ``idle_timeout_s`` is at most a day (a kiosk that never
     wipes is not one). ``export_dir`` (default: ``exports`` in the data folder) is where
-    "Xuất CSV / Export" writes — a public kiosk shows no file dialog.
+    "Xuất CSV / Export" writes — a public kiosk shows no file dialog. ``warning_s``: the
+    "Thêm thời gian / More time" countdown before an idle wipe (0: wipe without one);
+    ``result_timeout_s``: how long a self-check BHYT-QR result stays (nobody removes a card
+    to end it); ``card_reminder_s``: when a card still on the reader after its result is
+    reminded.
     """
 
     mode: str = "self"
@@ -367,9 +437,22 @@ class UiConfig:
     #: display's reported size).
     large_text: bool = False
     screen_inches: float | None = None
+    #: Whether self-check reads the photo (DG2) too; off: a faster answer, and the photo is
+    #: what reception compares, not the patient.
+    self_check_photo: bool = False
+    warning_s: float = 10.0
+    result_timeout_s: float = 20.0
+    card_reminder_s: float = 6.0
 
     def __post_init__(self) -> None:
         _choice(self.mode, UI_MODES, "ui.mode")
+        for key in ("warning_s", "result_timeout_s", "card_reminder_s"):
+            value = getattr(self, key)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number or not 0 <= value <= 600:
+                raise ConfigValueError(f"must be 0 to 600 seconds, not {value!r}", key=f"ui.{key}")
+        _positive(self.result_timeout_s, "ui.result_timeout_s")
+        _positive(self.card_reminder_s, "ui.card_reminder_s")
         if self.screen_inches is not None and not 5 <= self.screen_inches <= 100:
             raise ConfigValueError("must be 5 to 100 (inches)", key="ui.screen_inches")
         if len(self.hospital) > 80:
@@ -439,6 +522,19 @@ class Department:
         """The name in ``language`` ("en" falls back to the Vietnamese one)."""
         return self.name_en or self.name_vi if language == "en" else self.name_vi
 
+    def is_open(self, at: time) -> bool:
+        """Whether the department takes patients at local time ``at``: always without
+        ``open_hours``; from the opening minute up to (not including) the closing one; a
+        range past midnight (``22:00-06:00``) is a night shift."""
+        if not self.open_hours:
+            return True
+        start_s, _, end_s = self.open_hours.partition("-")
+        start, end = time.fromisoformat(start_s), time.fromisoformat(end_s)
+        now = at.replace(second=0, microsecond=0, tzinfo=None)
+        if start <= end:
+            return start <= now < end
+        return now >= start or now < end
+
 
 #: The most departments a kiosk offers (a screen of buttons, not a directory).
 MAX_DEPARTMENTS = 40
@@ -484,6 +580,8 @@ class Config:
     ui: UiConfig = field(default_factory=UiConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
     #: ``[[departments]]``: none (the default) is one queue for the whole clinic.
     departments: tuple[Department, ...] = ()
     #: ``[[clinics]]``: names for BHYT clinic codes (none: codes are shown as they are).

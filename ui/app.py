@@ -42,32 +42,46 @@ from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
 from ui.header import Header
+from ui.scan import WedgeFilter
 from ui.screens import STYLE, button
+from ui.screens.department import DepartmentScreen
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
 from ui.screens.key_entry import KeyEntryScreen
 from ui.screens.manual import ManualEntryScreen, MrzEntry
 from ui.screens.number import NumberScreen
 from ui.screens.reading import ReadingScreen
-from ui.screens.reception import ReceptionJobs, ReceptionRequests, TodayScreen, today
+from ui.screens.reception import (
+    ReceptionJobs,
+    ReceptionRequests,
+    TodayScreen,
+    today,
+    wire_calls,
+)
 from ui.screens.result import ResultScreen
 from ui.screens.settings import PinScreen, SettingsScreen
 from ui.state import (
     DEFAULT_IDLE_TIMEOUT_S,
     Action,
+    AssignNumber,
     KioskState,
     Mode,
+    ScreenView,
     StartBhyt,
     StartManual,
     StartRead,
 )
 from ui.strings import Lang, t
 from ui.tester import TesterPanel
+from ui.timeouts import CardReminder, TimeoutWarning
+from ui.voice import Speaker, prompt_for
 from ui.worker import WorkerHandle
 
 #: Seconds the queue number stays large on screen after the card left (self-check).
 NUMBER_HOLD_S = 8.0
 #: Events that count as someone using the kiosk (they restart the idle timer).
+#: Staff screens: their fields get typed keys as they are (no wedge-scan routing).
+_STAFF_SCREENS = frozenset({"today", "manual", "pin", "settings"})
 _ACTIVITY = (
     QEvent.Type.KeyPress,
     QEvent.Type.MouseButtonPress,
@@ -109,7 +123,12 @@ class KioskWindow(QMainWindow):
         self.worker.worker.progress.connect(self._on_progress)
         self.worker.worker.outcome.connect(self._on_outcome)
         self.worker.worker.failed.connect(self._on_failed)
-        self.worker.worker.ticket.connect(self.state.on_ticket)
+        # A QObject's method as the slot: queued to the GUI thread (the state is plain Python,
+        # so connecting it directly would run it, and the render, on the worker's thread).
+        self.worker.worker.ticket.connect(self._on_ticket)
+        self.worker.worker.choose.connect(self._on_choice)
+        self.state.departments = kiosk.departments
+        self.state.self_check_photo = kiosk.config.ui.self_check_photo
         self._transport: Any = None
         self.setStyleSheet(STYLE)
 
@@ -123,17 +142,21 @@ class KioskWindow(QMainWindow):
         self.pin_screen = PinScreen()
         self.settings = SettingsScreen()
         self.number = NumberScreen()
+        self.department = DepartmentScreen()
         self.stack = QStackedWidget()
         for w in (
             self.idle, self.key_entry, self.reading, self.result, self.error, self.today,
-            self.manual, self.pin_screen, self.settings, self.number,
+            self.manual, self.pin_screen, self.settings, self.number, self.department,
         ):  # fmt: skip
             self.stack.addWidget(w)
+        self.department.chosen.connect(self.choose_department)
+        self.department.cancelled.connect(self.state.cancel)
+        self.result.selector.chosen.connect(self.choose_department)
         self.idle.scanned.connect(self._scan)
         self.key_entry.submitted.connect(self._scan)
         self.key_entry.cancelled.connect(self.state.cancel)
         self.result.done.connect(self.state.cancel)
-        self.error.retry.connect(self.state.cancel)
+        self.error.retry.connect(self.state.retry)
         # MRZ entry on the key screen (reception mode only; a wedge scanner types 3 lines)
         self.mrz = MrzEntry()
         self.mrz.submitted.connect(self._scan)
@@ -146,6 +169,7 @@ class KioskWindow(QMainWindow):
         self.jobs.moveToThread(self.worker.thread)
         self.requests = ReceptionRequests()
         self.requests.connect_to(self.jobs)
+        wire_calls(self.today, self.requests, self.jobs, kiosk.departments)
         self.jobs.listed.connect(self._on_listed)
         self.jobs.storage_notice.connect(self._on_storage_notice)
         self.jobs.list_failed.connect(
@@ -153,7 +177,7 @@ class KioskWindow(QMainWindow):
         )
         self.jobs.outcome.connect(self._on_outcome)
         self.jobs.failed.connect(self._on_failed)
-        self.jobs.ticket.connect(self.state.on_ticket)
+        self.jobs.choose.connect(self._on_choice)
         self.jobs.exported.connect(self._on_exported)
         self.today.search_changed.connect(self.refresh_today)
         self.today.export_requested.connect(self.export_today)
@@ -188,12 +212,28 @@ class KioskWindow(QMainWindow):
         self.large_button = button()
         self.large_button.setObjectName("large_text")
         self.large_button.clicked.connect(self.state.toggle_large_text)
+        # Spoken prompts ([voice]): a repeat button and a volume a patient may turn up.
+        self.speaker: Speaker | None = None
+        if kiosk.config.voice.enabled:
+            self.speaker = Speaker.from_command(
+                kiosk.config.voice.player, volume=kiosk.config.voice.volume
+            )
+        self._spoken: tuple[str, Lang] | None = None
+        self._voice_screen: str | None = None
+        self.repeat_button = button()
+        self.repeat_button.setObjectName("voice_repeat")
+        self.repeat_button.clicked.connect(self.repeat_prompt)
+        self.volume_button = button()
+        self.volume_button.setObjectName("voice_volume")
+        self.volume_button.clicked.connect(self.louder)
         ui_config = kiosk.config.ui
         self.header = Header(ui_config.hospital or kiosk.config.printer.hospital, ui_config.logo)
         top = QHBoxLayout()
         top.addWidget(self.today_button)
         top.addWidget(self.manual_button)
         top.addStretch(1)
+        top.addWidget(self.repeat_button)
+        top.addWidget(self.volume_button)
         top.addWidget(self.large_button)
         top.addWidget(self.settings_button)
         top.addWidget(self.lang_button)
@@ -201,13 +241,21 @@ class KioskWindow(QMainWindow):
         left.addWidget(self.header)
         left.addLayout(top)
         left.addWidget(self.stack, 1)
+        # Banners under the screens (ui/timeouts.py): the idle-wipe countdown, the card reminder.
+        self.timeout_warning = TimeoutWarning()
+        self.timeout_warning.extended.connect(self._more_time)
+        self.timeout_warning.expired.connect(self.state.idle_timeout)
+        self.card_reminder = CardReminder()
+        left.addWidget(self.card_reminder)
+        left.addWidget(self.timeout_warning)
+        self._shown_screen = ""
         row = QHBoxLayout()
         row.addLayout(left, 1)
         self.tester: TesterPanel | None = None
         if self.simulated:
             # the configured sample card (sim:CARD) is the one in the slot at first
             card = kiosk.config.reader.spec.name.partition("+")[0]
-            self.tester = TesterPanel(gateway, card=card)
+            self.tester = TesterPanel(gateway, card=card, printer=kiosk.printer_standin)
             self.tester.setFixedWidth(320)
             self.tester.tapped.connect(self.card_tapped)
             self.tester.removed.connect(self.card_removed)
@@ -231,10 +279,15 @@ class KioskWindow(QMainWindow):
         self.number_timer.setSingleShot(True)
         self.number_timer.setInterval(int(NUMBER_HOLD_S * 1000))
         self.number_timer.timeout.connect(self.state.number_timeout)
+        #: How long a self-check BHYT-QR result stays (no card leaves to end it).
+        self.result_timer = QTimer(self)
+        self.result_timer.setSingleShot(True)
+        self.result_timer.setInterval(int(kiosk.config.ui.result_timeout_s * 1000))
+        self.result_timer.timeout.connect(self.state.result_timeout)
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.setInterval(int(idle_timeout_s * 1000))
-        self.idle_timer.timeout.connect(self.state.idle_timeout)
+        self.idle_timer.timeout.connect(self._idle_expired)
         app = QApplication.instance()
         if app is not None:  # typing or touching counts as activity (manual entry, search)
             app.installEventFilter(self)
@@ -246,13 +299,43 @@ class KioskWindow(QMainWindow):
             if screen is not None and screen.styleSheet():
                 self._base_sheets[screen] = screen.styleSheet()
         self._text_floor = 0
+        # A wedge scanner's key bursts go to the scan whatever has focus (ui/scan.py).
+        self.wedge = WedgeFilter(self._wedge_accepts, self)
+        self.wedge.scanned.connect(self._scan)
+        if app is not None:
+            app.installEventFilter(self.wedge)
         self._render()
+
+    def _wedge_accepts(self, widget: QWidget) -> bool:
+        """Whether keys for ``widget`` may be a wedge scan: a patient screen of this window,
+        not the tester panel, not a multi-line field (``raw_keys``)."""
+        if self.state.screen in _STAFF_SCREENS or widget.window() is not self:
+            return False
+        if self.tester is not None and (widget is self.tester or self.tester.isAncestorOf(widget)):
+            return False
+        return not widget.property("raw_keys")
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Restart a running idle timer on any key press or touch in the kiosk."""
         if self.idle_timer.isActive() and event.type() in _ACTIVITY:
             self.idle_timer.start()
         return False
+
+    def _idle_expired(self) -> None:
+        """The idle timer ran out: warn with a "More time" countdown first when there is
+        something to wipe (``[ui] warning_s``), else wipe (back to the configured mode)."""
+        s = self.state
+        nothing_shown = s.screen == "idle" or (s.screen == "error" and s.error is s.reader_fault)
+        seconds = self.config.ui.warning_s
+        if seconds <= 0 or s.busy or nothing_shown:
+            s.idle_timeout()
+            return
+        self.idle_timer.stop()  # the countdown runs instead
+        self.timeout_warning.begin(int(seconds + 0.999), s.lang)
+
+    def _more_time(self) -> None:
+        """ "More time" pressed: the screen stays for another idle period."""
+        self.idle_timer.start()
 
     # ---- inputs --------------------------------------------------------------------------
 
@@ -276,6 +359,10 @@ class KioskWindow(QMainWindow):
 
     def _scan(self, text: str) -> None:
         self._dispatch(self.state.scan(text))
+
+    def choose_department(self, code: str) -> None:
+        """The patient (self-check) or staff (reception) chose department ``code``."""
+        self._dispatch(self.state.choose_department(code))
 
     def _submit_manual(self, id_number: str, full_name: str, birth_date: str) -> None:
         self._dispatch(self.state.submit_manual(id_number, full_name, birth_date))
@@ -358,11 +445,15 @@ class KioskWindow(QMainWindow):
     def _dispatch(self, action: Action | None) -> None:
         if isinstance(action, StartRead):
             # The tapped card (tester panel, reader watcher), else the configured reader.
-            self.worker.read_card(self._transport, action.keys)
+            self.worker.read_card(
+                self._transport, action.keys, photo=action.photo, known=action.known
+            )
         elif isinstance(action, StartBhyt):
             self.worker.checkin_bhyt(action.text)
         elif isinstance(action, StartManual):
             self.requests.manual.emit(action)
+        elif isinstance(action, AssignNumber):
+            self.worker.assign(action.outcome, action.code)
 
     # ---- worker --------------------------------------------------------------------------
 
@@ -370,12 +461,21 @@ class KioskWindow(QMainWindow):
         self.state.on_event(event)
 
     def _on_outcome(self, outcome: CheckInOutcome) -> None:
-        self.state.on_outcome(outcome)
+        shown = self.state.on_outcome(outcome)  # False: abandoned during the look-up
         failed = outcome.authenticity is not None and outcome.authenticity.failed
-        if self.kiosk.prints_tickets and not failed:  # the worker prints; its answer follows
+        if shown and self.kiosk.prints_tickets and not failed:  # a forged card gets none
             self.state.on_ticket("printing")
+            self.worker.print_ticket(outcome.checkin_id)  # the worker's answer follows
         if self.state.mode == "reception":
             self.refresh_today()  # the list is current whenever it is next shown
+
+    def _on_ticket(self, result: str | UserMessage) -> None:
+        """The printer's answer for the check-in shown (on the GUI thread)."""
+        self.state.on_ticket(result)
+
+    def _on_choice(self, outcome: CheckInOutcome, options: Any) -> None:
+        """A pending check-in: the department is chosen before any number is taken."""
+        self.state.on_choice(outcome, options)
 
     def _on_failed(self, message: UserMessage) -> None:
         if message.key == "card_removed":
@@ -385,6 +485,30 @@ class KioskWindow(QMainWindow):
         self.state.on_error(message)
 
     # ---- rendering -----------------------------------------------------------------------
+
+    def _speak(self, view: ScreenView, lang: Lang, reception: bool) -> None:
+        """Say the screen's prompt when it is new (self-check only; ui/voice.py)."""
+        assert self.speaker is not None
+        if view.screen == "idle" and self._voice_screen not in (None, "idle"):
+            self.speaker.reset()  # the next patient starts at the configured volume
+        self._voice_screen = view.screen
+        text = "" if reception else prompt_for(view)
+        if (text, lang) == self._spoken:
+            return
+        self._spoken = (text, lang)
+        self.speaker.say(text, lang)
+
+    def repeat_prompt(self) -> None:
+        """Say the current screen's prompt again."""
+        if self.speaker is not None and self._spoken is not None and self._spoken[0]:
+            self.speaker.say(*self._spoken)
+
+    def louder(self) -> None:
+        """Turn the prompts up one step (back to the quietest after the loudest)."""
+        if self.speaker is not None:
+            self.speaker.louder()
+            self._render()
+            self.repeat_prompt()
 
     def large_text_px(self) -> int:
         """Large-text mode's smallest font size on this screen (:mod:`ui.theme`): from
@@ -425,6 +549,13 @@ class KioskWindow(QMainWindow):
         self.settings_button.setText(t("nav.settings", lang))
         self.large_button.setText(t("nav.normal_text" if s.large_text else "nav.large_text", lang))
         self.large_button.setVisible(not reception)
+        speaks = self.speaker is not None and not reception
+        self.repeat_button.setVisible(speaks)
+        self.volume_button.setVisible(speaks)
+        if self.speaker is not None:
+            self.repeat_button.setText(t("voice.repeat", lang))
+            self.volume_button.setText(t("voice.volume", lang, n=self.speaker.volume))
+            self._speak(view, lang, reception)
         self._apply_text_size(s.large_text and not reception)
         self.today_button.setVisible(reception)
         self.manual_button.setVisible(reception)
@@ -435,6 +566,8 @@ class KioskWindow(QMainWindow):
             self.tester.set_language(lang)
         if view.screen != "result":
             self.result.wipe()
+        if view.screen != "department":
+            self.department.wipe()
         if view.screen != "key_needed":
             self.key_entry.wipe()
             self.mrz.wipe()
@@ -481,6 +614,9 @@ class KioskWindow(QMainWindow):
         elif view.screen == "error":
             self.error.show_view(view, lang)
             self.stack.setCurrentWidget(self.error)
+        if view.screen == "department":
+            self.department.show_view(view, lang)
+            self.stack.setCurrentWidget(self.department)
         if view.screen == "number":
             self.number.show_view(view)
             self.stack.setCurrentWidget(self.number)
@@ -489,9 +625,22 @@ class KioskWindow(QMainWindow):
         else:
             self.number.wipe()
             self.number_timer.stop()
+        if not s.result_times_out:
+            self.result_timer.stop()
+        elif not self.result_timer.isActive():
+            self.result_timer.start()
+        if s.card_left_behind:  # "Please take your card" after a few seconds
+            self.card_reminder.arm(self.config.ui.card_reminder_s, lang)
+        else:
+            self.card_reminder.stop()
+        if view.screen != self._shown_screen:  # a new screen: its own idle period
+            self.timeout_warning.stop()
+        self._shown_screen = view.screen
+        self.timeout_warning.set_language(lang)
         if view.screen == "idle" or s.busy:
             self.idle_timer.stop()
-        else:
+            self.timeout_warning.stop()
+        elif not self.timeout_warning.running:
             self.idle_timer.start()
 
     def request_quit(self) -> None:
@@ -514,9 +663,13 @@ class KioskWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
+            app.removeEventFilter(self.wedge)
+        self.wedge.reset()
         self.state.wipe()
         self.watcher.stop()
         self.worker.stop()
+        if self.speaker is not None:
+            self.speaker.close()
         super().closeEvent(event)
 
 
@@ -634,7 +787,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stderr, no window) when the configuration cannot be used."""
     from kiosk.app.logs import configure_logging
     from kiosk.app.messages import cli_line, message_for
-    from kiosk.app.settings import resolve
+    from kiosk.app.settings import resolve, with_sample_clinic
 
     args = build_parser().parse_args(argv)
     configure_logging()
@@ -642,6 +795,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     kiosk: Kiosk | None = None
     try:
         settings = resolve(args.config)
+        if args.config is None:  # make run: the sample clinic (departments, a printer)
+            settings = with_sample_clinic(settings)
         options = resolve_options(args, settings.config)
         kiosk = Kiosk(settings)
         window = KioskWindow(

@@ -1,7 +1,10 @@
 """The kiosk's view-model: a Qt-free state machine and what each screen shows.
 
 States: ``idle`` → ``key_needed`` → ``reading`` → ``verifying`` → ``result`` → ``idle``, and
-``error`` (every error says what to do next). The widgets only render :meth:`KioskState.view`
+``error`` (every error says what to do next). With several departments the check-in comes
+back *pending* (nothing journaled): self-check shows ``department`` (large buttons) before
+``result``, reception a selector on the result; :meth:`KioskState.choose_department` returns
+the :class:`AssignNumber` that takes the number. The widgets only render :meth:`KioskState.view`
 and forward user and worker events here; the methods that need the worker to do something
 return an :class:`Action` (:class:`StartRead` or :class:`StartBhyt`).
 
@@ -19,12 +22,15 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 from kiosk.app.messages import GENERIC
 from kiosk.cccd import access
 from kiosk.config import clinic_label
+from ui.departments import DepartmentButton, department_buttons, desk_only, place_text
 from ui.progress import advance, stage_of, stage_words
 from ui.strings import DEFAULT_LANG, LANGS, Lang, phase_label, t, trust_text
 
 if TYPE_CHECKING:
+    from kiosk.app.departments import DepartmentOption
     from kiosk.app.messages import UserMessage
     from kiosk.checkin import CheckInEvent, CheckInOutcome
+    from kiosk.config import Department
 
 Screen = Literal[
     "idle",
@@ -38,6 +44,7 @@ Screen = Literal[
     "pin",
     "settings",
     "number",
+    "department",
 ]
 Mode = Literal["reception", "self"]
 MODES: tuple[Mode, ...] = ("reception", "self")
@@ -49,9 +56,16 @@ DEFAULT_IDLE_TIMEOUT_S = 30.0
 
 @dataclass(frozen=True)
 class StartRead:
-    """Ask the worker to read the card in the field with these access keys."""
+    """Ask the worker to read the card in the field with these access keys; ``photo`` False
+    skips DG2 (self-check); ``known`` is the CCCD QR the key came from (the eligibility
+    look-up starts from it before the chip is read)."""
 
     keys: tuple[access.AccessKey, ...]
+    photo: bool = True
+    known: access.CCCDQRData | None = None
+
+    def __repr__(self) -> str:
+        return f"StartRead({len(self.keys)} keys, photo={self.photo})"  # no personal data
 
 
 @dataclass(frozen=True)
@@ -73,7 +87,18 @@ class StartManual:
         return "StartManual(<personal data>)"
 
 
-Action: TypeAlias = StartRead | StartBhyt | StartManual
+@dataclass(frozen=True)
+class AssignNumber:
+    """Ask the worker to take the pending check-in's number in department ``code``."""
+
+    outcome: CheckInOutcome
+    code: str
+
+    def __repr__(self) -> str:
+        return f"AssignNumber({self.code!r}, <personal data>)"
+
+
+Action: TypeAlias = StartRead | StartBhyt | StartManual | AssignNumber
 
 
 def parse_birth_date(text: str) -> date | None:
@@ -113,6 +138,8 @@ class ScreenView:
     eligibility_status: str | None = None
     queue: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    #: The department buttons (``department`` screen; reception's result selector).
+    choices: tuple[DepartmentButton, ...] = ()
 
 
 #: What self-check's result keeps in large-text mode: holder lines, eligibility lines.
@@ -143,7 +170,11 @@ def _date(value: date | None, lang: Lang) -> str:
 
 
 #: The screens of one patient's check-in: leaving them in self-check ends that patient.
-_PATIENT_SCREENS = frozenset({"key_needed", "reading", "verifying", "result", "error", "number"})
+_PATIENT_SCREENS = frozenset(
+    {"key_needed", "reading", "verifying", "result", "error", "number", "department"}
+)
+#: The screens after a check-in where a card still on the reader is reminded.
+_REMINDER_SCREENS = frozenset({"result", "number"})
 
 
 class KioskState:
@@ -193,6 +224,19 @@ class KioskState:
         self._abandoned = 0
         #: Whether the running check-in reads the card in the field (not a BHYT QR scan).
         self._card_job = False
+        # ---- the department choice (pending outcomes) ----
+        #: What the choice offers this patient (from the worker, with the pending outcome).
+        self._options: tuple[DepartmentOption, ...] = ()
+        #: A number is being taken (AssignNumber sent, its outcome not back yet).
+        self._assigning = False
+        #: The room and department of the number kept on screen after the card left.
+        self._place = ""
+        #: The configured departments (their names in both languages; set by the window).
+        self.departments: tuple[Department, ...] = ()
+        #: The CCCD QR the pending keys came from (personal data: wiped with them).
+        self._known: access.CCCDQRData | None = None
+        #: Whether self-check reads the photo too (``[ui] self_check_photo``).
+        self.self_check_photo = False
 
     # ---- transitions ---------------------------------------------------------------------
 
@@ -211,7 +255,7 @@ class KioskState:
         if self.busy:
             return None
         self.reader_fault = None  # a card arrived: the reader works
-        if self.screen in ("result", "error", "number"):  # the previous patient's screen
+        if self.screen in ("result", "error", "number", "department"):  # the previous patient
             self.wipe(notify=False)
         self.card_in_field = True
         if keys:
@@ -224,10 +268,12 @@ class KioskState:
 
     def _start_read(self) -> Action:
         keys, self._keys = self._keys or (), None
+        known, self._known = self._known, None
         self._progress = None
         self._card_job = True
         self._go("reading")
-        return StartRead(keys)
+        # Self-check needs no photo (faster); reception compares the face.
+        return StartRead(keys, photo=self.mode == "reception" or self.self_check_photo, known=known)
 
     def submit_key(self, text: str) -> Action | None:
         """A typed CAN/ID or a scanned CCCD QR / MRZ on the key screen (or idle)."""
@@ -238,6 +284,12 @@ class KioskState:
             self._go(self.screen)
             return None
         self._keys = keys
+        self._known = None
+        if access.detect_input(text) == "cccd_qr":  # it names the person: ask BHXH at once
+            try:
+                self._known = access.parse_cccd_qr(text)
+            except access.AccessKeyError:
+                self._known = None
         self.key_message = ""
         if self.card_in_field:
             return self._start_read()
@@ -254,7 +306,7 @@ class KioskState:
             self._card_job = False
             self._go("verifying")
             return StartBhyt(text.strip())
-        if self.screen in ("result", "error"):
+        if self.screen in ("result", "error", "department"):
             self.wipe(notify=False)
         return self.submit_key(text)
 
@@ -328,6 +380,21 @@ class KioskState:
         if not self.busy:
             self.wipe()
 
+    def retry(self) -> None:
+        """ "Thử lại / Try again" on an error. The card still on the reader after its check-in
+        failed (a wrong CAN, a key the chip refused): the key screen opens again for it — the
+        patient never has to lift and re-place the card. Anything else: back to idle."""
+        if self.busy:
+            return
+        card_error = self.error is not None and self.error is not self.reader_fault
+        if self.screen == "error" and self.card_in_field and self._card_job and card_error:
+            self.error = None
+            self._keys = None
+            self.key_message = ""
+            self._go("key_needed")
+            return
+        self.wipe()
+
     def on_event(self, event: CheckInEvent) -> None:
         """A pipeline progress event (from the worker, on the GUI thread)."""
         if not self.busy:
@@ -343,16 +410,73 @@ class KioskState:
         elif event.kind == "verified" or (event.kind == "eligibility" and self.screen != "reading"):
             self._go("verifying")
 
-    def on_outcome(self, outcome: CheckInOutcome) -> None:
+    def on_outcome(self, outcome: CheckInOutcome) -> bool:
         """The check-in finished: show the result (kept until removal / timeout / next),
-        unless its card was taken away during the look-up (then it is dropped)."""
+        unless its card was taken away during the look-up (then it is dropped: False, and
+        no ticket is printed for it)."""
+        if self._abandoned:
+            self._abandoned -= 1
+            return False
+        assigned, self._assigning = self._assigning, False
+        self._outcome = outcome
+        self._progress = None
+        self.ticket = None
+        if assigned and self.mode == "self" and not self.card_in_field and self._card_job:
+            self._to_number(outcome)  # the card left while the number was being taken
+            return True  # the patient chose and holds the number: the ticket prints
+        self._go("result")
+        return True
+
+    # ---- the department choice ------------------------------------------------------------
+
+    def on_choice(self, outcome: CheckInOutcome, options: Sequence[DepartmentOption]) -> None:
+        """A pending check-in (several departments, nothing journaled): self-check shows the
+        department buttons (a card that failed its checks goes to the desk instead: no
+        choice, no number); reception shows the result with a selector."""
         if self._abandoned:
             self._abandoned -= 1
             return
         self._outcome = outcome
+        self._options = tuple(options)
         self._progress = None
         self.ticket = None
-        self._go("result")
+        failed = outcome.authenticity is not None and outcome.authenticity.failed
+        self._go("department" if self.mode == "self" and not failed else "result")
+
+    def choose_department(self, code: str) -> Action | None:
+        """The patient (or staff, for the patient) chose ``code``: take the number. None when
+        nothing is pending, a number is already being taken, or ``code`` cannot be chosen
+        here (closed, or for the desk, in self-check)."""
+        out = self._outcome
+        if out is None or not out.is_pending or self._assigning:
+            return None
+        if self.screen not in ("department", "result"):
+            return None
+        buttons = department_buttons(self._options, self.lang, self_check=self.mode == "self")
+        if not any(b.code == code and b.enabled for b in buttons):
+            return None
+        self._assigning = True
+        self._go(self.screen)
+        return AssignNumber(out, code)
+
+    def _to_number(self, out: CheckInOutcome) -> None:
+        """Wipe the personal data, keep the number (and its room) large on screen."""
+        number, ticket, lang, large = out.queue_number, self.ticket, self.lang, self.large_text
+        place = self._place_of(out)
+        self.wipe(notify=False)
+        self._number, self.ticket, self.lang, self._place = number, ticket, lang, place
+        self.large_text = large
+        self._go("number")
+
+    def _place_of(self, out: CheckInOutcome) -> str:
+        """ "Khám Nội — Phòng 203" of an assigned outcome ("" for the one queue)."""
+        if not out.department:
+            return ""
+        name = next(
+            (d.name(self.lang) for d in self.departments if d.code.upper() == out.department),
+            out.department,
+        )
+        return place_text(name, out.room, self.lang)
 
     def on_error(self, message: UserMessage) -> None:
         """The check-in failed: show ``message`` (from :func:`kiosk.app.messages.message_for`:
@@ -360,6 +484,7 @@ class KioskState:
         if self._abandoned:
             self._abandoned -= 1
             return
+        self._assigning = False
         self._outcome = None
         self._progress = None
         self.error = message
@@ -392,16 +517,40 @@ class KioskState:
             self._abandoned += 1
             self.wipe()
             return
+        if self.screen == "department" and self.mode == "self" and self._card_job:
+            if not self._assigning:
+                self.wipe()  # walked away before choosing: nothing was journaled
+            return  # the number is being taken: it is shown when it comes
         if self.screen == "result" and self.mode == "self" and out is not None:
-            if out.authenticity is not None and out.authenticity.failed:
-                self.wipe()  # sent to the desk: there is no number to keep
-                return
-            number, ticket, lang, large = out.queue_number, self.ticket, self.lang, self.large_text
-            self.wipe(notify=False)
-            self._number, self.ticket, self.lang, self.large_text = number, ticket, lang, large
-            self._go("number")
+            self._keep_only_the_number()
         elif self.screen == "key_needed":
             self.wipe()
+
+    def _keep_only_the_number(self) -> None:
+        """Wipe the shown result's personal data, keeping its queue number large on screen
+        (``number``) — none for a card sent to the desk, which goes straight to idle."""
+        out = self._outcome
+        if out is None or (out.authenticity is not None and out.authenticity.failed):
+            self.wipe()  # sent to the desk: there is no number to keep
+            return
+        self._to_number(out)
+
+    @property
+    def result_times_out(self) -> bool:
+        """Self-check showing a BHYT-QR result: no card will leave to end it, so the window
+        ends it after ``[ui] result_timeout_s`` (:meth:`result_timeout`)."""
+        return (
+            self.mode == "self"
+            and self.screen == "result"
+            and not self._card_job
+            and self._outcome is not None
+        )
+
+    def result_timeout(self) -> None:
+        """A BHYT-QR result has been shown long enough: like a card's removal, its personal
+        data goes and the number stays for the number screen's few seconds."""
+        if self.result_times_out:
+            self._keep_only_the_number()
 
     def number_timeout(self) -> None:
         """The number has been shown long enough after the card left: back to idle."""
@@ -438,8 +587,14 @@ class KioskState:
         if self.mode == "self" and self.screen in _PATIENT_SCREENS:
             self.lang = self.home_lang
             self.large_text = self.home_large_text
+        if self._assigning:  # the number being taken is not shown to whoever comes next
+            self._abandoned += 1
+            self._assigning = False
         self._outcome = None
+        self._options = ()
+        self._place = ""
         self._keys = None
+        self._known = None
         self._progress = None
         self.error = None
         self.key_message = ""
@@ -466,6 +621,12 @@ class KioskState:
         """Large text on ↔ off (the current screen re-renders at the new size)."""
         self.large_text = not self.large_text
         self._go(self.screen)
+
+    @property
+    def card_left_behind(self) -> bool:
+        """Self-check: the patient's card is still on the reader after their result (the
+        window reminds them to take it after ``[ui] card_reminder_s``)."""
+        return self.mode == "self" and self.card_in_field and self.screen in _REMINDER_SCREENS
 
     @property
     def has_personal_data(self) -> bool:
@@ -512,14 +673,36 @@ class KioskState:
                 t("number.title", lang),
                 t("number.body", lang),
                 queue=str(self._number or ""),
-                extra={"ticket": self._ticket_text()},
+                extra={"ticket": self._ticket_text(), "place": self._place},
             )
+        if self.screen == "department":
+            return self._department_view()
         if self.screen == "error":
             msg = self.error or GENERIC
             # Patients get what they can do; the operator's fix is for reception and doctor.
             action = msg.patient_action(lang) if self.mode == "self" else msg.action(lang)
             return ScreenView("error", msg.title(lang), action, extra={"key": msg.key})
         return self._result_view()
+
+    def _department_view(self) -> ScreenView:
+        """The department buttons (self-check), with the insurance answer in words on top."""
+        lang = self.lang
+        buttons = department_buttons(self._options, lang, self_check=True)
+        out = self._outcome
+        status = out.eligibility.status if out is not None else None
+        any_open = any(b.enabled for b in buttons)
+        return ScreenView(
+            "department",
+            t("dept.title", lang),
+            t("dept.body" if any_open else "dept.none", lang),
+            eligibility=(t(f"elig.{status}", lang),) if status else (),
+            eligibility_status=status,
+            choices=buttons,
+            extra={
+                "desk": desk_only(self._options, lang),
+                "assigning": t("dept.assigning", lang) if self._assigning else "",
+            },
+        )
 
     def _ticket_text(self) -> str:
         """The ticket's state in words ("" when no printer is configured)."""
@@ -645,13 +828,28 @@ class KioskState:
             badge_kind=kind,
             eligibility=tuple(elig[:LARGE_ELIGIBILITY] if large else elig),
             eligibility_status=el.status,
-            queue=(
-                t("queue.repeat", lang, n=out.queue_number)
-                if out.repeat
-                else f"{t('field.queue', lang)}: {out.queue_number}"
-            ),
+            queue=self._queue_text(out, lang),
             extra={"ticket": self._ticket_text(), **self._trust_extra(out, lang)},
+            choices=(
+                department_buttons(self._options, lang, self_check=False)
+                if out.is_pending and self.mode == "reception"
+                else ()
+            ),
         )
+
+    def _queue_text(self, out: CheckInOutcome, lang: Lang) -> str:
+        """The number ("Số thứ tự: 15"; "Bạn đã có số 15 hôm nay" for a re-tap), then where
+        to go ("Khám Nội — Phòng 203") on the next line; reception's hint while the
+        department is still to be chosen."""
+        if out.is_pending:
+            return t("dept.assigning", lang) if self._assigning else t("dept.staff_hint", lang)
+        text = (
+            t("queue.repeat", lang, n=out.queue_number)
+            if out.repeat
+            else f"{t('field.queue', lang)}: {out.queue_number}"
+        )
+        place = self._place_of(out)
+        return f"{text}\n{place}" if place else text
 
     def _trust_extra(self, out: CheckInOutcome, lang: Lang) -> dict[str, str]:
         """Reception only: the line naming the CSCA that vouched (or the one missing)."""

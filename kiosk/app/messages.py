@@ -955,6 +955,33 @@ MESSAGES: dict[str, UserMessage] = {
         _TESTER_EN,
         "error",
     ),
+    # ---- the voice of the calling display (kiosk.voice) ----
+    "kiosk.voice.VoiceError": _m(
+        "voice",
+        "Không phát được lời gọi số",
+        "The call could not be spoken",
+        "Màn hình vẫn hiện số; báo quản trị viên kiểm tra espeak-ng",
+        "The display still shows the number; tell the administrator to check espeak-ng",
+        "warning",
+    ),
+    "kiosk.voice.VoiceUnavailable": _m(
+        "voice_missing",
+        "Máy chưa cài giọng đọc tiếng Việt",
+        "No Vietnamese voice is installed",
+        "Màn hình vẫn hiện số, không có tiếng; báo quản trị viên cài gói espeak-ng",
+        "The display shows the numbers without sound; tell the administrator to install "
+        "the espeak-ng package",
+        "warning",
+    ),
+    "kiosk.voice.VoiceFailed": _m(
+        "voice_failed",
+        "Giọng đọc không tạo được âm thanh",
+        "The voice gave no sound",
+        "Màn hình vẫn hiện số; báo quản trị viên kiểm tra espeak-ng và loa",
+        "The display still shows the number; tell the administrator to check espeak-ng "
+        "and the speakers",
+        "warning",
+    ),
 }
 
 #: Access-key ``field`` values → (Vietnamese, English) names people recognise. A field not

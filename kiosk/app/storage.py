@@ -28,6 +28,7 @@ from typing import Any
 
 from kiosk.config import StorageConfig
 from offline_cache.cache import CachedEntry, EligibilityCache
+from offline_cache.calls import CallBoard
 from offline_cache.crypto import (
     Sealer,
     StorageDamaged,
@@ -249,6 +250,17 @@ class Storage:
         )
         cache = KioskCache(folder, sealer, settings, shared=store.cache)
         return cls(folder, sealer, cache, store.journal, store)
+
+    def call_board(self) -> CallBoard:
+        """A call board on this storage's database (closed by its caller): the shared
+        database's (one pool with the journal), or one on the journal's SQLite file."""
+        if self.shared is not None:
+            board: CallBoard = self.shared.calls
+            return board
+        from offline_cache.calls import SqliteCallBoard
+
+        assert isinstance(self.journal, Journal)
+        return SqliteCallBoard(self.journal.db_path)
 
     @property
     def is_shared(self) -> bool:

@@ -357,6 +357,21 @@ class PgJournal:
         ]
 
     @pg_errors
+    def numbers_today(
+        self, id_number: str, *, now: datetime | None = None
+    ) -> dict[str, tuple[int, str]]:
+        """The numbers the holder of ``id_number`` already has today, per department (the
+        first check-in of each, at any kiosk): code → (queue number, room)."""
+        local_day = (now or datetime.now(UTC)).astimezone(self._tz).date()
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT department, queue_number, room FROM checkins"
+                " WHERE day = %s AND id_index = %s ORDER BY created_at DESC",
+                (local_day, self._sealer.index(id_number, INDEX_TABLE)),
+            ).fetchall()
+        return {str(d): (int(n), str(r)) for d, n, r in rows}  # the earliest wins (last put)
+
+    @pg_errors
     def by_patient(self, id_number: str) -> list[str]:
         """Ids of every check-in of the holder of ``id_number`` (by its HMAC), oldest first."""
         with self._tx() as conn:
@@ -397,6 +412,11 @@ class PgJournal:
             conn.execute(
                 "DELETE FROM queue_counters q WHERE q.day < %s AND NOT EXISTS"
                 " (SELECT 1 FROM checkins c WHERE c.day = q.day)",
+                (before,),
+            )
+            conn.execute(  # the calls of days gone with them
+                "DELETE FROM calls k WHERE k.day < %s AND NOT EXISTS"
+                " (SELECT 1 FROM checkins c WHERE c.day = k.day)",
                 (before,),
             )
         if gone or bad:

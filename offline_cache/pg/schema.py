@@ -77,6 +77,29 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         )""",
         "CREATE INDEX eligibility_cache_as_of ON eligibility_cache (as_of)",
     ),
+    # "Call next": which numbers desks have called, shared by every desk and display
+    # (offline_cache/pg/calls.py); non-personal columns only.
+    2: (
+        """CREATE TABLE calls (
+            day date NOT NULL,
+            department text NOT NULL,
+            queue_number integer NOT NULL,
+            state text NOT NULL CHECK (state IN ('called', 'served', 'no_show')),
+            desk text NOT NULL,
+            room text NOT NULL DEFAULT '',
+            called_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL,
+            announce_seq bigint NOT NULL,
+            announcements integer NOT NULL DEFAULT 1,
+            PRIMARY KEY (day, department, queue_number)
+        )""",
+        "CREATE INDEX calls_announce ON calls (day, announce_seq)",
+        """CREATE TABLE calls_version (
+            id integer PRIMARY KEY CHECK (id = 1),
+            version bigint NOT NULL
+        )""",
+        "INSERT INTO calls_version (id, version) VALUES (1, 0)",
+    ),
 }
 #: The version this code needs.
 TARGET = max(MIGRATIONS)
@@ -90,6 +113,8 @@ GRANTS: dict[str, str] = {
     "outbox": "SELECT, INSERT, UPDATE, DELETE",
     "quarantine": "SELECT, INSERT, DELETE",
     "eligibility_cache": "SELECT, INSERT, UPDATE, DELETE",
+    "calls": "SELECT, INSERT, UPDATE, DELETE",
+    "calls_version": "SELECT, UPDATE",
 }
 
 

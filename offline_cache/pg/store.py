@@ -3,7 +3,7 @@
 :meth:`PgStore.open` makes the pool, refuses a schema this code cannot use
 (:func:`offline_cache.pg.schema.check_version`) and a storage key other than the hospital's
 (the check value in ``meta``; the first kiosk to open a fresh database records it), then
-hands out :attr:`journal` and :attr:`cache` on the same pool.
+hands out :attr:`journal`, :attr:`cache` and :attr:`calls` (the call board) on the same pool.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from offline_cache.cache import DEFAULT_MAX_STALE, DEFAULT_TTL
 from offline_cache.crypto import Sealer, WrongStorageKey
 from offline_cache.journal import VIETNAM_TZ
 from offline_cache.pg.cache import PgCache
+from offline_cache.pg.calls import PgCallBoard
 from offline_cache.pg.connect import (
     DEFAULT_CONNECT_TIMEOUT_S,
     DEFAULT_POOL_SIZE,
@@ -45,6 +46,7 @@ class PgStore:
         self.pool = pool
         self.journal = PgJournal(pool, sealer, tz=tz, outbox_hold_s=outbox_hold_s, claim_s=claim_s)
         self.cache = PgCache(pool, sealer, ttl=ttl, max_stale=max_stale)
+        self.calls = PgCallBoard(pool)
 
     @classmethod
     def open(

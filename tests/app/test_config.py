@@ -160,6 +160,9 @@ def test_ui_section_defaults_and_values(tmp_path: Path) -> None:
         ("[ui]\nidle_timeout_s = 1e12\n", "ui.idle_timeout_s", ConfigValueError),
         ('[ui]\noperator_pin = "1234"\n', "ui.operator_pin", UnknownConfigKey),
         ("[ui]\nidle_timeout = 5\n", "ui.idle_timeout", UnknownConfigKey),
+        ("[ui]\nwarning_s = -1\n", "ui.warning_s", ConfigValueError),
+        ("[ui]\nresult_timeout_s = 0\n", "ui.result_timeout_s", ConfigValueError),
+        ("[ui]\ncard_reminder_s = 900\n", "ui.card_reminder_s", ConfigValueError),
     ],
 )
 def test_ui_section_errors_name_the_key(

@@ -64,6 +64,17 @@ def test_a_re_tap_gets_the_same_check_in_back(adapter: Adapter) -> None:
     assert other.checkin_id != first.checkin_id and not other.repeat
     assert len(j.day(DAY)) == 2
     assert j.by_patient("001088034517") == [first.checkin_id, other.checkin_id]
+    later = j.record(
+        method="manual",
+        chip_verified=False,
+        holder=MINH,
+        now=T0 + timedelta(minutes=1),
+        department="RHM",
+    )
+    assert later.queue_number == 2  # without reuse_today: a second number in RHM
+    assert j.numbers_today("001088034517", now=T0) == {"": (1, ""), "RHM": (1, "")}
+    assert j.numbers_today("046196008821", now=T0) == {}
+    assert j.numbers_today("001088034517", now=T0 + timedelta(days=1)) == {}
 
 
 def test_records_read_back_decrypted_and_complete(adapter: Adapter) -> None:

@@ -21,6 +21,7 @@ from pytestqt.qtbot import QtBot
 
 from kiosk.app.messages import MESSAGES, UserMessage
 from kiosk.config import Config, GatewayConfig, ReaderConfig
+from tests.fixtures.kiosk_window import idle_out
 from tests.fixtures.pcscd import Pcscd
 from ui.app import KioskWindow, build_window
 from ui.tester import FAULTS
@@ -90,7 +91,7 @@ def test_no_such_reader(qtbot: QtBot, make: object, running_pcscd: Pcscd) -> Non
     assert "Cắm đầu đọc" in no_reader.action_vi
     _shows(qtbot, window, no_reader)
     # The idle timeout does not hide the problem: the reader is still missing.
-    window.idle_timer.timeout.emit()
+    idle_out(window)
     assert window.state.screen == "error" and window.error.body.text() == no_reader.action_vi
 
 

@@ -10,7 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 from kiosk.config import Config, UiConfig
-from tests.fixtures.kiosk_window import demo_window
+from tests.fixtures.kiosk_window import demo_window, idle_out
 from ui.app import build_parser, resolve_options
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -346,7 +346,7 @@ def test_idle_timeout_wipes_the_list_and_typing_keeps_it_alive(
     reception.idle_timer.setInterval(3_600_000 + 1000)  # the next start() shows the restart
     qtbot.keyClick(reception.today.search, Qt.Key.Key_T)
     assert reception.idle_timer.remainingTime() > before  # activity restarted it
-    reception.idle_timer.timeout.emit()
+    idle_out(reception)
     assert reception.state.screen == "idle"
     assert reception.today.table.rowCount() == 0 and reception.today.search.text() == ""
     qtbot.wait(50)  # a late list answer is not shown off the screen

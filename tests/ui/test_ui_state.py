@@ -256,3 +256,26 @@ def test_the_registered_clinic_is_named_when_the_config_knows_it() -> None:
     bare.card_present([CAN("034517")])
     bare.on_outcome(_outcome())
     assert "Nơi ĐKKCB ban đầu: 01-001" in bare.view().eligibility
+
+
+def test_self_check_reads_without_the_photo_and_a_qr_starts_the_look_up() -> None:
+    """Self-check asks for no photo; reception does; a scanned CCCD QR rides along with the
+    keys (so BHXH is asked before the chip is opened) and is forgotten with them."""
+    from kiosk.cccd.access import CCCDQRData
+
+    qr = "001088034517|123456789|Trần Đức Minh|21071988|Nam|Số 1 Phố Huế, Hà Nội|01052021"
+    s = KioskState(mode="self")
+    assert s.submit_key(qr) is None  # no card yet: the keys wait
+    action = s.card_present()
+    assert isinstance(action, StartRead) and not action.photo
+    assert isinstance(action.known, CCCDQRData) and action.known.full_name == "Trần Đức Minh"
+    assert "Trần" not in repr(action)  # the action never prints personal data
+    s.wipe()
+    typed = s.card_present([CAN("034517")])
+    assert isinstance(typed, StartRead) and typed.known is None
+    staff = KioskState(mode="reception")
+    staff.submit_key(qr)
+    s2 = staff.card_present()
+    assert isinstance(s2, StartRead) and s2.photo and s2.known is not None
+    staff.wipe()
+    assert staff._known is None

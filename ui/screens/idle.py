@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
 from ui.illustration import CardIllustration
+from ui.scan import mask_scans
 from ui.screens import body_label, title_label
 from ui.state import ScreenView
 
@@ -36,6 +37,7 @@ class IdleScreen(QWidget):
         self.scan_input = QLineEdit()
         self.scan_input.setObjectName("scan_input")
         self.scan_input.returnPressed.connect(self._submit)
+        mask_scans(self.scan_input, always=True)  # a scanned CCCD QR holds name and address
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 12, 32, 24)
         layout.setSpacing(24)

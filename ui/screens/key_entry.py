@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from ui.scan import mask_scans
 from ui.screens import body_label, button, title_label
 from ui.screens.keypad import Keypad
 from ui.state import ScreenView
@@ -24,6 +25,7 @@ class KeyEntryScreen(QWidget):
         self.entry = QLineEdit()
         self.entry.setObjectName("key_input")
         self.entry.returnPressed.connect(self._submit)
+        mask_scans(self.entry)  # digits typed on the keypad show; a scanned QR does not
         self.message = QLabel()
         self.message.setObjectName("body")
         pad = Keypad(self.entry, self._submit)

@@ -113,6 +113,7 @@ class MrzEntry(QWidget):
         self.label = QLabel()
         self.text = QPlainTextEdit()
         self.text.setObjectName("mrz_input")
+        self.text.setProperty("raw_keys", True)  # three lines with Enter: not a one-line scan
         self.text.setTabChangesFocus(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setFixedHeight(74)  # three MRZ lines; keeps reception's key screen in 800 px

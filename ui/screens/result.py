@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.screens import button, title_label
+from ui.screens.department import DepartmentSelector
 from ui.state import ScreenView
 from ui.strings import Lang, t
 
@@ -156,6 +157,8 @@ class ResultScreen(QWidget):
         self.trust.hide()
         self.done_button = button()
         self.done_button.clicked.connect(self.done)
+        # reception: staff choose the patient's department (several configured)
+        self.selector = DepartmentSelector()
 
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(16)
@@ -191,6 +194,7 @@ class ResultScreen(QWidget):
         left.addWidget(self.badge)
         left.addWidget(self.trust)
         left.addStretch(1)
+        left.addWidget(self.selector)
         left.addWidget(self.done_button)
         left_box = QWidget()
         left_box.setLayout(left)
@@ -296,6 +300,7 @@ class ResultScreen(QWidget):
         ticket = view.extra.get("ticket", "")
         self.queue.setText(f"{view.queue}\n{ticket}" if ticket else view.queue)
         self.done_button.setText(t("result.done", lang))
+        self.selector.show_choices(view.choices, lang)
         # The left column is as wide as the done button needs (it never elides its words).
         self._left_box.setFixedWidth(max(LEFT_WIDTH, self.done_button.sizeHint().width()))
         self._fit_eligibility()
@@ -321,6 +326,7 @@ class ResultScreen(QWidget):
         self.eligibility.setText("".join(parts))
 
     def wipe(self) -> None:
+        self.selector.wipe()
         """Clear every field and the photo (no personal data left in any widget)."""
         self.photo.clear()  # drops the pixmap too
         for key, value in self.labels:
