@@ -29,11 +29,11 @@ from offline_cache.pg.schema import TARGET
 KEY_HEX = bytes(range(32)).hex()
 
 
-def _config(folder: Path) -> Path:
+def _config(folder: Path, desk: str = "Quầy 1") -> Path:
     """A real kiosk's configuration file (a PC/SC reader, not the demo) in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     config = folder / "kiosk.toml"
-    config.write_text('[reader]\nname = "pcsc"\n', encoding="utf-8")
+    config.write_text(f'[reader]\nname = "pcsc"\n[display]\ndesk = "{desk}"\n', encoding="utf-8")
     return config
 
 
@@ -171,3 +171,28 @@ def test_doctor_reports_the_shared_databases_schema(shared: str, tmp_path: Path)
     assert main(["db", "upgrade", "--data-dir", str(tmp_path / "admin")]) == 0
     after = check_journal(Context(settings, None))
     assert (after.status, after.detail.endswith(f"schema version {TARGET}")) == ("ok", True)
+
+
+def test_desks_on_two_kiosks_call_from_one_shared_queue(shared: str, tmp_path: Path) -> None:
+    assert main(["db", "upgrade", "--data-dir", str(tmp_path / "admin")]) == 0
+    one = Kiosk(
+        resolve(_config(tmp_path / "a", "Quầy 1"), Overrides(data_dir=tmp_path / "a")),
+        demo_gateway=False,
+    )
+    two = Kiosk(
+        resolve(_config(tmp_path / "b", "Quầy 2"), Overrides(data_dir=tmp_path / "b")),
+        demo_gateway=False,
+    )
+    with one, two:
+        for i, name in enumerate(("Trần Đức Minh", "Nguyễn Thị Ánh Tuyết", "Võ Minh Khôi")):
+            (one if i % 2 else two).checkin_manual(f"00108803451{i}", name, date(1990, 1, 2))
+        version = two.board_version()
+        first = one.call_next()
+        second = two.call_next()
+        assert first is not None and second is not None
+        assert (first.number, first.desk, second.number, second.desk) == (1, "Quầy 1", 2, "Quầy 2")
+        assert two.board_version() != version
+        doc = one.board()
+        assert "Minh" not in json.dumps(doc, ensure_ascii=False)  # numbers and rooms only
+        assert two.mark_served(1) and not one.mark_served(1)  # any desk closes it, once
+        assert one.call_next() is not None and one.call_next() is None  # 3, then nobody
