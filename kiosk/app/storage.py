@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.config import StorageConfig
 from offline_cache.cache import CachedEntry, EligibilityCache
@@ -40,6 +40,9 @@ from offline_cache.journal import Journal, schema_version
 from offline_cache.port import CachePort, JournalPort
 from offline_cache.port_types import SQLITE_SCHEMA_VERSION, SchemaStatus
 from offline_cache.store import check_data_folder, storage_error
+
+if TYPE_CHECKING:
+    from offline_cache.pg.store import PgStore
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +203,7 @@ class Storage:
     cache: KioskCache
     journal: JournalPort
     #: The shared database's store (None: the SQLite files).
-    shared: Any = None
+    shared: PgStore | None = None
 
     @property
     def cache_problem(self) -> str | None:
@@ -255,8 +258,7 @@ class Storage:
         """A call board on this storage's database (closed by its caller): the shared
         database's (one pool with the journal), or one on the journal's SQLite file."""
         if self.shared is not None:
-            board: CallBoard = self.shared.calls
-            return board
+            return self.shared.calls
         from offline_cache.calls import SqliteCallBoard
 
         assert isinstance(self.journal, Journal)
