@@ -9,6 +9,7 @@ from bench import (
     cache_bench,
     checkin_bench,
     display_bench,
+    ops_bench,
     outbox_bench,
     pcsc_bench,
     pin_bench,
@@ -25,6 +26,7 @@ BENCHES["ui"] = ui_bench.main  # Qt kiosk cold start and RSS over 100 check-ins 
 BENCHES["pin"] = pin_bench.main  # one operator-PIN guess: scrypt vs SHA-256 (issue 10)
 BENCHES["storage"] = storage_bench.main  # N kiosks on one PostgreSQL vs SQLite (issue 13)
 BENCHES["display"] = display_bench.main  # desk call → calling display's stream (issue 13)
+BENCHES["ops"] = ops_bench.main  # status scrape, doctor run, audit append (issue 14)
 
 
 def main(argv: list[str]) -> int:

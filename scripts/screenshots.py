@@ -124,7 +124,8 @@ def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
         "today": window.open_today,
         "manual": state.open_manual,
         "pin": state.open_pin,
-        "settings": lambda: (state.open_pin(), state.open_settings()),
+        # the doctor's checks of the running demo, run on their thread (waited for below)
+        "settings": lambda: (state.open_pin(), state.open_settings(), window.run_checks()),
     }
 
 
@@ -167,6 +168,15 @@ def _shoot(
                 for _ in range(40):
                     app.processEvents()
                     time.sleep(0.025)
+            if screen == "settings":  # the checks come back from the doctor's thread
+                for _ in range(600):
+                    app.processEvents()
+                    if window.settings.checks_note.text() == "":
+                        break
+                    time.sleep(0.025)
+                for _ in range(10):  # the wrapped lines get their height a turn later
+                    app.processEvents()
+                    time.sleep(0.02)
             _warn_if_cramped(window, screen, width, height)
             path = out_dir / f"{mode}-{screen}-{lang}-{width}x{height}.png"
             picture = window.grab()

@@ -41,6 +41,7 @@ from kiosk.app.pin import PinGate
 from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
+from ui.checks import DoctorHandle
 from ui.header import Header
 from ui.scan import WedgeFilter
 from ui.screens import STYLE, button
@@ -113,6 +114,7 @@ class KioskWindow(QMainWindow):
             large_text=kiosk.config.ui.large_text,
         )
         self.kiosk = kiosk
+        kiosk.actor = "reception"  # the audit trail: what staff do on these screens
         self.config = kiosk.config
         self.idle_timeout_s = idle_timeout_s
         self.pin = pin or PinGate.from_sources(kiosk.config.ui.operator_pin_hash, kiosk.data_dir)
@@ -191,6 +193,10 @@ class KioskWindow(QMainWindow):
         self.settings.mode_requested.connect(self._set_mode)
         self.settings.closed.connect(self.state.cancel)
         self.settings.quit_requested.connect(self.request_quit)
+        # the doctor's checks for the settings screen, on a thread of their own
+        self.doctor = DoctorHandle(kiosk)
+        self.doctor.job.done.connect(self._on_checks)
+        self.settings.recheck_requested.connect(self.run_checks)
         #: Set by :func:`show` for the full-screen kiosk: closes other than
         #: :meth:`request_quit` are refused.
         self.locked_down = False
@@ -395,21 +401,46 @@ class KioskWindow(QMainWindow):
 
     def try_pin(self, pin: str) -> None:
         """An operator PIN typed on the prompt: open the settings, or say why not."""
+        was_locked = self.pin.locked_for() > 0
         result = self.pin.check(pin)
         lang = self.state.lang
         if result == "ok":
             self.state.open_settings()
+            self.run_checks()
         elif result == "wrong":
+            self.kiosk.audit("pin.failed", actor="operator", tries_left=self.pin.tries_left)
             self.state.pin_refused(t("pin.wrong", lang, n=self.pin.tries_left))
         elif result == "locked":
             seconds = max(1, int(self.pin.locked_for() + 0.999))
+            if was_locked:  # typed while the prompt is locked: refused unchecked
+                self.kiosk.audit("pin.failed", actor="operator", while_locked=True)
+            else:
+                self.kiosk.audit("pin.lockout", actor="operator", locked_s=seconds)
             self.state.pin_refused(t("pin.locked", lang, n=seconds))
         else:
             self.state.pin_refused(t("pin.unset", lang))
 
+    def run_checks(self) -> None:
+        """Run the doctor's checks again for the settings screen (off the GUI thread)."""
+        if self.state.screen == "settings":
+            self.settings.show_checking(self.state.lang)
+            self.doctor.run()
+
+    def _on_checks(self, checks: list[Any]) -> None:
+        if self.state.screen == "settings":  # a late report for a closed screen is dropped
+            self.settings.show_checks(checks, self.state.lang)
+
     def _set_mode(self, mode: str) -> None:
         if mode in ("self", "reception") and self.state.screen == "settings":
+            before = self.state.mode
             self.state.set_mode(cast(Mode, mode))
+            if before != mode:
+                self.kiosk.audit(
+                    "settings.mode",
+                    actor="operator",
+                    target="ui.mode",
+                    **{"from": before, "to": mode},
+                )
 
     def _on_listed(self, rows: list[dict[str, Any]]) -> None:
         if self.state.screen == "today":  # rows are personal data: only while shown
@@ -670,6 +701,7 @@ class KioskWindow(QMainWindow):
         self.worker.stop()
         if self.speaker is not None:
             self.speaker.close()
+        self.doctor.stop()
         super().closeEvent(event)
 
 
@@ -797,8 +829,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = resolve(args.config)
         if args.config is None:  # make run: the sample clinic (departments, a printer)
             settings = with_sample_clinic(settings)
+        if settings.path is not None:
+            configure_logging(settings.config.logging)
         options = resolve_options(args, settings.config)
         kiosk = Kiosk(settings)
+        kiosk.serve_status()
         window = KioskWindow(
             kiosk, mode=options.mode, lang=options.lang, idle_timeout_s=options.idle_timeout_s
         )

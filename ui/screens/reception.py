@@ -410,7 +410,7 @@ class ReceptionJobs(QObject):
         """Print a check-in's ticket again (paper ran out, a ticket was lost)."""
         from ui.worker import print_ticket_for
 
-        self.reprinted.emit(print_ticket_for(self.kiosk, checkin_id))
+        self.reprinted.emit(print_ticket_for(self.kiosk, checkin_id, reprint=True))
 
     def _call(self, code: str, work: Any) -> None:
         try:
