@@ -19,6 +19,9 @@ A file looks like::
     cache_ttl_hours = 24
     max_stale_days = 7
     retention_days = 30  # check-ins kept this long once the HIS has them (1–3650)
+    url = "postgresql://kiosk_01@db.bv.local/cccd?sslmode=verify-full"  # optional: several
+                         # kiosks on one PostgreSQL ($CCCD_KIOSK_DATABASE_URL wins); none: SQLite
+    connect_timeout_s = 5.0   # how long a call waits for the database server
 
     [his]                # the hospital system the outbox forwards check-ins to
     url = "https://his.example.vn/api/checkin"
@@ -268,8 +271,19 @@ class StorageConfig:
     cache_ttl_hours: float = 24.0
     max_stale_days: float = 7.0
     retention_days: int = 30
+    #: The shared PostgreSQL (``postgresql://…``) every kiosk of a hospital uses; None: the
+    #: embedded SQLite files in ``data_dir``. ``$CCCD_KIOSK_DATABASE_URL`` overrides it.
+    url: str | None = None
+    connect_timeout_s: float = 5.0
 
     def __post_init__(self) -> None:
+        if self.url is not None and not self.url.startswith(("postgresql://", "postgres://")):
+            raise ConfigValueError(
+                "must be a postgresql:// URL (or left out for the embedded SQLite files)",
+                key="storage.url",
+            )
+        _positive(self.connect_timeout_s, "storage.connect_timeout_s")
+        _at_most(self.connect_timeout_s, 60.0, "storage.connect_timeout_s", "seconds")
         _positive(self.cache_ttl_hours, "storage.cache_ttl_hours")
         _positive(self.max_stale_days, "storage.max_stale_days")
         _at_most(self.cache_ttl_hours, 24.0 * 31, "storage.cache_ttl_hours", "hours")

@@ -34,6 +34,7 @@ FRONT_ENDS = (
     "kiosk.checkin_cli",
     "kiosk.admin_cli",
     "kiosk.doctor_cli",
+    "kiosk.db_cli",
     "kiosk.display_cli",
     "kiosk.audit_cli",
     "kiosk.terminal",

@@ -234,10 +234,42 @@ def check_disk(ctx: Context) -> Check:
     return Check("disk", "ok", detail)
 
 
-def check_journal(ctx: Context) -> Check:
-    """The journal database passes ``PRAGMA integrity_check`` (opened read-only)."""
-    from kiosk.app.storage import JOURNAL_DB
+def _check_shared_journal(ctx: Context, url: str) -> Check:
+    """The shared PostgreSQL answers and its schema is the one this kiosk needs."""
+    from kiosk.app.storage import schema_status
 
+    where = url.split("@")[-1].split("?")[0]  # host/db: no user or password in the report
+    try:
+        st = schema_status(data_folder(ctx.settings), ctx.settings.config.storage, url)
+    except Exception as exc:
+        return _failed("journal", exc, f"PostgreSQL {where}")
+    if st.up_to_date:
+        return Check("journal", "ok", f"PostgreSQL {where}: schema version {st.current}")
+    if st.current > st.target:
+        return Check(
+            "journal",
+            "fail",
+            f"PostgreSQL {where}: schema {st.current}, newer than this kiosk's {st.target}",
+            "Cập nhật phần mềm kiosk lên phiên bản mới.",
+            "Update the kiosk software to the current version.",
+        )
+    return Check(
+        "journal",
+        "fail",
+        f"PostgreSQL {where}: schema {st.current}, this kiosk needs {st.target}",
+        "Quản trị viên chạy `cccd-kiosk db upgrade` với vai trò chủ sở hữu.",
+        "The administrator runs `cccd-kiosk db upgrade` as the owner role.",
+    )
+
+
+def check_journal(ctx: Context) -> Check:
+    """The journal database passes ``PRAGMA integrity_check`` (opened read-only); a shared
+    PostgreSQL answers with the schema version this kiosk needs."""
+    from kiosk.app.storage import JOURNAL_DB, database_url
+
+    url = database_url(ctx.settings.config.storage)
+    if url and not ctx.settings.demo:
+        return _check_shared_journal(ctx, url)
     path = data_folder(ctx.settings) / JOURNAL_DB
     if not path.exists():
         return Check("journal", "ok", "no journal yet (created at the first check-in)")

@@ -234,7 +234,10 @@ class Kiosk:
         """The cache and journal, opened on first use (on the calling thread); retention is
         applied right after opening (:meth:`purge`), so a kiosk enforces it at every start."""
         if self._storage is None:
-            self._storage = Storage.open(self.data_dir, self.config.storage)
+            # the demo never touches a shared database, whatever the environment names
+            self._storage = Storage.open(
+                self.data_dir, self.config.storage, allow_shared=not self.settings.demo
+            )
             if self.purge_at_start:
                 self._purge_quietly()
         return self._storage
@@ -283,7 +286,7 @@ class Kiosk:
     @property
     def has_journal(self) -> bool:
         """Whether the data folder already holds a journal (read-only commands need one)."""
-        return self._storage is not None or has_journal(self.data_dir)
+        return self._storage is not None or has_journal(self.data_dir, self.config.storage)
 
     @property
     def pipeline(self) -> CheckInPipeline:
@@ -555,9 +558,12 @@ class Kiosk:
                 "the demo (--reader sim:) on a real kiosk's configuration sends nothing to "
                 "its HIS; give --url for a test HIS"
             )
+        store = self.storage
         outbox = Outbox(
-            self.data_dir / "journal.db",
-            self.storage.sealer,
+            # the shared database's journal as it is (any kiosk may drain: claims keep
+            # them apart); the SQLite file on a connection of the outbox's own
+            store.journal if store.is_shared else self.data_dir / "journal.db",
+            store.sealer,
             url=target,
             payload_format=(fmt or his.format),  # type: ignore[arg-type]
             token=os.environ.get(HIS_TOKEN_ENV) or None,
@@ -575,11 +581,10 @@ class Kiosk:
 
     @property
     def calls(self) -> CallBoard:
-        """The shared call board (in the journal's database), opened after the storage."""
+        """The shared call board (in the journal's database: the SQLite file, or the shared
+        PostgreSQL every desk and display uses), opened after the storage."""
         if self._calls is None:
-            from offline_cache.calls import SqliteCallBoard
-
-            self._calls = SqliteCallBoard(self.storage.journal.db_path)
+            self._calls = self.storage.call_board()
         return self._calls
 
     @property
