@@ -43,6 +43,7 @@ from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
 from ui.scan import WedgeFilter
 from ui.screens import STYLE, button
+from ui.screens.birth_date import BirthDateScreen
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
 from ui.screens.key_entry import KeyEntryScreen
@@ -120,12 +121,16 @@ class KioskWindow(QMainWindow):
         self.pin_screen = PinScreen()
         self.settings = SettingsScreen()
         self.number = NumberScreen()
+        self.birth = BirthDateScreen()
         self.stack = QStackedWidget()
         for w in (
             self.idle, self.key_entry, self.reading, self.result, self.error, self.today,
             self.manual, self.pin_screen, self.settings, self.number,
         ):  # fmt: skip
             self.stack.addWidget(w)
+        self.stack.addWidget(self.birth)  # a BAC-only card in self-check: ID + birth date
+        self.birth.submitted.connect(lambda text: self._dispatch(self.state.submit_birth(text)))
+        self.birth.cancelled.connect(self.state.cancel)
         self.idle.scanned.connect(self._scan)
         self.key_entry.submitted.connect(self._scan)
         self.key_entry.cancelled.connect(self.state.cancel)
@@ -438,6 +443,11 @@ class KioskWindow(QMainWindow):
             self.manual.wipe()
         if view.screen != "pin":
             self.pin_screen.wipe()
+        if view.screen != "birth_date":
+            self.birth.wipe()
+        else:
+            self.birth.show_view(view, lang)
+            self.stack.setCurrentWidget(self.birth)
         if view.screen != "settings":
             self.settings.wipe()
         if view.screen == "idle":

@@ -410,3 +410,50 @@ def test_no_ticket_is_printed_for_a_patient_who_left_during_the_look_up(
     finally:
         window.close()
         printer.close()
+
+
+# ---- 5. a BAC-only card in self-check: ID + birth date ----------------------------------------
+
+BAC = load_profile("bac-only")
+
+
+def _keypad(qtbot: QtBot, window: KioskWindow, digits: str) -> None:
+    for d in digits:
+        qtbot.mouseClick(window.birth.keypad[d], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.birth.ok_button, Qt.MouseButton.LeftButton)
+
+
+def test_a_bac_only_card_gets_the_birth_date_entry(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    """The patient types the CAN of an older, BAC-only card: that used to end at "the card
+    does not support this way of reading". Now the kiosk asks for the ID and the birth date
+    on the keypad and opens the card with the MRZ keys they give."""
+    _tap(qtbot, kiosk, "bac-only", auto=False)
+    assert kiosk.state.screen == "key_needed"
+    kiosk.key_entry.submitted.emit(BAC.can)  # the last 6 digits: a CAN, no PACE on this chip
+    _wait_for(qtbot, kiosk, "birth_date")
+    assert kiosk.stack.currentWidget() is kiosk.birth
+    assert kiosk.birth.label.text() == "Số căn cước (12 số)"
+    _keypad(qtbot, kiosk, "0920")  # too short
+    assert "12 chữ số" in kiosk.birth.message.text()
+    _keypad(qtbot, kiosk, BAC.id_number)
+    assert kiosk.birth.label.text().startswith("Ngày sinh")
+    _keypad(qtbot, kiosk, "31021979")  # not a date
+    assert "Ngày sinh chưa đúng" in kiosk.birth.message.text()
+    _keypad(qtbot, kiosk, f"{BAC.person.date_of_birth:%d%m%Y}")
+    _wait_for(qtbot, kiosk, "result")
+    assert BAC.full_name in _all_text(kiosk) and "Thẻ thật" in kiosk.result.badge.text()
+
+
+def test_a_typed_id_is_not_asked_twice_and_a_wrong_birth_date_asks_again(
+    qtbot: QtBot, kiosk: KioskWindow
+) -> None:
+    _tap(qtbot, kiosk, "bac-only", auto=False)
+    kiosk.key_entry.submitted.emit(BAC.id_number)  # the whole ID on the key screen
+    _wait_for(qtbot, kiosk, "birth_date")
+    assert kiosk.birth.label.text().startswith("Ngày sinh")  # the ID is known already
+    _keypad(qtbot, kiosk, "01011980")  # a real date, not theirs: the chip refuses the key
+    qtbot.waitUntil(lambda: "không mở được" in kiosk.birth.message.text(), timeout=WAIT_MS)
+    assert kiosk.state.screen == "birth_date"
+    assert kiosk.birth.label.text() == "Số căn cước (12 số)"  # both again
+    _remove(qtbot, kiosk)  # the patient gives up
+    assert kiosk.state.screen == "idle" and not kiosk.birth.entry.text()
