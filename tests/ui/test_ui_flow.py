@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from simulators.card.profile import load_profile
+from tests.fixtures.kiosk_window import RemoveWhenVerifying
 from ui.app import KioskWindow
 from ui.tester import FAULTS
 
@@ -378,21 +379,12 @@ def test_no_ticket_is_printed_for_a_patient_who_left_during_the_look_up(
     try:
         tester = window.tester
         assert tester is not None and tester.gateway is not None
-        tester.gateway.set_fault("gateway_slow", slow_ms=2_000)
-        removed: list[str] = []
-
-        def take_the_card(event: object) -> None:
-            if window.state.screen == "verifying" and not removed:
-                window.card_removed()
-                removed.append(window.state.screen)
-
-        window.worker.worker.progress.connect(take_the_card)
-        tester.fault_box.setCurrentIndex(FAULTS.index("gateway_slow"))
-        tester.card_box.setCurrentText("default")
+        remover = RemoveWhenVerifying(window)
         with qtbot.waitSignal(window.worker.worker.outcome, timeout=WAIT_MS) as answer:
-            qtbot.mouseClick(tester.tap_button, Qt.MouseButton.LeftButton)
-        window.worker.worker.progress.disconnect(take_the_card)
-        assert removed == ["idle"]
+            _tap(qtbot, window)
+        qtbot.waitUntil(lambda: len(remover.screens) == 2, timeout=WAIT_MS)  # on the GUI thread
+        remover.stop()
+        assert remover.screens == ["verifying", "idle"]
         abandoned = answer.args[0]
         # the next patient checks in and gets a ticket: the only page printed
         _tap(qtbot, window, "teen")
