@@ -40,8 +40,9 @@ MODES: tuple[Mode, ...] = ("self", "reception")
 SCREENS = ("idle", "key_needed", "reading", "verifying", "result", "error")
 #: Screens only reception has: today's check-ins, manual entry, the PIN and the settings.
 RECEPTION_SCREENS = ("today", "manual", "pin", "settings")
-#: Screens only self-check has: the queue number after the card left.
-SELF_SCREENS = ("number",)
+#: Screens only self-check has: the queue number after the card left; a BAC-only card's
+#: ID + birth-date entry.
+SELF_SCREENS = ("number", "birth_date")
 
 
 def screens_of(mode: str) -> tuple[str, ...]:
@@ -95,6 +96,12 @@ def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
         state.on_ticket("printed")
         state.card_removed()
 
+    def birth_date() -> None:  # a CAN on a BAC-only chip: the ID + birth-date entry
+        from kiosk.emrtd.errors import UnsupportedProtocol
+
+        state.card_present([key])
+        state.on_error(message_for(UnsupportedProtocol("BAC only")))
+
     def reading() -> None:
         state.card_present([key])  # → reading; the returned action is not sent to the worker
         state.on_event(CheckInEvent("reading", "DG2", 9_000, 14_571))
@@ -111,6 +118,7 @@ def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
         "result": lambda: state.on_outcome(outcome),
         "error": lambda: state.on_error(message_for(CardRemoved("removed"))),
         "number": number,
+        "birth_date": birth_date,
         "today": window.open_today,
         "manual": state.open_manual,
         "pin": state.open_pin,
