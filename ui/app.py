@@ -69,9 +69,9 @@ from ui.worker import WorkerHandle
 
 #: Seconds the queue number stays large on screen after the card left (self-check).
 NUMBER_HOLD_S = 8.0
-#: Events that count as someone using the kiosk (they restart the idle timer).
 #: Staff screens: their fields get typed keys as they are (no wedge-scan routing).
 _STAFF_SCREENS = frozenset({"today", "manual", "pin", "settings"})
+#: Events that count as someone using the kiosk (they restart the idle timer).
 _ACTIVITY = (
     QEvent.Type.KeyPress,
     QEvent.Type.MouseButtonPress,
@@ -280,7 +280,7 @@ class KioskWindow(QMainWindow):
         self.timeout_warning.begin(int(seconds + 0.999), s.lang)
 
     def _more_time(self) -> None:
-        """ "More time" pressed: the screen stays for another idle period."""
+        """The patient pressed "More time": the screen stays for another idle period."""
         self.idle_timer.start()
 
     # ---- inputs --------------------------------------------------------------------------

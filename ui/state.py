@@ -382,9 +382,9 @@ class KioskState:
         return self._birth_keys and message.key == "access_denied"
 
     def retry(self) -> None:
-        """ "Thử lại / Try again" on an error. The card still on the reader after its check-in
-        failed (a wrong CAN, a key the chip refused): the key screen opens again for it — the
-        patient never has to lift and re-place the card. Anything else: back to idle."""
+        """The error screen's "Thử lại / Try again". The card still on the reader after its
+        check-in failed (a wrong CAN, a key the chip refused): the key screen opens again for
+        it — the patient never has to lift and re-place the card. Else: back to idle."""
         if self.busy:
             return
         card_error = self.error is not None and self.error is not self.reader_fault
