@@ -8,6 +8,7 @@ from bench import (
     auth_bench,
     cache_bench,
     checkin_bench,
+    display_bench,
     outbox_bench,
     pcsc_bench,
     pin_bench,
@@ -21,6 +22,7 @@ BENCHES["outbox"] = outbox_bench.main  # outbox drain to a local HIS receiver (i
 BENCHES["checkin"] = checkin_bench.main  # tap→result vs max(card, gateway) (issue 5 §8)
 BENCHES["ui"] = ui_bench.main  # Qt kiosk cold start and RSS over 100 check-ins (issue 6 §7)
 BENCHES["pin"] = pin_bench.main  # one operator-PIN guess: scrypt vs SHA-256 (issue 10)
+BENCHES["display"] = display_bench.main  # desk call → calling display's stream (issue 13)
 
 
 def main(argv: list[str]) -> int:

@@ -83,12 +83,12 @@ def _median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
-def time_card(card: str, trust: TrustStore) -> float:
+def time_card(card: str, trust: TrustStore, *, photo: bool = True) -> float:
     samples = []
     for _ in range(RUNS):
         transport = _link(card)
         t0 = time.perf_counter()
-        ReaderSession(transport, trust=trust).read(_keys(card))
+        ReaderSession(transport, trust=trust, read_dg2=photo).read(_keys(card))
         samples.append(time.perf_counter() - t0)
     return _median_ms(samples)
 
@@ -102,14 +102,23 @@ def time_gateway(client: BhxhClient, card: str) -> float:
     return _median_ms(samples)
 
 
-def time_checkin(pipeline: CheckInPipeline, card: str, started: list[float]) -> tuple[float, float]:
-    """Median tap→result and median tap→look-up started (ms)."""
+def time_checkin(
+    pipeline: CheckInPipeline,
+    card: str,
+    started: list[float],
+    *,
+    photo: bool = True,
+    qr: bool = False,
+) -> tuple[float, float]:
+    """Median tap→result and median tap→look-up started (ms); ``photo`` False is self-check
+    (no DG2), ``qr`` True a key from the CCCD QR (the look-up starts before the chip)."""
     samples, starts = [], []
     for _ in range(RUNS):
         transport = _link(card)
         started.clear()
+        known = _person(card) if qr else None
         t0 = time.perf_counter()
-        out = pipeline.checkin_card(transport, _keys(card))
+        out = pipeline.checkin_card(transport, _keys(card), read_photo=photo, known=known)
         samples.append(time.perf_counter() - t0)
         starts.append(started[0] - t0)
         assert out.eligibility.source == "live", "the gateway must answer live in the bench"
@@ -164,12 +173,55 @@ def main() -> None:
                             f"tap→result {tap_ms:5.0f} ms = max {diff:+4.0f} ms ({verdict}); "
                             f"look-up started at {start_ms:.0f} ms; n={RUNS}"
                         )
+                patient_modes(pipeline, client, gw, trust, started)
             finally:
                 pipeline.close()
                 cache.close()
                 journal.close()
     finally:
         gw.stop()
+
+
+#: (label, photo, qr): reception with a typed CAN is how every check-in ran before.
+MODES = (
+    ("reception CAN (before)", True, False),
+    ("reception QR", True, True),
+    ("self CAN", False, False),
+    ("self QR", False, True),
+)
+
+
+def patient_modes(
+    pipeline: CheckInPipeline, client: BhxhClient, gw: Any, trust: TrustStore, started: list[float]
+) -> None:
+    """Tap→answer per mode (self-check skips the photo) and key source (a QR starts the
+    look-up before the chip is opened), next to the floor max(card read, gateway)."""
+    card = "default"
+    print(f"== checkin: tap→answer per mode and key source, {card}, {RATE // 1000} kbit/s ==")
+    full = time_card(card, trust)
+    bare = time_card(card, trust, photo=False)
+    print(f"card read: with photo {full:.0f} ms, without photo {bare:.0f} ms; n={RUNS}")
+    for latency in LATENCIES_MS:
+        gw.clear_faults()
+        gw.set_fault("latency", ms=latency)
+        gw_ms = time_gateway(client, card)
+        before = 0.0
+        for label, photo, qr in MODES:
+            tap_ms, start_ms = time_checkin(pipeline, card, started, photo=photo, qr=qr)
+            floor = max(full if photo else bare, gw_ms)
+            before = before or tap_ms
+            verdict = ""
+            if label == "self QR":
+                verdict = f" (target ≤ floor+{TARGET_MS:.0f}: " + (
+                    "ok)" if tap_ms - floor <= TARGET_MS else "OVER)"
+                )
+            print(
+                f"gateway +{latency:4d} ms ({gw_ms:5.0f}) {label:>22}: "
+                f"tap→answer {tap_ms:5.0f} ms, "
+                f"floor {floor:5.0f} ms ({tap_ms - floor:+4.0f}), "
+                f"{tap_ms / before:.2f}× before; look-up started at {start_ms:4.0f} ms{verdict}"
+            )
+    gw.clear_faults()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,16 @@ answer comes from the encrypted cache (``source="cache"``, ``stale`` when past i
 with its age); with nothing cached the answer is ``unknown`` / "ask staff". A live answer
 that says something definite is put into the cache for the next outage.
 
+**Choosing the department later.** With ``queue=None`` (:data:`CHOOSE_LATER`) the number
+cannot be taken at DG13, as the queue it counts in is not known yet: the pipeline reads,
+verifies and asks the gateway as usual but journals nothing, and returns a *pending* outcome
+(``checkin_id`` "", ``queue_number`` 0, :attr:`CheckInOutcome.pending`). The Qt kiosk shows
+the result and the department buttons; :meth:`CheckInPipeline.assign` then journals the
+check-in in the chosen queue (the same record, verification and answer as above, a repeat
+today getting its number back). A patient who walks away before choosing leaves nothing in
+the journal. The command line and the terminal name the department up front and keep the
+journal-at-DG13 path.
+
 Patients without a readable chip check in with their BHYT card QR
 (:meth:`CheckInPipeline.checkin_bhyt_qr`) or at reception with a typed ID, name and birth
 date (:meth:`CheckInPipeline.checkin_manual`); those check-ins are not chip-verified.
@@ -31,6 +41,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import logging
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -113,6 +124,21 @@ class Queue:
 
 #: The clinic's one queue (no departments configured or none chosen).
 ONE_QUEUE = Queue()
+#: ``queue=CHOOSE_LATER``: journal nothing yet; the front-end calls
+#: :meth:`CheckInPipeline.assign` once the patient chose the department.
+CHOOSE_LATER = None
+
+
+@dataclass(frozen=True)
+class PendingCheckIn:
+    """What :meth:`CheckInPipeline.assign` journals for an outcome read with
+    :data:`CHOOSE_LATER` (personal data: never log)."""
+
+    holder_json: dict[str, Any]
+    bhyt_card: str | None
+
+    def __repr__(self) -> str:
+        return "PendingCheckIn(<personal data>)"
 
 
 @dataclass(frozen=True)
@@ -198,6 +224,14 @@ class CheckInOutcome:
     #: The department the number counts in ("": the clinic's one queue) and its room.
     department: str = ""
     room: str = ""
+    #: Set while no number is taken yet (read with :data:`CHOOSE_LATER`): what
+    #: :meth:`CheckInPipeline.assign` journals.
+    pending: PendingCheckIn | None = None
+
+    @property
+    def is_pending(self) -> bool:
+        """Whether the check-in still waits for its department (nothing journaled yet)."""
+        return self.pending is not None
 
     def __repr__(self) -> str:
         return (
@@ -218,6 +252,53 @@ class _Lookup:
     future: concurrent.futures.Future[tuple[EligibilityResult, timedelta | None]]
     repeat: bool = False
     queue: Queue = ONE_QUEUE
+    #: Not journaled (the department is chosen later): what :meth:`assign` will journal.
+    pending: PendingCheckIn | None = None
+
+
+class _EarlyLookUp:
+    """A look-up started from the CCCD QR before the chip was read, and the person it asks
+    about; :meth:`take` hands it over once, only for that same person (ID number, name and
+    birth date: a QR of one card held over another card gets no answer of the other)."""
+
+    def __init__(
+        self,
+        future: concurrent.futures.Future[tuple[EligibilityResult, timedelta | None]],
+        person: Person,
+    ) -> None:
+        self.future: concurrent.futures.Future[tuple[EligibilityResult, timedelta | None]] | None
+        self.future = future
+        self.person = person
+
+    def take(
+        self, person: Person
+    ) -> concurrent.futures.Future[tuple[EligibilityResult, timedelta | None]] | None:
+        """The early look-up if it asked about ``person`` (else None, and it is dropped)."""
+        future, self.future = self.future, None
+        if future is None:
+            return None
+        mine = self.person
+
+        def same_name(a: str, b: str) -> bool:
+            return (
+                unicodedata.normalize("NFC", a).casefold()
+                == unicodedata.normalize("NFC", b).casefold()
+            )
+
+        if (
+            mine.id_number == person.id_number
+            and same_name(mine.full_name, person.full_name)
+            and mine.date_of_birth == person.date_of_birth
+        ):
+            return future
+        future.cancel()
+        return None
+
+    def drop(self) -> None:
+        """Not needed after all (the read failed, or another card was on the reader)."""
+        if self.future is not None:
+            self.future.cancel()
+            self.future = None
 
 
 def _person_from(holder: Holder) -> Person | None:
@@ -287,10 +368,20 @@ class CheckInPipeline:
         method: Method,
         holder_json: dict[str, Any],
         bhyt_card: str | None,
-        queue: Queue,
+        queue: Queue | None,
+        early: _EarlyLookUp | None = None,
     ) -> _Lookup:
         """Journal the check-in in ``queue`` (durable), then start the look-up on a worker
-        thread."""
+        thread; with ``queue`` None (:data:`CHOOSE_LATER`) only start the look-up. A look-up
+        ``early`` started for this same person (from the CCCD QR) is used instead."""
+        future = early.take(person) if early is not None else None
+        if queue is None:
+            future = future or self._executor.submit(self._look_up, person)
+            log.info("check-in (%s): eligibility started, department to be chosen", method)
+            self._emit("eligibility", "started")
+            return _Lookup(
+                person, "", 0, holder_json, future, pending=PendingCheckIn(holder_json, bhyt_card)
+            )
         record = self.journal.record(
             method=method,
             chip_verified=False,
@@ -300,7 +391,7 @@ class CheckInPipeline:
             department=queue.department,
             room=queue.room,
         )
-        future = self._executor.submit(self._look_up, person)
+        future = future or self._executor.submit(self._look_up, person)
         log.info("check-in %s: journaled (%s), eligibility started", record.checkin_id, method)
         self._emit("eligibility", "started", checkin_id=record.checkin_id)
         return _Lookup(
@@ -385,7 +476,24 @@ class CheckInPipeline:
         phase = "ask_staff" if result.code is None and result.status == "unknown" else "live"
         if result.source == "cache":
             phase = "cache"
-        self._emit("eligibility", phase, checkin_id=lookup.checkin_id)
+        self._emit("eligibility", phase, checkin_id=lookup.checkin_id or None)
+        if lookup.pending is not None:  # nothing journaled until the department is chosen
+            log.info("check-in (%s): %s from %s, awaiting its department", method,
+                     result.status, result.source)  # fmt: skip
+            self._emit("done", result.status)
+            return CheckInOutcome(
+                checkin_id="",
+                queue_number=0,
+                holder=holder,
+                authenticity=authenticity,
+                eligibility=result,
+                chip_verified=chip_verified,
+                method=method,
+                cache_age=age,
+                bhyt_card=bhyt_card,
+                read=read,
+                pending=lookup.pending,
+            )
         # Journaled at DG13, before the verdict was known. A repeat (the patient's second tap
         # today) only ever adds proof: it never replaces an earlier verified read.
         if authenticity is not None and (chip_verified or not lookup.repeat):
@@ -420,14 +528,26 @@ class CheckInPipeline:
     # ---- the three ways in -------------------------------------------------------------
 
     def checkin_card(
-        self, transport: Transport, keys: Sequence[AccessKey], *, queue: Queue = ONE_QUEUE
+        self,
+        transport: Transport,
+        keys: Sequence[AccessKey],
+        *,
+        queue: Queue | None = ONE_QUEUE,
+        read_photo: bool = True,
+        known: Person | None = None,
     ) -> CheckInOutcome:
         """Read and verify the chip, checking eligibility while the rest of the card is read;
         the number is taken in ``queue``.
 
+        ``read_photo`` False skips DG2 (self-check: the patient knows their face; PA then
+        lists DG2 as not read). ``known`` is the person the CCCD QR named (the key came from
+        it): the eligibility look-up starts at once, before the chip is even opened, and is
+        used when DG13 names the same person (else it is dropped and a new one asked).
+
         Raises what :meth:`ReaderSession.read` raises (wrong key, card removed…) after an
         ``error`` event; a check-in journaled before the failure stays in the journal.
         """
+        early = _EarlyLookUp(self._executor.submit(self._look_up, known), known) if known else None
         state: dict[str, Any] = {"dg1": None, "dg13": None, "lookup": None}
 
         def start(dg13: dg13_mod.DG13 | None, dg1: dg1_mod.DG1 | None) -> None:
@@ -436,7 +556,12 @@ class CheckInPipeline:
             if person is None:
                 return
             state["lookup"] = self._start(
-                person, method="chip", holder_json=holder.to_json(), bhyt_card=None, queue=queue
+                person,
+                method="chip",
+                holder_json=holder.to_json(),
+                bhyt_card=None,
+                queue=queue,
+                early=early,
             )
 
         def on_file(name: str, raw: bytes) -> None:
@@ -457,7 +582,12 @@ class CheckInPipeline:
             self._emit("reading", phase, done, total)
 
         session = ReaderSession(
-            transport, access=self.access, progress=progress, on_file=on_file, trust=self.trust
+            transport,
+            access=self.access,
+            progress=progress,
+            on_file=on_file,
+            trust=self.trust,
+            read_dg2=read_photo,
         )
         try:
             result = session.read(keys)
@@ -466,6 +596,8 @@ class CheckInPipeline:
             lookup = state["lookup"]
             if lookup is not None:
                 lookup.future.cancel()
+            if early is not None:
+                early.drop()
             raise
         holder = holder_from(result.dg13, result.dg1)
         authenticity = Authenticity.of(result)
@@ -478,8 +610,15 @@ class CheckInPipeline:
                 self._emit("error", "NoIdNumber")
                 raise EmrtdError("the card gave no ID number and name (DG13 and DG1 unreadable)")
             lookup = self._start(
-                person, method="chip", holder_json=holder.to_json(), bhyt_card=None, queue=queue
+                person,
+                method="chip",
+                holder_json=holder.to_json(),
+                bhyt_card=None,
+                queue=queue,
+                early=early,
             )
+        if early is not None:
+            early.drop()  # not used (another person on the chip): its answer is not shown
         return self._finish(
             lookup,
             method="chip",
@@ -489,7 +628,7 @@ class CheckInPipeline:
             read=result,
         )
 
-    def checkin_bhyt_qr(self, text: str, *, queue: Queue = ONE_QUEUE) -> CheckInOutcome:
+    def checkin_bhyt_qr(self, text: str, *, queue: Queue | None = ONE_QUEUE) -> CheckInOutcome:
         """Check in with the BHYT card QR (paper card or VssID); not chip-verified.
 
         Eligibility is asked by the card number (``maThe``). Raises
@@ -528,7 +667,12 @@ class CheckInPipeline:
         )
 
     def checkin_manual(
-        self, id_number: str, full_name: str, date_of_birth: date, *, queue: Queue = ONE_QUEUE
+        self,
+        id_number: str,
+        full_name: str,
+        date_of_birth: date,
+        *,
+        queue: Queue | None = ONE_QUEUE,
     ) -> CheckInOutcome:
         """Reception mode: a typed 12-digit ID, name and birth date; not chip-verified.
 
@@ -566,4 +710,43 @@ class CheckInPipeline:
         )
         return self._finish(
             lookup, method="manual", holder=holder, authenticity=None, chip_verified=False
+        )
+
+    # ---- the department, chosen after the result ------------------------------------------
+
+    def assign(self, outcome: CheckInOutcome, queue: Queue) -> CheckInOutcome:
+        """Journal a pending outcome (read with :data:`CHOOSE_LATER`) in ``queue``: the
+        number of that department today — or, with ``repeat`` set, the one this patient
+        already has there — with the verification and the eligibility answer attached.
+
+        Raises :class:`ValueError` for an outcome that is not pending (already journaled).
+        """
+        pending = outcome.pending
+        if pending is None:
+            raise ValueError("this check-in already has its number")
+        record = self.journal.record(
+            method=outcome.method,
+            chip_verified=False,
+            holder=pending.holder_json,
+            bhyt_card=pending.bhyt_card,
+            reuse_today=True,
+            department=queue.department,
+            room=queue.room,
+        )
+        auth = outcome.authenticity
+        if auth is not None and (outcome.chip_verified or not record.repeat):
+            self.journal.attach_verification(
+                record.checkin_id, chip_verified=outcome.chip_verified, authenticity=auth.to_json()
+            )
+        self.journal.attach_eligibility(record.checkin_id, outcome.eligibility.to_json())
+        log.info("check-in %s: journaled (%s) in its chosen queue", record.checkin_id,
+                 outcome.method)  # fmt: skip
+        return dataclasses.replace(
+            outcome,
+            checkin_id=record.checkin_id,
+            queue_number=record.queue_number,
+            repeat=record.repeat,
+            department=record.department,
+            room=record.room,
+            pending=None,
         )

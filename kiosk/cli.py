@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from kiosk import admin_cli, checkin_cli, doctor_cli
+from kiosk import admin_cli, checkin_cli, display_cli, doctor_cli
 from kiosk.app import pinned
 from kiosk.app.dump import check_out_dir, verify_dump, write_dump
 from kiosk.app.errors import UsageError
@@ -96,6 +96,7 @@ def build_parser() -> Parser:
     checkin_cli.register(sub)
     admin_cli.register(sub)
     doctor_cli.register(sub)
+    display_cli.register(sub)
     return p
 
 
@@ -199,6 +200,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     **checkin_cli.HANDLERS,
     **admin_cli.HANDLERS,
     **doctor_cli.HANDLERS,
+    **display_cli.HANDLERS,
 }
 
 

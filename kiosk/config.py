@@ -36,6 +36,22 @@ A file looks like::
                          # PIN itself (or `set-pin` into the data folder, or the environment's
                          # CCCD_KIOSK_OPERATOR_PIN)
     export_dir = "/var/lib/cccd-kiosk/exports"  # reception's CSV exports (default: data folder)
+    hospital = "Bệnh viện Đa khoa Tỉnh"  # the header's name (default: [printer] hospital)
+    logo = "/etc/cccd-kiosk/logo.png"     # optional, shown left of the name
+    large_text = false   # start in large-text mode (patients toggle it with "Aa")
+    screen_inches = 21.5 # the screen's diagonal: large text gets capitals of >= 7 mm
+
+    [display]            # the calling display (`cccd-kiosk display`) and this desk's name
+    bind = "127.0.0.1"   # loopback by default; the LAN address for a TV on the network
+    port = 8780
+    next_count = 5       # waiting numbers listed per department
+    voice = false        # the page speaks each call (espeak-ng)
+    desk = "Quầy 1"      # the name reception calls numbers under (default: the host name)
+
+    [voice]              # spoken prompts at the self-check kiosk (off by default)
+    enabled = true
+    player = "aplay -q -"  # plays a WAV from stdin (paplay, pw-play work too)
+    volume = 80          # 0-100, where every patient starts
 
     [[departments]]      # optional, one table per department; queue numbers count per
     code = "NOI"         # department per day (none: one queue for the clinic)
@@ -44,6 +60,10 @@ A file looks like::
     room = "203"
     open_hours = "07:00-16:30"   # local time; empty: always
     bhyt_self = true     # insured patients may register here at the kiosk themselves
+
+    [[clinics]]          # optional: names for BHYT clinic codes (the patient's ĐKKCB)
+    code = "48001"
+    name = "Bệnh viện Đà Nẵng"
 
 Every key has a default (:class:`Config` is a tree of frozen dataclasses),
 so an empty file is a valid configuration. Anything the kiosk does not know
@@ -65,6 +85,7 @@ import types
 import typing
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -315,6 +336,56 @@ class PrinterConfig:
             )
 
 
+@dataclass(frozen=True)
+class VoiceConfig:
+    """``[voice]``: spoken prompts at the self-check kiosk (each step and every error, in the
+    screen's language; never personal data). ``player`` plays a WAV from standard input
+    (default ALSA's ``aplay``; ``paplay`` or ``pw-play`` for PulseAudio/PipeWire);
+    ``volume`` 0–100 is where every patient starts (they can turn it up on the screen).
+    Off by default: a clinic turns it on where the kiosk has a speaker."""
+
+    enabled: bool = False
+    player: str = "aplay -q -"
+    volume: int = 80
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.volume <= 100:
+            raise ConfigValueError(f"must be 0 to 100, not {self.volume!r}", key="voice.volume")
+        if not self.player.strip() or len(self.player) > 1000:
+            raise ConfigValueError("must be a command line", key="voice.player")
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    """``[display]``: the calling display (``cccd-kiosk display``) and this desk's name.
+
+    ``bind`` is loopback by default: the page is for a TV on the hospital LAN only when an
+    address is configured (e.g. the desk PC's LAN address, or ``0.0.0.0``). ``port`` is the
+    page's TCP port; ``next_count`` how many waiting numbers each department lists;
+    ``voice`` whether the page speaks each call ("Mời số 15 đến phòng 203", espeak-ng);
+    ``desk`` the name a reception desk calls numbers under (default: the machine's name).
+    """
+
+    bind: str = "127.0.0.1"
+    port: int = 8780
+    next_count: int = 5
+    voice: bool = False
+    desk: str = ""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.port <= 65535:
+            raise ConfigValueError(f"must be 1 to 65535, not {self.port!r}", key="display.port")
+        if not 1 <= self.next_count <= 20:
+            raise ConfigValueError(
+                f"must be 1 to 20, not {self.next_count!r}", key="display.next_count"
+            )
+        if not self.bind.strip() or len(self.bind) > 255:
+            raise ConfigValueError("must be an IP address or host name", key="display.bind")
+        if len(self.desk) > 40:
+            raise ConfigValueError("at most 40 characters", key="display.desk")
+        object.__setattr__(self, "desk", unicodedata.normalize("NFC", self.desk.strip()))
+
+
 UI_MODES = ("self", "reception")
 #: Longest idle timeout the kiosk accepts (seconds): a day.
 MAX_IDLE_TIMEOUT_S = 86400.0
@@ -344,6 +415,17 @@ class UiConfig:
     fullscreen: bool = True
     operator_pin_hash: str | None = None
     export_dir: str | None = None
+    #: The header's name (empty: ``[printer] hospital``) and logo (PNG/JPEG/SVG file).
+    hospital: str = ""
+    logo: str | None = None
+    #: Large-text mode from the start (patients can switch it either way), and the screen's
+    #: diagonal in inches, so large text has capitals of at least 7 mm (default: the
+    #: display's reported size).
+    large_text: bool = False
+    screen_inches: float | None = None
+    #: Whether self-check reads the photo (DG2) too; off: a faster answer, and the photo is
+    #: what reception compares, not the patient.
+    self_check_photo: bool = False
     warning_s: float = 10.0
     result_timeout_s: float = 20.0
     card_reminder_s: float = 6.0
@@ -357,6 +439,11 @@ class UiConfig:
                 raise ConfigValueError(f"must be 0 to 600 seconds, not {value!r}", key=f"ui.{key}")
         _positive(self.result_timeout_s, "ui.result_timeout_s")
         _positive(self.card_reminder_s, "ui.card_reminder_s")
+        if self.screen_inches is not None and not 5 <= self.screen_inches <= 100:
+            raise ConfigValueError("must be 5 to 100 (inches)", key="ui.screen_inches")
+        if len(self.hospital) > 80:
+            raise ConfigValueError("at most 80 characters", key="ui.hospital")
+        object.__setattr__(self, "hospital", unicodedata.normalize("NFC", self.hospital.strip()))
         _choice(self.language, UI_LANGUAGES, "ui.language")
         _positive(self.idle_timeout_s, "ui.idle_timeout_s")
         if self.idle_timeout_s > MAX_IDLE_TIMEOUT_S:
@@ -421,9 +508,51 @@ class Department:
         """The name in ``language`` ("en" falls back to the Vietnamese one)."""
         return self.name_en or self.name_vi if language == "en" else self.name_vi
 
+    def is_open(self, at: time) -> bool:
+        """Whether the department takes patients at local time ``at``: always without
+        ``open_hours``; from the opening minute up to (not including) the closing one; a
+        range past midnight (``22:00-06:00``) is a night shift."""
+        if not self.open_hours:
+            return True
+        start_s, _, end_s = self.open_hours.partition("-")
+        start, end = time.fromisoformat(start_s), time.fromisoformat(end_s)
+        now = at.replace(second=0, microsecond=0, tzinfo=None)
+        if start <= end:
+            return start <= now < end
+        return now >= start or now < end
+
 
 #: The most departments a kiosk offers (a screen of buttons, not a directory).
 MAX_DEPARTMENTS = 40
+
+#: A BHYT clinic code (``maDKBD``/``maCSKCB``): "01001", "01-001" or "48001".
+_CLINIC_CODE = re.compile(r"[0-9]{2}-?[0-9]{3}")
+#: The most clinic names a configuration carries (the region's, not the country's).
+MAX_CLINICS = 500
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """One ``[[clinics]]`` entry: the name of a BHYT clinic code, so screens say "Bệnh viện
+    Đà Nẵng (48001)" instead of a bare code for the patient's registered clinic (ĐKKCB)."""
+
+    code: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if not _CLINIC_CODE.fullmatch(self.code):
+            raise ConfigValueError(
+                f"must be a 5-digit BHYT clinic code such as 48001 or 01-001, not {self.code!r}",
+                key="clinics.code",
+            )
+        if not 0 < len(self.name.strip()) <= 80:
+            raise ConfigValueError("must be 1 to 80 characters", key="clinics.name")
+        object.__setattr__(self, "name", unicodedata.normalize("NFC", self.name.strip()))
+
+    @property
+    def key(self) -> str:
+        """The code without its dash ("01-001" and "01001" are one clinic)."""
+        return self.code.replace("-", "")
 
 
 @dataclass(frozen=True)
@@ -437,10 +566,16 @@ class Config:
     ui: UiConfig = field(default_factory=UiConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
     #: ``[[departments]]``: none (the default) is one queue for the whole clinic.
     departments: tuple[Department, ...] = ()
+    #: ``[[clinics]]``: names for BHYT clinic codes (none: codes are shown as they are).
+    clinics: tuple[Clinic, ...] = ()
 
     def __post_init__(self) -> None:
+        if len(self.clinics) > MAX_CLINICS:
+            raise ConfigValueError(f"at most {MAX_CLINICS} clinics", key="clinics")
         codes = [d.code.upper() for d in self.departments]
         if len(codes) > MAX_DEPARTMENTS:
             raise ConfigValueError(f"at most {MAX_DEPARTMENTS} departments", key="departments")
@@ -451,12 +586,22 @@ class Config:
                 key="departments",
             )
 
+    def clinic_names(self) -> dict[str, str]:
+        """Clinic code (without dash) → name, for :func:`clinic_label`."""
+        return {c.key: c.name for c in self.clinics}
+
     def department(self, code: str) -> Department | None:
         """The configured department with ``code`` (case-insensitive), or None."""
         for d in self.departments:
             if d.code.upper() == code.strip().upper():
                 return d
         return None
+
+
+def clinic_label(code: str, names: dict[str, str]) -> str:
+    """``code`` with its configured name ("Bệnh viện Đà Nẵng (48001)"), else the code."""
+    name = names.get(code.replace("-", "").strip())
+    return f"{name} ({code})" if name else code
 
 
 def _type_name(tp: Any) -> str:

@@ -650,6 +650,22 @@ class Journal:
         ]
 
     @map_errors
+    def numbers_today(
+        self, id_number: str, *, now: datetime | None = None
+    ) -> dict[str, tuple[int, str]]:
+        """The numbers the holder of ``id_number`` (by its HMAC) already has on the local day
+        of ``now``: department code ("": the one queue) → (queue number, room), the first
+        check-in of each — what :meth:`record` with ``reuse_today`` would give back."""
+        local_day = (now or datetime.now(UTC)).astimezone(self._tz).date()
+        with self.lock:
+            rows = self.db.conn.execute(
+                "SELECT department, queue_number, room FROM checkins"
+                " WHERE day = ? AND id_index = ? ORDER BY created_at DESC",
+                (local_day.isoformat(), self._sealer.index(id_number, INDEX_TABLE)),
+            ).fetchall()
+        return {str(d): (int(n), str(r)) for d, n, r in rows}  # the earliest wins (last put)
+
+    @map_errors
     def by_patient(self, id_number: str) -> list[str]:
         """Ids of every check-in of the holder of ``id_number`` (by its HMAC), oldest first."""
         with self.lock:

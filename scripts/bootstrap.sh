@@ -36,6 +36,11 @@ PG_DEBS=(postgresql)
 # A bare X server (no window manager) for the full-screen geometry test
 # (tests/ui/test_ui_lockdown.py: the kiosk must fill the screen without a WM's help).
 XVFB_DEBS=(xvfb)
+# Headless Chromium for the calling display's browser test (tests/display/test_browser.py:
+# Playwright drives the system /usr/bin/chromium; no browser is downloaded).
+BROWSER_DEBS=(chromium)
+# The Vietnamese voice of the calling display's announcements (kiosk/voice.py: espeak-ng -v vi).
+VOICE_DEBS=(espeak-ng)
 
 find_python() {
   for c in ${PYTHON:-} python3.13 python3.12 python3.11 python3; do
@@ -96,6 +101,10 @@ need+=("${more[@]}")
 read -r -a more <<<"$(deb_missing "${DEB_DEBS[@]}")"
 need+=("${more[@]}")
 read -r -a more <<<"$(deb_missing "${XVFB_DEBS[@]}")"
+need+=("${more[@]}")
+read -r -a more <<<"$(deb_missing "${BROWSER_DEBS[@]}")"
+need+=("${more[@]}")
+read -r -a more <<<"$(deb_missing "${VOICE_DEBS[@]}")"
 need+=("${more[@]}")
 if [ ${#need[@]} -gt 0 ]; then
   apt_install "${need[@]}"

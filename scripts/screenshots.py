@@ -4,7 +4,10 @@ For each mode (self-check, reception), size (1920×1080, 1280×800), language (v
 screen (idle, key needed, reading, verifying, result, error) it builds the real window of
 :func:`ui.app.build_window` on Qt's offscreen platform (no display needed), drives its
 :class:`ui.state.KioskState` to that screen and saves ``QWidget.grab()`` as
-``{mode}-{screen}-{lang}-{W}x{H}.png``.
+``{mode}-{screen}-{lang}-{W}x{H}.png``. Reception's result screen is also drawn for every
+other sample card (long addresses, parents, an old ID, a BAC-only chip), as
+``reception-result-{card}-{lang}-{W}x{H}.png``, since that is where fields are most at risk
+of being cut.
 
 Why drive the state instead of clicking through: the screens render only what the state's
 ``view()`` says, so setting the state shows exactly what a patient sees, without timing on
@@ -53,23 +56,30 @@ def screens_of(mode: str) -> tuple[str, ...]:
 DEFAULT_DIR = ROOT / "docs" / "screenshots"
 
 
-def _default_outcome(folder: Path, backend: Any) -> Any:
-    """One real check-in of the ``default`` sample card (for the result screen)."""
+def card_outcome(folder: Path, backend: Any, card: str = "default") -> Any:
+    """One real check-in of the sample card ``card`` (for the result screen); each card keeps
+    its own journal and cache files in ``folder``."""
     from drivers.registry import open_transport
     from drivers.simulated import LinkModel
     from kiosk.app.kiosk import load_trust_store
     from kiosk.cccd import access
     from kiosk.checkin import CheckInPipeline
+    from kiosk.emrtd.passwords import MRZKey
     from offline_cache.cache import EligibilityCache
     from offline_cache.crypto import Sealer, load_or_create_key
     from offline_cache.journal import Journal
     from simulators.card.profile import load_profile
 
     sealer = Sealer(load_or_create_key(folder))
-    cache = EligibilityCache(folder / "shots-cache.db", sealer, ttl=timedelta(hours=24))
-    journal = Journal(folder / "shots-journal.db", sealer)
-    keys = [access.key_from_id(load_profile("default").id_number)]
-    transport = open_transport("sim:default", link=LinkModel.zero())
+    cache = EligibilityCache(folder / f"shots-{card}-cache.db", sealer, ttl=timedelta(hours=24))
+    journal = Journal(folder / f"shots-{card}-journal.db", sealer)
+    profile = load_profile(card)
+    if profile.chip.mode == "bac":  # a BAC-only chip opens with the MRZ key only
+        td1 = profile.person.td1()
+        keys: list[Any] = [MRZKey(td1.document_number, td1.date_of_birth, td1.date_of_expiry)]
+    else:
+        keys = [access.key_from_id(profile.id_number)]
+    transport = open_transport(f"sim:{card}", link=LinkModel.zero())
     try:
         with CheckInPipeline(
             backend, cache, journal, trust=load_trust_store([], demo=True, origin="demo")
@@ -176,6 +186,39 @@ def _shoot(
     return written
 
 
+def _shoot_cards(
+    app: Any,
+    window: Any,
+    folder: Path,
+    backend: Any,
+    sizes: Sequence[tuple[int, int]],
+    out_dir: Path,
+) -> list[Path]:
+    """Reception's result for every sample card but ``default`` (drawn with the others)."""
+    from simulators.card.profile import list_profiles
+
+    written = []
+    for card in sorted(list_profiles()):
+        if card == "default":
+            continue
+        outcome = card_outcome(folder, backend, card)
+        for width, height in sizes:
+            window.setFixedSize(width, height)
+            window.show()
+            for lang in LANGS:
+                window.state.set_language(lang)
+                window.state.wipe()
+                window.state.on_outcome(outcome)
+                app.processEvents()
+                _warn_if_cramped(window, f"result ({card})", width, height)
+                path = out_dir / f"reception-result-{card}-{lang}-{width}x{height}.png"
+                if not window.grab().save(str(path), "PNG"):
+                    raise OSError(f"cannot write {path}")
+                written.append(path)
+        window.state.wipe()
+    return written
+
+
 def render(out_dir: Path, *, sizes: Sequence[tuple[int, int]] = SIZES) -> list[Path]:
     """Write every screenshot into ``out_dir``; returns the files written."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -197,11 +240,14 @@ def render(out_dir: Path, *, sizes: Sequence[tuple[int, int]] = SIZES) -> list[P
             try:
                 if outcome is None:  # one check-in (queue number 1) for every picture
                     backend = gateway.client() if gateway is not None else None
-                    outcome = _default_outcome(Path(tmp), backend)
+                    outcome = card_outcome(Path(tmp), backend)
                 steps = _steps(window, outcome)
                 for width, height in sizes:
                     written += _shoot(app, window, steps, mode, (width, height), out_dir)
                 window.state.wipe()
+                if mode == "reception":
+                    backend = gateway.client() if gateway is not None else None
+                    written += _shoot_cards(app, window, Path(tmp), backend, sizes, out_dir)
             finally:
                 window.close()
                 if gateway is not None:

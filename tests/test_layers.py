@@ -34,6 +34,7 @@ FRONT_ENDS = (
     "kiosk.checkin_cli",
     "kiosk.admin_cli",
     "kiosk.doctor_cli",
+    "kiosk.display_cli",
     "kiosk.terminal",
 )
 _CORE = ("kiosk.transport", "kiosk.config", "kiosk.emrtd", "kiosk.cccd", "kiosk.eligibility")
@@ -68,9 +69,26 @@ ALLOWED: dict[str, frozenset[str]] = {
         )
         for m in FRONT_ENDS
     },
-    # The Qt kiosk: the application layer, the core's types, and the reader watcher.
+    # The calling display's command: also its server and the voice.
+    "kiosk.display_cli": frozenset(
+        {*_CORE, "kiosk.app", "kiosk.sdnotify", "kiosk.display", "kiosk.voice", *FRONT_ENDS}
+    ),
+    # Speech (espeak-ng → WAV): a stdlib leaf the display (and a kiosk) may use.
+    "kiosk.voice": frozenset(),
+    # The calling display's Qt-free web server: the application layer's board and the voice.
+    "kiosk.display": frozenset({"kiosk.app", "kiosk.voice"}),
+    # The Qt kiosk: the application layer, the core's types, the reader watcher, and the
+    # voice its spoken prompts use (the same one as the calling display).
     "ui": frozenset(
-        {*_CORE, "kiosk.checkin", "kiosk.app", "drivers.watch", "drivers.errors", "kiosk.sdnotify"}
+        {
+            *_CORE,
+            "kiosk.checkin",
+            "kiosk.app",
+            "drivers.watch",
+            "drivers.errors",
+            "kiosk.sdnotify",
+            "kiosk.voice",
+        }
     ),
     # The installed `cccd-kiosk`: the command line, with the Qt kiosk as its no-command runner.
     "ui.launch": frozenset({"kiosk.cli", "ui"}),

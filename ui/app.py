@@ -41,23 +41,33 @@ from kiosk.app.pin import PinGate
 from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
+from ui.header import Header
 from ui.scan import WedgeFilter
 from ui.screens import STYLE, button
 from ui.screens.birth_date import BirthDateScreen
+from ui.screens.department import DepartmentScreen
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
 from ui.screens.key_entry import KeyEntryScreen
 from ui.screens.manual import ManualEntryScreen, MrzEntry
 from ui.screens.number import NumberScreen
 from ui.screens.reading import ReadingScreen
-from ui.screens.reception import ReceptionJobs, ReceptionRequests, TodayScreen, today
+from ui.screens.reception import (
+    ReceptionJobs,
+    ReceptionRequests,
+    TodayScreen,
+    today,
+    wire_calls,
+)
 from ui.screens.result import ResultScreen
 from ui.screens.settings import PinScreen, SettingsScreen
 from ui.state import (
     DEFAULT_IDLE_TIMEOUT_S,
     Action,
+    AssignNumber,
     KioskState,
     Mode,
+    ScreenView,
     StartBhyt,
     StartManual,
     StartRead,
@@ -65,6 +75,7 @@ from ui.state import (
 from ui.strings import Lang, t
 from ui.tester import TesterPanel
 from ui.timeouts import CardReminder, TimeoutWarning
+from ui.voice import Speaker, prompt_for
 from ui.worker import WorkerHandle
 
 #: Seconds the queue number stays large on screen after the card left (self-check).
@@ -95,7 +106,13 @@ class KioskWindow(QMainWindow):
         pin: PinGate | None = None,
     ) -> None:
         super().__init__()
-        self.state = KioskState(mode=mode, lang=lang, on_change=self._render)
+        self.state = KioskState(
+            mode=mode,
+            lang=lang,
+            on_change=self._render,
+            clinic_names=kiosk.config.clinic_names(),
+            large_text=kiosk.config.ui.large_text,
+        )
         self.kiosk = kiosk
         self.config = kiosk.config
         self.idle_timeout_s = idle_timeout_s
@@ -107,7 +124,12 @@ class KioskWindow(QMainWindow):
         self.worker.worker.progress.connect(self._on_progress)
         self.worker.worker.outcome.connect(self._on_outcome)
         self.worker.worker.failed.connect(self._on_failed)
-        self.worker.worker.ticket.connect(self.state.on_ticket)
+        # A QObject's method as the slot: queued to the GUI thread (the state is plain Python,
+        # so connecting it directly would run it, and the render, on the worker's thread).
+        self.worker.worker.ticket.connect(self._on_ticket)
+        self.worker.worker.choose.connect(self._on_choice)
+        self.state.departments = kiosk.departments
+        self.state.self_check_photo = kiosk.config.ui.self_check_photo
         self._transport: Any = None
         self.setStyleSheet(STYLE)
 
@@ -122,15 +144,19 @@ class KioskWindow(QMainWindow):
         self.settings = SettingsScreen()
         self.number = NumberScreen()
         self.birth = BirthDateScreen()
+        self.department = DepartmentScreen()
         self.stack = QStackedWidget()
         for w in (
             self.idle, self.key_entry, self.reading, self.result, self.error, self.today,
-            self.manual, self.pin_screen, self.settings, self.number,
+            self.manual, self.pin_screen, self.settings, self.number, self.department,
         ):  # fmt: skip
             self.stack.addWidget(w)
         self.stack.addWidget(self.birth)  # a BAC-only card in self-check: ID + birth date
         self.birth.submitted.connect(lambda text: self._dispatch(self.state.submit_birth(text)))
         self.birth.cancelled.connect(self.state.cancel)
+        self.department.chosen.connect(self.choose_department)
+        self.department.cancelled.connect(self.state.cancel)
+        self.result.selector.chosen.connect(self.choose_department)
         self.idle.scanned.connect(self._scan)
         self.key_entry.submitted.connect(self._scan)
         self.key_entry.cancelled.connect(self.state.cancel)
@@ -148,6 +174,7 @@ class KioskWindow(QMainWindow):
         self.jobs.moveToThread(self.worker.thread)
         self.requests = ReceptionRequests()
         self.requests.connect_to(self.jobs)
+        wire_calls(self.today, self.requests, self.jobs, kiosk.departments)
         self.jobs.listed.connect(self._on_listed)
         self.jobs.storage_notice.connect(self._on_storage_notice)
         self.jobs.list_failed.connect(
@@ -155,6 +182,7 @@ class KioskWindow(QMainWindow):
         )
         self.jobs.outcome.connect(self._on_outcome)
         self.jobs.failed.connect(self._on_failed)
+        self.jobs.choose.connect(self._on_choice)
         self.jobs.exported.connect(self._on_exported)
         self.today.search_changed.connect(self.refresh_today)
         self.today.export_requested.connect(self.export_today)
@@ -186,13 +214,36 @@ class KioskWindow(QMainWindow):
         self.settings_button = button()
         self.settings_button.setObjectName("nav_settings")
         self.settings_button.clicked.connect(self.state.open_pin)
+        self.large_button = button()
+        self.large_button.setObjectName("large_text")
+        self.large_button.clicked.connect(self.state.toggle_large_text)
+        # Spoken prompts ([voice]): a repeat button and a volume a patient may turn up.
+        self.speaker: Speaker | None = None
+        if kiosk.config.voice.enabled:
+            self.speaker = Speaker.from_command(
+                kiosk.config.voice.player, volume=kiosk.config.voice.volume
+            )
+        self._spoken: tuple[str, Lang] | None = None
+        self._voice_screen: str | None = None
+        self.repeat_button = button()
+        self.repeat_button.setObjectName("voice_repeat")
+        self.repeat_button.clicked.connect(self.repeat_prompt)
+        self.volume_button = button()
+        self.volume_button.setObjectName("voice_volume")
+        self.volume_button.clicked.connect(self.louder)
+        ui_config = kiosk.config.ui
+        self.header = Header(ui_config.hospital or kiosk.config.printer.hospital, ui_config.logo)
         top = QHBoxLayout()
         top.addWidget(self.today_button)
         top.addWidget(self.manual_button)
         top.addStretch(1)
+        top.addWidget(self.repeat_button)
+        top.addWidget(self.volume_button)
+        top.addWidget(self.large_button)
         top.addWidget(self.settings_button)
         top.addWidget(self.lang_button)
         left = QVBoxLayout()
+        left.addWidget(self.header)
         left.addLayout(top)
         left.addWidget(self.stack, 1)
         # Banners under the screens (ui/timeouts.py): the idle-wipe countdown, the card reminder.
@@ -209,7 +260,7 @@ class KioskWindow(QMainWindow):
         if self.simulated:
             # the configured sample card (sim:CARD) is the one in the slot at first
             card = kiosk.config.reader.spec.name.partition("+")[0]
-            self.tester = TesterPanel(gateway, card=card)
+            self.tester = TesterPanel(gateway, card=card, printer=kiosk.printer_standin)
             self.tester.setFixedWidth(320)
             self.tester.tapped.connect(self.card_tapped)
             self.tester.removed.connect(self.card_removed)
@@ -245,6 +296,14 @@ class KioskWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:  # typing or touching counts as activity (manual entry, search)
             app.installEventFilter(self)
+        # Large-text mode scales these sheets (the stack carries the window's own sheet so the
+        # screens without one grow too; the tester panel and the nav buttons stay as they are).
+        self._base_sheets: dict[QWidget, str] = {self.stack: STYLE}
+        for i in range(self.stack.count()):
+            screen = self.stack.widget(i)
+            if screen is not None and screen.styleSheet():
+                self._base_sheets[screen] = screen.styleSheet()
+        self._text_floor = 0
         # A wedge scanner's key bursts go to the scan whatever has focus (ui/scan.py).
         self.wedge = WedgeFilter(self._wedge_accepts, self)
         self.wedge.scanned.connect(self._scan)
@@ -305,6 +364,10 @@ class KioskWindow(QMainWindow):
 
     def _scan(self, text: str) -> None:
         self._dispatch(self.state.scan(text))
+
+    def choose_department(self, code: str) -> None:
+        """The patient (self-check) or staff (reception) chose department ``code``."""
+        self._dispatch(self.state.choose_department(code))
 
     def _submit_manual(self, id_number: str, full_name: str, birth_date: str) -> None:
         self._dispatch(self.state.submit_manual(id_number, full_name, birth_date))
@@ -387,11 +450,15 @@ class KioskWindow(QMainWindow):
     def _dispatch(self, action: Action | None) -> None:
         if isinstance(action, StartRead):
             # The tapped card (tester panel, reader watcher), else the configured reader.
-            self.worker.read_card(self._transport, action.keys)
+            self.worker.read_card(
+                self._transport, action.keys, photo=action.photo, known=action.known
+            )
         elif isinstance(action, StartBhyt):
             self.worker.checkin_bhyt(action.text)
         elif isinstance(action, StartManual):
             self.requests.manual.emit(action)
+        elif isinstance(action, AssignNumber):
+            self.worker.assign(action.outcome, action.code)
 
     # ---- worker --------------------------------------------------------------------------
 
@@ -407,6 +474,14 @@ class KioskWindow(QMainWindow):
         if self.state.mode == "reception":
             self.refresh_today()  # the list is current whenever it is next shown
 
+    def _on_ticket(self, result: str | UserMessage) -> None:
+        """The printer's answer for the check-in shown (on the GUI thread)."""
+        self.state.on_ticket(result)
+
+    def _on_choice(self, outcome: CheckInOutcome, options: Any) -> None:
+        """A pending check-in: the department is chosen before any number is taken."""
+        self.state.on_choice(outcome, options)
+
     def _on_failed(self, message: UserMessage) -> None:
         if message.key == "card_removed":
             self._transport = None
@@ -415,6 +490,57 @@ class KioskWindow(QMainWindow):
         self.state.on_error(message)
 
     # ---- rendering -----------------------------------------------------------------------
+
+    def _speak(self, view: ScreenView, lang: Lang, reception: bool) -> None:
+        """Say the screen's prompt when it is new (self-check only; ui/voice.py)."""
+        assert self.speaker is not None
+        if view.screen == "idle" and self._voice_screen not in (None, "idle"):
+            self.speaker.reset()  # the next patient starts at the configured volume
+        self._voice_screen = view.screen
+        text = "" if reception else prompt_for(view)
+        if (text, lang) == self._spoken:
+            return
+        self._spoken = (text, lang)
+        self.speaker.say(text, lang)
+
+    def repeat_prompt(self) -> None:
+        """Say the current screen's prompt again."""
+        if self.speaker is not None and self._spoken is not None and self._spoken[0]:
+            self.speaker.say(*self._spoken)
+
+    def louder(self) -> None:
+        """Turn the prompts up one step (back to the quietest after the loudest)."""
+        if self.speaker is not None:
+            self.speaker.louder()
+            self._render()
+            self.repeat_prompt()
+
+    def large_text_px(self) -> int:
+        """Large-text mode's smallest font size on this screen (:mod:`ui.theme`): from
+        ``[ui] screen_inches`` when configured, else the display's reported physical DPI."""
+        from ui import theme
+
+        inches = self.config.ui.screen_inches
+        screen = self.screen()
+        if inches:
+            size = screen.geometry() if screen is not None else self.geometry()
+            ppmm = theme.px_per_mm(size.width(), size.height(), inches)
+        else:
+            dpi = screen.physicalDotsPerInch() if screen is not None else 96.0
+            ppmm = dpi / 25.4
+        return theme.large_text_px(ppmm)
+
+    def _apply_text_size(self, large: bool) -> None:
+        """Scale every patient screen's sheet for large-text mode (or back)."""
+        floor = self.large_text_px() if large else 0
+        if floor == self._text_floor:
+            return
+        from ui.theme import enlarged_sheet
+
+        self._text_floor = floor
+        for widget, sheet in self._base_sheets.items():
+            widget.setStyleSheet(enlarged_sheet(sheet, floor))
+        self.result.text_floor = floor
 
     def _render(self) -> None:
         s = self.state
@@ -426,14 +552,27 @@ class KioskWindow(QMainWindow):
         self.today_button.setText(t("nav.today", lang))
         self.manual_button.setText(t("nav.manual", lang))
         self.settings_button.setText(t("nav.settings", lang))
+        self.large_button.setText(t("nav.normal_text" if s.large_text else "nav.large_text", lang))
+        self.large_button.setVisible(not reception)
+        speaks = self.speaker is not None and not reception
+        self.repeat_button.setVisible(speaks)
+        self.volume_button.setVisible(speaks)
+        if self.speaker is not None:
+            self.repeat_button.setText(t("voice.repeat", lang))
+            self.volume_button.setText(t("voice.volume", lang, n=self.speaker.volume))
+            self._speak(view, lang, reception)
+        self._apply_text_size(s.large_text and not reception)
         self.today_button.setVisible(reception)
         self.manual_button.setVisible(reception)
         self.mrz.setVisible(reception)
         self.mrz.set_language(lang)
+        self.header.set_language(lang)
         if self.tester is not None:
             self.tester.set_language(lang)
         if view.screen != "result":
             self.result.wipe()
+        if view.screen != "department":
+            self.department.wipe()
         if view.screen != "key_needed":
             self.key_entry.wipe()
             self.mrz.wipe()
@@ -485,6 +624,9 @@ class KioskWindow(QMainWindow):
         elif view.screen == "error":
             self.error.show_view(view, lang)
             self.stack.setCurrentWidget(self.error)
+        if view.screen == "department":
+            self.department.show_view(view, lang)
+            self.stack.setCurrentWidget(self.department)
         if view.screen == "number":
             self.number.show_view(view)
             self.stack.setCurrentWidget(self.number)
@@ -536,6 +678,8 @@ class KioskWindow(QMainWindow):
         self.state.wipe()
         self.watcher.stop()
         self.worker.stop()
+        if self.speaker is not None:
+            self.speaker.close()
         super().closeEvent(event)
 
 
@@ -653,7 +797,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stderr, no window) when the configuration cannot be used."""
     from kiosk.app.logs import configure_logging
     from kiosk.app.messages import cli_line, message_for
-    from kiosk.app.settings import resolve
+    from kiosk.app.settings import resolve, with_sample_clinic
 
     args = build_parser().parse_args(argv)
     configure_logging()
@@ -661,6 +805,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     kiosk: Kiosk | None = None
     try:
         settings = resolve(args.config)
+        if args.config is None:  # make run: the sample clinic (departments, a printer)
+            settings = with_sample_clinic(settings)
         options = resolve_options(args, settings.config)
         kiosk = Kiosk(settings)
         window = KioskWindow(

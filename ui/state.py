@@ -1,7 +1,10 @@
 """The kiosk's view-model: a Qt-free state machine and what each screen shows.
 
 States: ``idle`` → ``key_needed`` → ``reading`` → ``verifying`` → ``result`` → ``idle``, and
-``error`` (every error says what to do next). The widgets only render :meth:`KioskState.view`
+``error`` (every error says what to do next). With several departments the check-in comes
+back *pending* (nothing journaled): self-check shows ``department`` (large buttons) before
+``result``, reception a selector on the result; :meth:`KioskState.choose_department` returns
+the :class:`AssignNumber` that takes the number. The widgets only render :meth:`KioskState.view`
 and forward user and worker events here; the methods that need the worker to do something
 return an :class:`Action` (:class:`StartRead` or :class:`StartBhyt`).
 
@@ -18,11 +21,16 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from kiosk.app.messages import GENERIC
 from kiosk.cccd import access
+from kiosk.config import clinic_label
+from ui.departments import DepartmentButton, department_buttons, desk_only, place_text
+from ui.progress import advance, stage_of, stage_words
 from ui.strings import DEFAULT_LANG, LANGS, Lang, phase_label, t, trust_text
 
 if TYPE_CHECKING:
+    from kiosk.app.departments import DepartmentOption
     from kiosk.app.messages import UserMessage
     from kiosk.checkin import CheckInEvent, CheckInOutcome
+    from kiosk.config import Department
 
 Screen = Literal[
     "idle",
@@ -37,6 +45,7 @@ Screen = Literal[
     "settings",
     "number",
     "birth_date",
+    "department",
 ]
 Mode = Literal["reception", "self"]
 MODES: tuple[Mode, ...] = ("reception", "self")
@@ -48,9 +57,16 @@ DEFAULT_IDLE_TIMEOUT_S = 30.0
 
 @dataclass(frozen=True)
 class StartRead:
-    """Ask the worker to read the card in the field with these access keys."""
+    """Ask the worker to read the card in the field with these access keys; ``photo`` False
+    skips DG2 (self-check); ``known`` is the CCCD QR the key came from (the eligibility
+    look-up starts from it before the chip is read)."""
 
     keys: tuple[access.AccessKey, ...]
+    photo: bool = True
+    known: access.CCCDQRData | None = None
+
+    def __repr__(self) -> str:
+        return f"StartRead({len(self.keys)} keys, photo={self.photo})"  # no personal data
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,18 @@ class StartManual:
         return "StartManual(<personal data>)"
 
 
-Action: TypeAlias = StartRead | StartBhyt | StartManual
+@dataclass(frozen=True)
+class AssignNumber:
+    """Ask the worker to take the pending check-in's number in department ``code``."""
+
+    outcome: CheckInOutcome
+    code: str
+
+    def __repr__(self) -> str:
+        return f"AssignNumber({self.code!r}, <personal data>)"
+
+
+Action: TypeAlias = StartRead | StartBhyt | StartManual | AssignNumber
 
 
 def parse_birth_date(text: str) -> date | None:
@@ -126,6 +153,13 @@ class ScreenView:
     eligibility_status: str | None = None
     queue: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    #: The department buttons (``department`` screen; reception's result selector).
+    choices: tuple[DepartmentButton, ...] = ()
+
+
+#: What self-check's result keeps in large-text mode: holder lines, eligibility lines.
+LARGE_LINES = 2
+LARGE_ELIGIBILITY = 2
 
 
 def mask_id(number: str | None) -> str:
@@ -152,7 +186,7 @@ def _date(value: date | None, lang: Lang) -> str:
 
 #: The screens of one patient's check-in: leaving them in self-check ends that patient.
 _PATIENT_SCREENS = frozenset(
-    {"key_needed", "reading", "verifying", "result", "error", "number", "birth_date"}
+    {"key_needed", "reading", "verifying", "result", "error", "number", "department", "birth_date"}
 )
 #: The screens after a check-in where a card still on the reader is reminded.
 _REMINDER_SCREENS = frozenset({"result", "number"})
@@ -167,6 +201,8 @@ class KioskState:
         mode: Mode = "self",
         lang: Lang = DEFAULT_LANG,
         on_change: Callable[[], None] | None = None,
+        clinic_names: dict[str, str] | None = None,
+        large_text: bool = False,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -178,7 +214,12 @@ class KioskState:
         self.lang: Lang = lang
         #: The configured language: a patient's switch lasts until the next patient.
         self.home_lang: Lang = lang
+        #: Large, high-contrast text (accessibility); a patient's choice lasts until the next.
+        self.large_text = large_text
+        self.home_large_text = large_text
         self.on_change = on_change
+        #: BHYT clinic code → name (``[[clinics]]``), so the registered clinic has a name.
+        self.clinic_names: dict[str, str] = dict(clinic_names or {})
         self.screen: Screen = "idle"
         self.card_in_field = False
         self.key_message = ""
@@ -203,6 +244,19 @@ class KioskState:
         self._id_hint: str | None = None
         #: Whether the running read uses keys from the birth-date entry.
         self._birth_keys = False
+        # ---- the department choice (pending outcomes) ----
+        #: What the choice offers this patient (from the worker, with the pending outcome).
+        self._options: tuple[DepartmentOption, ...] = ()
+        #: A number is being taken (AssignNumber sent, its outcome not back yet).
+        self._assigning = False
+        #: The room and department of the number kept on screen after the card left.
+        self._place = ""
+        #: The configured departments (their names in both languages; set by the window).
+        self.departments: tuple[Department, ...] = ()
+        #: The CCCD QR the pending keys came from (personal data: wiped with them).
+        self._known: access.CCCDQRData | None = None
+        #: Whether self-check reads the photo too (``[ui] self_check_photo``).
+        self.self_check_photo = False
 
     # ---- transitions ---------------------------------------------------------------------
 
@@ -221,7 +275,7 @@ class KioskState:
         if self.busy:
             return None
         self.reader_fault = None  # a card arrived: the reader works
-        if self.screen in ("result", "error", "number"):  # the previous patient's screen
+        if self.screen in ("result", "error", "number", "department"):  # the previous patient
             self.wipe(notify=False)
         self.card_in_field = True
         if keys:
@@ -234,10 +288,12 @@ class KioskState:
 
     def _start_read(self) -> Action:
         keys, self._keys = self._keys or (), None
+        known, self._known = self._known, None
         self._progress = None
         self._card_job = True
         self._go("reading")
-        return StartRead(keys)
+        # Self-check needs no photo (faster); reception compares the face.
+        return StartRead(keys, photo=self.mode == "reception" or self.self_check_photo, known=known)
 
     def submit_key(self, text: str) -> Action | None:
         """A typed CAN/ID or a scanned CCCD QR / MRZ on the key screen (or idle)."""
@@ -248,6 +304,12 @@ class KioskState:
             self._go(self.screen)
             return None
         self._keys = keys
+        self._known = None
+        if access.detect_input(text) == "cccd_qr":  # it names the person: ask BHXH at once
+            try:
+                self._known = access.parse_cccd_qr(text)
+            except access.AccessKeyError:
+                self._known = None
         self.key_message = ""
         self._id_hint = _id_in(text)
         self._birth_keys = False
@@ -300,7 +362,7 @@ class KioskState:
             self._card_job = False
             self._go("verifying")
             return StartBhyt(text.strip())
-        if self.screen in ("result", "error"):
+        if self.screen in ("result", "error", "department"):
             self.wipe(notify=False)
         return self.submit_key(text)
 
@@ -400,8 +462,13 @@ class KioskState:
         """A pipeline progress event (from the worker, on the GUI thread)."""
         if not self.busy:
             return
-        if event.kind == "reading":
-            self._progress = (event.phase, event.done, event.total)
+        if event.kind == "reading":  # one bar for the whole read (ui.progress)
+            before = self._progress[1] if self._progress is not None else 0
+            self._progress = (
+                event.phase,
+                advance(before, event.phase, event.done, event.total),
+                100,
+            )
             self._go("reading")
         elif event.kind == "verified" or (event.kind == "eligibility" and self.screen != "reading"):
             self._go("verifying")
@@ -413,11 +480,66 @@ class KioskState:
         if self._abandoned:
             self._abandoned -= 1
             return False
+        assigned, self._assigning = self._assigning, False
         self._outcome = outcome
         self._progress = None
         self.ticket = None
+        if assigned and self.mode == "self" and not self.card_in_field and self._card_job:
+            self._to_number(outcome)  # the card left while the number was being taken
+            return True  # the patient chose and holds the number: the ticket prints
         self._go("result")
         return True
+
+    # ---- the department choice ------------------------------------------------------------
+
+    def on_choice(self, outcome: CheckInOutcome, options: Sequence[DepartmentOption]) -> None:
+        """A pending check-in (several departments, nothing journaled): self-check shows the
+        department buttons (a card that failed its checks goes to the desk instead: no
+        choice, no number); reception shows the result with a selector."""
+        if self._abandoned:
+            self._abandoned -= 1
+            return
+        self._outcome = outcome
+        self._options = tuple(options)
+        self._progress = None
+        self.ticket = None
+        failed = outcome.authenticity is not None and outcome.authenticity.failed
+        self._go("department" if self.mode == "self" and not failed else "result")
+
+    def choose_department(self, code: str) -> Action | None:
+        """The patient (or staff, for the patient) chose ``code``: take the number. None when
+        nothing is pending, a number is already being taken, or ``code`` cannot be chosen
+        here (closed, or for the desk, in self-check)."""
+        out = self._outcome
+        if out is None or not out.is_pending or self._assigning:
+            return None
+        if self.screen not in ("department", "result"):
+            return None
+        buttons = department_buttons(self._options, self.lang, self_check=self.mode == "self")
+        if not any(b.code == code and b.enabled for b in buttons):
+            return None
+        self._assigning = True
+        self._go(self.screen)
+        return AssignNumber(out, code)
+
+    def _to_number(self, out: CheckInOutcome) -> None:
+        """Wipe the personal data, keep the number (and its room) large on screen."""
+        number, ticket, lang, large = out.queue_number, self.ticket, self.lang, self.large_text
+        place = self._place_of(out)
+        self.wipe(notify=False)
+        self._number, self.ticket, self.lang, self._place = number, ticket, lang, place
+        self.large_text = large
+        self._go("number")
+
+    def _place_of(self, out: CheckInOutcome) -> str:
+        """ "Khám Nội — Phòng 203" of an assigned outcome ("" for the one queue)."""
+        if not out.department:
+            return ""
+        name = next(
+            (d.name(self.lang) for d in self.departments if d.code.upper() == out.department),
+            out.department,
+        )
+        return place_text(name, out.room, self.lang)
 
     def on_error(self, message: UserMessage) -> None:
         """The check-in failed: show ``message`` (from :func:`kiosk.app.messages.message_for`:
@@ -426,6 +548,7 @@ class KioskState:
         if self._abandoned:
             self._abandoned -= 1
             return
+        self._assigning = False
         if self._needs_birth_date(message):
             self._progress = None
             if self._birth_keys:  # the typed ID or birth date did not open it: type again
@@ -468,6 +591,10 @@ class KioskState:
             self._abandoned += 1
             self.wipe()
             return
+        if self.screen == "department" and self.mode == "self" and self._card_job:
+            if not self._assigning:
+                self.wipe()  # walked away before choosing: nothing was journaled
+            return  # the number is being taken: it is shown when it comes
         if self.screen == "result" and self.mode == "self" and out is not None:
             self._keep_only_the_number()
         elif self.screen in ("key_needed", "birth_date"):
@@ -480,10 +607,7 @@ class KioskState:
         if out is None or (out.authenticity is not None and out.authenticity.failed):
             self.wipe()  # sent to the desk: there is no number to keep
             return
-        number, ticket, lang = out.queue_number, self.ticket, self.lang
-        self.wipe(notify=False)
-        self._number, self.ticket, self.lang = number, ticket, lang
-        self._go("number")
+        self._to_number(out)
 
     @property
     def result_times_out(self) -> bool:
@@ -519,8 +643,13 @@ class KioskState:
         to the configured mode (reception opened on a self-check kiosk does not stay open)."""
         if self.busy:
             return
-        changed = self.mode != self.home_mode or self.lang != self.home_lang
+        changed = (
+            self.mode != self.home_mode
+            or self.lang != self.home_lang
+            or self.large_text != self.home_large_text
+        )
         self.mode, self.lang = self.home_mode, self.home_lang
+        self.large_text = self.home_large_text
         if self.screen != "idle" or changed:
             self.wipe()
 
@@ -531,8 +660,15 @@ class KioskState:
         timeout)."""
         if self.mode == "self" and self.screen in _PATIENT_SCREENS:
             self.lang = self.home_lang
+            self.large_text = self.home_large_text
+        if self._assigning:  # the number being taken is not shown to whoever comes next
+            self._abandoned += 1
+            self._assigning = False
         self._outcome = None
+        self._options = ()
+        self._place = ""
         self._keys = None
+        self._known = None
         self._progress = None
         self.error = None
         self.key_message = ""
@@ -556,6 +692,11 @@ class KioskState:
     def toggle_language(self) -> None:
         """Vietnamese ↔ English."""
         self.set_language("en" if self.lang == "vi" else "vi")
+
+    def toggle_large_text(self) -> None:
+        """Large text on ↔ off (the current screen re-renders at the new size)."""
+        self.large_text = not self.large_text
+        self._go(self.screen)
 
     @property
     def card_left_behind(self) -> bool:
@@ -594,10 +735,13 @@ class KioskState:
             )
         if self.screen == "reading":
             progress = None
+            extra = {}
             if self._progress is not None:
-                phase, done, total = self._progress
-                progress = (phase_label(phase, lang), done, total)
-            return ScreenView("reading", t("reading.title", lang), progress=progress)
+                phase, percent, whole = self._progress
+                progress = (stage_words(stage_of(phase), lang), percent, whole)
+                if self.mode == "reception":  # staff may see the step; patients never do
+                    extra["detail"] = phase_label(phase, lang)
+            return ScreenView("reading", t("reading.title", lang), progress=progress, extra=extra)
         if self.screen == "verifying":
             return ScreenView("verifying", t("verifying.title", lang))
         if self.screen in ("today", "settings"):
@@ -615,12 +759,36 @@ class KioskState:
                 t("number.title", lang),
                 t("number.body", lang),
                 queue=str(self._number or ""),
-                extra={"ticket": self._ticket_text()},
+                extra={"ticket": self._ticket_text(), "place": self._place},
             )
+        if self.screen == "department":
+            return self._department_view()
         if self.screen == "error":
             msg = self.error or GENERIC
-            return ScreenView("error", msg.title(lang), msg.action(lang), extra={"key": msg.key})
+            # Patients get what they can do; the operator's fix is for reception and doctor.
+            action = msg.patient_action(lang) if self.mode == "self" else msg.action(lang)
+            return ScreenView("error", msg.title(lang), action, extra={"key": msg.key})
         return self._result_view()
+
+    def _department_view(self) -> ScreenView:
+        """The department buttons (self-check), with the insurance answer in words on top."""
+        lang = self.lang
+        buttons = department_buttons(self._options, lang, self_check=True)
+        out = self._outcome
+        status = out.eligibility.status if out is not None else None
+        any_open = any(b.enabled for b in buttons)
+        return ScreenView(
+            "department",
+            t("dept.title", lang),
+            t("dept.body" if any_open else "dept.none", lang),
+            eligibility=(t(f"elig.{status}", lang),) if status else (),
+            eligibility_status=status,
+            choices=buttons,
+            extra={
+                "desk": desk_only(self._options, lang),
+                "assigning": t("dept.assigning", lang) if self._assigning else "",
+            },
+        )
 
     def _ticket_text(self) -> str:
         """The ticket's state in words ("" when no printer is configured)."""
@@ -629,7 +797,10 @@ class KioskState:
             return ""
         if isinstance(self.ticket, str):
             return t(f"ticket.{self.ticket}", lang)
-        return f"⚠ {self.ticket.title(lang)}. {self.ticket.action(lang)}"
+        action = (
+            self.ticket.patient_action(lang) if self.mode == "self" else self.ticket.action(lang)
+        )
+        return f"⚠ {self.ticket.title(lang)}. {action}"
 
     def _result_view(self) -> ScreenView:
         lang = self.lang
@@ -709,35 +880,62 @@ class KioskState:
             )
         el = out.eligibility
         elig = [t(f"elig.{el.status}", lang)]
-        elig.append(el.advice_vi if lang == "vi" else el.advice_en)
+        if self.mode == "self":  # the patient reads what it means for them, not staff advice
+            elig.append(t(f"elig.patient.{el.status}", lang))
+        else:
+            elig.append(el.advice_vi if lang == "vi" else el.advice_en)
         if el.valid_from or el.valid_to:
             elig.append(
                 f"{t('field.validity', lang)}: {_date(el.valid_from, lang) or '…'} → "
                 f"{_date(el.valid_to, lang) or '…'}"
             )
         if el.registered_clinic:
-            elig.append(f"{t('field.clinic', lang)}: {el.registered_clinic}")
-        if el.message:
-            elig.append(f"{t('field.gateway', lang)}: {el.message}")
+            clinic = clinic_label(el.registered_clinic, self.clinic_names)
+            elig.append(f"{t('field.clinic', lang)}: {clinic}")
+        if self.mode == "reception":
+            # The gateway's own note is Vietnamese free text: staff reading English get the
+            # code (its meaning is the advice above, from the code table, in English).
+            if el.message and lang == "vi":
+                elig.append(f"{t('field.gateway', lang)}: {el.message}")
+            elif el.code and lang != "vi":
+                elig.append(t("elig.gateway_code", lang, code=el.code))
         if el.source == "cache" and out.cache_age is not None:
             stale = t("elig.stale", lang) if el.stale else ""
             elig.append(t("elig.cache", lang, age=format_age(out.cache_age, lang)) + stale)
+        # Large text: the name and birth date (enough to know it is you), the status and what it
+        # means; the photo stays off (the patient knows their face).
+        large = self.large_text and self.mode == "self"
         return ScreenView(
             "result",
             t("result.title", lang),
-            photo=photo,
-            lines=tuple(lines),
+            photo=None if large else photo,
+            lines=tuple(lines[:LARGE_LINES] if large else lines),
             badge=t(f"badge.{kind}", lang),
             badge_kind=kind,
-            eligibility=tuple(elig),
+            eligibility=tuple(elig[:LARGE_ELIGIBILITY] if large else elig),
             eligibility_status=el.status,
-            queue=(
-                t("queue.repeat", lang, n=out.queue_number)
-                if out.repeat
-                else f"{t('field.queue', lang)}: {out.queue_number}"
-            ),
+            queue=self._queue_text(out, lang),
             extra={"ticket": self._ticket_text(), **self._trust_extra(out, lang)},
+            choices=(
+                department_buttons(self._options, lang, self_check=False)
+                if out.is_pending and self.mode == "reception"
+                else ()
+            ),
         )
+
+    def _queue_text(self, out: CheckInOutcome, lang: Lang) -> str:
+        """The number ("Số thứ tự: 15"; "Bạn đã có số 15 hôm nay" for a re-tap), then where
+        to go ("Khám Nội — Phòng 203") on the next line; reception's hint while the
+        department is still to be chosen."""
+        if out.is_pending:
+            return t("dept.assigning", lang) if self._assigning else t("dept.staff_hint", lang)
+        text = (
+            t("queue.repeat", lang, n=out.queue_number)
+            if out.repeat
+            else f"{t('field.queue', lang)}: {out.queue_number}"
+        )
+        place = self._place_of(out)
+        return f"{text}\n{place}" if place else text
 
     def _trust_extra(self, out: CheckInOutcome, lang: Lang) -> dict[str, str]:
         """Reception only: the line naming the CSCA that vouched (or the one missing)."""

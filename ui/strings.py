@@ -61,11 +61,15 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "Not a valid number — type 6 or 12 digits",
     },
     "reading.title": {"vi": "Đang đọc thẻ — giữ nguyên thẻ", "en": "Reading — keep the card still"},
-    "reading.progress": {
-        "vi": "{phase}: {done} / {total} byte",
-        "en": "{phase}: {done} / {total} bytes",
-    },
-    "reading.step": {"vi": "{phase}", "en": "{phase}"},
+    # What the patient reads under the one progress bar (ui.progress): no ICAO names.
+    "voice.repeat": {"vi": "🔊 Nghe lại", "en": "🔊 Listen again"},
+    "voice.volume": {"vi": "Âm lượng {n}%", "en": "Volume {n}%"},
+    "nav.large_text": {"vi": "Aa Chữ lớn", "en": "Aa Large text"},
+    "nav.normal_text": {"vi": "Aa Chữ thường", "en": "Aa Normal text"},
+    "progress.connect": {"vi": "Đang kết nối với thẻ…", "en": "Connecting to your card…"},
+    "progress.read": {"vi": "Đang đọc thông tin trên thẻ…", "en": "Reading your details…"},
+    "progress.photo": {"vi": "Đang đọc ảnh chân dung…", "en": "Reading your photo…"},
+    "progress.check": {"vi": "Đang kiểm tra thẻ thật…", "en": "Checking the card is genuine…"},
     "verifying.title": {
         "vi": "Đang kiểm tra thẻ và BHYT…",
         "en": "Checking the card and health insurance…",
@@ -145,6 +149,20 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "elig.eligible": {"vi": "✔ Thẻ BHYT hợp lệ", "en": "✔ Health insurance valid"},
     "elig.not_eligible": {"vi": "✘ Không đủ điều kiện BHYT", "en": "✘ Not eligible for BHYT"},
     "elig.unknown": {"vi": "? Chưa rõ — hỏi nhân viên", "en": "? Unknown — ask staff"},
+    # What a patient reads under the status in self-check (staff advice is for reception).
+    "elig.patient.eligible": {
+        "vi": "Bạn được khám theo thẻ BHYT hôm nay.",
+        "en": "Your health insurance covers today's visit.",
+    },
+    "elig.patient.not_eligible": {
+        "vi": "Vui lòng đến quầy tiếp đón để được hướng dẫn.",
+        "en": "Please go to the reception desk for help.",
+    },
+    "elig.patient.unknown": {
+        "vi": "Quầy tiếp đón sẽ kiểm tra thẻ BHYT giúp bạn.",
+        "en": "The reception desk will check your insurance.",
+    },
+    "elig.gateway_code": {"vi": "Mã kết quả BHXH: {code}", "en": "BHXH result code: {code}"},
     "elig.cache": {"vi": "từ bộ nhớ đệm, {age} trước", "en": "from cache, {age} old"},
     "elig.stale": {"vi": " — đã cũ", "en": " — stale"},
     "age.min": {"vi": "{n} phút", "en": "{n} min"},
@@ -205,6 +223,26 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "col.method": {"vi": "Cách", "en": "Method"},
     "col.verified": {"vi": "Xác thực", "en": "Verified"},
     "col.eligibility": {"vi": "BHYT", "en": "Insurance"},
+    "col.call": {"vi": "Gọi số", "en": "Call"},
+    "call.waiting": {"vi": "Đang chờ", "en": "Waiting"},
+    "call.called": {"vi": "▶ Đang gọi", "en": "▶ Called"},
+    "call.served": {"vi": "✔ Đã tiếp", "en": "✔ Served"},
+    "call.no_show": {"vi": "✘ Vắng mặt", "en": "✘ No-show"},
+    "call.next": {"vi": "Gọi số tiếp theo", "en": "Call next"},
+    "call.recall": {"vi": "Gọi lại", "en": "Recall"},
+    "call.no_show_button": {"vi": "Vắng mặt", "en": "No-show"},
+    "call.department": {"vi": "Khoa", "en": "Department"},
+    "call.one_queue": {"vi": "Cả phòng khám", "en": "Whole clinic"},
+    "call.now": {
+        "vi": "Đang gọi số {number} — phòng {room}",
+        "en": "Calling {number} — room {room}",
+    },
+    "call.now_no_room": {"vi": "Đang gọi số {number}", "en": "Calling {number}"},
+    "call.none": {"vi": "Chưa gọi số nào", "en": "No number called"},
+    "call.empty": {
+        "vi": "Không còn ai đang chờ ở khoa này",
+        "en": "Nobody is waiting in this department",
+    },
     "method.chip": {"vi": "Chip", "en": "Chip"},
     "method.bhyt_qr": {"vi": "QR thẻ BHYT", "en": "BHYT QR"},
     "method.manual": {"vi": "Nhập tay", "en": "Typed"},
@@ -297,6 +335,41 @@ def t(key: str, lang: Lang = DEFAULT_LANG, **values: object) -> str:
     entry = STRINGS[key]
     text = entry.get(lang) or entry["vi"]
     return text.format(**values) if values else text
+
+
+# ---- the department choice (ui/departments.py, ui/screens/department.py) ----------------
+STRINGS.update(
+    {
+        "tester.ticket": {"vi": "Phiếu in gần nhất", "en": "Last printed ticket"},
+        "dept.title": {"vi": "Chọn khoa khám", "en": "Choose a department"},
+        "dept.body": {
+            "vi": "Chạm vào khoa bạn muốn khám để lấy số thứ tự",
+            "en": "Touch the department you want to see to get your queue number",
+        },
+        "dept.none": {
+            "vi": "Không có khoa nào nhận đăng ký tại máy lúc này — mời bạn đến quầy tiếp đón",
+            "en": "No department takes kiosk registrations now — please go to the reception desk",
+        },
+        "dept.room": {"vi": "Phòng {room}", "en": "Room {room}"},
+        "dept.existing": {
+            "vi": "Bạn đã có số {n} — {place}",
+            "en": "You already have number {n} — {place}",
+        },
+        "dept.closed": {"vi": "Đóng cửa (mở {hours})", "en": "Closed (open {hours})"},
+        "dept.desk_only": {
+            "vi": "Khám {names} bằng BHYT: mời đăng ký tại quầy tiếp đón",
+            "en": "{names} on BHYT: please register at the reception desk",
+        },
+        "dept.cancel": {"vi": "Huỷ", "en": "Cancel"},
+        "dept.assigning": {"vi": "Đang lấy số…", "en": "Getting your number…"},
+        "dept.staff": {"vi": "Khoa khám", "en": "Department"},
+        "dept.assign": {"vi": "Cấp số", "en": "Give a number"},
+        "dept.staff_hint": {
+            "vi": "Chọn khoa cho bệnh nhân, rồi bấm Cấp số",
+            "en": "Choose the patient's department, then Give a number",
+        },
+    }
+)
 
 
 #: The command that installs a CSCA (``cccd-kiosk trust add``), as staff type it.

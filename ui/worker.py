@@ -5,8 +5,11 @@ blocks; the kiosk's storage is opened there, on first use. The window sends requ
 :meth:`WorkerHandle.read_card` / :meth:`WorkerHandle.checkin_bhyt` and receives ``progress``
 (:class:`CheckInEvent`), ``outcome`` (:class:`CheckInOutcome`) and ``failed`` (the
 :class:`kiosk.app.messages.UserMessage` of the error: what happened and what to do next) as
-queued signals. :meth:`WorkerHandle.stop` closes the kiosk on the worker thread, then quits
-the thread and waits for it. Log records carry no personal data.
+queued signals. With several departments a check-in comes back pending (nothing journaled)
+as ``choose`` ``(outcome, options)``; :meth:`WorkerHandle.assign` then takes its number in the
+chosen department, answered by ``outcome`` (and the ticket). :meth:`WorkerHandle.stop`
+closes the kiosk on the worker thread, then quits the thread and waits for it. Log records
+carry no personal data.
 """
 
 from __future__ import annotations
@@ -18,11 +21,17 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.messages import UserMessage, message_for
-from kiosk.cccd.access import AccessKey
+from kiosk.cccd.access import AccessKey, CCCDQRData
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.transport import Transport
 
 log = logging.getLogger(__name__)
+
+
+def offer(kiosk: Kiosk, outcome: CheckInOutcome) -> tuple[object, object]:
+    """A pending outcome and what the department choice offers (``choose``'s arguments);
+    the rules of self-check (reception lets staff press every button)."""
+    return outcome, kiosk.department_options(outcome, self_check=True)
 
 
 def print_ticket_for(kiosk: Kiosk, checkin_id: str) -> str | UserMessage:
@@ -41,6 +50,7 @@ class CheckInWorker(QObject):
     outcome = Signal(object)
     failed = Signal(object)
     ticket = Signal(object)
+    choose = Signal(object, object)
 
     def __init__(self, kiosk: Kiosk) -> None:
         super().__init__()
@@ -55,20 +65,33 @@ class CheckInWorker(QObject):
         log.warning("%s failed: %s", what, type(exc).__name__)
         self.failed.emit(message_for(exc))
 
-    @Slot(object, object)
-    def read_card(self, source: object, keys: object) -> None:
-        """Check in the card on ``source`` (a Transport), or on the configured reader (None)."""
+    @Slot(object, object, bool, object)
+    def read_card(self, source: object, keys: object, photo: bool, known: object) -> None:
+        """Check in the card on ``source`` (a Transport), or on the configured reader (None);
+        ``photo`` False skips DG2, ``known`` is the CCCD QR the key came from."""
         try:
             assert isinstance(keys, Sequence)
             key_list: list[AccessKey] = list(keys)
             transport = source if source is not None else None
-            report = self.kiosk.checkin_card(key_list, transport=transport)  # type: ignore[arg-type]
+            report = self.kiosk.checkin_card(
+                key_list,
+                transport=transport,  # type: ignore[arg-type]
+                choose_later=True,
+                read_photo=photo,
+                known=known,  # type: ignore[arg-type]
+            )
         except Exception as exc:
             self.fail("check-in", exc)
             return
         self._done(report.outcome)
 
     def _done(self, outcome: CheckInOutcome) -> None:
+        if outcome.is_pending:  # several departments: the patient chooses first
+            try:
+                self.choose.emit(*offer(self.kiosk, outcome))
+            except Exception as exc:
+                self.fail("department options", exc)
+            return
         # No ticket from here: the window asks for it (:meth:`print_ticket`) once it shows the
         # result — a patient who took the card away during the look-up gets none.
         self.outcome.emit(outcome)
@@ -82,9 +105,20 @@ class CheckInWorker(QObject):
     def checkin_bhyt(self, text: str) -> None:
         """Check in with a BHYT card QR (not chip-verified)."""
         try:
-            report = self.kiosk.checkin_bhyt(text)
+            report = self.kiosk.checkin_bhyt(text, choose_later=True)
         except Exception as exc:
             self.fail("BHYT QR check-in", exc)
+            return
+        self._done(report.outcome)
+
+    @Slot(object, str)
+    def assign(self, outcome: object, code: str) -> None:
+        """Take the pending check-in's number in department ``code``, then print."""
+        try:
+            assert isinstance(outcome, CheckInOutcome)
+            report = self.kiosk.assign_number(outcome, code)
+        except Exception as exc:
+            self.fail("queue number", exc)
             return
         self._done(report.outcome)
 
@@ -100,8 +134,9 @@ class CheckInWorker(QObject):
 class _Requests(QObject):
     """GUI-thread side of the queued connections into the worker."""
 
-    read_card = Signal(object, object)
+    read_card = Signal(object, object, bool, object)
     checkin_bhyt = Signal(str)
+    assign = Signal(object, str)
     print_ticket = Signal(str)
     close = Signal()
 
@@ -117,17 +152,29 @@ class WorkerHandle:
         self._requests = _Requests()
         self._requests.read_card.connect(self.worker.read_card)
         self._requests.checkin_bhyt.connect(self.worker.checkin_bhyt)
+        self._requests.assign.connect(self.worker.assign)
         self._requests.print_ticket.connect(self.worker.print_ticket)
         self._requests.close.connect(self.worker.close)
         self.thread.start()
 
-    def read_card(self, source: Transport | None, keys: Sequence[AccessKey]) -> None:
+    def read_card(
+        self,
+        source: Transport | None,
+        keys: Sequence[AccessKey],
+        *,
+        photo: bool = True,
+        known: CCCDQRData | None = None,
+    ) -> None:
         """Queue a card check-in (``source`` None: the configured reader)."""
-        self._requests.read_card.emit(source, tuple(keys))
+        self._requests.read_card.emit(source, tuple(keys), photo, known)
 
     def checkin_bhyt(self, text: str) -> None:
         """Queue a BHYT QR check-in."""
         self._requests.checkin_bhyt.emit(text)
+
+    def assign(self, outcome: CheckInOutcome, code: str) -> None:
+        """Queue taking a pending check-in's number in department ``code``."""
+        self._requests.assign.emit(outcome, code)
 
     def print_ticket(self, checkin_id: str) -> None:
         """Queue the printing of a shown check-in's ticket (after any running check-in)."""

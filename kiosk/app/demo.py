@@ -19,10 +19,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kiosk.cccd.access import CAN, AccessKey, MRZKey
+from kiosk.config import Department
 
 if TYPE_CHECKING:
     from drivers.simulated import SimulatedTransport
     from kiosk.eligibility.bhxh import BhxhClient
+    from simulators.printer.escpos import EscposPrinter
+
+#: The sample clinic's departments (``make run``): surgery keeps office hours, dentistry
+#: takes BHYT patients at the desk only — so both rules of the choice show.
+SAMPLE_DEPARTMENTS = (
+    Department("NOI", "Khám Nội", "Internal medicine", "203"),
+    Department("NGOAI", "Khám Ngoại", "Surgery", "105", open_hours="07:00-16:30"),
+    Department("NHI", "Nhi", "Paediatrics", "110"),
+    Department("RHM", "Răng Hàm Mặt", "Dentistry", "301", bhyt_self=False),
+)
+#: The name on the sample clinic's tickets.
+SAMPLE_HOSPITAL = "Phòng khám Đa khoa Mẫu (demo)"
 
 #: The sample card the demo starts with.
 DEFAULT_CARD = "default"
@@ -94,6 +107,15 @@ class DemoGateway:
         self.state.stopping.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+def start_demo_printer() -> EscposPrinter:
+    """The stand-in ESC/POS printer on 127.0.0.1:9100 (a free port when that is taken),
+    pages in memory only: the sample clinic prints there and the tester panel shows the last
+    page (set its ``on_page``)."""
+    from simulators.printer.escpos import start_standin
+
+    return start_standin()
 
 
 @dataclass(frozen=True)

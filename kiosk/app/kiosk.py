@@ -24,13 +24,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiosk.app import settings as settings_mod
+from kiosk.app.departments import DepartmentOption, department_options
 from kiosk.app.errors import NoCard, UsageError
 from kiosk.app.pinned import pinned_paths
 from kiosk.app.reports import CheckInReport, ReadReport
 from kiosk.app.settings import Settings
 from kiosk.app.storage import Storage, has_journal
-from kiosk.checkin import ONE_QUEUE, CheckInEvent, CheckInPipeline, Queue
+from kiosk.cccd.access import CCCDQRData
+from kiosk.checkin import (
+    CHOOSE_LATER,
+    ONE_QUEUE,
+    CheckInEvent,
+    CheckInOutcome,
+    CheckInPipeline,
+    Queue,
+)
 from kiosk.config import Department
+from kiosk.eligibility.base import Person
 from kiosk.emrtd.passwords import AccessKey
 from kiosk.emrtd.session import AccessMode, ReaderSession
 from kiosk.emrtd.trust import TrustStore
@@ -42,7 +52,9 @@ if TYPE_CHECKING:
     from drivers.printer import PrinterStatus
     from kiosk.app.demo import DemoGateway
     from kiosk.eligibility.base import EligibilityBackend
+    from offline_cache.calls import CallBoard, Called
     from offline_cache.outbox import DrainReport
+    from simulators.printer.escpos import EscposPrinter
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +198,19 @@ class Kiosk:
             self.backend = make_backend(settings)
         self._storage: Storage | None = None
         self._pipeline: CheckInPipeline | None = None
+        #: The sample clinic's stand-in printer (``Settings.demo_printer``), else None.
+        self.printer_standin: EscposPrinter | None = None
+        if settings.demo_printer and self.demo and not self.config.printer.url:
+            import dataclasses
+
+            from kiosk.app.demo import start_demo_printer
+
+            self.printer_standin = start_demo_printer()
+            printer = dataclasses.replace(self.config.printer, url=self.printer_standin.url)
+            self.config = dataclasses.replace(self.config, printer=printer)
+        #: The clock open hours are judged by (tests set a fixed one).
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._calls: CallBoard | None = None
 
     # ---- the parts -------------------------------------------------------------------------
 
@@ -345,9 +370,43 @@ class Kiosk:
         """Whether a check-in must name its department (several are configured)."""
         return len(self.departments) > 1
 
-    def _queue(self, code: str | None) -> tuple[Queue, Department | None]:
+    def _queue(
+        self, code: str | None, choose_later: bool = False
+    ) -> tuple[Queue | None, Department | None]:
+        if code is None and choose_later and self.needs_department:
+            return CHOOSE_LATER, None
         dept = self.department(code)
         return (Queue(dept.code, dept.room) if dept else ONE_QUEUE), dept
+
+    def department_options(
+        self, outcome: CheckInOutcome, *, self_check: bool
+    ) -> tuple[DepartmentOption, ...]:
+        """What the choice screen offers this patient now (:mod:`kiosk.app.departments`):
+        every department, whether it is open, allowed, and the number the patient already
+        has there today."""
+        from offline_cache.journal import VIETNAM_TZ
+
+        now = self.clock()
+        number = outcome.holder.id_number if outcome.holder is not None else None
+        existing = self.storage.journal.numbers_today(number, now=now) if number else {}
+        return department_options(
+            self.departments,
+            outcome,
+            self_check=self_check,
+            at=now.astimezone(VIETNAM_TZ),
+            existing=existing,
+        )
+
+    def assign_number(self, outcome: CheckInOutcome, code: str) -> CheckInReport:
+        """Take the number of a pending check-in (read with ``choose_later``) in the
+        department ``code``: journaled now, or the patient's existing number there today
+        (``repeat``). Raises :class:`UsageError` for an unknown code or an outcome that
+        already has its number."""
+        dept = self.department(code)
+        if dept is None or not outcome.is_pending:
+            raise UsageError("this check-in has no department to choose")
+        out = self.pipeline.assign(outcome, Queue(dept.code, dept.room))
+        return CheckInReport(out, None, dept)
 
     def checkin_card(
         self,
@@ -355,23 +414,40 @@ class Kiosk:
         *,
         transport: Transport | None = None,
         department: str | None = None,
+        choose_later: bool = False,
+        read_photo: bool = True,
+        known: CCCDQRData | None = None,
     ) -> CheckInReport:
         """Check in the card on ``transport`` (a tapped card) or on the configured reader,
-        taking a number in ``department`` (a code; see :meth:`department`)."""
-        queue, dept = self._queue(department)
+        taking a number in ``department`` (a code; see :meth:`department`).
+
+        ``read_photo`` False skips the photo (self-check); ``known`` is the CCCD QR the key
+        came from: the BHXH look-up starts from it before the chip is read.
+
+        ``choose_later`` with several departments and none named: journal nothing yet — the
+        outcome is pending until :meth:`assign_number` (the Qt kiosk asks the patient)."""
+        queue, dept = self._queue(department, choose_later)
         own = transport is None
         pipeline = self.pipeline  # storage problems before the card is touched
         t = self.open_reader() if transport is None else transport
         try:
-            out = pipeline.checkin_card(t, keys, queue=queue)
+            person = (
+                Person(known.id_number, known.full_name, known.date_of_birth, sex=known.sex)
+                if known is not None
+                else None
+            )
+            out = pipeline.checkin_card(t, keys, queue=queue, read_photo=read_photo, known=person)
             return CheckInReport(out, _modeled(t), dept)
         finally:
             if own:
                 t.close()
 
-    def checkin_bhyt(self, text: str, *, department: str | None = None) -> CheckInReport:
-        """Check in with the text of a BHYT card QR (not chip-verified)."""
-        queue, dept = self._queue(department)
+    def checkin_bhyt(
+        self, text: str, *, department: str | None = None, choose_later: bool = False
+    ) -> CheckInReport:
+        """Check in with the text of a BHYT card QR (not chip-verified); ``choose_later`` as
+        for :meth:`checkin_card`."""
+        queue, dept = self._queue(department, choose_later)
         return CheckInReport(self.pipeline.checkin_bhyt_qr(text, queue=queue), None, dept)
 
     def checkin_manual(
@@ -381,19 +457,27 @@ class Kiosk:
         date_of_birth: date,
         *,
         department: str | None = None,
+        choose_later: bool = False,
     ) -> CheckInReport:
-        """Check in a typed ID, name and birth date (reception; not chip-verified)."""
-        queue, dept = self._queue(department)
+        """Check in a typed ID, name and birth date (reception; not chip-verified);
+        ``choose_later`` as for :meth:`checkin_card`."""
+        queue, dept = self._queue(department, choose_later)
         out = self.pipeline.checkin_manual(id_number, full_name, date_of_birth, queue=queue)
         return CheckInReport(out, None, dept)
 
     def today(self, search: str = "", day: date | None = None) -> list[dict[str, Any]]:
         """The day's check-ins (default: today, local time) whose name or ID contains
-        ``search`` (diacritics ignored), as the export's rows."""
+        ``search`` (diacritics ignored), as the export's rows plus ``call``: waiting, called,
+        served or no_show."""
         from offline_cache.export import row, today
 
-        records = self.storage.journal.search(day or today(), search)
-        return [row(r) for r in records]
+        d = day or today()
+        records = self.storage.journal.search(d, search)
+        states = self.calls.states(d)
+        return [
+            {**row(r), "call": states.get((r.department, r.queue_number), "waiting")}
+            for r in records
+        ]
 
     def quarantined(self) -> int:
         """How many check-ins are set aside because their sealed data does not open (an
@@ -442,6 +526,63 @@ class Kiosk:
             return outbox.drain()
         finally:
             outbox.close()
+
+    # ---- calling patients (desks and the calling display) ---------------------------------
+
+    @property
+    def calls(self) -> CallBoard:
+        """The shared call board (in the journal's database), opened after the storage."""
+        if self._calls is None:
+            from offline_cache.calls import SqliteCallBoard
+
+            self._calls = SqliteCallBoard(self.storage.journal.db_path)
+        return self._calls
+
+    @property
+    def desk(self) -> str:
+        """The name this desk calls numbers under: ``[display] desk``, else the host name."""
+        import socket
+
+        return self.config.display.desk or socket.gethostname() or "Quầy"
+
+    def _call_queue(self, department: str | None) -> str:
+        dept = self.department(department)
+        return dept.code if dept else ""
+
+    def call_next(self, department: str | None = None, *, day: date | None = None) -> Called | None:
+        """Call the next waiting number of ``department`` (a code; None as in
+        :meth:`department`) at this desk; this desk's previous call there becomes served.
+        None: nobody is waiting."""
+        return self.calls.call_next(day or local_today(), self._call_queue(department), self.desk)
+
+    def recall(self, number: int, department: str | None = None) -> Called | None:
+        """Announce ``number`` again (None: it is not currently called)."""
+        return self.calls.recall(local_today(), self._call_queue(department), number)
+
+    def mark_served(self, number: int, department: str | None = None) -> bool:
+        """Close a called number as served (False: it was not called)."""
+        return self.calls.mark_served(local_today(), self._call_queue(department), number)
+
+    def mark_no_show(self, number: int, department: str | None = None) -> bool:
+        """Close a called number as a no-show (False: it was not called)."""
+        return self.calls.mark_no_show(local_today(), self._call_queue(department), number)
+
+    def current_call(self, department: str | None = None) -> Called | None:
+        """The number this desk has called in ``department`` and not closed yet."""
+        return self.calls.current(local_today(), self._call_queue(department), self.desk)
+
+    def board(self, day: date | None = None) -> dict[str, Any]:
+        """The calling display's document for ``day`` (today): numbers, departments, rooms —
+        no personal data (:func:`kiosk.app.calling.board_document`)."""
+        from kiosk.app.calling import board_document
+
+        display = self.config.display
+        raw = self.calls.board(day or local_today(), next_count=display.next_count)
+        return board_document(raw, self.departments)
+
+    def board_version(self) -> str:
+        """Changes whenever :meth:`board` could have changed (cheap: poll it)."""
+        return self.calls.version()
 
     # ---- tickets ------------------------------------------------------------------------
 
@@ -525,6 +666,9 @@ class Kiosk:
         if self._pipeline is not None:
             self._pipeline.close()
             self._pipeline = None
+        if self._calls is not None:
+            self._calls.close()
+            self._calls = None
         if self._storage is not None:
             self._storage.close()
             self._storage = None
@@ -536,12 +680,22 @@ class Kiosk:
                 log.warning("closing the eligibility client failed: %s", type(exc).__name__)
         if self.gateway is not None:
             self.gateway.stop()
+        if self.printer_standin is not None:
+            self.printer_standin.close()
+            self.printer_standin = None
 
     def __enter__(self) -> Kiosk:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def local_now() -> datetime:
+    """Now in the journal's time zone (Vietnam): what the kiosk's clock shows."""
+    from offline_cache.journal import VIETNAM_TZ
+
+    return datetime.now(VIETNAM_TZ)
 
 
 def local_today() -> date:

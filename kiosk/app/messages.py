@@ -24,6 +24,7 @@ languages, and the command line prints :func:`cli_line` and exits with
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -90,6 +91,17 @@ _DETAIL_CLASSES = frozenset(
 )
 
 
+#: What a patient is told when the fix is staff's alone.
+_PATIENT_DESK_VI = "Vui lòng đến quầy tiếp đón; nhân viên sẽ giúp bạn"
+_PATIENT_DESK_EN = "Please go to the reception desk; staff will help you"
+#: A clause telling someone to call the administrator (and what the administrator should do,
+#: up to the next ";"), keeping a leading "if it still fails, " (group 1).
+_ADMIN_CLAUSE_VI = re.compile(r"((?:.*,\s*)?(?:hãy\s+)?)báo quản trị viên[^;]*", re.IGNORECASE)
+_ADMIN_CLAUSE_EN = re.compile(r"((?:.*,\s*)?)tell the administrator[^;]*", re.IGNORECASE)
+#: Messages whose every instruction is for the operator (closing programs, restoring files).
+_STAFF_KEYS = frozenset({"storage_busy", "operator_pin"})
+
+
 @dataclass(frozen=True)
 class UserMessage:
     """One bilingual message: what happened (title) and what to do next (action).
@@ -113,6 +125,39 @@ class UserMessage:
     def action(self, language: str = "vi") -> str:
         """What to do next, in ``language`` (``vi`` or ``en``)."""
         return self.action_en if language == "en" else self.action_vi
+
+    def patient_action(self, language: str = "vi") -> str:
+        """What to do next, for a patient at a self-check kiosk, in ``language``.
+
+        The table's actions often name the administrator's fix ("tell the administrator to
+        start the pcscd service"); a patient can do nothing with that. Each such clause
+        becomes "go to the reception desk" (staff see the full action in reception, on the
+        command line and in ``cccd-kiosk doctor``); a message whose whole action is the
+        operator's (:data:`_STAFF_KEYS`) sends the patient to the desk.
+        """
+        if self.key in _STAFF_KEYS:
+            return _PATIENT_DESK_EN if language == "en" else _PATIENT_DESK_VI
+        text = self.action(language)
+        pattern, desk = (
+            (_ADMIN_CLAUSE_EN, "go to the reception desk")
+            if language == "en"
+            else (_ADMIN_CLAUSE_VI, "đến quầy tiếp đón")
+        )
+        clauses: list[str] = []
+        for clause in text.split(";"):
+            new = pattern.sub(lambda m: (m.group(1) or "") + desk, clause.strip()).strip()
+            if new.lower() != desk:  # a patient's step, perhaps ending "…, go to the desk"
+                clauses.append(new)
+                continue
+            # A clause that was all the administrator's: the desk, once; what followed it is
+            # for staff too ("do not make a new key").
+            if not any(desk in c.lower() for c in clauses):
+                clauses.append(desk)
+            break
+        if clauses == [desk]:  # nothing for the patient but the desk: say it kindly
+            return _PATIENT_DESK_EN if language == "en" else _PATIENT_DESK_VI
+        out = "; ".join(clauses)
+        return out[:1].upper() + out[1:]
 
     @property
     def exit_code(self) -> int:
@@ -875,6 +920,33 @@ MESSAGES: dict[str, UserMessage] = {
         _TESTER_VI,
         _TESTER_EN,
         "error",
+    ),
+    # ---- the voice of the calling display (kiosk.voice) ----
+    "kiosk.voice.VoiceError": _m(
+        "voice",
+        "Không phát được lời gọi số",
+        "The call could not be spoken",
+        "Màn hình vẫn hiện số; báo quản trị viên kiểm tra espeak-ng",
+        "The display still shows the number; tell the administrator to check espeak-ng",
+        "warning",
+    ),
+    "kiosk.voice.VoiceUnavailable": _m(
+        "voice_missing",
+        "Máy chưa cài giọng đọc tiếng Việt",
+        "No Vietnamese voice is installed",
+        "Màn hình vẫn hiện số, không có tiếng; báo quản trị viên cài gói espeak-ng",
+        "The display shows the numbers without sound; tell the administrator to install "
+        "the espeak-ng package",
+        "warning",
+    ),
+    "kiosk.voice.VoiceFailed": _m(
+        "voice_failed",
+        "Giọng đọc không tạo được âm thanh",
+        "The voice gave no sound",
+        "Màn hình vẫn hiện số; báo quản trị viên kiểm tra espeak-ng và loa",
+        "The display still shows the number; tell the administrator to check espeak-ng "
+        "and the speakers",
+        "warning",
     ),
 }
 

@@ -8,6 +8,11 @@ decisions every front-end must make the same way.
   the gateway URL, not the front-end. A demo trusts the simulator's test CSCA when no
   ``[trust] paths`` are given, asks the gateway simulator when no ``[gateway] url`` is, and
   keeps its data in its own folder (:func:`data_folder`), never in a real kiosk's.
+* **The sample clinic** (:func:`with_sample_clinic`): the Qt window on the embedded default
+  (``make run``) adds four sample departments and the stand-in ticket printer, started
+  in-process, so the department choice and the printed ticket can be tried with nothing
+  configured. The command line's embedded default keeps one queue (``checkin`` needs no
+  ``--department`` there) and prints nothing.
 * **Overrides** (:class:`Overrides`): a flag replaces the configuration's value, and an error
   in a flag names the flag (``--trust /x``) while an error in the file names the file's key
   (``[trust] paths``) — never a flag the user did not type.
@@ -67,6 +72,8 @@ class Settings:
     file_demo: bool = True
     #: Whether ``--gateway`` was given (the tester chose that gateway for this run).
     gateway_flag: bool = False
+    #: Start the stand-in ESC/POS printer in-process and print there (the sample clinic).
+    demo_printer: bool = False
 
     @property
     def demo(self) -> bool:
@@ -83,6 +90,24 @@ class Settings:
 def embedded_default() -> Config:
     """The configuration without a file: the demo on the simulated reader."""
     return Config(reader=ReaderConfig(EMBEDDED_READER))
+
+
+def with_sample_clinic(settings: Settings) -> Settings:
+    """The embedded default as the Qt demo runs it: the sample clinic's departments
+    (:data:`kiosk.app.demo.SAMPLE_DEPARTMENTS`) and its name on the tickets, printed on the
+    in-process stand-in printer. A configuration that names departments or a printer, or is
+    not the demo, is returned unchanged."""
+    from kiosk.app.demo import SAMPLE_DEPARTMENTS, SAMPLE_HOSPITAL
+
+    config = settings.config
+    if not settings.demo or config.departments or config.printer.url:
+        return settings
+    config = dataclasses.replace(
+        config,
+        departments=SAMPLE_DEPARTMENTS,
+        printer=dataclasses.replace(config.printer, hospital=SAMPLE_HOSPITAL),
+    )
+    return dataclasses.replace(settings, config=config, demo_printer=True)
 
 
 def is_demo(config: Config) -> bool:
@@ -163,4 +188,5 @@ __all__ = [
     "embedded_default",
     "is_demo",
     "resolve",
+    "with_sample_clinic",
 ]

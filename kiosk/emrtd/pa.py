@@ -76,7 +76,7 @@ from kiosk.emrtd.trust import TrustSource, TrustStore
 Verdict = Literal["verified", "issuer_unknown", "failed"]
 SignatureStatus = Literal["valid", "invalid"]
 ChainStatus = Literal["trusted", "unknown_issuer", "invalid"]
-DGStatus = Literal["ok", "mismatch", "not_listed", "protected", "missing"]
+DGStatus = Literal["ok", "mismatch", "not_listed", "protected", "missing", "not_read"]
 
 #: A signingTime this far after the time of the check is accepted (clock skew).
 FUTURE_TOLERANCE = dt.timedelta(days=1)

@@ -371,6 +371,10 @@ def passive_authenticate(ctx: ReadContext) -> None:
         )
         return
     result = pa_mod.passive_authentication(ctx.sod, ctx.files, ctx.trust, protected=ctx.protected)
+    if not ctx.read_dg2 and result.data_groups.get(DATA_GROUPS[2].name) == "missing":
+        # Skipped on purpose (self-check needs no photo), not withheld by the chip.
+        statuses = {**result.data_groups, DATA_GROUPS[2].name: "not_read"}
+        result = replace(result, data_groups=statuses)
     refused = withheld(ctx)
     if refused:
         reasons = tuple(f"The chip refused {name}, which its SOD lists" for name in refused)

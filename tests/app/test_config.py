@@ -304,3 +304,23 @@ def test_bad_departments_name_the_entry_and_key(text: str, key: str, words: str)
         parse_config(text, path="kiosk.toml")
     assert info.value.key == key
     assert words in str(info.value)
+
+
+def test_clinic_names_are_read_named_in_errors_and_keyed_without_the_dash() -> None:
+    config = parse_config(
+        '[[clinics]]\ncode = "48001"\nname = "Bệnh viện Đà Nẵng"\n'
+        '[[clinics]]\ncode = "01-001"\nname = "Bệnh viện Bạch Mai"\n'
+    )
+    assert config.clinic_names() == {"48001": "Bệnh viện Đà Nẵng", "01001": "Bệnh viện Bạch Mai"}
+    from kiosk.config import clinic_label
+
+    assert clinic_label("01001", config.clinic_names()) == "Bệnh viện Bạch Mai (01001)"
+    assert clinic_label("99999", config.clinic_names()) == "99999"
+    with pytest.raises(ConfigError) as err:
+        parse_config(
+            '[[clinics]]\ncode = "48001"\nname = "A"\n[[clinics]]\ncode = "4800"\nname = "B"\n'
+        )
+    assert "clinics[2].code" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        parse_config('[[clinics]]\ncode = "48001"\nname = ""\n')
+    assert "clinics[1].name" in str(err.value)

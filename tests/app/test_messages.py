@@ -213,3 +213,27 @@ def test_text_joins_title_and_action() -> None:
     assert msg.text("en") == "The card was removed. Place the card on the reader again."
     assert messages.field_name("can", "en") == "last 6 digits of the ID number"
     assert messages.field_name(None) == "thông tin đã nhập"
+
+
+#: Words only an operator can act on: no patient at a self-check kiosk should read them.
+STAFF_WORDS = ("quản trị viên", "administrator", "pcscd", "udev", "cccd-kiosk", "storage.key")
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_patients_never_read_the_operators_fix(lang: str) -> None:
+    """Every message's patient action (what self-check shows) is free of operator words and
+    still says what to do; the full action keeps the operator's fix for staff."""
+    for cls, msg in MESSAGES.items():
+        if cls.startswith("simulators."):  # the simulator's own errors are for testers
+            continue
+        patient = msg.patient_action(lang)
+        assert patient, cls
+        assert not any(w in patient.lower() for w in STAFF_WORDS), (cls, patient)
+        if not any(w in msg.action(lang).lower() for w in STAFF_WORDS):
+            assert patient == msg.action(lang), cls  # patient words are left alone
+    pcscd = MESSAGES["drivers.pcsc.PcscUnavailable"]
+    assert "pcscd" in pcscd.action(lang)
+    desk = "quầy tiếp đón" if lang == "vi" else "reception desk"
+    assert desk in pcscd.patient_action(lang)
+    retry = MESSAGES["kiosk.emrtd.errors.EmrtdError"].patient_action(lang)
+    assert retry.startswith("Đặt lại thẻ" if lang == "vi" else "Place the card again")

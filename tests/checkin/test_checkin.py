@@ -461,3 +461,85 @@ def test_bhyt_qr_checkin_against_the_gateway(make: Make, clean_gateway: Any) -> 
     assert out.method == "bhyt_qr" and not out.chip_verified
     assert out.eligibility.source == "live"
     assert (out.eligibility.status, out.eligibility.code) == ("eligible", "000")
+
+
+# ---- faster self-check: no photo, and the look-up started from the CCCD QR ----------------
+
+
+def test_self_check_reads_no_photo_and_pa_says_so(make: Make) -> None:
+    pipeline, events = make(StandIn())
+    out = pipeline.checkin_card(
+        open_simulated("default", link=LinkModel.zero()), card_keys("default"), read_photo=False
+    )
+    assert out.read is not None and "DG2" not in out.read.files and out.read.dg2 is None
+    assert out.authenticity is not None and out.authenticity.verified  # still genuine
+    pa = out.read.passive_auth
+    assert pa is not None and pa.data_groups["DG2"] == "not_read"
+    assert pa.data_groups["DG13"] == "ok" and pa.verdict == "verified"
+    assert not any(e.kind == "reading" and e.phase == "DG2" for e in events)
+    full = tap(pipeline, "default")  # reception: the photo is read and hashed
+    assert full.read is not None and full.read.passive_auth is not None
+    assert full.read.passive_auth.data_groups["DG2"] == "ok"
+
+
+def _qr_person(name: str) -> Person:
+    p = load_profile(name)
+    return Person(p.id_number, p.full_name, p.person.date_of_birth, sex=p.person.sex)
+
+
+def test_a_cccd_qr_starts_the_look_up_before_the_chip_is_opened(make: Make) -> None:
+    """With the person the QR named, the gateway is asked before the first APDU; the answer
+    is used once DG13 names the same person (one request, not two)."""
+    backend = StandIn()
+    asked_before_first_apdu: list[bool] = []
+    link = open_simulated("default", link=LinkModel.zero())
+    inner = link.transmit
+
+    def transmit(apdu: bytes) -> bytes:
+        if not asked_before_first_apdu:
+            asked_before_first_apdu.append(backend.called.wait(10))
+        return inner(apdu)
+
+    link.transmit = transmit  # type: ignore[method-assign]
+    pipeline, events = make(backend)
+    out = pipeline.checkin_card(link, card_keys("default"), known=_qr_person("default"))
+    assert asked_before_first_apdu == [True]
+    assert (
+        len(backend.asked) == 1 and backend.asked[0].id_number == load_profile("default").id_number
+    )
+    assert out.eligibility.status == "eligible" and out.queue_number >= 1
+    assert [e.phase for e in events if e.kind == "eligibility"][-1] == "live"
+
+
+def test_a_qr_of_another_person_is_not_answered_for_this_card(make: Make) -> None:
+    """The QR of one card held over another card: the early answer is dropped and the chip's
+    own person is asked; the outcome is about the chip's holder."""
+    backend = StandIn()
+    pipeline, _ = make(backend)
+    out = pipeline.checkin_card(
+        open_simulated("default", link=LinkModel.zero()),
+        card_keys("default"),
+        known=_qr_person("anh-tuyet"),
+    )
+    ids = [p.id_number for p in backend.asked]
+    assert ids[-1] == load_profile("default").id_number
+    assert load_profile("anh-tuyet").id_number in ids  # asked early, then dropped
+    assert out.holder is not None and out.holder.id_number == load_profile("default").id_number
+
+
+def test_a_failed_read_drops_the_early_look_up(
+    make: Make, stores: tuple[EligibilityCache, Any]
+) -> None:
+    backend = StandIn()
+    backend.release = threading.Event()  # the early look-up is still running
+    pipeline, _ = make(backend)
+    with pytest.raises(AccessDenied):
+        pipeline.checkin_card(
+            open_simulated("default", link=LinkModel.zero()),
+            [access.CAN("000000")],
+            known=_qr_person("default"),
+        )
+    backend.release.set()
+    _, journal = stores
+    today = datetime.now(journal_mod.VIETNAM_TZ).date()
+    assert journal.day(today) == []  # nothing journaled for a card that did not open

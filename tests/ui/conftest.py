@@ -42,6 +42,6 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     gateway = DemoGateway()
     try:
-        yield screenshots._default_outcome(tmp_path_factory.mktemp("outcome"), gateway.client())
+        yield screenshots.card_outcome(tmp_path_factory.mktemp("outcome"), gateway.client())
     finally:
         gateway.stop()

@@ -63,11 +63,13 @@ def make(qtbot: QtBot, tmp_path: Path) -> Iterator[object]:
 def _shows(qtbot: QtBot, window: KioskWindow, message: UserMessage) -> None:
     """The error screen shows ``message`` (Vietnamese, then English after the toggle)."""
     qtbot.waitUntil(lambda: window.state.screen == "error", timeout=WAIT_MS)
+    # Self-check shows the patient's part of the action (the operator's fix is for staff).
+    action = message.patient_action if window.state.mode == "self" else message.action
     assert window.error.title.text() == "⚠ " + message.title_vi
-    assert window.error.body.text() == message.action_vi
+    assert window.error.body.text() == action("vi")
     qtbot.mouseClick(window.lang_button, Qt.MouseButton.LeftButton)
     assert window.error.title.text() == "⚠ " + message.title_en
-    assert window.error.body.text() == message.action_en
+    assert window.error.body.text() == action("en")
     qtbot.mouseClick(window.lang_button, Qt.MouseButton.LeftButton)
 
 

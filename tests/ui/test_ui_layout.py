@@ -82,6 +82,9 @@ def _problems(window: KioskWindow) -> list[str]:
     for btn in buttons:
         if btn.height() < MIN_TOUCH or btn.width() < MIN_TOUCH:
             found.append(f"button {btn.text()!r} is {btn.width()}x{btn.height()}")
+        text_width = btn.fontMetrics().horizontalAdvance(btn.text())
+        if text_width > btn.contentsRect().width():
+            found.append(f"button {btn.text()!r} cut: {text_width} px of text in {btn.width()}")
     return found
 
 
@@ -124,3 +127,46 @@ def test_result_shows_every_field_once(qtbot: Any, tmp_path: Path, outcome: Any)
         assert not any(k.isVisible() or v.text() for k, v in window.result.labels)
     finally:
         window.close()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_self_check_screen_fits_in_large_text(
+    qtbot: Any, tmp_path: Path, outcome: Any, lang: str
+) -> None:
+    """Large-text mode at its largest (:data:`ui.theme.MAX_LARGE_PX`) still fits every
+    self-check screen, and every text a patient reads is at least that large."""
+    from PySide6.QtGui import QFontInfo
+
+    from ui.theme import MAX_LARGE_PX
+
+    window = _window(qtbot, tmp_path, "self")
+    window.large_text_px = lambda: MAX_LARGE_PX  # type: ignore[method-assign]
+    steps = screenshots._steps(window, outcome)
+    app = QApplication.instance()
+    assert app is not None
+    problems: list[str] = []
+    try:
+        for width, height in SIZES:
+            window.setFixedSize(width, height)
+            window.show()
+            window.state.set_language(lang)  # type: ignore[arg-type]
+            for screen in screenshots.screens_of("self"):
+                window.state.wipe()
+                window.state.large_text = True
+                window._render()
+                steps[screen]()
+                assert window.state.screen == screen and window.state.large_text, screen
+                app.processEvents()
+                where = f"large {screen} {lang} {width}x{height}"
+                problems += [f"{where}: {p}" for p in _problems(window)]
+                page = window.stack.currentWidget()
+                assert page is not None
+                for label in page.findChildren(QLabel):
+                    if label.isVisible() and label.text() and not label.text().startswith("<"):
+                        px = QFontInfo(label.font()).pixelSize()
+                        if px < MAX_LARGE_PX:
+                            problems.append(f"{where}: {label.text()[:20]!r} is {px} px")
+    finally:
+        window.state.wipe()
+        window.close()
+    assert not problems, "\n".join(problems)

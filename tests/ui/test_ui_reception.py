@@ -104,10 +104,10 @@ def test_today_lists_checkins_search_and_export(
     qtbot.mouseClick(reception.today_button, Qt.MouseButton.LeftButton)
     assert reception.state.screen == "today"
     rows = _rows(qtbot, reception, 2)
-    assert [r[0] for r in rows] == ["1", "2"]
-    assert (rows[0][2], rows[0][3]) == (NAME, ID) and (rows[1][2], rows[1][3]) == (TUYET, TUYET_ID)
-    assert rows[0][5] == "✔ Chip" and rows[0][4] == "Chip"
-    assert rows[0][6] == ("✔ Hợp lệ" if lang == "vi" else "✔ Eligible")
+    assert [r[0] for r in rows] == ["2", "1"]  # newest first
+    assert (rows[1][2], rows[1][3]) == (NAME, ID) and (rows[0][2], rows[0][3]) == (TUYET, TUYET_ID)
+    assert rows[1][5] == "✔ Chip" and rows[1][4] == "Chip"
+    assert rows[1][6] == ("✔ Hợp lệ" if lang == "vi" else "✔ Eligible")
     assert reception.today.count.text() == ("2 lượt" if lang == "vi" else "2 check-ins")
     qtbot.keyClicks(reception.today.search, "tuyet")  # diacritics-insensitive
     rows = _rows(qtbot, reception, 1)
@@ -447,3 +447,37 @@ def test_today_shows_the_department_with_the_number() -> None:
     assert cells({**row, "department": "NOI"}, "vi")[0] == "NOI 15"
     assert cells({**row, "department": None}, "en")[0] == "15"
     assert cells({**row, "department": "NOI"}, "vi")[2] == "Nguyễn Thị Ánh Tuyết"
+
+
+def test_today_columns_fit_their_contents_and_the_list_scrolls_by_touch(
+    qtbot: QtBot, reception: KioskWindow
+) -> None:
+    """Numbers, times and statuses are never cut (only the name column stretches); rows are
+    touch targets; a finger drags the list; switching language keeps newest first."""
+    from PySide6.QtWidgets import QHeaderView, QScroller
+
+    from ui.screens import MIN_TOUCH
+    from ui.screens.reception import COLUMNS
+
+    _checkin(qtbot, reception, "default")
+    _checkin(qtbot, reception, "elder")
+    qtbot.mouseClick(reception.today_button, Qt.MouseButton.LeftButton)
+    rows = _rows(qtbot, reception, 2)
+    assert [r[0] for r in rows] == ["2", "1"]
+    table = reception.today.table
+    header = table.horizontalHeader()
+    modes = [header.sectionResizeMode(c) for c in range(len(COLUMNS))]
+    assert modes[COLUMNS.index("name")] == QHeaderView.ResizeMode.Stretch
+    assert modes.count(QHeaderView.ResizeMode.ResizeToContents) == len(COLUMNS) - 1
+    metrics = table.fontMetrics()
+    for r in range(table.rowCount()):
+        for c in range(len(COLUMNS)):
+            if c == COLUMNS.index("name"):
+                continue
+            item = table.item(r, c)
+            assert item is not None
+            assert header.sectionSize(c) >= metrics.horizontalAdvance(item.text()), item.text()
+    assert table.rowHeight(0) >= MIN_TOUCH
+    assert QScroller.hasScroller(table.viewport())
+    _lang(qtbot, reception, "en" if reception.state.lang == "vi" else "vi")
+    assert [r[0] for r in reception.today.row_texts()] == ["2", "1"]

@@ -89,14 +89,18 @@ def test_progress_events_then_result_then_removal_wipes_in_self_mode() -> None:
     s.card_present([CAN("034517")])
     s.on_event(CheckInEvent("reading", "DG2", 1000, 4000))
     v = s.view()
-    assert v.screen == "reading" and v.progress == ("Ảnh chân dung", 1000, 4000)
+    # One bar for the whole read, in patient words: the photo step is 25–78 % of it.
+    assert v.screen == "reading" and v.progress == ("Đang đọc ảnh chân dung…", 38, 100)
+    assert "detail" not in v.extra  # no step names for patients
     s.on_event(CheckInEvent("verified", "verified"))
     assert s.screen == "verifying"
     s.on_outcome(_outcome())
     text = _texts(s)
     assert NAME in text and "••••••••4517" in text and ID not in text
     assert "Nơi thường trú" not in text  # minimal data in self-check
-    assert "Số thứ tự: 7" in text and "01-001" in text and "Thẻ còn giá trị" in text
+    assert "Số thứ tự: 7" in text and "01-001" in text
+    assert "Bạn được khám theo thẻ BHYT hôm nay." in text  # patient words...
+    assert "Tiếp nhận bình thường" not in text and "Thẻ còn giá trị" not in text  # ...not staff
     assert s.view().badge_kind == "not_chip"
     s.card_removed()
     # The personal data goes at once; the queue number stays large for a few seconds.
@@ -192,7 +196,11 @@ def test_a_reader_problem_stays_on_screen_until_the_reader_works() -> None:
     assert s.screen == "error" and s.view().title == service.title_vi
     s.idle_timeout()  # nobody touched it: the problem is still the thing to say
     s.cancel()
-    assert s.screen == "error" and s.view().body == service.action_vi
+    assert s.screen == "error" and s.view().body == service.patient_action("vi")
+    assert "pcscd" not in s.view().body  # the patient is sent to the desk, not to pcscd
+    staff = KioskState(mode="reception")
+    staff.on_reader_problem(service)
+    assert staff.view().body == service.action_vi  # reception reads the fix
     s.on_reader_ready()
     assert s.screen == "idle" and s.reader_fault is None
     # A card in the field means the reader works, whatever was said before.
@@ -211,6 +219,66 @@ def test_a_reader_problem_does_not_hide_a_result() -> None:
     assert s.screen == "reading"  # the check-in running is not interrupted
     s.wipe()
     assert s.screen == "error" and s.error == gone  # said once the screen is free
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_patients_read_patient_words_staff_read_advice_in_their_language(lang: str) -> None:
+    """Self-check: the status and what it means for the patient; never the staff advice or the
+    gateway's note. Reception: the advice in the chosen language; the gateway's Vietnamese
+    note only in Vietnamese (in English its result code instead)."""
+    texts = {}
+    for mode in ("self", "reception"):
+        s = KioskState(mode=mode, lang=lang)  # type: ignore[arg-type]
+        s.card_present([CAN("034517")])
+        s.on_outcome(_outcome())
+        texts[mode] = "\n".join(s.view().eligibility)
+    patient = "Bạn được khám theo thẻ BHYT hôm nay." if lang == "vi" else "covers today's visit"
+    advice = "Tiếp nhận bình thường" if lang == "vi" else "Check in as usual"
+    assert patient in texts["self"] and advice not in texts["self"]
+    assert "Thẻ còn giá trị" not in texts["self"] and "000" not in texts["self"]
+    assert advice in texts["reception"] and patient not in texts["reception"]
+    if lang == "vi":
+        assert "Cổng BHXH: Thẻ còn giá trị sử dụng" in texts["reception"]
+    else:
+        assert "Thẻ còn giá trị" not in texts["reception"]
+        assert "BHXH result code: 000" in texts["reception"]
+
+
+def test_the_registered_clinic_is_named_when_the_config_knows_it() -> None:
+    from kiosk.config import parse_config
+
+    config = parse_config('[[clinics]]\ncode = "01001"\nname = "Bệnh viện Bạch Mai"\n')
+    s = KioskState(mode="reception", clinic_names=config.clinic_names())
+    s.card_present([CAN("034517")])
+    s.on_outcome(_outcome())  # registered at "01-001": the same code with a dash
+    assert "Nơi ĐKKCB ban đầu: Bệnh viện Bạch Mai (01-001)" in s.view().eligibility
+    bare = KioskState(mode="reception")
+    bare.card_present([CAN("034517")])
+    bare.on_outcome(_outcome())
+    assert "Nơi ĐKKCB ban đầu: 01-001" in bare.view().eligibility
+
+
+def test_self_check_reads_without_the_photo_and_a_qr_starts_the_look_up() -> None:
+    """Self-check asks for no photo; reception does; a scanned CCCD QR rides along with the
+    keys (so BHXH is asked before the chip is opened) and is forgotten with them."""
+    from kiosk.cccd.access import CCCDQRData
+
+    qr = "001088034517|123456789|Trần Đức Minh|21071988|Nam|Số 1 Phố Huế, Hà Nội|01052021"
+    s = KioskState(mode="self")
+    assert s.submit_key(qr) is None  # no card yet: the keys wait
+    action = s.card_present()
+    assert isinstance(action, StartRead) and not action.photo
+    assert isinstance(action.known, CCCDQRData) and action.known.full_name == "Trần Đức Minh"
+    assert "Trần" not in repr(action)  # the action never prints personal data
+    s.wipe()
+    typed = s.card_present([CAN("034517")])
+    assert isinstance(typed, StartRead) and typed.known is None
+    staff = KioskState(mode="reception")
+    staff.submit_key(qr)
+    s2 = staff.card_present()
+    assert isinstance(s2, StartRead) and s2.photo and s2.known is not None
+    staff.wipe()
+    assert staff._known is None
 
 
 # ---- the self-check flow fixes, Qt-free --------------------------------------------------------

@@ -1,10 +1,12 @@
-"""Idle: place the card, or scan a QR (keyboard wedge), or type the ID."""
+"""Idle: place the card, or scan a QR (keyboard wedge), or type the ID — with a picture of
+where the card goes (:mod:`ui.illustration`)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
+from ui.illustration import CardIllustration
 from ui.scan import mask_scans
 from ui.screens import body_label, title_label
 from ui.state import ScreenView
@@ -31,6 +33,7 @@ class IdleScreen(QWidget):
         self.body = body_label()
         for label in (self.title, self.body):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture = CardIllustration()
         self.scan_input = QLineEdit()
         self.scan_input.setObjectName("scan_input")
         self.scan_input.returnPressed.connect(self._submit)
@@ -40,6 +43,7 @@ class IdleScreen(QWidget):
         layout.setSpacing(24)
         layout.addStretch(1)
         layout.addWidget(self.title)
+        layout.addWidget(self.picture)
         layout.addWidget(self.body)
         layout.addWidget(self.scan_input)
         layout.addStretch(2)

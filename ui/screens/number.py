@@ -17,6 +17,7 @@ NUMBER_STYLE = """
 QLabel#title { font-size: 48px; font-weight: bold; }
 QLabel#number { font-size: 220px; font-weight: bold; }
 QLabel#body { font-size: 30px; }
+QLabel#place { font-size: 56px; font-weight: bold; }
 QLabel#ticket { font-size: 30px; font-weight: bold; }
 """
 
@@ -31,13 +32,16 @@ class NumberScreen(QWidget):
         self.number = QLabel()
         self.number.setObjectName("number")
         self.body = body_label()
+        self.place = QLabel()  # "Khám Nội — Phòng 203": where to go
+        self.place.setObjectName("place")
+        self.place.setWordWrap(True)
         self.ticket = QLabel()
         self.ticket.setObjectName("ticket")
         self.ticket.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 12, 32, 24)
         layout.addStretch(1)
-        for w in (self.title, self.number, self.ticket, self.body):
+        for w in (self.title, self.number, self.place, self.ticket, self.body):
             w.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(w)
         layout.addStretch(1)
@@ -47,7 +51,9 @@ class NumberScreen(QWidget):
         self.number.setText(view.queue)
         self.body.setText(view.body)
         self.ticket.setText(view.extra.get("ticket", ""))
+        self.place.setText(view.extra.get("place", ""))
+        self.place.setVisible(bool(self.place.text()))
 
     def wipe(self) -> None:
-        for label in (self.title, self.number, self.body, self.ticket):
+        for label in (self.title, self.number, self.place, self.body, self.ticket):
             label.clear()

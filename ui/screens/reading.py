@@ -1,4 +1,5 @@
-"""Reading and verifying: the phase in words, with bytes done out of total."""
+"""Reading and verifying: one bar for the whole read and what is happening, in patient words
+(:mod:`ui.progress`); reception also shows the step's name small underneath."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from ui.screens import body_label, title_label
 from ui.state import ScreenView
-from ui.strings import Lang, t
+from ui.strings import Lang
 
 #: The reading screen's own look: large words, a thick dark bar on white (high contrast).
 READING_STYLE = """
@@ -53,12 +54,8 @@ class ReadingScreen(QWidget):
             self.detail.setText("")
             self.bar.setRange(0, 0)  # busy
             return
-        phase, done, total = view.progress
-        self.phase.setText(phase)
-        if total > 0:
-            self.bar.setRange(0, total)
-            self.bar.setValue(min(done, total))
-            self.detail.setText(t("reading.progress", lang, phase=phase, done=done, total=total))
-        else:
-            self.bar.setRange(0, 0)
-            self.detail.setText("")
+        words, done, total = view.progress
+        self.phase.setText(words)
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(min(done, total))
+        self.detail.setText(view.extra.get("detail", ""))

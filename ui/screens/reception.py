@@ -1,10 +1,13 @@
-"""Reception: today's check-ins from the journal, with search and a CSV export.
+"""Reception: today's check-ins from the journal, with search, a CSV export and "call next".
 
 :class:`TodayScreen` shows the rows it is given and asks for searches and exports by signal;
 :class:`ReceptionJobs` does the journal work on the check-in worker's thread (the journal is
-opened there), so the GUI thread never touches the database. The rows are personal data in
-clear: they live only in the table while the screen is shown (:meth:`TodayScreen.wipe`), and
-nothing here logs them.
+opened there), so the GUI thread never touches the database. The call bar above the list
+(:class:`CallBar`: a department, "Gọi số tiếp theo / Call next", recall, no-show) calls
+through the same kiosk (:meth:`kiosk.app.kiosk.Kiosk.call_next`), so every desk and the
+calling display share one queue; the list shows each number's call state. The rows are
+personal data in clear: they live only in the table while the screen is shown
+(:meth:`TodayScreen.wipe`), and nothing here logs them.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QScroller,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -29,14 +34,22 @@ from PySide6.QtWidgets import (
 
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.messages import message_for
-from ui.screens import body_label, button, title_label
+from kiosk.config import Department
+from ui.screens import MIN_TOUCH, body_label, button, title_label
 from ui.state import ScreenView, StartManual
 from ui.strings import Lang, t
 
 log = logging.getLogger(__name__)
 
 #: The table's columns (``col.*`` strings), in order.
-COLUMNS = ("queue", "time", "name", "id", "method", "verified", "eligibility")
+COLUMNS = ("queue", "time", "name", "id", "method", "verified", "eligibility", "call")
+#: A number's call states (``call.*`` strings), as :meth:`Kiosk.today` gives them.
+CALL_STATES = ("waiting", "called", "served", "no_show")
+#: The one column that takes the width left over (names are the longest, most varied text);
+#: every other column is as wide as its contents, so numbers and times are never cut.
+STRETCH_COLUMN = COLUMNS.index("name")
+#: Row height: a touch target (:data:`ui.screens.MIN_TOUCH`) for picking a row to reprint.
+ROW_HEIGHT = MIN_TOUCH
 
 
 def today() -> date:
@@ -62,7 +75,120 @@ def cells(row: dict[str, Any], lang: Lang) -> tuple[str, ...]:
         t("verified.yes" if row.get("chip_verified") else "verified.no", lang),
         t(f"status.{status}", lang) if status in ("eligible", "not_eligible") else
         t("status.unknown", lang),
+        t(f"call.{call}", lang) if (call := str(row.get("call") or "")) in CALL_STATES else "",
     )  # fmt: skip
+
+
+class CallBar(QWidget):
+    """A department selector, "Call next", "Recall", "No-show" and the number this desk is
+    calling. ``call_next(code)``, ``recall((code, number))``, ``no_show((code, number))``,
+    ``current(code)`` (the desk's open call when the department changes); the code is ""
+    for the clinic's one queue."""
+
+    call_next = Signal(str)
+    recall = Signal(object)
+    no_show = Signal(object)
+    current = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._lang: Lang = "vi"
+        self._departments: tuple[Department, ...] = ()
+        #: The number this desk has called and not closed, per department code.
+        self.calling: dict[str, tuple[int, str]] = {}
+        self._note = ""
+        self.department = QComboBox()
+        self.department.setObjectName("call_department")
+        self.department.currentIndexChanged.connect(self._changed)
+        self.next_button = button()
+        self.next_button.setObjectName("call_next")
+        self.next_button.clicked.connect(lambda: self.call_next.emit(self.code()))
+        self.recall_button = button()
+        self.recall_button.setObjectName("call_recall")
+        self.recall_button.clicked.connect(lambda: self._on_number(self.recall))
+        self.no_show_button = button()
+        self.no_show_button.setObjectName("call_no_show")
+        self.no_show_button.clicked.connect(lambda: self._on_number(self.no_show))
+        self.status = QLabel()
+        self.status.setObjectName("call_status")
+        self.status.setStyleSheet("font-size: 22pt; font-weight: bold;")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.department)
+        row.addWidget(self.next_button)
+        row.addWidget(self.recall_button)
+        row.addWidget(self.no_show_button)
+        row.addWidget(self.status, 1)
+        self.set_departments(())
+
+    def set_departments(self, departments: tuple[Department, ...]) -> None:
+        """The departments to call in (none: the clinic's one queue)."""
+        self._departments = departments
+        self._fill()
+
+    def _fill(self) -> None:
+        keep = self.code()
+        self.department.blockSignals(True)
+        self.department.clear()
+        if not self._departments:
+            self.department.addItem(t("call.one_queue", self._lang), "")
+        for d in self._departments:
+            label = d.name(self._lang) + (f" · {d.room}" if d.room else "")
+            self.department.addItem(label, d.code)
+        found = self.department.findData(keep)
+        self.department.setCurrentIndex(max(found, 0))
+        self.department.blockSignals(False)
+        self.department.setVisible(len(self._departments) > 1)
+
+    def code(self) -> str:
+        """The selected department's code ("" : the clinic's one queue)."""
+        data = self.department.currentData()
+        return str(data) if data else ""
+
+    def set_lang(self, lang: Lang) -> None:
+        """Relabel in ``lang``."""
+        self._lang = lang
+        self.next_button.setText(t("call.next", lang))
+        self.recall_button.setText(t("call.recall", lang))
+        self.no_show_button.setText(t("call.no_show_button", lang))
+        self.department.setToolTip(t("call.department", lang))
+        self._fill()
+        self._show()
+
+    def _changed(self) -> None:
+        self._note = ""
+        self._show()
+        self.current.emit(self.code())
+
+    def _on_number(self, signal: Any) -> None:
+        held = self.calling.get(self.code())
+        if held is not None:
+            signal.emit((self.code(), held[0]))
+
+    def show_called(
+        self, code: str, number: int | None, room: str = "", *, empty: bool = False
+    ) -> None:
+        """What the desk calls in ``code`` now (None: nothing; ``empty``: nobody waits)."""
+        if number is None:
+            self.calling.pop(code, None)
+        else:
+            self.calling[code] = (number, room)
+        self._note = t("call.empty", self._lang) if empty else ""
+        self._show()
+
+    def _show(self) -> None:
+        held = self.calling.get(self.code())
+        if held is None:
+            text = self._note or t("call.none", self._lang)
+        elif held[1]:
+            text = t("call.now", self._lang, number=held[0], room=held[1])
+        else:
+            text = t("call.now_no_room", self._lang, number=held[0])
+        if held is not None and self._note:
+            text = f"{text} · {self._note}"
+        self.status.setText(text)
+        self.recall_button.setEnabled(held is not None)
+        self.no_show_button.setEnabled(held is not None)
 
 
 class TodayScreen(QWidget):
@@ -86,7 +212,20 @@ class TodayScreen(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        header = self.table.horizontalHeader()
+        for col in range(len(COLUMNS)):
+            header.setSectionResizeMode(
+                col,
+                QHeaderView.ResizeMode.Stretch
+                if col == STRETCH_COLUMN
+                else QHeaderView.ResizeMode.ResizeToContents,
+            )
+        # A finger drags the list (kinetic scrolling) instead of selecting rows on the way.
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        QScroller.grabGesture(
+            self.table.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture
+        )
         self.count = QLabel()
         self.message = body_label()
         self.export_button = button()
@@ -97,6 +236,7 @@ class TodayScreen(QWidget):
         self.reprint_button.clicked.connect(self._reprint)
         self.back_button = button()
         self.back_button.clicked.connect(self.back)
+        self.calls = CallBar()
         row = QHBoxLayout()
         row.addWidget(self.count, 1)
         row.addWidget(self.reprint_button)
@@ -104,6 +244,7 @@ class TodayScreen(QWidget):
         row.addWidget(self.back_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.calls)
         layout.addWidget(self.search)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
@@ -117,12 +258,19 @@ class TodayScreen(QWidget):
         self.export_button.setText(t("today.export", lang))
         self.reprint_button.setText(t("today.reprint", lang))
         self.back_button.setText(t("nav.back", lang))
+        self.calls.set_lang(lang)
         self.table.setHorizontalHeaderLabels([t(f"col.{c}", lang) for c in COLUMNS])
-        self.show_rows(self._rows)
+        self._fill()
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
-        """Fill the table with export rows (queue order)."""
-        self._rows = list(rows)
+        """Fill the table with export rows (given oldest first, as the journal lists the day),
+        newest first: the patient at the desk is usually the one who just checked in."""
+        self._rows = list(reversed(rows))
+        self._fill()
+
+    def _fill(self) -> None:
+        """Draw :attr:`_rows` in the current language."""
+        rows = self._rows
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             for j, text in enumerate(cells(r, self._lang)):
@@ -130,6 +278,24 @@ class TodayScreen(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
                 self.table.setItem(i, j, item)
         self.count.setText(t("today.count", self._lang, n=len(rows)))
+
+    @Slot(object)
+    def on_called(self, answer: object) -> None:
+        """A call's answer from :class:`ReceptionJobs` (``(code, number | None, room,
+        nobody_waiting)``): show it on the call bar and reload the list with its states."""
+        assert isinstance(answer, tuple) and len(answer) == 4
+        code, number, room, empty = answer
+        self.calls.show_called(str(code), number, str(room), empty=bool(empty))
+        if self.isVisible():
+            self.search_changed.emit(self.search.text())
+
+    @Slot(object)
+    def on_call_failed(self, message: object) -> None:
+        """A call that did not go through (storage problem): the error table's words."""
+        title = getattr(message, "title", None)
+        action = getattr(message, "action", None)
+        if callable(title) and callable(action):
+            self.show_message(f"⚠ {title(self._lang)}. {action(self._lang)}")
 
     def selected_checkin(self) -> str | None:
         """The check-in id of the selected row (None: no row selected)."""
@@ -170,6 +336,12 @@ class TodayScreen(QWidget):
         self.count.clear()
 
 
+def _which(value: object) -> tuple[str, int]:
+    """A ``(department code, number)`` pair from the call bar."""
+    assert isinstance(value, tuple) and len(value) == 2
+    return str(value[0]), int(value[1])
+
+
 class ReceptionJobs(QObject):
     """Journal work for reception, on the check-in worker's thread (see the module docstring),
     through the same :class:`kiosk.app.Kiosk` the worker uses.
@@ -187,6 +359,9 @@ class ReceptionJobs(QObject):
     failed = Signal(object)
     exported = Signal(bool)
     reprinted = Signal(object)
+    choose = Signal(object, object)
+    called = Signal(object)
+    call_failed = Signal(object)
 
     def __init__(self, kiosk: Kiosk) -> None:
         super().__init__()
@@ -217,8 +392,13 @@ class ReceptionJobs(QObject):
         assert isinstance(action, StartManual)
         try:
             report = self.kiosk.checkin_manual(
-                action.id_number, action.full_name, action.date_of_birth
+                action.id_number, action.full_name, action.date_of_birth, choose_later=True
             )
+            if report.outcome.is_pending:  # staff choose the department on the result
+                from ui.worker import offer
+
+                self.choose.emit(*offer(self.kiosk, report.outcome))
+                return
         except Exception as exc:
             log.warning("manual check-in failed: %s", type(exc).__name__)
             self.failed.emit(message_for(exc))
@@ -231,6 +411,50 @@ class ReceptionJobs(QObject):
         from ui.worker import print_ticket_for
 
         self.reprinted.emit(print_ticket_for(self.kiosk, checkin_id))
+
+    def _call(self, code: str, work: Any) -> None:
+        try:
+            work()
+            open_call = self.kiosk.current_call(code or None)
+        except Exception as exc:
+            log.warning("call failed: %s", type(exc).__name__)
+            self.call_failed.emit(message_for(exc))
+            return
+        self._answer(code, open_call)
+
+    def _answer(self, code: str, open_call: Any, *, empty: bool = False) -> None:
+        if open_call is None:
+            self.called.emit((code, None, "", empty))
+        else:
+            self.called.emit((code, open_call.number, open_call.room, empty))
+
+    @Slot(str)
+    def call_next(self, code: str) -> None:
+        """Call the next waiting number of department ``code`` ("" : the one queue)."""
+        try:
+            called = self.kiosk.call_next(code or None)
+        except Exception as exc:
+            log.warning("call next failed: %s", type(exc).__name__)
+            self.call_failed.emit(message_for(exc))
+            return
+        self._answer(code, called, empty=called is None)
+
+    @Slot(object)
+    def recall(self, which: object) -> None:
+        """Announce ``(code, number)`` again."""
+        code, number = _which(which)
+        self._call(code, lambda: self.kiosk.recall(number, code or None))
+
+    @Slot(object)
+    def no_show(self, which: object) -> None:
+        """Close ``(code, number)`` as a no-show."""
+        code, number = _which(which)
+        self._call(code, lambda: self.kiosk.mark_no_show(number, code or None))
+
+    @Slot(str)
+    def current_call(self, code: str) -> None:
+        """The number this desk is calling in ``code`` (when the department changes)."""
+        self._call(code, lambda: None)
 
     @Slot(str)
     def export_today(self, path: str) -> None:
@@ -252,6 +476,10 @@ class ReceptionRequests(QObject):
     manual = Signal(object)
     export_today = Signal(str)
     reprint = Signal(str)
+    call_next = Signal(str)
+    recall = Signal(object)
+    no_show = Signal(object)
+    current_call = Signal(str)
 
     def connect_to(self, jobs: ReceptionJobs) -> None:
         """Wire each request to its slot (queued: ``jobs`` lives on the worker thread)."""
@@ -259,3 +487,23 @@ class ReceptionRequests(QObject):
         self.manual.connect(jobs.manual)
         self.export_today.connect(jobs.export_today)
         self.reprint.connect(jobs.reprint)
+        self.call_next.connect(jobs.call_next)
+        self.recall.connect(jobs.recall)
+        self.no_show.connect(jobs.no_show)
+        self.current_call.connect(jobs.current_call)
+
+
+def wire_calls(
+    today: TodayScreen,
+    requests: ReceptionRequests,
+    jobs: ReceptionJobs,
+    departments: tuple[Department, ...],
+) -> None:
+    """Connect the Today screen's call bar to the worker's call jobs (both ways, queued)."""
+    today.calls.set_departments(departments)
+    today.calls.call_next.connect(requests.call_next)
+    today.calls.recall.connect(requests.recall)
+    today.calls.no_show.connect(requests.no_show)
+    today.calls.current.connect(requests.current_call)
+    jobs.called.connect(today.on_called)
+    jobs.call_failed.connect(today.on_call_failed)

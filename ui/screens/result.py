@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.screens import button, title_label
+from ui.screens.department import DepartmentSelector
 from ui.state import ScreenView
 from ui.strings import Lang, t
 
@@ -55,8 +56,8 @@ LEFT_WIDTH = 300
 
 #: The result screen's own look (overrides the window's sheet for these widgets).
 RESULT_STYLE = """
-QLabel#field_key { font-size: 20px; color: #333333; }
-QLabel#field_value { font-size: 22px; font-weight: bold; color: #000000; }
+QLabel#field_key { font-size: 16px; color: #333333; }
+QLabel#field_value { font-size: 18px; font-weight: bold; color: #000000; }
 QLabel#field_key_medium { font-size: 24px; color: #333333; }
 QLabel#field_value_medium { font-size: 28px; font-weight: bold; color: #000000; }
 QLabel#field_key_large { font-size: 26px; color: #333333; }
@@ -130,6 +131,9 @@ class ResultScreen(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setStyleSheet(RESULT_STYLE)
+        #: Large-text mode's smallest font size, px (the eligibility box's rich text has its
+        #: own sizes); 0: normal text.
+        self.text_floor = 0
         self._shown = 0
         self._tier_shown = ""
         self._elig: tuple[tuple[str, ...], str | None] = ((), None)
@@ -153,6 +157,8 @@ class ResultScreen(QWidget):
         self.trust.hide()
         self.done_button = button()
         self.done_button.clicked.connect(self.done)
+        # reception: staff choose the patient's department (several configured)
+        self.selector = DepartmentSelector()
 
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(16)
@@ -176,6 +182,7 @@ class ResultScreen(QWidget):
         self.eligibility.setWordWrap(True)
         self.eligibility.setTextFormat(Qt.TextFormat.RichText)
         self.eligibility.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.eligibility.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
@@ -187,6 +194,7 @@ class ResultScreen(QWidget):
         left.addWidget(self.badge)
         left.addWidget(self.trust)
         left.addStretch(1)
+        left.addWidget(self.selector)
         left.addWidget(self.done_button)
         left_box = QWidget()
         left_box.setLayout(left)
@@ -228,6 +236,14 @@ class ResultScreen(QWidget):
         if self._shown and self._tier(self._shown) != self._tier_shown:
             self._place(tuple((k.text(), v.text()) for k, v in self.labels[: self._shown]))
             self._show_eligibility()
+        self._fit_eligibility()
+
+    def _fit_eligibility(self) -> None:
+        """Give the eligibility box the height its wrapped text needs at its width (a rich-text
+        label's size hint assumes one long line, and the box would be cut)."""
+        box = self.eligibility
+        need = box.heightForWidth(box.width()) if box.text() and box.width() > 0 else 0
+        box.setMinimumHeight(max(0, need))
 
     def _place(self, lines: tuple[tuple[str, str], ...]) -> None:
         """Put the first ``len(lines)`` label pairs into the grid; hide the rest."""
@@ -258,6 +274,7 @@ class ResultScreen(QWidget):
         """Show ``view`` (a result view)."""
         self.wipe()
         self.title.setText(view.title)
+        self.photo.setVisible(not self.text_floor)  # large text: no room, and no need
         if view.photo:
             pixmap = photo_pixmap(view.photo)
             if not pixmap.isNull():
@@ -283,8 +300,10 @@ class ResultScreen(QWidget):
         ticket = view.extra.get("ticket", "")
         self.queue.setText(f"{view.queue}\n{ticket}" if ticket else view.queue)
         self.done_button.setText(t("result.done", lang))
+        self.selector.show_choices(view.choices, lang)
         # The left column is as wide as the done button needs (it never elides its words).
         self._left_box.setFixedWidth(max(LEFT_WIDTH, self.done_button.sizeHint().width()))
+        self._fit_eligibility()
 
     def _show_eligibility(self) -> None:
         """The eligibility box: the status in large bold colour (icon + words), then details."""
@@ -295,9 +314,10 @@ class ResultScreen(QWidget):
             return
         head, *rest = lines
         colour = STATUS_COLOURS.get(status or "", "#000000")
-        size = 20 if self._tier(self._shown) == "" else 24
+        size = max(16 if self._tier(self._shown) == "" else 24, self.text_floor)
         parts = [
-            f'<div style="font-size: {size + 10}px; font-weight: bold; color: {colour};">'
+            f'<div style="font-size: {size + (0 if self.text_floor else 8)}px; '
+            f'font-weight: bold; color: {colour};">'
             f"{html.escape(head)}</div>"
         ]
         parts += [
@@ -306,6 +326,7 @@ class ResultScreen(QWidget):
         self.eligibility.setText("".join(parts))
 
     def wipe(self) -> None:
+        self.selector.wipe()
         """Clear every field and the photo (no personal data left in any widget)."""
         self.photo.clear()  # drops the pixmap too
         for key, value in self.labels:
