@@ -164,12 +164,12 @@ def _shoot(
     window.show()
     written = []
     for lang in LANGS:
-        window.state.set_language(lang)
         for screen in screens_of(mode):
-            window.state.wipe()
+            window.state.wipe()  # self-check: the wipe brings Vietnamese back for the next one
+            window.state.set_language(lang)
             steps[screen]()
-            if window.state.screen != screen:
-                raise RuntimeError(f"could not reach the {screen} screen")
+            if window.state.screen != screen or window.state.lang != lang:
+                raise RuntimeError(f"could not reach the {screen} screen in {lang}")
             app.processEvents()
             if screen == "today":  # the list comes back from the worker thread
                 for _ in range(40):

@@ -30,11 +30,11 @@ STRINGS: dict[str, dict[Lang, str]] = {
     },
     "birth.title": {
         "vi": "Thẻ cần số căn cước và ngày sinh",
-        "en": "This card needs the ID number and date of birth",
+        "en": "ID number and birth date needed",
     },
     "birth.body": {
         "vi": "Thẻ loại cũ: nhập số căn cước và ngày sinh để mở thẻ. Giữ thẻ trên đầu đọc",
-        "en": "An older card: type the ID number and date of birth. Keep the card on the reader",
+        "en": "An older card: type the ID number and birth date. Keep the card on the reader",
     },
     "birth.id": {"vi": "Số căn cước (12 số)", "en": "ID number (12 digits)"},
     "birth.dob": {
