@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q -n 2 tests
 
 ## make bench: benchmarks; prints medians and ratios quoted in the README.
-## make bench BENCH="read auth": only those (read, auth, pcsc, cache, outbox, checkin).
+## make bench BENCH="read auth": only those (read, auth, pcsc, cache, outbox, checkin, ui, pin, ops).
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH)
 

@@ -9,10 +9,12 @@ from bench import (
     cache_bench,
     checkin_bench,
     display_bench,
+    ops_bench,
     outbox_bench,
     pcsc_bench,
     pin_bench,
     read_bench,
+    storage_bench,
     ui_bench,
 )
 
@@ -22,7 +24,9 @@ BENCHES["outbox"] = outbox_bench.main  # outbox drain to a local HIS receiver (i
 BENCHES["checkin"] = checkin_bench.main  # tap→result vs max(card, gateway) (issue 5 §8)
 BENCHES["ui"] = ui_bench.main  # Qt kiosk cold start and RSS over 100 check-ins (issue 6 §7)
 BENCHES["pin"] = pin_bench.main  # one operator-PIN guess: scrypt vs SHA-256 (issue 10)
+BENCHES["storage"] = storage_bench.main  # N kiosks on one PostgreSQL vs SQLite (issue 13)
 BENCHES["display"] = display_bench.main  # desk call → calling display's stream (issue 13)
+BENCHES["ops"] = ops_bench.main  # status scrape, doctor run, audit append (issue 14)
 
 
 def main(argv: list[str]) -> int:

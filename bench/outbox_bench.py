@@ -82,13 +82,14 @@ def _drain(
 ) -> tuple[float, dict[str, int]]:
     proc, base = _receiver()
     try:
+        with Journal(db, sealer) as journal:
+            journal.db.conn.execute(  # every row due again (the second format)
+                "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0"
+            )
+            journal.db.conn.commit()
         with Outbox(
             db, sealer, url=f"{base}/checkins", payload_format=fmt, concurrency=concurrency
         ) as outbox:
-            outbox._journal.db.conn.execute(  # every row due again (the second format)
-                "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0"
-            )
-            outbox._journal.db.conn.commit()
             t0 = time.perf_counter()
             report = outbox.drain()
             elapsed = time.perf_counter() - t0

@@ -261,6 +261,19 @@ def readers_with_card() -> list[str]:
         return [r for r, s, _ in states if s & sc.SCARD_STATE_PRESENT]
 
 
+def card_atrs() -> dict[str, bytes]:
+    """The ATR of the card on each reader that holds one (reader name → ATR bytes)."""
+    sc = _require_pyscard()
+    with _Context() as ctx:
+        names = ctx.readers()
+        if not names:
+            return {}
+        hr, states = ctx.status([(n, sc.SCARD_STATE_UNAWARE) for n in names], 0)
+        if hr not in (SCARD_S_SUCCESS, SCARD_E_TIMEOUT):
+            raise _hr_error(hr, "cannot read reader states")
+        return {r: atr for r, s, atr in states if s & sc.SCARD_STATE_PRESENT}
+
+
 def reader_matches(name: str, reader: str) -> bool:
     """Whether the configured reader ``name`` could mean the reader called ``reader``.
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kiosk.app.audit import record_in
 from kiosk.app.errors import UsageError
 from kiosk.app.messages import EXIT_OK
 from kiosk.app.pin import PinFormatError, check_new_pin, hash_pin, write_pin_file
@@ -55,7 +56,9 @@ def cmd_set_pin(args: argparse.Namespace) -> int:
     if args.print_hash:
         print(f'operator_pin_hash = "{hash_pin(pin)}"')
         return EXIT_OK
-    path = write_pin_file(data_folder(settings_from_args(args)), pin)
+    folder = data_folder(settings_from_args(args))
+    path = write_pin_file(folder, pin)
+    record_in(folder, "settings.pin", target="operator_pin")
     print(f"Đã lưu mã PIN / PIN saved: {path}", file=sys.stderr)
     return EXIT_OK
 

@@ -158,6 +158,10 @@ class CheckInEvent:
     checkin_id: str | None = None
 
 
+#: Why a card failed its authenticity checks (:meth:`Authenticity.failure`).
+FailureKind = Literal["clone", "revoked", "tampered", "forged", "unknown_issuer"]
+
+
 @dataclass(frozen=True)
 class Authenticity:
     """The three chip checks of a read (None when not run)."""
@@ -187,6 +191,31 @@ class Authenticity:
             or (self.chip_auth is not None and self.chip_auth.result == "failed")
             or (self.active_auth is not None and self.active_auth.result == "failed")
         )
+
+    def failure(self) -> FailureKind | None:
+        """Why the card failed, in the words reception needs (None: it did not fail).
+
+        ``clone`` (CA or AA failed: the chip lacks the original's private key), ``revoked``
+        (the document signer's certificate is on a CRL), ``tampered`` (a data group does
+        not match its hash), ``forged`` (the SOD's signature or its chain is wrong),
+        ``unknown_issuer`` (not proven forged, but no trusted CSCA vouches for it)."""
+        pa = self.passive_auth
+        if (self.chip_auth is not None and self.chip_auth.result == "failed") or (
+            self.active_auth is not None and self.active_auth.result == "failed"
+        ):
+            return "clone"
+        if pa is None:
+            return None
+        reasons = " ".join(pa.reasons).lower()
+        if pa.verdict == "failed":
+            if "revoked" in reasons:
+                return "revoked"
+            if "does not match its hash" in reasons or "not listed in the sod" in reasons:
+                return "tampered"
+            return "forged"
+        if pa.verdict == "issuer_unknown":
+            return "unknown_issuer"
+        return None
 
     def to_json(self) -> dict[str, Any]:
         """The three results as JSON (the same objects as ``cccd-kiosk read --json``)."""

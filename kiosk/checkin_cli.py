@@ -133,7 +133,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
     """Reprint a check-in's ticket (reception, after paper ran out or a ticket was lost)."""
     with Kiosk(settings_from_args(args), demo_gateway=False) as kiosk:
         _existing_journal(kiosk)
-        kiosk.print_ticket(args.checkin_id)
+        kiosk.print_ticket(args.checkin_id, reprint=True)
     print(f"Đã in phiếu / Ticket printed: {args.checkin_id}", file=sys.stderr)
     return EXIT_OK
 

@@ -22,8 +22,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from kiosk import admin_cli, checkin_cli, display_cli, doctor_cli
+from kiosk import admin_cli, audit_cli, checkin_cli, db_cli, display_cli, doctor_cli
 from kiosk.app import pinned
+from kiosk.app.audit import record_in
 from kiosk.app.dump import check_out_dir, verify_dump, write_dump
 from kiosk.app.errors import UsageError
 from kiosk.app.kiosk import Kiosk, load_trust_store
@@ -96,7 +97,9 @@ def build_parser() -> Parser:
     checkin_cli.register(sub)
     admin_cli.register(sub)
     doctor_cli.register(sub)
+    db_cli.register(sub)
     display_cli.register(sub)
+    audit_cli.register(sub)
     return p
 
 
@@ -144,9 +147,11 @@ def cmd_trust(args: argparse.Namespace) -> int:
     folder = data_folder(resolve(args.config, Overrides(data_dir=args.data_dir)))
     if args.trust_command == "add":
         entry = pinned.add(folder, args.file, args.sha256)
+        record_in(folder, "settings.trust", target=entry.fingerprint, change="add")
         print(f"Đã ghim / Pinned: {entry.kind} {entry.fingerprint} ({entry.source})")
     elif args.trust_command == "remove":
         entry = pinned.remove(folder, args.fingerprint)
+        record_in(folder, "settings.trust", target=entry.fingerprint, change="remove")
         print(f"Đã bỏ ghim / Unpinned: {entry.kind} {entry.fingerprint} ({entry.source})")
     elif args.trust_command == "fetch-crl":
         results = pinned.fetch_crls(folder, timeout=args.timeout)
@@ -183,7 +188,10 @@ def run_kiosk(config_path: Path | None, gui: GuiRunner | None = None) -> int:
 
     if gui is not None and has_display():
         return gui(config_path)
-    return run_terminal(resolve(config_path), first_card=os.environ.get("CARD", ""))
+    settings = resolve(config_path)
+    if settings.path is not None:
+        configure_logging(settings.config.logging)
+    return run_terminal(settings, first_card=os.environ.get("CARD", ""))
 
 
 def fail(exc: BaseException) -> int:
@@ -200,7 +208,9 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     **checkin_cli.HANDLERS,
     **admin_cli.HANDLERS,
     **doctor_cli.HANDLERS,
+    **db_cli.HANDLERS,
     **display_cli.HANDLERS,
+    **audit_cli.HANDLERS,
 }
 
 

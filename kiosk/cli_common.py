@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.app.errors import UsageError
+from kiosk.app.logs import configure_logging
 from kiosk.app.messages import EXIT_USAGE
 from kiosk.app.settings import Overrides, Settings, resolve
 from kiosk.cccd import access
@@ -90,7 +91,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         his_url=getattr(args, "url", None),
         his_format=getattr(args, "his_format", None),
     )
-    return resolve(getattr(args, "config", None), o)
+    settings = resolve(getattr(args, "config", None), o)
+    if settings.path is not None:  # the file's [logging] from here on
+        configure_logging(settings.config.logging)
+    return settings
 
 
 def link_kbps(args: argparse.Namespace) -> int:

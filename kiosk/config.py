@@ -19,6 +19,9 @@ A file looks like::
     cache_ttl_hours = 24
     max_stale_days = 7
     retention_days = 30  # check-ins kept this long once the HIS has them (1–3650)
+    url = "postgresql://kiosk_01@db.bv.local/cccd?sslmode=verify-full"  # optional: several
+                         # kiosks on one PostgreSQL ($CCCD_KIOSK_DATABASE_URL wins); none: SQLite
+    connect_timeout_s = 5.0   # how long a call waits for the database server
 
     [his]                # the hospital system the outbox forwards check-ins to
     url = "https://his.example.vn/api/checkin"
@@ -64,6 +67,17 @@ A file looks like::
     [[clinics]]          # optional: names for BHYT clinic codes (the patient's ĐKKCB)
     code = "48001"
     name = "Bệnh viện Đà Nẵng"
+
+    [status]             # opt-in /metrics and /health (token: $CCCD_KIOSK_STATUS_TOKEN)
+    bind = "127.0.0.1"
+    port = 9478
+
+    [logging]
+    format = "json"      # or "text"
+    file = "/var/log/cccd-kiosk/kiosk.log"   # rotated; default: stderr (the journal)
+    level = "WARNING"
+    [logging.levels]
+    "kiosk.eligibility" = "DEBUG"
 
 Every key has a default (:class:`Config` is a tree of frozen dataclasses),
 so an empty file is a valid configuration. Anything the kiosk does not know
@@ -257,8 +271,19 @@ class StorageConfig:
     cache_ttl_hours: float = 24.0
     max_stale_days: float = 7.0
     retention_days: int = 30
+    #: The shared PostgreSQL (``postgresql://…``) every kiosk of a hospital uses; None: the
+    #: embedded SQLite files in ``data_dir``. ``$CCCD_KIOSK_DATABASE_URL`` overrides it.
+    url: str | None = None
+    connect_timeout_s: float = 5.0
 
     def __post_init__(self) -> None:
+        if self.url is not None and not self.url.startswith(("postgresql://", "postgres://")):
+            raise ConfigValueError(
+                "must be a postgresql:// URL (or left out for the embedded SQLite files)",
+                key="storage.url",
+            )
+        _positive(self.connect_timeout_s, "storage.connect_timeout_s")
+        _at_most(self.connect_timeout_s, 60.0, "storage.connect_timeout_s", "seconds")
         _positive(self.cache_ttl_hours, "storage.cache_ttl_hours")
         _positive(self.max_stale_days, "storage.max_stale_days")
         _at_most(self.cache_ttl_hours, 24.0 * 31, "storage.cache_ttl_hours", "hours")
@@ -460,6 +485,77 @@ class UiConfig:
             )
 
 
+STATUS_ENV_TOKEN = "CCCD_KIOSK_STATUS_TOKEN"
+
+
+@dataclass(frozen=True)
+class StatusConfig:
+    """``[status]``: the opt-in status endpoint (Prometheus ``/metrics`` and JSON ``/health``).
+
+    Off unless ``port`` is set. ``bind`` is loopback by default; another address exposes it on
+    the network (the fleet's Prometheus). Every request needs ``Authorization: Bearer
+    <token>``: ``token`` here or, better, ``$CCCD_KIOSK_STATUS_TOKEN`` (the environment wins).
+    """
+
+    bind: str = "127.0.0.1"
+    port: int | None = None
+    token: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.port is not None and not 0 <= self.port <= 65535:
+            raise ConfigValueError(
+                f"must be a TCP port (1-65535, 0: any free one), not {self.port!r}",
+                key="status.port",
+            )
+        if not self.bind.strip():
+            raise ConfigValueError("must be an address such as 127.0.0.1", key="status.bind")
+        if self.token is not None and len(self.token) < 16:
+            raise ConfigValueError("must be at least 16 characters", key="status.token")
+
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    """``[logging]``: where log lines go and how much. ``format`` ``text`` or ``json`` (one
+    JSON object a line); ``file`` a path written with rotation (``max_bytes``, ``backups``),
+    else stderr (the journal under systemd); ``level`` for everything, ``[logging.levels]``
+    per component (``"kiosk.eligibility" = "DEBUG"``). ``$CCCD_KIOSK_LOG_LEVEL`` overrides
+    ``level``. Log lines never carry personal data, whatever the level."""
+
+    format: str = "text"
+    file: str | None = None
+    level: str = "ERROR"
+    max_bytes: int = 10 * 1024 * 1024
+    backups: int = 5
+    levels: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _choice(self.format, LOG_FORMATS, "logging.format")
+        object.__setattr__(self, "level", self.level.upper())
+        _choice(self.level, LOG_LEVELS, "logging.level")
+        if not 1024 <= self.max_bytes <= 2**31:
+            raise ConfigValueError(
+                f"must be from 1024 to 2147483648 bytes, not {self.max_bytes!r}",
+                key="logging.max_bytes",
+            )
+        if not 0 <= self.backups <= 100:
+            raise ConfigValueError(
+                f"must be from 0 to 100, not {self.backups!r}", key="logging.backups"
+            )
+        levels = {}
+        for name, level in self.levels.items():
+            if level.upper() not in LOG_LEVELS:
+                raise ConfigValueError(
+                    f"must be one of {', '.join(LOG_LEVELS)}, not {level!r}",
+                    key=f"logging.levels.{name}",
+                )
+            levels[name] = level.upper()
+        object.__setattr__(self, "levels", levels)
+
+
 #: A department code: what staff type and what the HIS knows (``NOI``, ``K03``, ``RHM-2``).
 _DEPARTMENT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,15}")
 #: Open hours ``HH:MM-HH:MM`` (local time), or empty for "always".
@@ -568,6 +664,8 @@ class Config:
     printer: PrinterConfig = field(default_factory=PrinterConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     voice: VoiceConfig = field(default_factory=VoiceConfig)
+    status: StatusConfig = field(default_factory=StatusConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
     #: ``[[departments]]``: none (the default) is one queue for the whole clinic.
     departments: tuple[Department, ...] = ()
     #: ``[[clinics]]``: names for BHYT clinic codes (none: codes are shown as they are).
@@ -613,6 +711,12 @@ def _type_name(tp: Any) -> str:
 def _value(tp: Any, value: Any, key: str) -> Any:
     """Check one TOML value against the field type ``tp`` (str, int, float, bool, X | None, or
     tuple[str, ...] written as a TOML array of strings)."""
+    if typing.get_origin(tp) is dict:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise ConfigValueError("must be a table of strings", key=key)
+        return dict(value)
     if typing.get_origin(tp) is tuple:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigValueError("must be a list of strings", key=key)

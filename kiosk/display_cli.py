@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import signal
 import sys
 from collections.abc import Callable
@@ -63,7 +64,10 @@ def cmd_display(args: argparse.Namespace) -> int:
             port=args.port if args.port is not None else conf.port,
             voice=_voice(args.voice or conf.voice),
         )
-        loopback = server.address[0] in ("127.0.0.1", "::1", "localhost")
+        try:
+            loopback = ipaddress.ip_address(server.address[0]).is_loopback
+        except ValueError:
+            loopback = False
         where = "loopback only; set [display] bind for the LAN" if loopback else "LAN"
         print(f"Màn hình gọi số / Calling display: {server.url} ({where})", flush=True)
         signal.signal(signal.SIGTERM, _stop)

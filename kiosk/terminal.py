@@ -222,6 +222,12 @@ def run_terminal(
     _say(out, "Không có màn hình: dùng chế độ dòng lệnh / No display: using the terminal mode")
     own = not isinstance(target, Kiosk)
     kiosk = target if isinstance(target, Kiosk) else Kiosk(target, link_kbps=0)
+    try:
+        kiosk.serve_status()
+    except Exception:
+        if own:
+            kiosk.close()
+        raise
     if kiosk.gateway is not None:
         _say(out, "Cổng BHXH mô phỏng / BHXH gateway simulator on 127.0.0.1 (made-up answers)")
     sdnotify.notify("READY=1")

@@ -153,6 +153,36 @@ def clean_desk(desk: str) -> str:
     return text[:MAX_DESK_LEN]
 
 
+def assemble_board(
+    day: date,
+    waiting_rows: list[tuple[str, int]],
+    rooms: dict[str, str],
+    called: list[Called],
+    version: str,
+    next_count: int,
+) -> Board:
+    """A :class:`Board` from what an adapter read in one transaction: the waiting (department,
+    number) pairs in number order, each department's room, the day's calls newest
+    announcement first, and the version token. Shared by the adapters so boards agree."""
+    waiting: dict[str, list[int]] = {}
+    for dept, number in waiting_rows:
+        waiting.setdefault(dept, []).append(number)
+    departments = []
+    for dept in sorted(set(rooms) | {c.department for c in called}):
+        nums = waiting.get(dept, [])
+        departments.append(
+            DepartmentBoard(
+                department=dept,
+                room=str(rooms.get(dept, "")),
+                serving=tuple(c for c in called if c.department == dept and c.state == "called"),
+                next_numbers=tuple(nums[:next_count]),
+                waiting=len(nums),
+            )
+        )
+    announced = tuple(c for c in called if c.state == "called")[:ANNOUNCEMENT_COUNT]
+    return Board(day, tuple(departments), announced, version)
+
+
 class SqliteCallBoard:
     """:class:`CallBoard` in the journal's SQLite file ``db_path`` (its own tables).
 
@@ -363,25 +393,14 @@ class SqliteCallBoard:
                 ]
             finally:
                 conn.rollback()
-        waiting: dict[str, list[int]] = {}
-        for dept, number, _room in waiting_rows:
-            waiting.setdefault(str(dept), []).append(int(number))
-        departments = []
-        for dept in sorted(set(rooms) | {c.department for c in called}):
-            nums = waiting.get(dept, [])
-            departments.append(
-                DepartmentBoard(
-                    department=dept,
-                    room=str(rooms.get(dept, "")),
-                    serving=tuple(
-                        c for c in called if c.department == dept and c.state == "called"
-                    ),
-                    next_numbers=tuple(nums[:next_count]),
-                    waiting=len(nums),
-                )
-            )
-        announced = tuple(c for c in called if c.state == "called")[:ANNOUNCEMENT_COUNT]
-        return Board(day, tuple(departments), announced, version)
+        return assemble_board(
+            day,
+            [(str(r[0]), int(r[1])) for r in waiting_rows],
+            rooms,
+            called,
+            version,
+            next_count,
+        )
 
     def _version(self) -> str:
         calls = self.db.conn.execute("SELECT version FROM calls_version WHERE id = 1").fetchone()

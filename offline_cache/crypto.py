@@ -76,6 +76,25 @@ class StorageDamaged(StorageError):
     """A database file is damaged (a bad page, not an SQLite file at all)."""
 
 
+class StorageUnreachable(StorageError):
+    """The shared database server (PostgreSQL) cannot be reached: down, restarting, the
+    network or the TLS handshake failed, or no connection came free in time."""
+
+
+class StorageRefused(StorageError):
+    """The database server refused the kiosk's role (wrong password or certificate, or a
+    statement the role has no grant for)."""
+
+
+class SchemaTooNew(StorageError):
+    """The database's schema is newer than this kiosk's code: update the kiosk software."""
+
+
+class SchemaOutdated(StorageError):
+    """The shared database's schema is older than this kiosk's code (or not made yet): run
+    ``cccd-kiosk db upgrade`` as the owner role."""
+
+
 class SealError(StorageError):
     """A sealed record does not open: wrong key, tampered bytes or swapped row."""
 

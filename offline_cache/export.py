@@ -15,7 +15,8 @@ import json
 from datetime import date, datetime
 from typing import Any, Literal
 
-from offline_cache.journal import VIETNAM_TZ, CheckInRecord, Journal
+from offline_cache.journal import VIETNAM_TZ, CheckInRecord
+from offline_cache.port import JournalPort
 
 COLUMNS = (
     "queue_number",
@@ -75,7 +76,7 @@ def _cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def export_day(journal: Journal, d: date, fmt: Literal["csv", "json"]) -> str:
+def export_day(journal: JournalPort, d: date, fmt: Literal["csv", "json"]) -> str:
     """Day ``d`` (local) as CSV (header row, RFC 4180) or a JSON array of objects."""
     rows = [row(r) for r in journal.day(d)]
     if fmt == "json":

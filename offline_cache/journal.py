@@ -36,7 +36,8 @@ from typing import Any, Literal, NamedTuple, cast
 
 import sqlite_utils
 
-from offline_cache.crypto import Sealer, SealError, StorageError
+from offline_cache.crypto import SchemaTooNew, Sealer, SealError, StorageError
+from offline_cache.port_types import SQLITE_SCHEMA_VERSION, Claimed, SchemaStatus, Settle
 from offline_cache.store import (
     DEFAULT_BUSY_TIMEOUT_S,
     INDEX_VERSION,
@@ -143,9 +144,30 @@ class PurgeCount(NamedTuple):
     quarantined: int
 
 
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The journal's ``schema_version`` (0: a journal from before versions, or a new file)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if found is None:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create the journal and outbox tables if missing and bring an older journal to the
-    per-department queue (idempotent, safe from any process)."""
+    per-department queue (idempotent, safe from any process).
+
+    The embedded journal upgrades itself when opened (one kiosk owns it); a journal written
+    by newer code (a higher ``schema_version``) is refused, :class:`SchemaTooNew`, untouched.
+    """
+    found = schema_version(db.conn)
+    if found > SQLITE_SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"the journal's schema is version {found}, this kiosk knows up to "
+            f"{SQLITE_SCHEMA_VERSION} — update the kiosk software"
+        )
     for statement in _SCHEMA:
         db.conn.execute(statement)
     db.conn.commit()
@@ -153,6 +175,10 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db.conn.execute(
         "CREATE INDEX IF NOT EXISTS checkins_visit ON checkins (day, id_index, department)"
     )
+    db.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    if found < SQLITE_SCHEMA_VERSION:
+        db.conn.execute("DELETE FROM schema_version")
+        db.conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SQLITE_SCHEMA_VERSION,))
     db.conn.commit()
 
 
@@ -674,6 +700,62 @@ class Journal:
                 (self._sealer.index(id_number, INDEX_TABLE),),
             ).fetchall()
         return [r[0] for r in rows]
+
+    # -- the outbox queue (offline_cache.port.OutboxQueue) --------------------------------
+
+    @map_errors
+    def schema_status(self) -> SchemaStatus:
+        """This journal's schema version against the code's (``cccd-kiosk db status``)."""
+        with self.lock:
+            current = schema_version(self.db.conn)
+        return SchemaStatus("sqlite", current, SQLITE_SCHEMA_VERSION)
+
+    @map_errors
+    def outbox_claim(self, limit: int, *, now: float, clock_slack: float) -> list[Claimed]:
+        """The due outbox rows, oldest due first (one kiosk drains its own file: nothing to
+        lock beyond SQLite's own; the settle only changes rows still pending)."""
+        with self.lock:
+            rows = self.db.conn.execute(
+                "SELECT checkin_id, attempts FROM outbox WHERE state = 'pending'"
+                " AND (next_attempt_at <= ? OR next_attempt_at > ?)"
+                " ORDER BY next_attempt_at, checkin_id LIMIT ?",
+                (now, now + clock_slack, limit),
+            ).fetchall()
+            self.db.conn.commit()  # end the read transaction: the writer may checkpoint
+        return [Claimed(str(r[0]), int(r[1])) for r in rows]
+
+    @map_errors
+    def outbox_settle(self, outcomes: list[Settle], *, now: float) -> None:
+        """Mark delivered rows and reschedule the others, in one transaction."""
+        conn = self.db.conn
+        with self.lock, immediate(conn):
+            conn.executemany(
+                "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_status = ?,"
+                " attempts = attempts + 1 WHERE checkin_id = ? AND state = 'pending'",
+                [(now, o.status, o.checkin_id) for o in outcomes if o.delivered],
+            )
+            conn.executemany(
+                "UPDATE outbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?,"
+                " last_status = ? WHERE checkin_id = ? AND state = 'pending'",
+                [
+                    (o.state, o.next_attempt_at, o.status, o.checkin_id)
+                    for o in outcomes
+                    if not o.delivered
+                ],
+            )
+
+    @map_errors
+    def outbox_counts(self) -> dict[str, int]:
+        """Outbox rows by state: ``pending``, ``delivered``, ``failed``, ``quarantined``."""
+        out = {"pending": 0, "delivered": 0, "failed": 0, "quarantined": 0}
+        with self.lock:
+            rows = self.db.conn.execute(
+                "SELECT state, COUNT(*) FROM outbox GROUP BY state"
+            ).fetchall()
+            self.db.conn.commit()
+        for state, n in rows:
+            out[str(state)] = int(n)
+        return out
 
     @map_errors
     def purge(self, before: date, *, undelivered: bool = False) -> PurgeCount:

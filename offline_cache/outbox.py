@@ -63,8 +63,9 @@ from offline_cache.his_errors import (
     HisTlsError,
     HisUrlRefused,
 )
-from offline_cache.journal import CheckInRecord, Journal, immediate
-from offline_cache.store import map_errors
+from offline_cache.journal import CheckInRecord, Journal
+from offline_cache.port import JournalPort
+from offline_cache.port_types import Settle
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,10 @@ class _Unreachable(Exception):
 class Outbox:
     """Sends the journal's pending check-ins to the HIS at ``url``.
 
+    ``journal`` is an open storage adapter (:class:`offline_cache.port.JournalPort`: SQLite
+    or PostgreSQL, left open by :meth:`close`), or the path of an SQLite journal, which the
+    outbox opens (with ``sealer``) and closes itself.
+
     ``client`` lets the caller share an :class:`httpx.Client` (TLS settings, a mock
     transport in tests); otherwise one keep-alive client is made and closed by :meth:`close`.
     ``token`` is sent as ``Authorization: Bearer`` (the application reads it from
@@ -113,7 +118,7 @@ class Outbox:
 
     def __init__(
         self,
-        db_path: Path,
+        journal: Path | JournalPort,
         sealer: Sealer,
         *,
         url: str,
@@ -136,7 +141,6 @@ class Outbox:
             raise ValueError("concurrency must be at least 1")
         if max_attempts is not None and max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        self.db_path = Path(db_path)
         tls = None
         if client is None:  # a caller's own client (a test's mock transport) is its business
             check_url(
@@ -158,7 +162,10 @@ class Outbox:
         self.concurrency = concurrency
         self._pool = ThreadPoolExecutor(concurrency) if concurrency > 1 else None
         self._build = BUILDERS[payload_format]
-        self._journal = Journal(db_path, sealer)
+        self._own_journal = isinstance(journal, Path | str)
+        self._journal: JournalPort = (
+            Journal(Path(journal), sealer) if isinstance(journal, Path | str) else journal
+        )
         # HTTP sending: ``timeout`` is the total deadline of one delivery (see the docstring).
         install_log_filter()
         self._token = token or None
@@ -177,7 +184,8 @@ class Outbox:
             self._pool.shutdown()
         if self._own_client:
             self._client.close()
-        self._journal.close()
+        if self._own_journal:
+            self._journal.close()
 
     def __enter__(self) -> Outbox:
         return self
@@ -185,27 +193,14 @@ class Outbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @map_errors
     def pending(self) -> int:
         """Check-ins not yet delivered and still being retried (due now or later)."""
-        with self._journal.lock:
-            row = self._journal.db.conn.execute(
-                "SELECT COUNT(*) FROM outbox WHERE state = 'pending'"
-            ).fetchone()
-        return int(row[0])
+        return self.counts()["pending"]
 
-    @map_errors
     def counts(self) -> dict[str, int]:
         """Outbox rows by state: ``pending``, ``delivered``, ``failed`` (gave up, see staff),
         ``quarantined`` (the sealed data does not open; never sent)."""
-        out = {"pending": 0, "delivered": 0, "failed": 0, "quarantined": 0}
-        with self._journal.lock:
-            rows = self._journal.db.conn.execute(
-                "SELECT state, COUNT(*) FROM outbox GROUP BY state"
-            ).fetchall()
-        for state, n in rows:
-            out[state] = int(n)
-        return out
+        return self._journal.outbox_counts()
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failure: exponential, capped."""
@@ -280,49 +275,41 @@ class Outbox:
             return [self._attempt(r) for r in records]
         return list(self._pool.map(self._attempt, records))
 
-    @map_errors
     def drain(self, *, limit: int | None = None, now: datetime | None = None) -> DrainReport:
         """Send every due check-in (at most ``limit``), oldest first; mark the results.
 
         ``now`` (UTC aware) decides which rows are due and when failed ones come due again;
-        tests pass it to step through backoff without sleeping.
+        tests pass it to step through backoff without sleeping. Rows are claimed from the
+        journal (:meth:`offline_cache.port.OutboxQueue.outbox_claim`): on a shared database
+        another kiosk draining at the same time gets other rows.
         """
         t = (now or datetime.now(UTC)).timestamp()
-        conn = self._journal.db.conn
         delivered = failed = 0
         left = limit
         unreachable = False
         while not unreachable and (left is None or left > 0):
             n = BATCH if left is None else min(BATCH, left)
-            with self._journal.lock:
-                # A retry time beyond the longest backoff was computed while the clock was
-                # ahead (it has been set back since): due now, or it would stall until then.
-                rows = conn.execute(
-                    "SELECT checkin_id, attempts FROM outbox WHERE state = 'pending'"
-                    " AND (next_attempt_at <= ? OR next_attempt_at > ?)"
-                    " ORDER BY next_attempt_at, checkin_id LIMIT ?",
-                    (t, t + MAX_BACKOFF_S + CLOCK_SLACK_S, n),
-                ).fetchall()
-                conn.commit()  # end the read transaction: the writer may checkpoint meanwhile
+            # A retry time beyond the longest backoff was computed while the clock was
+            # ahead (it has been set back since): due now, or it would stall until then.
+            rows = self._journal.outbox_claim(n, now=t, clock_slack=MAX_BACKOFF_S + CLOCK_SLACK_S)
             if not rows:
                 break
             fetched = len(rows)
-            records = self._journal.get_many([r[0] for r in rows])
+            records = self._journal.get_many([r.checkin_id for r in rows])
             # A row that does not open is quarantined by the journal and leaves the queue;
             # the others go on (one bad row must not hold back every check-in behind it).
-            for checkin_id, _ in rows:
-                if checkin_id not in records:
-                    self._journal.quarantine(checkin_id, "missing")
-            rows = [r for r in rows if r[0] in records]
-            done: list[tuple[float, str, str]] = []
-            retry: list[tuple[str, float, str, str]] = []
+            for claimed in rows:
+                if claimed.checkin_id not in records:
+                    self._journal.quarantine(claimed.checkin_id, "missing")
+            rows = [r for r in rows if r.checkin_id in records]
+            outcomes: list[Settle] = []
             for start in range(0, len(rows), self.concurrency):
                 wave = rows[start : start + self.concurrency]
-                outcomes = self._map([records[checkin_id] for checkin_id, _ in wave])
-                for (checkin_id, attempts), (ok, status, down) in zip(wave, outcomes, strict=True):
+                sent = self._map([records[c.checkin_id] for c in wave])
+                for (checkin_id, attempts), (ok, status, down) in zip(wave, sent, strict=True):
                     unreachable = unreachable or down
                     if ok:
-                        done.append((t, status, checkin_id))
+                        outcomes.append(Settle(checkin_id, True, status))
                         continue
                     tries = attempts + 1
                     gave_up = self.max_attempts is not None and tries >= self.max_attempts
@@ -334,22 +321,16 @@ class Outbox:
                         ", giving up" if gave_up else "",
                     )
                     state = "failed" if gave_up else "pending"
-                    retry.append((state, t + self.backoff(tries), status, checkin_id))
+                    outcomes.append(
+                        Settle(checkin_id, False, status, state, t + self.backoff(tries))
+                    )
                 if unreachable:
                     break
-            with self._journal.lock, immediate(conn):
-                conn.executemany(
-                    "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_status = ?,"
-                    " attempts = attempts + 1 WHERE checkin_id = ? AND state = 'pending'",
-                    done,
-                )
-                conn.executemany(
-                    "UPDATE outbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?,"
-                    " last_status = ? WHERE checkin_id = ? AND state = 'pending'",
-                    retry,
-                )
-            delivered += len(done)
-            failed += len(retry)
+            # Rows claimed but not attempted (the HIS went unreachable mid-batch) keep their
+            # schedule: on a shared database their claim simply expires.
+            self._journal.outbox_settle(outcomes, now=t)
+            delivered += sum(1 for o in outcomes if o.delivered)
+            failed += sum(1 for o in outcomes if not o.delivered)
             if left is not None:
                 left -= fetched
         pending = self.pending()

@@ -43,9 +43,10 @@ MODES: tuple[Mode, ...] = ("self", "reception")
 SCREENS = ("idle", "key_needed", "reading", "verifying", "result", "error")
 #: Screens only reception has: today's check-ins, manual entry, the PIN and the settings.
 RECEPTION_SCREENS = ("today", "manual", "pin", "settings")
-#: Screens only self-check has: the queue number after the card left; a BAC-only card's
-#: ID + birth-date entry.
-SELF_SCREENS = ("number", "birth_date")
+#: Screens only self-check has: the queue number after the card left; the department choice
+#: (the sample clinic's departments at 18:00: surgery closed, dentistry at the desk); a
+#: BAC-only card's ID + birth-date entry.
+SELF_SCREENS = ("number", "department", "birth_date")
 
 
 def screens_of(mode: str) -> tuple[str, ...]:
@@ -120,8 +121,31 @@ def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
         state.card_present([key])
         state.on_event(CheckInEvent("verified", "verified"))
 
+    def department() -> None:  # several departments: chosen before any number is taken
+        import dataclasses
+        from datetime import datetime
+
+        from kiosk.app.demo import SAMPLE_DEPARTMENTS
+        from kiosk.app.departments import department_options
+        from kiosk.checkin import PendingCheckIn
+        from offline_cache.journal import VIETNAM_TZ
+
+        pending = dataclasses.replace(
+            outcome, checkin_id="", queue_number=0, pending=PendingCheckIn({}, None)
+        )
+        options = department_options(
+            SAMPLE_DEPARTMENTS,
+            pending,
+            self_check=True,
+            at=datetime(2026, 12, 3, 18, 0, tzinfo=VIETNAM_TZ),
+            existing={"NHI": (3, "110")},  # this patient already queues at paediatrics
+        )
+        state.departments = SAMPLE_DEPARTMENTS
+        state.on_choice(pending, options)
+
     return {
         "idle": lambda: None,
+        "department": department,
         "key_needed": lambda: state.card_present(None),
         "reading": reading,
         "verifying": verifying,
@@ -132,7 +156,8 @@ def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
         "today": window.open_today,
         "manual": state.open_manual,
         "pin": state.open_pin,
-        "settings": lambda: (state.open_pin(), state.open_settings()),
+        # the doctor's checks of the running demo, run on their thread (waited for below)
+        "settings": lambda: (state.open_pin(), state.open_settings(), window.run_checks()),
     }
 
 
@@ -165,8 +190,8 @@ def _shoot(
     written = []
     for lang in LANGS:
         for screen in screens_of(mode):
-            window.state.wipe()  # self-check: the wipe brings Vietnamese back for the next one
-            window.state.set_language(lang)
+            window.state.wipe()
+            window.state.set_language(lang)  # a patient's wipe brings back Vietnamese
             steps[screen]()
             if window.state.screen != screen or window.state.lang != lang:
                 raise RuntimeError(f"could not reach the {screen} screen in {lang}")
@@ -175,6 +200,15 @@ def _shoot(
                 for _ in range(40):
                     app.processEvents()
                     time.sleep(0.025)
+            if screen == "settings":  # the checks come back from the doctor's thread
+                for _ in range(600):
+                    app.processEvents()
+                    if window.settings.checks_note.text() == "":
+                        break
+                    time.sleep(0.025)
+                for _ in range(10):  # the wrapped lines get their height a turn later
+                    app.processEvents()
+                    time.sleep(0.02)
             _warn_if_cramped(window, screen, width, height)
             path = out_dir / f"{mode}-{screen}-{lang}-{width}x{height}.png"
             picture = window.grab()

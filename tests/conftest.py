@@ -38,3 +38,6 @@ from tests.fixtures.pcscd import pcscd, running_pcscd, vpcd_card  # noqa: E402, 
 
 # Shared-storage tests: a private PostgreSQL server per worker (tests/fixtures/postgres.py).
 from tests.fixtures.postgres import pg_url, postgres  # noqa: E402, F401
+
+# The storage contract: one fixture over both adapters (tests/fixtures/storage_adapters.py).
+from tests.fixtures.storage_adapters import adapter  # noqa: E402, F401

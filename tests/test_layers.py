@@ -34,7 +34,9 @@ FRONT_ENDS = (
     "kiosk.checkin_cli",
     "kiosk.admin_cli",
     "kiosk.doctor_cli",
+    "kiosk.db_cli",
     "kiosk.display_cli",
+    "kiosk.audit_cli",
     "kiosk.terminal",
 )
 _CORE = ("kiosk.transport", "kiosk.config", "kiosk.emrtd", "kiosk.cccd", "kiosk.eligibility")
@@ -58,8 +60,17 @@ ALLOWED: dict[str, frozenset[str]] = {
     "drivers.simulated": frozenset({"drivers", "kiosk.transport", "simulators"}),
     "drivers": frozenset({"kiosk.transport", "kiosk.config", "drivers.simulated"}),
     "simulators": frozenset({"kiosk.transport", "kiosk.emrtd", "kiosk.cccd", "kiosk.eligibility"}),
+    # (bounded_http: the doctor's HIS probe checks the URL and TLS files as the outbox does)
     "kiosk.app": frozenset(
-        {*_CORE, "kiosk.checkin", "kiosk.ticket", "offline_cache", "drivers", "simulators"}
+        {
+            *_CORE,
+            "kiosk.checkin",
+            "kiosk.ticket",
+            "kiosk.bounded_http",
+            "offline_cache",
+            "drivers",
+            "simulators",
+        }
     ),
     # The command-line front-ends: the application layer and the core's types; the drivers'
     # error classes only (opening readers and printers is the application layer's).

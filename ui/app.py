@@ -41,6 +41,7 @@ from kiosk.app.pin import PinGate
 from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
+from ui.checks import DoctorHandle
 from ui.header import Header
 from ui.scan import WedgeFilter
 from ui.screens import STYLE, button
@@ -65,6 +66,7 @@ from ui.state import (
     DEFAULT_IDLE_TIMEOUT_S,
     Action,
     AssignNumber,
+    DecideAuthenticity,
     KioskState,
     Mode,
     ScreenView,
@@ -114,6 +116,7 @@ class KioskWindow(QMainWindow):
             large_text=kiosk.config.ui.large_text,
         )
         self.kiosk = kiosk
+        kiosk.actor = "reception"  # the audit trail: what staff do on these screens
         self.config = kiosk.config
         self.idle_timeout_s = idle_timeout_s
         self.pin = pin or PinGate.from_sources(kiosk.config.ui.operator_pin_hash, kiosk.data_dir)
@@ -161,6 +164,7 @@ class KioskWindow(QMainWindow):
         self.key_entry.submitted.connect(self._scan)
         self.key_entry.cancelled.connect(self.state.cancel)
         self.result.done.connect(self.state.cancel)
+        self.result.decided.connect(lambda ok: self._dispatch(self.state.decide(ok)))
         self.error.retry.connect(self.state.retry)
         # MRZ entry on the key screen (reception mode only; a wedge scanner types 3 lines)
         self.mrz = MrzEntry()
@@ -177,12 +181,11 @@ class KioskWindow(QMainWindow):
         wire_calls(self.today, self.requests, self.jobs, kiosk.departments)
         self.jobs.listed.connect(self._on_listed)
         self.jobs.storage_notice.connect(self._on_storage_notice)
-        self.jobs.list_failed.connect(
-            lambda: self.today.show_message(t("today.list_failed", self.state.lang))
-        )
+        self.jobs.list_failed.connect(self._list_failed)  # queued: a method, not a lambda
         self.jobs.outcome.connect(self._on_outcome)
         self.jobs.failed.connect(self._on_failed)
         self.jobs.choose.connect(self._on_choice)
+        self.jobs.decision_done.connect(self._on_decision)
         self.jobs.exported.connect(self._on_exported)
         self.today.search_changed.connect(self.refresh_today)
         self.today.export_requested.connect(self.export_today)
@@ -196,6 +199,10 @@ class KioskWindow(QMainWindow):
         self.settings.mode_requested.connect(self._set_mode)
         self.settings.closed.connect(self.state.cancel)
         self.settings.quit_requested.connect(self.request_quit)
+        # the doctor's checks for the settings screen, on a thread of their own
+        self.doctor = DoctorHandle(kiosk)
+        self.doctor.job.done.connect(self._on_checks)
+        self.settings.recheck_requested.connect(self.run_checks)
         #: Set by :func:`show` for the full-screen kiosk: closes other than
         #: :meth:`request_quit` are refused.
         self.locked_down = False
@@ -270,10 +277,12 @@ class KioskWindow(QMainWindow):
         # Real readers (pcsc, nfc, auto) report cards arriving and leaving; sim: does nothing.
         self.watcher = ReaderWatcher(self.reader, parent=self)
         if self.watcher.active:
-            self.watcher.card_present.connect(lambda card: self.card_tapped(card, None))
+            # the window's own methods as slots: queued to the GUI thread (a lambda or the
+            # plain-Python state would run on the watcher's thread and touch the widgets there)
+            self.watcher.card_present.connect(self._card_present)
             self.watcher.card_removed.connect(self.card_removed)
             self.watcher.reader_problem.connect(self._reader_problem)
-            self.watcher.reader_ready.connect(self.state.on_reader_ready)
+            self.watcher.reader_ready.connect(self._reader_ready)
             self.watcher.start()
         central = QWidget()
         central.setLayout(row)
@@ -351,6 +360,18 @@ class KioskWindow(QMainWindow):
         self._transport = transport
         self._dispatch(self.state.card_present(keys))
 
+    def _card_present(self, card: Any) -> None:
+        """The reader watcher saw a card (on the GUI thread)."""
+        self.card_tapped(card, None)
+
+    def _reader_ready(self) -> None:
+        """The reader works again (on the GUI thread)."""
+        self.state.on_reader_ready()
+
+    def _list_failed(self) -> None:
+        """Today's list could not be read (on the GUI thread)."""
+        self.today.show_message(t("today.list_failed", self.state.lang))
+
     def _reader_problem(self, exc: BaseException) -> None:
         """The watcher says the reader cannot be used: show what to do (plug it in, start
         pcscd…) from the error table; the log gets the class name only."""
@@ -400,21 +421,46 @@ class KioskWindow(QMainWindow):
 
     def try_pin(self, pin: str) -> None:
         """An operator PIN typed on the prompt: open the settings, or say why not."""
+        was_locked = self.pin.locked_for() > 0
         result = self.pin.check(pin)
         lang = self.state.lang
         if result == "ok":
             self.state.open_settings()
+            self.run_checks()
         elif result == "wrong":
+            self.kiosk.audit("pin.failed", actor="operator", tries_left=self.pin.tries_left)
             self.state.pin_refused(t("pin.wrong", lang, n=self.pin.tries_left))
         elif result == "locked":
             seconds = max(1, int(self.pin.locked_for() + 0.999))
+            if was_locked:  # typed while the prompt is locked: refused unchecked
+                self.kiosk.audit("pin.failed", actor="operator", while_locked=True)
+            else:
+                self.kiosk.audit("pin.lockout", actor="operator", locked_s=seconds)
             self.state.pin_refused(t("pin.locked", lang, n=seconds))
         else:
             self.state.pin_refused(t("pin.unset", lang))
 
+    def run_checks(self) -> None:
+        """Run the doctor's checks again for the settings screen (off the GUI thread)."""
+        if self.state.screen == "settings":
+            self.settings.show_checking(self.state.lang)
+            self.doctor.run()
+
+    def _on_checks(self, checks: list[Any]) -> None:
+        if self.state.screen == "settings":  # a late report for a closed screen is dropped
+            self.settings.show_checks(checks, self.state.lang)
+
     def _set_mode(self, mode: str) -> None:
         if mode in ("self", "reception") and self.state.screen == "settings":
+            before = self.state.mode
             self.state.set_mode(cast(Mode, mode))
+            if before != mode:
+                self.kiosk.audit(
+                    "settings.mode",
+                    actor="operator",
+                    target="ui.mode",
+                    **{"from": before, "to": mode},
+                )
 
     def _on_listed(self, rows: list[dict[str, Any]]) -> None:
         if self.state.screen == "today":  # rows are personal data: only while shown
@@ -459,6 +505,8 @@ class KioskWindow(QMainWindow):
             self.requests.manual.emit(action)
         elif isinstance(action, AssignNumber):
             self.worker.assign(action.outcome, action.code)
+        elif isinstance(action, DecideAuthenticity):
+            self.requests.decide.emit(action.checkin_id, action.accepted)
 
     # ---- worker --------------------------------------------------------------------------
 
@@ -473,6 +521,14 @@ class KioskWindow(QMainWindow):
             self.worker.print_ticket(outcome.checkin_id)  # the worker's answer follows
         if self.state.mode == "reception":
             self.refresh_today()  # the list is current whenever it is next shown
+
+    def _on_decision(self, checkin_id: str, accepted: bool) -> None:
+        """A decision on a failed card was journaled: an accepted one gets its ticket."""
+        if self.state.shown_checkin != checkin_id:
+            return  # the result has gone meanwhile (the next patient)
+        if accepted and self.kiosk.prints_tickets:
+            self.state.on_ticket("printing")
+            self.worker.print_ticket(checkin_id)
 
     def _on_ticket(self, result: str | UserMessage) -> None:
         """The printer's answer for the check-in shown (on the GUI thread)."""
@@ -541,6 +597,7 @@ class KioskWindow(QMainWindow):
         for widget, sheet in self._base_sheets.items():
             widget.setStyleSheet(enlarged_sheet(sheet, floor))
         self.result.text_floor = floor
+        self.department.text_floor = floor
 
     def _render(self) -> None:
         s = self.state
@@ -680,6 +737,7 @@ class KioskWindow(QMainWindow):
         self.worker.stop()
         if self.speaker is not None:
             self.speaker.close()
+        self.doctor.stop()
         super().closeEvent(event)
 
 
@@ -807,8 +865,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = resolve(args.config)
         if args.config is None:  # make run: the sample clinic (departments, a printer)
             settings = with_sample_clinic(settings)
+        if settings.path is not None:
+            configure_logging(settings.config.logging)
         options = resolve_options(args, settings.config)
         kiosk = Kiosk(settings)
+        kiosk.serve_status()
         window = KioskWindow(
             kiosk, mode=options.mode, lang=options.lang, idle_timeout_s=options.idle_timeout_s
         )

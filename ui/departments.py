@@ -43,8 +43,8 @@ def department_buttons(
             continue  # not offered: the patient registers there at the desk
         notes = []
         if o.existing is not None:
-            notes.append(t("dept.existing", lang, n=o.existing, place=place_text(
-                d.name(lang), o.existing_room, lang)))  # fmt: skip
+            room = t("dept.room", lang, room=o.existing_room) if o.existing_room else ""
+            notes.append(t("dept.existing", lang, n=o.existing, room=room).rstrip(" —"))
         if not o.open:
             notes.append(t("dept.closed", lang, hours=d.open_hours.replace("-", "–")))
         label = place_text(d.name(lang), d.room, lang)

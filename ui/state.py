@@ -99,7 +99,15 @@ class AssignNumber:
         return f"AssignNumber({self.code!r}, <personal data>)"
 
 
-Action: TypeAlias = StartRead | StartBhyt | StartManual | AssignNumber
+@dataclass(frozen=True)
+class DecideAuthenticity:
+    """Ask the worker to journal reception's decision on a card that failed its checks."""
+
+    checkin_id: str
+    accepted: bool
+
+
+Action: TypeAlias = StartRead | StartBhyt | StartManual | AssignNumber | DecideAuthenticity
 
 
 def parse_birth_date(text: str) -> date | None:
@@ -255,6 +263,8 @@ class KioskState:
         self.departments: tuple[Department, ...] = ()
         #: The CCCD QR the pending keys came from (personal data: wiped with them).
         self._known: access.CCCDQRData | None = None
+        #: Reception's decision on the failed card shown (None: none yet).
+        self._decision: bool | None = None
         #: Whether self-check reads the photo too (``[ui] self_check_photo``).
         self.self_check_photo = False
 
@@ -482,6 +492,7 @@ class KioskState:
             return False
         assigned, self._assigning = self._assigning, False
         self._outcome = outcome
+        self._decision = None
         self._progress = None
         self.ticket = None
         if assigned and self.mode == "self" and not self.card_in_field and self._card_job:
@@ -489,6 +500,43 @@ class KioskState:
             return True  # the patient chose and holds the number: the ticket prints
         self._go("result")
         return True
+
+    # ---- reception's decision on a card that failed its checks ------------------------------
+
+    @property
+    def needs_decision(self) -> bool:
+        """Reception shows a journaled check-in whose card failed its checks, undecided."""
+        out = self._outcome
+        return (
+            self.mode == "reception"
+            and self.screen == "result"
+            and out is not None
+            and bool(out.checkin_id)
+            and out.authenticity is not None
+            and out.authenticity.failure() not in (None, "unknown_issuer")
+            and self._decision is None
+        )
+
+    def decide(self, accepted: bool) -> Action | None:
+        """Staff accept (papers checked) or refuse the failed card shown; the action journals
+        it (nothing when there is nothing to decide)."""
+        if not self.needs_decision or self._outcome is None:
+            return None
+        self._decision = accepted
+        self._go(self.screen)
+        return DecideAuthenticity(self._outcome.checkin_id, accepted)
+
+    @property
+    def shown_checkin(self) -> str | None:
+        """The id of the check-in whose result is shown (None: no result shown)."""
+        if self.screen != "result" or self._outcome is None:
+            return None
+        return self._outcome.checkin_id or None
+
+    @property
+    def decision(self) -> bool | None:
+        """The decision taken on the result shown (None: none yet)."""
+        return self._decision
 
     # ---- the department choice ------------------------------------------------------------
 
@@ -669,6 +717,7 @@ class KioskState:
         self._place = ""
         self._keys = None
         self._known = None
+        self._decision = None
         self._progress = None
         self.error = None
         self.key_message = ""
@@ -915,7 +964,11 @@ class KioskState:
             eligibility=tuple(elig[:LARGE_ELIGIBILITY] if large else elig),
             eligibility_status=el.status,
             queue=self._queue_text(out, lang),
-            extra={"ticket": self._ticket_text(), **self._trust_extra(out, lang)},
+            extra={
+                "ticket": self._ticket_text(),
+                **self._trust_extra(out, lang),
+                **self._failure_extra(out, lang),
+            },
             choices=(
                 department_buttons(self._options, lang, self_check=False)
                 if out.is_pending and self.mode == "reception"
@@ -936,6 +989,21 @@ class KioskState:
         )
         place = self._place_of(out)
         return f"{text}\n{place}" if place else text
+
+    def _failure_extra(self, out: CheckInOutcome, lang: Lang) -> dict[str, str]:
+        """Reception only: why the card failed, and the decision taken (if any)."""
+        auth = out.authenticity
+        kind = auth.failure() if auth is not None else None
+        if self.mode != "reception" or kind is None:
+            return {}
+        extra = {"failure": t(f"failure.{kind}", lang)}
+        if self.needs_decision:
+            extra["decide"] = "1"
+        if self._decision is not None:
+            extra["decision"] = t(
+                "decision.accepted" if self._decision else "decision.refused", lang
+            )
+        return extra
 
     def _trust_extra(self, out: CheckInOutcome, lang: Lang) -> dict[str, str]:
         """Reception only: the line naming the CSCA that vouched (or the one missing)."""

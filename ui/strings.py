@@ -62,6 +62,33 @@ STRINGS: dict[str, dict[Lang, str]] = {
     },
     "reading.title": {"vi": "Đang đọc thẻ — giữ nguyên thẻ", "en": "Reading — keep the card still"},
     # What the patient reads under the one progress bar (ui.progress): no ICAO names.
+    # Reception: why a card failed its authenticity checks, and the decision buttons.
+    "failure.clone": {
+        "vi": "Lý do: thẻ sao chép — chip không chứng minh được khoá gốc (CA/AA). Xem giấy tờ "
+        "rồi quyết định",
+        "en": "Why: a cloned chip — it cannot prove the original's key (CA/AA). Check the "
+        "papers, then decide",
+    },
+    "failure.revoked": {
+        "vi": "Lý do: chứng thư ký của thẻ đã bị thu hồi",
+        "en": "Why: the card's signing certificate has been revoked",
+    },
+    "failure.tampered": {
+        "vi": "Lý do: dữ liệu trên chip đã bị sửa (không khớp chữ ký)",
+        "en": "Why: the chip's data was altered (it does not match its signature)",
+    },
+    "failure.forged": {
+        "vi": "Lý do: chữ ký dữ liệu không hợp lệ (giả mạo)",
+        "en": "Why: the data signature is not valid (forged)",
+    },
+    "failure.unknown_issuer": {
+        "vi": "Lưu ý: chưa cài chứng thư gốc của nơi cấp thẻ",
+        "en": "Note: the issuer's root certificate is not installed",
+    },
+    "decision.accept": {"vi": "Chấp nhận", "en": "Accept"},
+    "decision.refuse": {"vi": "Từ chối", "en": "Refuse"},
+    "decision.accepted": {"vi": "✔ Nhân viên đã chấp nhận", "en": "✔ Accepted by staff"},
+    "decision.refused": {"vi": "✘ Nhân viên đã từ chối", "en": "✘ Refused by staff"},
     "voice.repeat": {"vi": "🔊 Nghe lại", "en": "🔊 Listen again"},
     "voice.volume": {"vi": "Âm lượng {n}%", "en": "Volume {n}%"},
     "nav.large_text": {"vi": "Aa Chữ lớn", "en": "Aa Large text"},
@@ -310,6 +337,26 @@ STRINGS: dict[str, dict[Lang, str]] = {
     },
     "settings.seconds": {"vi": "{n} giây", "en": "{n} s"},
     "settings.close": {"vi": "Khoá và quay lại", "en": "Lock and go back"},
+    "settings.checks": {"vi": "Kiểm tra hệ thống", "en": "System checks"},
+    "settings.checking": {"vi": "Đang kiểm tra…", "en": "Checking…"},
+    "settings.recheck": {"vi": "Kiểm tra lại", "en": "Check again"},
+    "settings.checks_failed": {
+        "vi": "Không chạy được việc kiểm tra: bấm Kiểm tra lại",
+        "en": "The checks did not run: press Check again",
+    },
+    "check.config": {"vi": "Cấu hình", "en": "Configuration"},
+    "check.reader": {"vi": "Đầu đọc thẻ", "en": "Card reader"},
+    "check.nfc": {"vi": "Đầu đọc NFC", "en": "NFC reader"},
+    "check.gateway": {"vi": "Cổng BHXH", "en": "Eligibility gateway"},
+    "check.his": {"vi": "Hệ thống HIS", "en": "Hospital system (HIS)"},
+    "check.trust": {"vi": "Chứng thư tin cậy", "en": "Trusted certificates"},
+    "check.crl": {"vi": "Danh sách thu hồi", "en": "Revocation lists"},
+    "check.data folder": {"vi": "Thư mục dữ liệu", "en": "Data folder"},
+    "check.disk": {"vi": "Ổ đĩa", "en": "Disk"},
+    "check.journal": {"vi": "Nhật ký tiếp đón", "en": "Check-in journal"},
+    "check.audit": {"vi": "Nhật ký thao tác", "en": "Audit trail"},
+    "check.printer": {"vi": "Máy in phiếu", "en": "Ticket printer"},
+    "check.clock": {"vi": "Đồng hồ", "en": "Clock"},
     "mode.self": {"vi": "Tự phục vụ", "en": "Self-check"},
     "mode.reception": {"vi": "Tiếp đón", "en": "Reception"},
     "lang.vi": {"vi": "Tiếng Việt", "en": "Vietnamese"},
@@ -352,8 +399,8 @@ STRINGS.update(
         },
         "dept.room": {"vi": "Phòng {room}", "en": "Room {room}"},
         "dept.existing": {
-            "vi": "Bạn đã có số {n} — {place}",
-            "en": "You already have number {n} — {place}",
+            "vi": "Bạn đã có số {n} — {room}",
+            "en": "You already have number {n} — {room}",
         },
         "dept.closed": {"vi": "Đóng cửa (mở {hours})", "en": "Closed (open {hours})"},
         "dept.desk_only": {
@@ -361,6 +408,8 @@ STRINGS.update(
             "en": "{names} on BHYT: please register at the reception desk",
         },
         "dept.cancel": {"vi": "Huỷ", "en": "Cancel"},
+        "dept.prev": {"vi": "◀ Trước", "en": "◀ Back"},
+        "dept.next": {"vi": "Khoa khác ▶", "en": "More ▶"},
         "dept.assigning": {"vi": "Đang lấy số…", "en": "Getting your number…"},
         "dept.staff": {"vi": "Khoa khám", "en": "Department"},
         "dept.assign": {"vi": "Cấp số", "en": "Give a number"},

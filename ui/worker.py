@@ -34,10 +34,11 @@ def offer(kiosk: Kiosk, outcome: CheckInOutcome) -> tuple[object, object]:
     return outcome, kiosk.department_options(outcome, self_check=True)
 
 
-def print_ticket_for(kiosk: Kiosk, checkin_id: str) -> str | UserMessage:
-    """Print the check-in's ticket on the kiosk's printer: ``printed``, or the problem's
-    message (the check-in is journaled whatever the printer does)."""
-    problem = kiosk.try_print_ticket(checkin_id)
+def print_ticket_for(kiosk: Kiosk, checkin_id: str, *, reprint: bool = False) -> str | UserMessage:
+    """Print the check-in's ticket on the kiosk's printer (``reprint``: again, audited):
+    ``printed``, or the problem's message (the check-in is journaled whatever the printer
+    does)."""
+    problem = kiosk.try_print_ticket(checkin_id, reprint=reprint)
     return "printed" if problem is None else message_for(problem)
 
 

@@ -94,8 +94,8 @@ def check_reader(ctx: Context) -> Check:
             "Pick a sample card listed by `cccd-sim cards`.",
         )
     if spec.kind == "nfc":
-        return Check("reader", "skip", f"nfc:{spec.name} (not probed by doctor yet)")
-    from drivers.pcsc import list_readers, readers_with_card
+        return Check("reader", "skip", f"nfc:{spec.name or 'usb'} (see the nfc line)")
+    from drivers.pcsc import card_atrs, list_readers
 
     try:
         readers = list_readers()
@@ -125,11 +125,39 @@ def check_reader(ctx: Context) -> Check:
             "Fix [reader] in the config file to the reader's name.",
         )
     try:
-        with_card = set(readers_with_card())
+        atrs = card_atrs()
     except Exception:  # pcscd went away between the two calls: the list still stands
-        with_card = set()
-    shown = [f"{r} (card present)" if r in with_card else r for r in readers]
+        atrs = {}
+    shown = [
+        f"{r} (card present, ATR {atrs[r].hex(' ').upper()})" if r in atrs else r for r in readers
+    ]
     return Check("reader", "ok", "; ".join(shown))
+
+
+def check_nfc(ctx: Context) -> Check:
+    """The NFC frontend of an ``nfc:`` reader: nfcpy opens it and names the device."""
+    spec = ctx.settings.config.reader.spec
+    if spec.kind != "nfc":
+        return Check("nfc", "skip", f"the reader is {spec.kind}, not nfc")
+    from drivers import nfc as nfc_driver
+
+    path = spec.name or "usb"
+    try:
+        clf = nfc_driver.open_frontend(path)
+    except Exception as exc:
+        return _failed("nfc", exc, f"nfc:{path}")
+    try:
+        device = nfc_driver.device_profile(clf)
+    finally:
+        close = getattr(clf, "close", None)
+        if close is not None:
+            close()
+    return Check(
+        "nfc",
+        "ok",
+        f"nfc:{path}: {device.name} (nfcpy {device.driver}; commands up to "
+        f"{device.max_command_len} bytes, answers up to {device.max_response_len})",
+    )
 
 
 def check_gateway(ctx: Context) -> Check:
@@ -206,10 +234,42 @@ def check_disk(ctx: Context) -> Check:
     return Check("disk", "ok", detail)
 
 
-def check_journal(ctx: Context) -> Check:
-    """The journal database passes ``PRAGMA integrity_check`` (opened read-only)."""
-    from kiosk.app.storage import JOURNAL_DB
+def _check_shared_journal(ctx: Context, url: str) -> Check:
+    """The shared PostgreSQL answers and its schema is the one this kiosk needs."""
+    from kiosk.app.storage import schema_status
 
+    where = url.split("@")[-1].split("?")[0]  # host/db: no user or password in the report
+    try:
+        st = schema_status(data_folder(ctx.settings), ctx.settings.config.storage, url)
+    except Exception as exc:
+        return _failed("journal", exc, f"PostgreSQL {where}")
+    if st.up_to_date:
+        return Check("journal", "ok", f"PostgreSQL {where}: schema version {st.current}")
+    if st.current > st.target:
+        return Check(
+            "journal",
+            "fail",
+            f"PostgreSQL {where}: schema {st.current}, newer than this kiosk's {st.target}",
+            "Cập nhật phần mềm kiosk lên phiên bản mới.",
+            "Update the kiosk software to the current version.",
+        )
+    return Check(
+        "journal",
+        "fail",
+        f"PostgreSQL {where}: schema {st.current}, this kiosk needs {st.target}",
+        "Quản trị viên chạy `cccd-kiosk db upgrade` với vai trò chủ sở hữu.",
+        "The administrator runs `cccd-kiosk db upgrade` as the owner role.",
+    )
+
+
+def check_journal(ctx: Context) -> Check:
+    """The journal database passes ``PRAGMA integrity_check`` (opened read-only); a shared
+    PostgreSQL answers with the schema version this kiosk needs."""
+    from kiosk.app.storage import JOURNAL_DB, database_url
+
+    url = database_url(ctx.settings.config.storage)
+    if url and not ctx.settings.demo:
+        return _check_shared_journal(ctx, url)
     path = data_folder(ctx.settings) / JOURNAL_DB
     if not path.exists():
         return Check("journal", "ok", "no journal yet (created at the first check-in)")
@@ -222,6 +282,7 @@ def check_journal(ctx: Context) -> Check:
             tables = conn.execute(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
             ).fetchone()[0]
+            version = _schema_version(conn)
         finally:
             conn.close()
     except sqlite3.Error as exc:
@@ -229,7 +290,157 @@ def check_journal(ctx: Context) -> Check:
     result = "; ".join(str(r[0]) for r in rows[:3])
     if result != "ok":
         return Check("journal", "fail", f"{path}: {result}", fix_vi, fix_en)
-    return Check("journal", "ok", f"{path}: integrity ok, {tables} tables")
+    return Check("journal", "ok", f"{path}: integrity ok, {tables} tables, {version}")
+
+
+def _schema_version(conn: sqlite3.Connection) -> str:
+    """The journal's schema as its ``meta`` table records it (``index_version``; absent: 1,
+    a journal from before per-table index keys, migrated when the kiosk next opens it)."""
+    from offline_cache.store import read_meta
+
+    try:
+        version = read_meta(conn).get("index_version", "1")
+    except sqlite3.Error:
+        return "schema version unknown"
+    return f"schema version {version}"
+
+
+def check_audit(ctx: Context) -> Check:
+    """The operator audit trail's HMAC chain is unbroken (no row altered or removed)."""
+    from kiosk.app.storage import JOURNAL_DB
+
+    if ctx.kiosk is None:
+        return Check("audit", "skip", "no kiosk (see config)")
+    folder = data_folder(ctx.settings)
+    if not (folder / JOURNAL_DB).exists():
+        return Check("audit", "ok", "no journal yet (the trail starts with it)")
+    import os
+
+    owner = folder.stat().st_uid
+    if owner != os.getuid():  # the storage opens only for its owner (and must stay theirs)
+        return Check(
+            "audit",
+            "skip",
+            f"{folder} belongs to uid {owner}: run doctor as the kiosk's user "
+            "(`sudo -u cccd-kiosk cccd-kiosk doctor`)",
+        )
+    try:
+        v = ctx.kiosk.audit_log.verify()
+    except Exception as exc:
+        return _failed("audit", exc, "audit trail")
+    if not v.ok:
+        return Check(
+            "audit",
+            "fail",
+            f"row {v.first_bad} altered, inserted or removed (intact up to {v.head_seq})",
+            "Nhật ký thao tác đã bị sửa: báo quản trị viên, giữ nguyên tệp journal.db.",
+            "The audit trail was tampered with: tell the administrator; keep journal.db as is.",
+        )
+    if v.rows == 0:
+        return Check("audit", "ok", "no rows yet")
+    return Check("audit", "ok", f"{v.rows} rows, chain intact (head {v.head_mac[:12]}…)")
+
+
+def check_crl(ctx: Context) -> Check:
+    """The CRLs in the trust store are current (``nextUpdate`` not past)."""
+    from datetime import UTC, datetime
+
+    kiosk = ctx.kiosk
+    fix_vi = "Tải lại danh sách thu hồi: `cccd-kiosk trust fetch-crl`."
+    fix_en = "Fetch the revocation lists again: `cccd-kiosk trust fetch-crl`."
+    if kiosk is None or kiosk.trust is None:
+        return Check("crl", "skip", "no trust store (see trust)")
+    crls = kiosk.trust.crls()
+    if not crls:
+        if ctx.settings.demo:
+            return Check("crl", "ok", "no CRLs (demo)")
+        return Check(
+            "crl", "warn", "no CRLs: a revoked document signer is not recognised", fix_vi, fix_en
+        )
+    now = datetime.now(UTC)
+    stale = [c for c in crls if c.next_update is not None and c.next_update < now]
+    if stale:
+        oldest = min(c.next_update for c in stale if c.next_update is not None)
+        return Check(
+            "crl",
+            "warn",
+            f"{len(stale)} of {len(crls)} CRLs past their nextUpdate (since {oldest:%Y-%m-%d})",
+            fix_vi,
+            fix_en,
+        )
+    soonest = min((c.next_update for c in crls if c.next_update is not None), default=None)
+    until = f", next update due {soonest:%Y-%m-%d}" if soonest else ""
+    return Check("crl", "ok", f"{len(crls)} CRLs current{until}")
+
+
+#: Statuses a HIS answers a kiosk it does not accept with.
+_REFUSED = (401, 403)
+
+
+def check_his(ctx: Context) -> Check:
+    """The HIS the outbox delivers to answers, over TLS when not local, and accepts the
+    kiosk's token or client certificate (a GET with them: 401/403 is a refusal)."""
+    import os
+
+    import httpx
+
+    from kiosk.app.kiosk import HIS_TOKEN_ENV
+    from kiosk.bounded_http import check_url, tls_context
+    from offline_cache.his_errors import HisTlsError, HisUrlRefused
+
+    his = ctx.settings.config.his
+    if not his.url:
+        return Check("his", "skip", "not configured ([his] url): check-ins stay on this kiosk")
+    token = os.environ.get(HIS_TOKEN_ENV) or None
+    started = time.monotonic()
+    try:
+        check_url(
+            his.url,
+            allow_insecure_http=his.allow_insecure_http,
+            what="the HIS URL",
+            error=HisUrlRefused,
+        )
+        tls = tls_context(
+            ca_bundle=his.ca_bundle,
+            client_cert=his.client_cert,
+            client_key=his.client_key,
+            error=HisTlsError,
+        )
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        with httpx.Client(verify=tls, timeout=5.0, trust_env=False) as client:
+            status = client.get(his.url, headers=headers).status_code
+    except httpx.TransportError as exc:
+        return Check(
+            "his",
+            "fail",
+            f"{his.url}: not reachable ({type(exc).__name__})",
+            "Kiểm tra mạng tới hệ thống HIS và [his] url trong tệp cấu hình.",
+            "Check the network to the HIS and [his] url in the config file.",
+        )
+    except Exception as exc:
+        return _failed("his", exc, his.url)
+    ms = (time.monotonic() - started) * 1000
+    if status in _REFUSED:
+        return Check(
+            "his",
+            "fail",
+            f"{his.url}: HTTP {status}, the HIS refuses the kiosk"
+            + ("" if token else " (no token set)"),
+            f"Đặt mã HIS đúng vào ${HIS_TOKEN_ENV} (tệp /etc/cccd-kiosk/env) hoặc chứng thư "
+            "máy khách ([his] client_cert).",
+            f"Set the HIS's token in ${HIS_TOKEN_ENV} (/etc/cccd-kiosk/env) or the client "
+            "certificate ([his] client_cert).",
+        )
+    if status >= 500:
+        return Check(
+            "his",
+            "warn",
+            f"{his.url}: HTTP {status} in {ms:.0f} ms",
+            "Hệ thống HIS đang lỗi: check-in chờ trong hàng đợi; báo bộ phận IT bệnh viện.",
+            "The HIS is failing: check-ins wait in the outbox; tell the hospital's IT.",
+        )
+    auth = "token" if token else ("client certificate" if his.client_cert else "no credentials")
+    return Check("his", "ok", f"{his.url}: answers in {ms:.0f} ms (HTTP {status}), {auth}")
 
 
 def check_trust(ctx: Context) -> Check:
@@ -324,11 +535,15 @@ def check_clock(ctx: Context) -> Check:
 CHECKS: tuple[tuple[str, Callable[[Context], Check]], ...] = (
     ("config", check_config),
     ("reader", check_reader),
+    ("nfc", check_nfc),
     ("gateway", check_gateway),
+    ("his", check_his),
     ("trust", check_trust),
+    ("crl", check_crl),
     ("data folder", check_data_folder),
     ("disk", check_disk),
     ("journal", check_journal),
+    ("audit", check_audit),
     ("printer", check_printer),
     ("clock", check_clock),
 )
@@ -349,18 +564,22 @@ def run_checks(
     *,
     timeout_s: float = CHECK_TIMEOUT_S,
     checks: tuple[tuple[str, Callable[[Context], Check]], ...] = CHECKS,
+    kiosk: Kiosk | None = None,
 ) -> list[Check]:
     """``checks`` (default: all) over ``settings``, in order, each bounded by ``timeout_s``.
+    ``kiosk``: the running kiosk to look at (the Qt settings screen: its gateway, its
+    storage), left open; by default one is built from ``settings`` and closed after.
 
     The checks run concurrently, one daemon thread each, so the report takes about as long as
     its slowest check and at most ``timeout_s``; one that has not answered by then is a
     ``fail`` line (its thread is left behind, never waited for)."""
-    kiosk: Kiosk | None = None
+    own = kiosk is None
     error: BaseException | None = None
-    try:
-        kiosk = Kiosk(settings, purge_at_start=False)
-    except Exception as exc:
-        error = exc
+    if kiosk is None:
+        try:
+            kiosk = Kiosk(settings, purge_at_start=False)
+        except Exception as exc:
+            error = exc
     ctx = Context(settings, kiosk, error)
     results: dict[int, Check] = {}
 
@@ -382,7 +601,7 @@ def run_checks(
             t.join(max(0.0, deadline - time.monotonic()))
         return [results.get(i) or _hung(name, timeout_s) for i, (name, _) in enumerate(checks)]
     finally:
-        if kiosk is not None:
+        if own and kiosk is not None:
             kiosk.close()
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -24,12 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiosk.app import settings as settings_mod
+from kiosk.app.audit import AuditLog, os_actor
 from kiosk.app.departments import DepartmentOption, department_options
 from kiosk.app.errors import NoCard, UsageError
+from kiosk.app.metrics import CountingBackend, KioskMetrics, printer_state_of
 from kiosk.app.pinned import pinned_paths
 from kiosk.app.reports import CheckInReport, ReadReport
 from kiosk.app.settings import Settings
-from kiosk.app.storage import Storage, has_journal
+from kiosk.app.storage import JOURNAL_DB, Storage, has_journal
 from kiosk.cccd.access import CCCDQRData
 from kiosk.checkin import (
     CHOOSE_LATER,
@@ -51,6 +54,7 @@ from offline_cache.crypto import StorageError
 if TYPE_CHECKING:
     from drivers.printer import PrinterStatus
     from kiosk.app.demo import DemoGateway
+    from kiosk.app.status import StatusServer
     from kiosk.eligibility.base import EligibilityBackend
     from offline_cache.calls import CallBoard, Called
     from offline_cache.outbox import DrainReport
@@ -196,6 +200,11 @@ class Kiosk:
             )
         else:
             self.backend = make_backend(settings)
+        #: Counters and gauges for the status endpoint (:mod:`kiosk.app.metrics`).
+        self.metrics = KioskMetrics(self.data_dir / JOURNAL_DB)
+        if self.backend is not None:
+            self.metrics.watch_breaker(self.backend)
+            self.backend = CountingBackend(self.backend, self.metrics)
         self._storage: Storage | None = None
         self._pipeline: CheckInPipeline | None = None
         #: The sample clinic's stand-in printer (``Settings.demo_printer``), else None.
@@ -211,6 +220,12 @@ class Kiosk:
         #: The clock open hours are judged by (tests set a fixed one).
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._calls: CallBoard | None = None
+        self._status: StatusServer | None = None
+        #: Who the audit trail names for what this kiosk does (a front-end may set
+        #: ``reception``); ``user:NAME`` of the OS account by default.
+        self.actor = os_actor()
+        self._audit: AuditLog | None = None
+        self._audit_lock = threading.Lock()
 
     # ---- the parts -------------------------------------------------------------------------
 
@@ -219,7 +234,10 @@ class Kiosk:
         """The cache and journal, opened on first use (on the calling thread); retention is
         applied right after opening (:meth:`purge`), so a kiosk enforces it at every start."""
         if self._storage is None:
-            self._storage = Storage.open(self.data_dir, self.config.storage)
+            # the demo never touches a shared database, whatever the environment names
+            self._storage = Storage.open(
+                self.data_dir, self.config.storage, allow_shared=not self.settings.demo
+            )
             if self.purge_at_start:
                 self._purge_quietly()
         return self._storage
@@ -268,7 +286,7 @@ class Kiosk:
     @property
     def has_journal(self) -> bool:
         """Whether the data folder already holds a journal (read-only commands need one)."""
-        return self._storage is not None or has_journal(self.data_dir)
+        return self._storage is not None or has_journal(self.data_dir, self.config.storage)
 
     @property
     def pipeline(self) -> CheckInPipeline:
@@ -406,6 +424,8 @@ class Kiosk:
         if dept is None or not outcome.is_pending:
             raise UsageError("this check-in has no department to choose")
         out = self.pipeline.assign(outcome, Queue(dept.code, dept.room))
+        if out.method == "manual":
+            self.audit("checkin.manual", target=out.checkin_id)
         return CheckInReport(out, None, dept)
 
     def checkin_card(
@@ -429,7 +449,12 @@ class Kiosk:
         queue, dept = self._queue(department, choose_later)
         own = transport is None
         pipeline = self.pipeline  # storage problems before the card is touched
-        t = self.open_reader() if transport is None else transport
+        started = time.monotonic()
+        try:
+            t = self.open_reader() if transport is None else transport
+        except Exception as exc:
+            self.metrics.checkin_failed("chip", exc)
+            raise
         try:
             person = (
                 Person(known.id_number, known.full_name, known.date_of_birth, sex=known.sex)
@@ -437,7 +462,11 @@ class Kiosk:
                 else None
             )
             out = pipeline.checkin_card(t, keys, queue=queue, read_photo=read_photo, known=person)
+            self.metrics.checkin_done(out, time.monotonic() - started)
             return CheckInReport(out, _modeled(t), dept)
+        except Exception as exc:
+            self.metrics.checkin_failed("chip", exc)
+            raise
         finally:
             if own:
                 t.close()
@@ -448,7 +477,14 @@ class Kiosk:
         """Check in with the text of a BHYT card QR (not chip-verified); ``choose_later`` as
         for :meth:`checkin_card`."""
         queue, dept = self._queue(department, choose_later)
-        return CheckInReport(self.pipeline.checkin_bhyt_qr(text, queue=queue), None, dept)
+        started = time.monotonic()
+        try:
+            out = self.pipeline.checkin_bhyt_qr(text, queue=queue)
+        except Exception as exc:
+            self.metrics.checkin_failed("bhyt_qr", exc)
+            raise
+        self.metrics.checkin_done(out, time.monotonic() - started)
+        return CheckInReport(out, None, dept)
 
     def checkin_manual(
         self,
@@ -460,9 +496,18 @@ class Kiosk:
         choose_later: bool = False,
     ) -> CheckInReport:
         """Check in a typed ID, name and birth date (reception; not chip-verified);
-        ``choose_later`` as for :meth:`checkin_card`."""
+        ``choose_later`` as for :meth:`checkin_card`. Audited (``checkin.manual``) once it has
+        its number: now, or when :meth:`assign_number` journals it."""
         queue, dept = self._queue(department, choose_later)
-        out = self.pipeline.checkin_manual(id_number, full_name, date_of_birth, queue=queue)
+        started = time.monotonic()
+        try:
+            out = self.pipeline.checkin_manual(id_number, full_name, date_of_birth, queue=queue)
+        except Exception as exc:
+            self.metrics.checkin_failed("manual", exc)
+            raise
+        self.metrics.checkin_done(out, time.monotonic() - started)
+        if not out.is_pending:
+            self.audit("checkin.manual", target=out.checkin_id)
         return CheckInReport(out, None, dept)
 
     def today(self, search: str = "", day: date | None = None) -> list[dict[str, Any]]:
@@ -490,7 +535,9 @@ class Kiosk:
 
         if fmt not in ("csv", "json"):
             raise UsageError(f"--format: csv or json, not {fmt!r}")
-        return export_day(self.storage.journal, day, fmt)  # type: ignore[arg-type]
+        text = export_day(self.storage.journal, day, fmt)  # type: ignore[arg-type]
+        self.audit("export", target=day.isoformat(), format=fmt)
+        return text
 
     def write_export(self, path: Path, day: date) -> None:
         """Write the day's CSV to ``path`` (UTF-8 with a byte-order mark, so spreadsheets keep
@@ -511,9 +558,12 @@ class Kiosk:
                 "the demo (--reader sim:) on a real kiosk's configuration sends nothing to "
                 "its HIS; give --url for a test HIS"
             )
+        store = self.storage
         outbox = Outbox(
-            self.data_dir / "journal.db",
-            self.storage.sealer,
+            # the shared database's journal as it is (any kiosk may drain: claims keep
+            # them apart); the SQLite file on a connection of the outbox's own
+            store.journal if store.is_shared else self.data_dir / "journal.db",
+            store.sealer,
             url=target,
             payload_format=(fmt or his.format),  # type: ignore[arg-type]
             token=os.environ.get(HIS_TOKEN_ENV) or None,
@@ -531,11 +581,10 @@ class Kiosk:
 
     @property
     def calls(self) -> CallBoard:
-        """The shared call board (in the journal's database), opened after the storage."""
+        """The shared call board (in the journal's database: the SQLite file, or the shared
+        PostgreSQL every desk and display uses), opened after the storage."""
         if self._calls is None:
-            from offline_cache.calls import SqliteCallBoard
-
-            self._calls = SqliteCallBoard(self.storage.journal.db_path)
+            self._calls = self.storage.call_board()
         return self._calls
 
     @property
@@ -591,6 +640,28 @@ class Kiosk:
         """Whether a ticket printer is configured (``[printer] url``)."""
         return bool(self.config.printer.url)
 
+    def decide_authenticity(self, checkin_id: str, *, accepted: bool) -> None:
+        """Reception's decision on a check-in whose card failed its authenticity checks:
+        ``accepted`` (the patient's papers were checked: the number stands, the ticket may
+        print) or refused. Kept with the check-in (``authenticity.staff_decision`` in its
+        sealed record: who, when, what) and in the audit trail (``auth.override`` /
+        ``auth.refused``, the check-in id only). Raises :class:`UsageError` for an unknown id
+        or a check-in whose card did not fail."""
+        journal = self.storage.journal
+        record = journal.get(checkin_id)
+        if record is None:
+            raise UsageError(f"no check-in {checkin_id!r} in the journal")
+        auth = dict(record.authenticity or {})
+        if record.method != "chip" or record.chip_verified or not auth:
+            raise UsageError("only a check-in whose card failed its checks needs a decision")
+        auth["staff_decision"] = {
+            "decision": "accepted" if accepted else "refused",
+            "by": self.actor,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        journal.attach_verification(checkin_id, chip_verified=False, authenticity=auth)
+        self.audit("auth.override" if accepted else "auth.refused", target=checkin_id)
+
     def ticket_for(self, checkin_id: str) -> Ticket:
         """The ticket of a journaled check-in (its number, time and insurance answer)."""
         from offline_cache.journal import VIETNAM_TZ
@@ -612,8 +683,9 @@ class Kiosk:
             room=record.room or None,
         )
 
-    def print_ticket(self, checkin_id: str) -> PrinterStatus | None:
-        """Print (or reprint) the ticket of ``checkin_id`` on ``[printer] url``.
+    def print_ticket(self, checkin_id: str, *, reprint: bool = False) -> PrinterStatus | None:
+        """Print (or, ``reprint``, print again — audited) the ticket of ``checkin_id`` on
+        ``[printer] url``.
 
         Raises :class:`drivers.printer.PrinterError` (paper out, cover open, offline) — the
         check-in itself is journaled whatever the printer does.
@@ -625,24 +697,32 @@ class Kiosk:
         if not printer.url:
             raise UsageError("no ticket printer: set [printer] url in the config file")
         ticket = self.ticket_for(checkin_id)
+        if reprint:
+            self.audit("ticket.reprint", target=checkin_id)
         width = PAPER_58MM if printer.paper == "58mm" else PAPER_80MM
         page = render(ticket, width=width, qr=not printer.native_qr)
-        return print_ticket(
-            printer.url,
-            page,
-            qr_data=ticket.checkin_id,
-            native_qr=printer.native_qr,
-            timeout=printer.timeout_s,
-        )
+        try:
+            status = print_ticket(
+                printer.url,
+                page,
+                qr_data=ticket.checkin_id,
+                native_qr=printer.native_qr,
+                timeout=printer.timeout_s,
+            )
+        except Exception as exc:
+            self.metrics.printer_state(printer_state_of(exc))
+            raise
+        self.metrics.printer_state(printer_state_of(None, status.paper if status else None))
+        return status
 
-    def try_print_ticket(self, checkin_id: str) -> Exception | None:
+    def try_print_ticket(self, checkin_id: str, *, reprint: bool = False) -> Exception | None:
         """:meth:`print_ticket`, with the printer's problem returned instead of raised (the
         front-ends show it; the check-in stands). None: printed."""
         from drivers.printer import PrinterError
         from kiosk.ticket import TicketError
 
         try:
-            self.print_ticket(checkin_id)
+            self.print_ticket(checkin_id, reprint=reprint)
         except (PrinterError, TicketError) as exc:
             log.warning("ticket not printed: %s", type(exc).__name__)
             return exc
@@ -659,10 +739,51 @@ class Kiosk:
         except Exception as exc:
             log.warning("HIS delivery postponed: %s", type(exc).__name__)
 
+    # ---- the audit trail --------------------------------------------------------------------
+
+    @property
+    def audit_log(self) -> AuditLog:
+        """The operator audit trail in the journal's file (opened on first use)."""
+        with self._audit_lock:
+            if self._audit is None:
+                self._audit = AuditLog(self.data_dir / JOURNAL_DB, self.storage.sealer)
+            return self._audit
+
+    def audit(
+        self, action: str, *, target: str = "", actor: str | None = None, **detail: Any
+    ) -> None:
+        """Record ``action`` (one of :data:`offline_cache.audit.ACTIONS`) by ``actor`` (default
+        :attr:`actor`) on ``target`` (a check-in id, a setting), with ``detail`` (counts and
+        settings values only). Never raises over storage: a row not written is logged."""
+        try:
+            self.audit_log.record(action, actor=actor or self.actor, target=target, detail=detail)
+        except StorageError as exc:
+            log.error("audit: %s not recorded (%s)", action, type(exc).__name__)
+
     # ---- life cycle ----------------------------------------------------------------------
 
+    def serve_status(self, *, port: int | None = None) -> StatusServer | None:
+        """Start the ``[status]`` endpoint over :attr:`metrics` (None when not configured; the
+        kiosks call this once). A missing token raises ``ConfigValueError``; an address that
+        cannot be bound is logged and the kiosk runs on without the endpoint."""
+        from kiosk.app.status import start_status_server
+
+        if self._status is None:
+            try:
+                self._status = start_status_server(self.metrics, self.config.status, port=port)
+            except OSError as exc:
+                log.error("status endpoint not started: %s", type(exc).__name__)
+        return self._status
+
     def close(self) -> None:
-        """Close the pipeline, the storage, the backend and the demo gateway."""
+        """Close the status endpoint, the pipeline, the storage, the backend and the demo
+        gateway."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        if self._audit is not None:
+            self._audit.close()
+            self._audit = None
         if self._pipeline is not None:
             self._pipeline.close()
             self._pipeline = None

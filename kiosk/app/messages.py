@@ -781,6 +781,40 @@ MESSAGES: dict[str, UserMessage] = {
         "Tell the administrator to restore the journal (journal.db) from a backup",
         "error",
     ),
+    "offline_cache.crypto.StorageUnreachable": _m(
+        "storage_unreachable",
+        "Không kết nối được máy chủ dữ liệu của bệnh viện",
+        "The hospital's database server cannot be reached",
+        "Mời đến quầy tiếp đón; báo quản trị viên kiểm tra mạng và máy chủ PostgreSQL",
+        "Please go to the reception desk; tell the administrator to check the network and "
+        "the PostgreSQL server",
+        "error",
+    ),
+    "offline_cache.crypto.StorageRefused": _m(
+        "storage_refused",
+        "Máy chủ dữ liệu từ chối tài khoản của kiosk",
+        "The database server refused the kiosk's account",
+        "Báo quản trị viên kiểm tra tài khoản, mật khẩu hoặc chứng chỉ và quyền của kiosk",
+        "Tell the administrator to check the kiosk's database role, password or certificate "
+        "and its grants",
+        "error",
+    ),
+    "offline_cache.crypto.SchemaTooNew": _m(
+        "storage_schema_new",
+        "Cơ sở dữ liệu mới hơn phần mềm của kiosk",
+        "The database is newer than this kiosk's software",
+        "Báo quản trị viên cập nhật phần mềm kiosk lên phiên bản mới",
+        "Tell the administrator to update the kiosk software to the current version",
+        "error",
+    ),
+    "offline_cache.crypto.SchemaOutdated": _m(
+        "storage_schema_old",
+        "Cơ sở dữ liệu chưa được nâng cấp",
+        "The database has not been upgraded yet",
+        "Báo quản trị viên chạy lệnh: cccd-kiosk db upgrade",
+        "Tell the administrator to run: cccd-kiosk db upgrade",
+        "error",
+    ),
     "offline_cache.crypto.SealError": _m(
         "storage_seal",
         "Dữ liệu đã lưu không mở được",

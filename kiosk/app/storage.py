@@ -1,8 +1,12 @@
-"""Opening the kiosk's local storage: the storage key, the eligibility cache and the journal.
+"""Opening the kiosk's storage: the storage key, the eligibility cache and the journal.
 
-One place decides the file names and how they are opened, so every front-end (and the
-outbox) works on the same files the same way. The connections belong to the thread that
-opens them (SQLite); the Qt kiosk opens them on its worker thread.
+One place decides the adapter (:mod:`offline_cache.port`): the embedded SQLite files in the
+data folder (the default, nothing to set up), or the hospital's shared PostgreSQL when
+``$CCCD_KIOSK_DATABASE_URL`` or ``[storage] url`` names one (the environment wins: a
+deployment's secret file overrides the shared configuration). The storage key is the same
+either way (the data folder's key file or ``$CCCD_KIOSK_STORAGE_KEY``); on PostgreSQL every
+kiosk of the hospital must have the same one. The Qt kiosk opens the storage on its worker
+thread.
 
 The journal is the record of every check-in: any problem with it (or with the key) stops
 the kiosk with the storage error's words. The cache is only an optimisation: a damaged
@@ -15,14 +19,16 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.config import StorageConfig
 from offline_cache.cache import CachedEntry, EligibilityCache
+from offline_cache.calls import CallBoard
 from offline_cache.crypto import (
     Sealer,
     StorageDamaged,
@@ -30,11 +36,18 @@ from offline_cache.crypto import (
     WrongStorageKey,
     load_or_create_key,
 )
-from offline_cache.journal import Journal
-from offline_cache.store import check_data_folder
+from offline_cache.journal import Journal, schema_version
+from offline_cache.port import CachePort, JournalPort
+from offline_cache.port_types import SQLITE_SCHEMA_VERSION, SchemaStatus
+from offline_cache.store import check_data_folder, storage_error
+
+if TYPE_CHECKING:
+    from offline_cache.pg.store import PgStore
 
 log = logging.getLogger(__name__)
 
+#: The shared database's URL from the environment (wins over ``[storage] url``).
+DATABASE_URL_ENV = "CCCD_KIOSK_DATABASE_URL"
 #: File names inside the data folder.
 CACHE_DB = "cache.db"
 JOURNAL_DB = "journal.db"
@@ -50,6 +63,8 @@ class KioskCache:
     Wraps an :class:`EligibilityCache` (or none). A damaged file found while in use is moved
     aside and rebuilt once; any other storage error makes that one look-up a miss (or that
     one put a no-op). :attr:`problem` names the last problem's class (None: all is well).
+    ``shared`` is the shared database's cache instead of a file (nothing to rebuild: the
+    server's own problems are only noted).
     """
 
     def __init__(
@@ -59,15 +74,18 @@ class KioskCache:
         settings: StorageConfig,
         *,
         busy_timeout_s: float = CACHE_BUSY_TIMEOUT_S,
+        shared: CachePort | None = None,
     ) -> None:
         self._folder = folder
         self._busy_timeout_s = busy_timeout_s
         self._sealer = sealer
         self._settings = settings
         self.problem: str | None = None
-        self._cache: EligibilityCache | None = None
+        self._cache: CachePort | None = shared
+        self._shared = shared is not None
         self._lock = threading.Lock()  # the pipeline's workers share the cache
-        self._open()
+        if shared is None:
+            self._open()
 
     @property
     def path(self) -> Path:
@@ -108,6 +126,8 @@ class KioskCache:
 
     def _rebuild_locked(self, exc: BaseException) -> None:
         self._note(exc, "using")
+        if self._shared:
+            return  # the server's data: restored by its administrator, not moved aside here
         if self._cache is not None:
             try:
                 self._cache.close()
@@ -168,14 +188,22 @@ class KioskCache:
             self._cache = None
 
 
+def database_url(settings: StorageConfig) -> str | None:
+    """The shared database's URL: ``$CCCD_KIOSK_DATABASE_URL``, else ``[storage] url``, else
+    None (the embedded SQLite files)."""
+    return os.environ.get(DATABASE_URL_ENV, "").strip() or settings.url or None
+
+
 @dataclass
 class Storage:
-    """The open sealer, cache and journal of one data folder."""
+    """The open sealer, cache and journal of one data folder (or the shared database)."""
 
     folder: Path
     sealer: Sealer
     cache: KioskCache
-    journal: Journal
+    journal: JournalPort
+    #: The shared database's store (None: the SQLite files).
+    shared: PgStore | None = None
 
     @property
     def cache_problem(self) -> str | None:
@@ -183,16 +211,20 @@ class Storage:
         return self.cache.problem
 
     @classmethod
-    def open(cls, folder: Path, settings: StorageConfig) -> Storage:
+    def open(cls, folder: Path, settings: StorageConfig, *, allow_shared: bool = True) -> Storage:
         """Open (creating when new, owner-only) the storage in ``folder``.
 
         Raises :class:`offline_cache.crypto.StorageError` when the folder is unsafe (another
         owner, writable by others: ``UnsafeDataFolder``), or the key or the journal cannot
         be opened (:class:`StorageKeyMissing` when the folder has data but no key); a cache
         that cannot be opened is rebuilt or done without (see :class:`KioskCache`).
+        ``allow_shared=False`` (the demo) keeps to the SQLite files whatever names a server.
         """
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         check_data_folder(folder)
+        url = database_url(settings) if allow_shared else None
+        if url:
+            return cls._open_shared(folder, settings, url)
         sealer = Sealer(load_or_create_key(folder))
         journal = Journal(folder / JOURNAL_DB, sealer)
         try:
@@ -202,14 +234,106 @@ class Storage:
             raise
         return cls(folder, sealer, cache, journal)
 
+    @classmethod
+    def _open_shared(cls, folder: Path, settings: StorageConfig, url: str) -> Storage:
+        """The shared PostgreSQL: schema and key checked (:class:`SchemaOutdated` until
+        ``cccd-kiosk db upgrade``; :class:`WrongStorageKey` for another hospital's key)."""
+        from offline_cache.pg.store import PgStore
+
+        # The hospital's key (copied here, or $CCCD_KIOSK_STORAGE_KEY): a key file made fresh
+        # for a kiosk that was not given one does not match the database's check value, so
+        # PgStore.open refuses it (WrongStorageKey) before anything is written.
+        sealer = Sealer(load_or_create_key(folder))
+        store = PgStore.open(
+            url,
+            sealer,
+            connect_timeout_s=settings.connect_timeout_s,
+            ttl=timedelta(hours=settings.cache_ttl_hours),
+            max_stale=timedelta(days=settings.max_stale_days),
+        )
+        cache = KioskCache(folder, sealer, settings, shared=store.cache)
+        return cls(folder, sealer, cache, store.journal, store)
+
+    def call_board(self) -> CallBoard:
+        """A call board on this storage's database (closed by its caller): the shared
+        database's (one pool with the journal), or one on the journal's SQLite file."""
+        if self.shared is not None:
+            return self.shared.calls
+        from offline_cache.calls import SqliteCallBoard
+
+        assert isinstance(self.journal, Journal)
+        return SqliteCallBoard(self.journal.db_path)
+
+    @property
+    def is_shared(self) -> bool:
+        """Whether this is the hospital's shared database (not this kiosk's files)."""
+        return self.shared is not None
+
     def close(self) -> None:
-        """Close both databases."""
+        """Close both databases (or the shared database's pool)."""
         try:
             self.cache.close()
         finally:
             self.journal.close()
+            if self.shared is not None:
+                self.shared.close()
 
 
-def has_journal(folder: Path) -> bool:
-    """Whether ``folder`` holds a check-in journal (read-only commands need one)."""
+def has_journal(folder: Path, settings: StorageConfig | None = None) -> bool:
+    """Whether ``folder`` holds a check-in journal (read-only commands need one); a shared
+    database always has one."""
+    if settings is not None and database_url(settings):
+        return True
     return (folder / JOURNAL_DB).exists()
+
+
+def schema_status(folder: Path, settings: StorageConfig, url: str | None = None) -> SchemaStatus:
+    """The storage's schema version against the code's (``cccd-kiosk db status``); reads
+    only (a missing SQLite journal is version 0)."""
+    url = url or database_url(settings)
+    if url:
+        from offline_cache.pg.schema import status
+
+        return status(url, connect_timeout_s=settings.connect_timeout_s)
+    path = folder / JOURNAL_DB
+    if not path.exists():
+        return SchemaStatus("sqlite", 0, SQLITE_SCHEMA_VERSION)
+    try:
+        conn = sqlite3.connect(f"file:{path.absolute()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise storage_error(exc, path) from exc
+    try:
+        return SchemaStatus("sqlite", schema_version(conn), SQLITE_SCHEMA_VERSION)
+    except sqlite3.Error as exc:
+        raise storage_error(exc, path) from exc
+    finally:
+        conn.close()
+
+
+def upgrade_schema(
+    folder: Path, settings: StorageConfig, url: str | None = None
+) -> tuple[int, SchemaStatus]:
+    """Bring the storage to the code's schema (``cccd-kiosk db upgrade``): how many versions
+    were applied, and the status after.
+
+    On PostgreSQL ``url`` (else the configured one) must be the owner role's; the hospital's
+    storage key (this data folder's, or ``$CCCD_KIOSK_STORAGE_KEY``) is recorded as the one
+    every kiosk must have. The SQLite journal and cache upgrade themselves when opened; a
+    data folder without a journal is left alone (the first check-in makes it, current).
+    """
+    target = url or database_url(settings)
+    if not target and not (folder / JOURNAL_DB).exists():
+        return 0, SchemaStatus("sqlite", SQLITE_SCHEMA_VERSION, SQLITE_SCHEMA_VERSION)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    check_data_folder(folder)
+    sealer = Sealer(load_or_create_key(folder))
+    if target:
+        from offline_cache.pg.schema import upgrade
+
+        applied = upgrade(target, sealer, connect_timeout_s=settings.connect_timeout_s)
+        return applied, schema_status(folder, settings, target)
+    before = schema_status(folder, settings)
+    Journal(folder / JOURNAL_DB, sealer).close()
+    EligibilityCache(folder / CACHE_DB, sealer).close()
+    after = schema_status(folder, settings)
+    return after.current - before.current, after

@@ -156,7 +156,8 @@ class DisplayServer:
     def stop(self) -> None:
         """Close the streams, stop serving and close the socket."""
         self.hub.stop()
-        self.httpd.shutdown()
+        if self._threads:  # shutdown() waits for serve_forever: only once it was started
+            self.httpd.shutdown()
         self.httpd.server_close()
         for t in self._threads:
             t.join(timeout=5.0)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from asn1crypto import algos, core, keys, x509
@@ -445,6 +445,12 @@ class Certificate:
             result.public_key()
         return result
 
+    @classmethod
+    def cached(cls, der: bytes) -> Certificate:
+        """:meth:`from_der`, remembered by content: thousands of cards carry the same
+        document signer, parsed once (a certificate is immutable, its DER is the key)."""
+        return _from_der_cached(bytes(der))
+
     @cached_property
     def _key(self) -> PublicKey | PublicKeyError:
         try:
@@ -500,3 +506,12 @@ class Certificate:
 
     def __hash__(self) -> int:
         return hash(self.der)
+
+
+#: Distinct certificates remembered by :meth:`Certificate.cached`.
+CERTIFICATE_CACHE_SIZE = 1024
+
+
+@lru_cache(maxsize=CERTIFICATE_CACHE_SIZE)
+def _from_der_cached(der: bytes) -> Certificate:
+    return Certificate.from_der(der)

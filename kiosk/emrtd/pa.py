@@ -15,8 +15,9 @@ Checks, in order:
 
 1. Signature: the signed attributes hold contentType = LDSSecurityObject and a
    messageDigest equal to the digest of the eContent; their signature (over
-   their DER encoding; the received encoding as a fallback) verifies with the
-   DSC's key (RSA PKCS#1 v1.5, RSA-PSS, ECDSA; see :mod:`kiosk.emrtd.certs`).
+   the received encoding, tried first since on a DER chip it is the DER SET, or
+   their DER encoding) verifies with the DSC's key (RSA PKCS#1 v1.5, RSA-PSS,
+   ECDSA; see :mod:`kiosk.emrtd.certs`).
    The DSC is the carried certificate the SignerInfo names, found tolerantly
    (:meth:`~kiosk.emrtd.lds.sod.SOD.find_signer`); ``signer_match`` says which rule found it.
 2. Data groups: each ``DGn`` in ``files`` is hashed with the SOD's algorithm
@@ -52,17 +53,25 @@ Validity policy (documented here because it decides verdicts):
   verifies, a DSC listed on it fails, whatever the revocation date (ICAO
   9303-12: a revoked DSC invalidates the documents it signed). No CRL → not
   checked (the usual state offline), and nothing is claimed about it.
+
+Speed: thousands of cards share a DSC, so what the chain check concludes
+independently of the card's reference time is cached per trust store and DSC
+(:class:`_ChainCache`; :func:`chain_cache_info` shows its hits), the DSC is
+parsed once (:meth:`Certificate.cached`), and per card only the SOD, its
+signature, the DG hashes and the DSC's validity at the reference time are
+checked. ``make bench`` times it next to pymrtd's steps.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-from asn1crypto import x509 as asn1_x509
 
 from kiosk.emrtd import tlv
 from kiosk.emrtd.certs import Certificate, PassiveAuthError, verify_signature
@@ -70,7 +79,7 @@ from kiosk.emrtd.errors import LDSParseError, TLVError
 from kiosk.emrtd.lds import dg13
 from kiosk.emrtd.lds._common import ASN1_ERRORS, outer_object
 from kiosk.emrtd.lds.files import DATA_GROUPS
-from kiosk.emrtd.lds.sod import ID_LDS_SECURITY_OBJECT, SOD
+from kiosk.emrtd.lds.sod import ID_LDS_SECURITY_OBJECT, SOD, SignerInfo
 from kiosk.emrtd.trust import TrustSource, TrustStore
 
 Verdict = Literal["verified", "issuer_unknown", "failed"]
@@ -112,7 +121,7 @@ class CSCASummary:
         """The summary of ``csca``, a certificate of ``trust``."""
         cn = country = None
         try:
-            native = asn1_x509.Certificate.load(csca.der).subject.native
+            native = csca.asn1.subject.native
             cn, country = native.get("common_name"), native.get("country_name")
         except ASN1_ERRORS:
             pass  # an odd name still has its subject text; CN and country stay unknown
@@ -244,7 +253,7 @@ def _check_signature(sod: SOD, dsc: Certificate | None, reasons: list[str]) -> b
     si = sod.signer_info
     if dsc is None:
         return False
-    if si.signed_attrs_der is None:
+    if si.signed_attrs is None:
         reasons.append("The SOD has no signed attributes")
         return False
     if si.content_type != ID_LDS_SECURITY_OBJECT:
@@ -257,12 +266,12 @@ def _check_signature(sod: SOD, dsc: Certificate | None, reasons: list[str]) -> b
     if si.message_digest != hashlib.new(digest_name, sod.econtent).digest():
         reasons.append("The SOD's hash list does not match its signed digest")
         return False
+    # The received bytes first: on a DER chip they are the DER SET that CMS signs, so one
+    # check suffices and no re-encoding is made; then the DER form, when it differs (BER).
+    # Either verifying is a valid signature over these attributes, so the order is cost only.
     ok = False
-    # The DER SET first (what CMS signs); the received bytes when a signer signed those.
-    for signed in (si.signed_attrs_der, si.signed_attrs_received):
-        if signed is None:
-            continue
-        try:
+    try:
+        for signed in _signed_candidates(si):
             ok = verify_signature(
                 dsc.public_key(),
                 si.signature_algorithm_oid,
@@ -271,14 +280,27 @@ def _check_signature(sod: SOD, dsc: Certificate | None, reasons: list[str]) -> b
                 parameters=si.signature_parameters_der,
                 digest=digest_name,
             )
-        except PassiveAuthError as exc:
-            reasons.append(f"The SOD's signature cannot be checked: {exc}")
-            return False
-        if ok:
-            break
+            if ok:
+                break
+    except PassiveAuthError as exc:
+        reasons.append(f"The SOD's signature cannot be checked: {exc}")
+        return False
     if not ok:
         reasons.append("The SOD's signature does not verify with the document signer's key")
     return ok
+
+
+def _signed_candidates(si: SignerInfo) -> Iterator[bytes]:
+    """The received signed attributes, then their DER form when that differs."""
+    if si.signed_attrs is None:
+        return
+    yield si.signed_attrs
+    try:
+        der = si.signed_attrs_der
+    except LDSParseError:
+        return
+    if der is not None and der != si.signed_attrs:
+        yield der
 
 
 @dataclass(frozen=True)
@@ -325,52 +347,173 @@ def _dsc_validity(dsc: Certificate, ref: _Reference, reasons: list[str], notes: 
     return True
 
 
+IssuerOutcome = Literal["no_candidates", "none_verifies", "found"]
+
+
+@dataclass(frozen=True)
+class _IssuerPart:
+    """The part of the chain check that does not depend on the reference time.
+
+    ``usage`` holds the reason when the DSC's keyUsage forbids signing;
+    ``outcome`` says whether trusted CSCAs of the DSC's issuer name exist and
+    whether one of them verifies the DSC (``csca``); ``issuer_reasons`` are
+    that CSCA's failures (not a CA, not valid at the DSC's notBefore, the DSC
+    on its verified CRL).
+    """
+
+    usage: tuple[str, ...]
+    outcome: IssuerOutcome
+    csca: Certificate | None
+    issuer_reasons: tuple[str, ...]
+
+
+def _issuer_part(dsc: Certificate, trust: TrustStore | None, *, memo: bool = True) -> _IssuerPart:
+    """The DSC's keyUsage, its issuer among the trusted CSCAs, and that CSCA's rules.
+
+    ``memo`` False checks the DSC's signature under each candidate afresh instead of
+    through the store's per-pair memo (:meth:`TrustStore.issued_by`).
+    """
+    usage: tuple[str, ...] = ()
+    if dsc.key_usage is not None and "digital_signature" not in dsc.key_usage:
+        usage = ("The document signer's certificate is not allowed to sign documents",)
+    candidates = trust.issuer_candidates(dsc) if trust is not None else []
+    if trust is None or not candidates:
+        return _IssuerPart(usage, "no_candidates", None, ())
+    csca = None
+    for cand in candidates:
+        try:
+            if trust.issued_by(dsc, cand) if memo else dsc.signed_by(cand.public_key()):
+                csca = cand
+                break
+        except PassiveAuthError:
+            continue
+    if csca is None:
+        return _IssuerPart(usage, "none_verifies", None, ())
+    reasons: list[str] = []
+    if csca.is_ca is False or (
+        csca.key_usage is not None and "key_cert_sign" not in csca.key_usage
+    ):
+        reasons.append("The CSCA certificate is not allowed to issue certificates")
+    if not csca.valid_at(dsc.not_before):
+        reasons.append(
+            f"The CSCA certificate (valid {_day(csca.not_before)} to {_day(csca.not_after)}) "
+            "was not valid when it issued the document signer's certificate"
+        )
+    if trust.revoked(dsc, csca):
+        reasons.append("The document signer's certificate has been revoked")
+    return _IssuerPart(usage, "found", csca, tuple(reasons))
+
+
+@dataclass(frozen=True)
+class ChainCacheInfo:
+    """How a trust store's chain cache has been used: ``hits`` and ``misses`` since the
+    store was made, and ``size`` entries held (at most :data:`CHAIN_CACHE_SIZE`)."""
+
+    hits: int
+    misses: int
+    size: int
+
+
+#: Document signers remembered per trust store (a country issues a few hundred a decade).
+CHAIN_CACHE_SIZE = 4096
+_ChainKey = tuple[bytes, int, tuple[bytes, ...]]
+
+
+class _ChainCache:
+    """A bounded LRU of :class:`_IssuerPart` per DSC, for one trust store.
+
+    Key: the DSC's SHA-256 fingerprint (everything the part reads from the DSC:
+    issuer name, authority key identifier, keyUsage, notBefore, serial, the
+    signature under the CSCA), the store's :attr:`~TrustStore.version` (bumped
+    by every certificate or CRL added or removed, so adding or removing a CSCA
+    or a CRL is seen by the next card) and the store's CRL state for the DSC's
+    issuer name (the fingerprints of its CRLs: with the version this is
+    redundant, but it names in the key what revocation depends on). The
+    reference time is *not* in the key because the cached part does not use
+    it: the DSC's validity at the signing time, date of issue or today
+    (:func:`_dsc_validity`) is checked on every card, it is a few comparisons.
+    The CSCA's validity is checked at the DSC's notBefore, fixed by the
+    fingerprint; revocation applies whatever the date, and a stale CRL is
+    still applied (ICAO 9303-12), so neither moves with the clock.
+    """
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[_ChainKey, _IssuerPart] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+        self.lock = threading.Lock()
+
+    def get(self, dsc: Certificate, trust: TrustStore) -> _IssuerPart:
+        key = (dsc.fingerprint, trust.version, trust.crl_state(dsc.issuer_key))
+        with self.lock:
+            part = self.entries.get(key)
+            if part is not None:
+                self.entries.move_to_end(key)
+                self.hits += 1
+                return part
+        part = _issuer_part(dsc, trust)
+        with self.lock:
+            self.misses += 1
+            self.entries[key] = part
+            while len(self.entries) > CHAIN_CACHE_SIZE:
+                self.entries.popitem(last=False)
+        return part
+
+
+_CHAIN_CACHES: weakref.WeakKeyDictionary[TrustStore, _ChainCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def _chain_cache(trust: TrustStore) -> _ChainCache:
+    with _CACHES_LOCK:
+        cache = _CHAIN_CACHES.get(trust)
+        if cache is None:
+            cache = _CHAIN_CACHES[trust] = _ChainCache()
+        return cache
+
+
+def chain_cache_info(trust: TrustStore) -> ChainCacheInfo:
+    """Hits, misses and size of ``trust``'s chain cache (all zero before its first card)."""
+    cache = _chain_cache(trust)
+    with cache.lock:
+        return ChainCacheInfo(cache.hits, cache.misses, len(cache.entries))
+
+
 def _check_chain(
     dsc: Certificate,
     trust: TrustStore | None,
     ref: _Reference,
     reasons: list[str],
     notes: list[str],
+    *,
+    use_cache: bool = True,
 ) -> tuple[ChainStatus, Certificate | None]:
-    """Validity of the DSC, then its issuer among the trusted CSCAs (see the policy)."""
+    """Validity of the DSC, then its issuer among the trusted CSCAs (see the policy).
+
+    The time-independent part comes from the store's chain cache
+    (:class:`_ChainCache`) unless ``use_cache`` is False (then everything, the DSC's
+    signature under the CSCA included, is checked afresh); the verdict is the same.
+    """
     invalid = not _dsc_validity(dsc, ref, reasons, notes)
-    if dsc.key_usage is not None and "digital_signature" not in dsc.key_usage:
-        reasons.append("The document signer's certificate is not allowed to sign documents")
-        invalid = True
-    candidates = trust.issuer_candidates(dsc) if trust is not None else []
-    if not candidates:
+    if trust is not None and use_cache:
+        part = _chain_cache(trust).get(dsc, trust)
+    else:
+        part = _issuer_part(dsc, trust, memo=use_cache)
+    reasons.extend(part.usage)
+    invalid |= bool(part.usage)
+    if part.outcome == "no_candidates":
         if invalid:
             return "invalid", None
         reasons.append(f"The issuer of the document signer ({dsc.issuer}) is not trusted")
         return "unknown_issuer", None
-    csca = None
-    for cand in candidates:
-        try:
-            if trust is not None and trust.issued_by(dsc, cand):
-                csca = cand
-                break
-        except PassiveAuthError:
-            continue
-    if csca is None:
+    if part.outcome == "none_verifies":
         reasons.append(
             "The document signer's certificate is not signed by the trusted CSCA of that name"
         )
         return "invalid", None
-    if csca.is_ca is False or (
-        csca.key_usage is not None and "key_cert_sign" not in csca.key_usage
-    ):
-        reasons.append("The CSCA certificate is not allowed to issue certificates")
-        invalid = True
-    if not csca.valid_at(dsc.not_before):
-        reasons.append(
-            f"The CSCA certificate (valid {_day(csca.not_before)} to {_day(csca.not_after)}) "
-            "was not valid when it issued the document signer's certificate"
-        )
-        invalid = True
-    if trust is not None and trust.revoked(dsc, csca):
-        reasons.append("The document signer's certificate has been revoked")
-        invalid = True
-    return ("invalid" if invalid else "trusted"), csca
+    reasons.extend(part.issuer_reasons)
+    invalid |= bool(part.issuer_reasons)
+    return ("invalid" if invalid else "trusted"), part.csca
 
 
 def passive_authentication(
@@ -381,6 +524,7 @@ def passive_authentication(
     protected: Iterable[str] = (),
     now: dt.datetime | None = None,
     date_of_issue: dt.date | None = None,
+    chain_cache: bool = True,
 ) -> PassiveAuthResult:
     """Verify ``files`` (name → raw bytes, e.g. ``ReadResult.files``) against ``sod``.
 
@@ -389,7 +533,9 @@ def passive_authentication(
     CSCAs (the best outcome is then ``issuer_unknown``); ``now`` defaults to the
     current UTC time; ``date_of_issue`` is the document's, when the caller knows
     it (else it is read from DG12 or DG13 when they match their hashes): it is
-    the reference time when the SOD has no signingTime. Never raises for bad
+    the reference time when the SOD has no signingTime; ``chain_cache`` False
+    checks the chain afresh instead of from the store's cache (same verdict;
+    see :class:`_ChainCache`). Never raises for bad
     signatures or certificates: those are results.
     """
     now = _utc(now) if now is not None else dt.datetime.now(dt.UTC)
@@ -413,7 +559,7 @@ def passive_authentication(
         reasons.append("The SOD does not carry its document signer's certificate")
     else:
         try:
-            dsc = Certificate.from_der(der)
+            dsc = Certificate.cached(der)
             signer = SignerSummary(dsc.subject, dsc.issuer, str(dsc.serial_number))
         except PassiveAuthError:
             reasons.append("The document signer's certificate is unreadable")
@@ -441,7 +587,7 @@ def passive_authentication(
     chain: ChainStatus = "invalid"
     csca: Certificate | None = None
     if dsc is not None:
-        chain, csca = _check_chain(dsc, trust, ref, reasons, notes)
+        chain, csca = _check_chain(dsc, trust, ref, reasons, notes, use_cache=chain_cache)
     failed |= chain == "invalid"
 
     verdict: Verdict

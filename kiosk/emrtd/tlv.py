@@ -250,6 +250,62 @@ def decode(
     return items[0]
 
 
+def check(
+    data: bytes, *, max_depth: int = MAX_DEPTH, max_length: int = MAX_LENGTH, ber: bool = False
+) -> None:
+    """Raise :class:`TLVError` exactly when :func:`decode` would, without building anything.
+
+    The caps walk in front of a parser that lacks caps (asn1crypto, for EF.SOD): it
+    follows offsets in ``data`` instead of copying every value and making a
+    :class:`TLV` per element, so checking a 2 kB SOD costs a fraction of decoding it.
+    """
+    data = bytes(data)
+    budget = [MAX_ELEMENTS]
+    limits = (max_depth, max_length, ber)
+    pos, count, end = 0, 0, len(data)
+    while pos < end:
+        pos = _check_one(data, pos, end, 0, budget, limits)
+        count += 1
+    if count != 1:
+        raise TLVError(f"expected one TLV object, found {count}")
+
+
+def _check_one(
+    data: bytes, pos: int, end: int, depth: int, budget: list[int], limits: tuple[int, int, bool]
+) -> int:
+    """Check the object at ``data[pos:end]`` like :func:`_decode_one`; the offset after it."""
+    max_depth, max_length, ber = limits
+    tag, length, vo = read_header(data, pos, max_length=max_length, ber=ber)
+    if vo > end:
+        raise TLVError("truncated TLV: header overruns its parent")
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise TLVError(f"more than {MAX_ELEMENTS} TLV elements")
+    if length == INDEFINITE:
+        if depth + 1 > max_depth:
+            raise TLVError(f"TLV nesting deeper than {max_depth}")
+        cur = vo
+        while True:
+            if cur + 2 > end:
+                raise TLVError(f"truncated TLV: tag {tag:X} has no end-of-contents")
+            if data[cur] == 0 and data[cur + 1] == 0:
+                break
+            cur = _check_one(data, cur, end, depth + 1, budget, limits)
+        if cur - vo > max_length:
+            raise TLVError(f"length {cur - vo} above cap {max_length}")
+        return cur + 2
+    stop = vo + length
+    if stop > end:
+        raise TLVError(f"truncated TLV: tag {tag:X} needs {length} bytes, {end - vo} left")
+    if data[pos] & 0x20 and length:
+        if depth + 1 > max_depth:
+            raise TLVError(f"TLV nesting deeper than {max_depth}")
+        cur = vo
+        while cur < stop:
+            cur = _check_one(data, cur, stop, depth + 1, budget, limits)
+    return stop
+
+
 def decode_prefix(
     data: bytes, *, max_length: int = MAX_LENGTH, ber: bool = False
 ) -> tuple[TLV, bytes]:

@@ -27,10 +27,12 @@ vouched for a card and from which file the kiosk trusts it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -89,6 +91,11 @@ class CRL:
     next_update: dt.datetime | None
     revoked: frozenset[int]
     authority_key_identifier: bytes | None
+
+    @cached_property
+    def fingerprint(self) -> bytes:
+        """SHA-256 of the DER CRL (what :meth:`TrustStore.crl_state` is made of)."""
+        return hashlib.sha256(self.der).digest()
 
     @classmethod
     def from_der(cls, der: bytes) -> CRL:
@@ -191,6 +198,17 @@ class TrustStore:
         self._warnings: Counter[str] = Counter()
         self._duplicates = 0
         self._skipped_files: list[tuple[str, str]] = []
+        self._version = 0
+
+    @property
+    def version(self) -> int:
+        """A counter bumped on every certificate or CRL added or removed.
+
+        Whatever is derived from the store's contents (the chain results that
+        :mod:`kiosk.emrtd.pa` caches per document signer) keys on it, so a
+        change of trust is seen by the very next verification.
+        """
+        return self._version
 
     # ------------------------------------------------------------------ building
 
@@ -307,7 +325,22 @@ class TrustStore:
         self._sources[cert.fingerprint] = source or TrustSource("added")
         self._warnings.update(cert.warnings)
         self._by_subject.setdefault(cert.subject_key, []).append(cert)
+        self._version += 1
         return True
+
+    def remove_certificate(self, fingerprint: bytes) -> Certificate | None:
+        """Stop trusting the certificate of that SHA-256 fingerprint; the removed one, or None."""
+        for key, group in self._by_subject.items():
+            for cert in group:
+                if cert.fingerprint == fingerprint:
+                    group.remove(cert)
+                    if not group:
+                        del self._by_subject[key]
+                    self._fingerprints.discard(fingerprint)
+                    self._sources.pop(fingerprint, None)
+                    self._version += 1
+                    return cert
+        return None
 
     def add_master_list(
         self, data: bytes | MasterList, *, source: TrustSource | None = None
@@ -332,7 +365,17 @@ class TrustStore:
                 raise CRLError(f"expected one CRL, found {len(ders)}", "unreadable_crl")
             crl = CRL.from_der(ders[0])
         self._crls.append(crl)
+        self._version += 1
         return crl
+
+    def remove_crl(self, fingerprint: bytes) -> CRL | None:
+        """Drop the CRL of that SHA-256 fingerprint (of its DER); the removed one, or None."""
+        for crl in self._crls:
+            if crl.fingerprint == fingerprint:
+                self._crls.remove(crl)
+                self._version += 1
+                return crl
+        return None
 
     # ------------------------------------------------------------------ queries
 
@@ -398,6 +441,12 @@ class TrustStore:
             if ok:
                 out.append(crl)
         return out
+
+    def crl_state(self, issuer_key: str) -> tuple[bytes, ...]:
+        """Fingerprints of the CRLs held that name the issuer ``issuer_key`` (a
+        :func:`~kiosk.emrtd.certs.name_key`), sorted: what revocation of its
+        certificates depends on, verified or not."""
+        return tuple(sorted(c.fingerprint for c in self._crls if c.issuer_key == issuer_key))
 
     def revoked(self, cert: Certificate, issuer: Certificate) -> bool | None:
         """Whether ``cert`` (issued by ``issuer``) is on a verified CRL of ``issuer``.

@@ -324,3 +324,18 @@ def test_clinic_names_are_read_named_in_errors_and_keyed_without_the_dash() -> N
     with pytest.raises(ConfigError) as err:
         parse_config('[[clinics]]\ncode = "48001"\nname = ""\n')
     assert "clinics[1].name" in str(err.value)
+
+
+def test_the_packaged_example_parses_once_uncommented() -> None:
+    """/etc/cccd-kiosk/kiosk.toml's commented sections are real keys (a typo there would be
+    copied by every clinic)."""
+    import re
+
+    example = Path(__file__).resolve().parents[2] / "packaging" / "deb" / "kiosk.toml"
+    lines = [
+        line[2:] if re.match(r"# (\[|\"?[\w.]+\"? *=)", line) else line
+        for line in example.read_text(encoding="utf-8").splitlines()
+    ]
+    config = parse_config("\n".join(lines))
+    assert config.status.port == 9478 and config.logging.format == "json"
+    assert config.logging.levels == {"kiosk.eligibility": "DEBUG"}

@@ -17,11 +17,15 @@ from offline_cache.crypto import KEY_FILE
 NAMES = [
     "config",
     "reader",
+    "nfc",
     "gateway",
+    "his",
     "trust",
+    "crl",
     "data folder",
     "disk",
     "journal",
+    "audit",
     "printer",
     "clock",
 ]
@@ -48,6 +52,8 @@ def test_demo_reports_every_check_without_failure(tmp_path: Path) -> None:
     assert by["journal"].status == "ok" and "integrity ok" in by["journal"].detail
     assert by["data folder"].status == "ok" and "key present" in by["data folder"].detail
     assert by["printer"].status == "skip"
+    assert by["nfc"].status == "skip" and by["his"].status == "skip"  # sim:, no [his] url
+    assert by["crl"].status == "ok" and by["audit"].status == "ok"
     assert by["clock"].status == "ok" and "against http://127.0.0.1:" in by["clock"].detail
     assert all(c.fix_en == "" for c in checks if c.status == "ok")
 

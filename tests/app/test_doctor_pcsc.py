@@ -9,6 +9,7 @@ import pytest
 
 from kiosk.app.doctor import CHECKS, Check, run_checks
 from kiosk.app.settings import Overrides, resolve
+from simulators.card.chip import ATR
 from tests.fixtures.pcscd import VPCD_READER0, Pcscd
 
 READER = tuple((n, fn) for n, fn in CHECKS if n == "reader")
@@ -24,7 +25,9 @@ def _reader_check(tmp_path: Path) -> Check:
 def test_readers_listed_and_card_seen(vpcd_card: Any, tmp_path: Path) -> None:
     check = _reader_check(tmp_path)
     assert check.status == "ok", check
-    assert f"{VPCD_READER0} (card present)" in check.detail
+    # the simulated chip's ATR, as pcscd reports it for the card on vpcd's first reader
+    atr = ATR.hex(" ").upper()
+    assert f"{VPCD_READER0} (card present, ATR {atr})" in check.detail
     assert check.detail.count("Virtual PCD") == 2  # both vpcd readers, one with the card
 
 

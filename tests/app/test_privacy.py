@@ -13,6 +13,7 @@ names and addresses, in UTF-8 and in the ASCII forms the MRZ uses.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import tomllib
 import unicodedata
@@ -207,3 +208,61 @@ def test_gateway_simulator_log_has_no_id_numbers(clean_gateway: Any) -> None:
     text = clean_gateway.log()
     ids = {load_profile(n).id_number for n in list_profiles()}
     assert not [i for i in ids if i in text]
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_log_files_leak_nothing(
+    fmt: str,
+    clean_gateway: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same flow with ``[logging]`` writing ``fmt`` lines at DEBUG to a rotated file:
+    every byte of the file and its rotated copies is searched (NFC, NFD, ASCII forms)."""
+    from kiosk.app.logs import configure_logging
+
+    monkeypatch.delenv("CCCD_KIOSK_LOG_LEVEL", raising=False)
+    set_kiosk_credentials(monkeypatch, clean_gateway)
+    log_file = tmp_path / "logs" / "kiosk.log"
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        '[reader]\nname = "sim:default"\n'
+        f'[logging]\nformat = "{fmt}"\nfile = "{log_file}"\nlevel = "DEBUG"\n'
+        "max_bytes = 4096\nbackups = 50\n",
+        encoding="utf-8",
+    )
+    base = ["checkin", "--config", str(config), "--gateway", clean_gateway.url]
+    base += ["--data-dir", str(tmp_path / "data"), "--link-kbps", "0", "--json"]
+    try:
+        for gateway_up in (True, False):
+            if not gateway_up:
+                clean_gateway.stop()
+            for name in list_profiles():
+                profile = load_profile(name)
+                if profile.chip.mode == "bac":
+                    dob = profile.person.date_of_birth.isoformat()
+                    args = ["--reader", f"sim:{name}", "--id", profile.id_number, "--dob", dob]
+                else:
+                    args = ["--reader", f"sim:{name}", "--can", profile.can]
+                assert cli.main([*base, *args]) == 0
+            manual = ["--manual", "--id", "079212004562", "--name", "Phạm Gia Bảo"]
+            assert cli.main([*base, *manual, "--dob", "2012-03-18"]) == 0
+        assert "001088034517" in capsys.readouterr().out  # the flow handled the data
+    finally:
+        clean_gateway.start()
+        configure_logging()  # back to the default (the file handler closed)
+    files = sorted(log_file.parent.iterdir())
+    assert log_file in files and len(files) > 1, "the file was never rotated"
+    assert all(f.stat().st_mode & 0o077 == 0 for f in files)
+    text = b"".join(f.read_bytes() for f in files)
+    lines = [ln for ln in text.decode("utf-8").splitlines() if ln]
+    assert len(lines) > 20
+    if fmt == "json":
+        docs = [json.loads(ln) for ln in lines]
+        assert {"ts", "level", "logger", "message"} <= set(docs[0])
+        assert any(d["logger"].startswith("kiosk.") for d in docs)
+    else:
+        assert all(ln.startswith("cccd-kiosk ") for ln in lines)
+    found = sorted({s for s in secrets_of_samples() for n in _needles(s) if n in text})
+    assert found == [], f"personal data in the {fmt} log file: {found[:5]}"

@@ -13,6 +13,7 @@ from kiosk.app.kiosk import Kiosk
 from kiosk.app.settings import Overrides, resolve
 from kiosk.app.storage import KioskCache
 from offline_cache.export import today
+from offline_cache.journal import Journal
 from tests.offline_cache.test_quarantine import flip_byte
 
 PEOPLE = [
@@ -152,7 +153,9 @@ def test_a_journal_locked_by_another_process_says_what_to_do(tmp_path: Path) -> 
     data = tmp_path / "data"
     checkin_all(data)
     with kiosk_at(data) as kiosk:
-        kiosk.storage.journal.db.conn.execute("PRAGMA busy_timeout = 200")
+        journal = kiosk.storage.journal
+        assert isinstance(journal, Journal)  # the embedded default: SQLite
+        journal.db.conn.execute("PRAGMA busy_timeout = 200")
         with held_lock(data / "journal.db"), pytest.raises(StorageBusy) as info:
             kiosk.checkin_manual(*PEOPLE[0], date(1990, 1, 2))
     msg = message_for(info.value)

@@ -100,16 +100,22 @@ def test_events_push_each_call(kiosk: Kiosk, display: DisplayServer) -> None:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
         events = _events(r)
-        first = next(events)  # the board at once, before any call
+        # the board at once (once the display's poll has seen the check-ins), before any call
+        first = next(e for e in events if e["departments"][0]["next"])
         assert first["departments"][0]["serving"] == []
         assert first["departments"][0]["next"] == [1, 2, 3]
         kiosk.call_next("NOI")
-        pushed = next(events)
+        # The first board event that shows a call (a board pushed in between for another
+        # change, e.g. under load, is not this call's).
+        pushed = next(e for e in events if e["departments"][0]["serving"])
         assert [c["number"] for c in pushed["departments"][0]["serving"]] == [1]
         assert pushed["announcements"][0]["number"] == 1
         assert pushed["version"] != first["version"]
         kiosk.recall(1, "NOI")
-        again = next(events)  # a recall is a new announcement of the same number
+        # a recall is a new announcement of the same number
+        again = next(
+            e for e in events if e["announcements"][0]["seq"] != pushed["announcements"][0]["seq"]
+        )
         assert again["announcements"][0]["seq"] > pushed["announcements"][0]["seq"]
         assert again["announcements"][0]["announcements"] == 2
 
@@ -122,7 +128,9 @@ def test_a_new_checkin_reaches_the_board(kiosk: Kiosk, display: DisplayServer) -
         events = _events(r)
         assert next(events)["departments"][1]["next"] == []
         kiosk.checkin_manual(*PEOPLE[0], date(1990, 1, 2), department="NHI")
-        assert next(events)["departments"][1]["next"] == [1]
+        assert next(e for e in events if e["departments"][1]["next"])["departments"][1]["next"] == [
+            1
+        ]
 
 
 class FakeVoiceMissing:
@@ -282,3 +290,27 @@ def test_a_clinic_without_departments_shows_its_one_queue(tmp_path: Path) -> Non
         (one,) = k.board()["departments"]
         assert [c["number"] for c in one["serving"]] == [1]
         assert k.today()[0]["call"] == "called"
+
+
+def test_the_bind_address_is_honoured(display_kiosk: Kiosk) -> None:
+    """A configured address is the one listened on (127.0.0.2 stands in for a LAN address:
+    still this machine), and nothing answers on another address at that port."""
+    server = DisplayServer(display_kiosk, host="127.0.0.2", port=0).start()
+    try:
+        host, port = server.address
+        assert host == "127.0.0.2" and server.url == f"http://127.0.0.2:{port}/"
+        assert httpx.get(server.url + "api/board", timeout=WAIT_S).status_code == 200
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/api/board", timeout=WAIT_S)
+    finally:
+        server.stop()
+
+
+def test_a_server_never_started_stops_at_once(display_kiosk: Kiosk) -> None:
+    server = DisplayServer(display_kiosk, port=0)
+    t = threading.Thread(target=server.stop)
+    t.start()
+    t.join(timeout=WAIT_S)
+    assert not t.is_alive()  # shutdown() would wait forever for a loop never started
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.url, timeout=WAIT_S)

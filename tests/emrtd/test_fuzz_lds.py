@@ -547,3 +547,130 @@ def _dg2_envelope(bdb_tag: int, body: bytes) -> bytes:
 )
 def test_fuzz_dg2_junk_record(bdb_tag: int, body: bytes) -> None:
     _survives(dg2.parse, _dg2_envelope(bdb_tag, body))
+
+
+def _lso_paths(data: bytes) -> tuple[object, object]:
+    """What the TLV fast path and asn1crypto make of an LDSSecurityObject (or the error)."""
+
+    def run(fn: Callable[[bytes], object]) -> object:
+        try:
+            return fn(data)
+        except LDSParseError:
+            return "error"
+
+    return run(sod._lso_fast), run(sod._lso_asn1)
+
+
+@given(lds_security_objects)
+def test_lso_fast_path_reads_every_encoded_lso_as_asn1crypto_does(lso: LDSSecurityObject) -> None:
+    encoded = sod.encode_lds_security_object(lso)
+    fast, slow = _lso_paths(encoded)
+    assert fast == slow == lso
+
+
+@given(st.data(), lds_security_objects)
+def test_lso_fast_path_on_mutations_agrees_or_defers(
+    data: st.DataObject, lso: LDSSecurityObject
+) -> None:
+    """A mutated LSO: the fast path gives asn1crypto's answer, or None (asn1crypto decides)."""
+    fast, slow = _lso_paths(data.draw(mutated(sod.encode_lds_security_object(lso))))
+    assert fast is None or fast == slow
+
+
+def _attrs_paths(raw_sod: bytes) -> tuple[object, object]:
+    from asn1crypto import cms as asn1_cms
+
+    from kiosk.emrtd.lds._common import unwrap
+
+    value = unwrap(raw_sod, 0x77, "EF.SOD", len(raw_sod), ber=True)
+    si = asn1_cms.ContentInfo.load(value)["content"]["signer_infos"][0]
+    attrs = si["signed_attrs"]
+    return sod._attrs_fast(tlv.encode(0x31, bytes(attrs.contents))), sod._attrs_asn1(attrs)
+
+
+def test_signed_attrs_fast_path_agrees_on_every_real_sod() -> None:
+    taken = 0
+    for path in sorted((DATA / "real_sods").glob("*.sod")):
+        fast, slow = _attrs_paths(path.read_bytes())
+        assert fast is None or fast == slow, path.name
+        taken += fast is not None
+    assert taken >= 12  # the fast path is the usual one, not a dead branch
+
+
+@given(
+    lds_security_objects,
+    st.none() | st.datetimes(datetime.datetime(1950, 1, 1), timezones=st.just(datetime.UTC)),
+)
+def test_signed_attrs_fast_path_agrees_on_encoded_sods(
+    lso: LDSSecurityObject, when: datetime.datetime | None
+) -> None:
+    key, cert = _dsc()
+    when = None if when is None else when.replace(microsecond=0)
+    raw = sod.encode(lso, signer_cert_der=cert, signer_key=key, signing_time=when)
+    fast, slow = _attrs_paths(raw)
+    assert fast == slow
+    assert isinstance(fast, tuple) and fast[2] == when
+
+
+def _sod_paths(raw_sod: bytes) -> tuple[object, object]:
+    """The TLV fast path's SOD and asn1crypto's (or "error"), for the same EF.SOD."""
+    from kiosk.emrtd.lds._common import unwrap
+
+    try:
+        value = unwrap(raw_sod, 0x77, "EF.SOD", len(raw_sod), ber=True)
+        tlv.check(value, ber=True)
+    except (LDSParseError, TLVError):
+        return "error", "error"
+    try:
+        slow: object = sod._sod_asn1(value)
+    except LDSParseError:
+        slow = "error"
+    return sod._sod_fast(value), slow
+
+
+def test_sod_fast_path_equals_asn1crypto_on_real_sods() -> None:
+    deferred = set()
+    for path in sorted((DATA / "real_sods").glob("*.sod")):
+        fast, slow = _sod_paths(path.read_bytes())
+        assert slow != "error"
+        assert fast is None or fast == slow, path.name
+        if fast is None:
+            deferred.add(path.stem)
+    assert deferred == {"NZ"}  # its BER goes to asn1crypto; every DER one takes the fast path
+
+
+@given(
+    lds_security_objects,
+    _hash_name,
+    st.none() | st.datetimes(datetime.datetime(1950, 1, 1), timezones=st.just(datetime.UTC)),
+)
+def test_sod_fast_path_equals_asn1crypto_on_encoded_sods(
+    lso: LDSSecurityObject, digest: str, when: datetime.datetime | None
+) -> None:
+    key, cert = _dsc()
+    when = None if when is None else when.replace(microsecond=0)
+    raw = sod.encode(
+        lso, signer_cert_der=cert, signer_key=key, digest_algorithm=digest, signing_time=when
+    )
+    fast, slow = _sod_paths(raw)
+    assert fast is not None and fast == slow
+
+
+@given(st.data(), lds_security_objects)
+def test_sod_fast_path_on_mutations_agrees_or_defers(
+    data: st.DataObject, lso: LDSSecurityObject
+) -> None:
+    """A mutated SOD: the fast path gives asn1crypto's SOD or defers to it; it never
+    accepts what asn1crypto refuses."""
+    key, cert = _dsc()
+    raw = data.draw(mutated(sod.encode(lso, signer_cert_der=cert, signer_key=key)))
+    fast, slow = _sod_paths(raw)
+    assert fast is None or fast == slow
+
+
+@given(st.data(), st.sampled_from([_REAL_BER_SOD, _REAL_MY_SOD]))
+def test_sod_fast_path_on_mutated_real_sods_agrees_or_defers(
+    data: st.DataObject, real: bytes
+) -> None:
+    fast, slow = _sod_paths(data.draw(mutated(real)))
+    assert fast is None or fast == slow

@@ -48,3 +48,53 @@ def test_fuzz_mutations(encoded: bytes, pos: int, byte: int) -> None:
     data[pos % len(data)] = byte
     with contextlib.suppress(TLVError):
         tlv.decode_all(bytes(data))
+
+
+def _outcome(fn: object, data: bytes, ber: bool) -> str | None:
+    try:
+        fn(data, ber=ber)  # type: ignore[operator]
+    except TLVError:
+        return "error"
+    return None
+
+
+@given(st.binary(max_size=600), st.booleans())
+def test_fuzz_check_agrees_with_decode_on_junk(data: bytes, ber: bool) -> None:
+    """``tlv.check`` (the caps walk in front of asn1crypto) refuses exactly what decode refuses."""
+    assert _outcome(tlv.check, data, ber) == _outcome(tlv.decode, data, ber)
+
+
+@given(_tree(4), st.integers(min_value=0, max_value=10_000), st.integers(0, 255), st.booleans())
+def test_fuzz_check_agrees_with_decode_on_mutated_trees(
+    encoded: bytes, at: int, byte: int, ber: bool
+) -> None:
+    """One byte changed anywhere in a valid tree (lengths, tags, EOCs): same verdict."""
+    data = bytearray(encoded)
+    data[at % len(data)] = byte
+    assert _outcome(tlv.check, bytes(data), ber) == _outcome(tlv.decode, bytes(data), ber)
+
+
+def _ber_tree(depth: int) -> st.SearchStrategy[bytes]:
+    """Trees whose constructed objects use the indefinite length (as real EF.SODs do)."""
+    leaf = st.builds(tlv.encode, primitive_tags, st.binary(max_size=40))
+    if depth == 0:
+        return leaf
+    node = st.builds(
+        lambda t, kids, indef: (
+            tlv.tag_bytes(t) + b"\x80" + b"".join(kids) + b"\x00\x00"
+            if indef
+            else tlv.encode(t, b"".join(kids))
+        ),
+        constructed_tags,
+        st.lists(_ber_tree(depth - 1), max_size=4),
+        st.booleans(),
+    )
+    return st.one_of(leaf, node)
+
+
+@given(_ber_tree(4), st.integers(min_value=0, max_value=10_000), st.sampled_from([0, 0x80, 0xFF]))
+def test_fuzz_check_agrees_with_decode_on_mutated_ber(encoded: bytes, at: int, byte: int) -> None:
+    assert _outcome(tlv.check, encoded, True) == _outcome(tlv.decode, encoded, True) is None
+    data = bytearray(encoded)
+    data[at % len(data)] = byte
+    assert _outcome(tlv.check, bytes(data), True) == _outcome(tlv.decode, bytes(data), True)

@@ -21,6 +21,8 @@ import pytest
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from kiosk.emrtd import tlv
 from kiosk.emrtd.errors import LDSParseError
@@ -256,3 +258,77 @@ def test_the_only_certificate_is_tried_and_the_signature_decides() -> None:
         "invalid",
         "only_certificate",
     )
+
+
+# ------------------------------------------------------------------ signed attributes' order
+
+
+def _reorder_signed_attrs(p: Pki, raw: bytes, sign: str) -> bytes:
+    """The SOD with its signed attributes in reverse (non-DER) order, definite lengths, signed
+    over the bytes as sent (``sign="received"``) or over their DER SET (``"der"``)."""
+    ci = tlv.decode(unwrap(raw, 0x77, "EF.SOD", len(raw)))
+    oid, wrapper = ci.children
+    sd = wrapper.children[0]
+    si = sd.children[-1].children[0]
+    kids = list(si.children)
+    at = next(i for i, k in enumerate(kids) if k.tag == 0xA0)
+    reordered = kids[at].children[::-1]
+    body = b"".join(k.encode() for k in reordered)
+    der = b"\x31" + tlv.encode(0xA0, kids[at].value)[1:]
+    signed = tlv.encode(0x31, body) if sign == "received" else der
+    assert isinstance(p.dsc_key, ec.EllipticCurvePrivateKey)
+    signature = p.dsc_key.sign(signed, ec.ECDSA(hashes.SHA256()))
+    kids[at] = tlv.TLV(0xA0, body)
+    sig_at = next(i for i, k in enumerate(kids) if k.tag == 0x04)
+    kids[sig_at] = tlv.TLV(0x04, signature)
+    new_si = tlv.encode(0x30, b"".join(k.encode() for k in kids))
+    new_sd = b"".join(k.encode() for k in sd.children[:-1]) + tlv.encode(0x31, new_si)
+    content = tlv.encode(0xA0, tlv.encode(0x30, new_sd))
+    return tlv.encode(0x77, tlv.encode(0x30, oid.encode() + content))
+
+
+@pytest.mark.parametrize("sign", ["received", "der"])
+def test_signed_attributes_out_of_der_order_verify_either_way(sign: str) -> None:
+    """A signer that sent its attributes unsorted (definite lengths, so not BER): whether it
+    signed the bytes it sent or their DER SET, the signature is valid; nothing else is."""
+    p = pki()
+    files = dg_files()
+    raw = _reorder_signed_attrs(p, _signed_raw(p, files), sign)
+    parsed = sod_mod.parse(raw)
+    si = parsed.signer_info
+    assert si.signed_attrs_received is not None  # really not the DER order
+    assert si.signed_attrs_der is not None and si.signed_attrs_der != si.signed_attrs
+    result = check(parsed, files, p.store())
+    assert (result.verdict, result.signature) == ("verified", "valid")
+    forged = _reorder_signed_attrs(pki("forger"), _signed_raw(p, files), sign)
+    assert check(sod_mod.parse(forged), files, p.store()).signature == "invalid"
+
+
+def test_reference_like_sod_every_tolerance_at_once() -> None:
+    """What the BSI TR-03105-5 / ETSI reference SODs exercise, in one document (those files
+    are not available here): LDS v1 with ldsVersionInfo, a SignerInfo v3 naming its signer
+    by subject key identifier, no signingTime, BER indefinite lengths — verified like its
+    DER twin, the validity then checked against nothing (a note at most), the chain cached."""
+    p = pki("reference")
+    files = dg_files()
+    pairs = tuple(sorted((int(k[2:]), hashlib.sha256(v).digest()) for k, v in files.items()))
+    lso = sod_mod.LDSSecurityObject(1, "sha256", pairs, ("0108", "040000"))
+    der = sod_mod.encode(lso, signer_cert_der=p.dsc_der, signer_key=p.dsc_key)
+    ski = (
+        x509.load_der_x509_certificate(p.dsc_der)
+        .extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+        .value.digest
+    )
+    der = _with_sid(der, cms.SignerIdentifier({"subject_key_identifier": ski}))
+    ber = _ber_sod(der)
+    store = p.store()
+    results = [check(sod_mod.parse(raw), files, store) for raw in (der, ber, ber)]
+    for result in results:
+        assert (result.verdict, result.signature, result.chain) == ("verified", "valid", "trusted")
+        assert (result.signer_match, result.reference, result.signing_time) == (
+            "subject_key_identifier",
+            "unknown",
+            None,
+        )
+        assert result.to_json() == results[0].to_json()
+    assert sod_mod.parse(ber).lds_security_object.lds_version == ("0108", "040000")

@@ -128,12 +128,16 @@ def test_the_choice_offers_open_departments_in_large_buttons_and_numbers_follow_
     # RHM (bhyt_self = false) is not offered to an insured patient: the desk registers them
     assert list(buttons) == ["NOI", "NGOAI", "NHI"]
     assert "Răng Hàm Mặt" in kiosk.department.desk.text()
-    assert buttons["NOI"].text() == "Khám Nội\nPhòng 203" and buttons["NOI"].isEnabled()
-    assert not buttons["NHI"].isEnabled() and "Đóng cửa (mở 13:00–17:00)" in (buttons["NHI"].text())
+    assert (
+        kiosk.department.button_text("NOI") == "Khám Nội\nPhòng 203" and buttons["NOI"].isEnabled()
+    )
+    assert not buttons["NHI"].isEnabled() and "Đóng cửa (mở 13:00–17:00)" in (
+        kiosk.department.button_text("NHI")
+    )
     for b in buttons.values():
         assert b.height() >= MIN_TOUCH and b.width() >= MIN_TOUCH
     qtbot.mouseClick(kiosk.lang_button, Qt.MouseButton.LeftButton)
-    assert buttons["NOI"].text() == "Internal medicine\nRoom 203"
+    assert kiosk.department.button_text("NOI") == "Internal medicine\nRoom 203"
     assert _journal(kiosk) == []  # read and answered, no number taken yet
     _choose(qtbot, kiosk, "NHI")  # closed: pressing it does nothing
     assert kiosk.state.screen == "department" and _journal(kiosk) == []
@@ -161,16 +165,16 @@ def test_a_retap_is_told_its_number_and_may_choose_another_department(
     _wait(qtbot, kiosk, "result")
     _tap(qtbot, kiosk)  # the next patient: NOI 2
     _wait(qtbot, kiosk, "department")
-    assert "Bạn đã có" not in kiosk.department.buttons["NOI"].text()
+    assert "Bạn đã có" not in kiosk.department.button_text("NOI")
     _choose(qtbot, kiosk, "NOI")
     _wait(qtbot, kiosk, "result")
     assert "Số thứ tự: 2\nKhám Nội — Phòng 203" in kiosk.result.queue.text()
     _remove(qtbot, kiosk)
     _tap(qtbot, kiosk)  # the same card again
     _wait(qtbot, kiosk, "department")
-    noi = kiosk.department.buttons["NOI"].text()
-    assert "Bạn đã có số 2 — Khám Nội — Phòng 203" in noi
-    assert "Bạn đã có" not in kiosk.department.buttons["NGOAI"].text()
+    noi = kiosk.department.button_text("NOI")
+    assert "Bạn đã có số 2 — Phòng 203" in noi
+    assert "Bạn đã có" not in kiosk.department.button_text("NGOAI")
     _choose(qtbot, kiosk, "NOI")
     _wait(qtbot, kiosk, "result")
     assert "Bạn đã có số 2 hôm nay\nKhám Nội — Phòng 203" in kiosk.result.queue.text()
@@ -261,5 +265,79 @@ def test_reception_chooses_the_department_for_the_patient(qtbot: QtBot, tmp_path
         assert not selector.isVisible()  # the number is taken
         (row,) = _journal(window)
         assert row["department"] == "RHM"
+    finally:
+        window.close()
+
+
+def test_a_bhyt_qr_scan_chooses_its_department_too(
+    qtbot: QtBot, kiosk: KioskWindow, printer: EscposPrinter
+) -> None:
+    """No chip: the BHYT card QR (a wedge scanner's line) checks in, then the choice."""
+    qr = (  # the example of ../shared/reference/CCCD.md
+        "0111077012|4e677579e1bb856e205469e1babf6e20c490e1baa174|29/03/1988|1|-|01 - C54|"
+        "01/07/2023|-|31/07/2023|01050111077012|-|4| 01/10/2027|4641c59ff02659c3-1202|4|…|$"
+    )
+    kiosk.idle.scanned.emit(qr)
+    _wait(qtbot, kiosk, "department")
+    assert _journal(kiosk) == []
+    _choose(qtbot, kiosk, "NOI")
+    _wait(qtbot, kiosk, "result")
+    assert "Số thứ tự: 1\nKhám Nội — Phòng 203" in kiosk.result.queue.text()
+    (row,) = _journal(kiosk)
+    assert (row["method"], row["department"]) == ("bhyt_qr", "NOI")
+    assert len(printer.wait_pages(1)) == 1
+
+
+def test_reception_chooses_for_a_typed_check_in(qtbot: QtBot, tmp_path: Path) -> None:
+    window = _window(qtbot, tmp_path, mode="reception")
+    try:
+        window.state.open_manual()
+        window.manual.id_input.setText("046196008821")
+        window.manual.name_input.setText("Lê Thị Ánh Tuyết")
+        window.manual.dob_input.setText("23/11/1996")
+        qtbot.mouseClick(window.manual.ok_button, Qt.MouseButton.LeftButton)
+        _wait(qtbot, window, "result")
+        selector = window.result.selector
+        assert selector.isVisible() and _journal(window) == []
+        assert "Chọn khoa cho bệnh nhân" in window.result.queue.text()
+        selector.box.setCurrentIndex(1)  # NGOAI
+        qtbot.mouseClick(selector.assign_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "Số thứ tự: 1" in window.result.queue.text(), timeout=WAIT_MS)
+        (row,) = _journal(window)
+        assert (row["method"], row["department"]) == ("manual", "NGOAI")
+    finally:
+        window.close()
+
+
+def test_many_departments_and_large_text_turn_pages(qtbot: QtBot, tmp_path: Path) -> None:
+    """Eight departments: six a page, the rest behind "more"; in large text two a page, one
+    per row — never buttons squeezed under their words."""
+    many = tuple(
+        Department(f"K{i}", f"Khoa {i}", f"Department {i}", f"{100 + i}") for i in range(8)
+    )
+    window = _window(qtbot, tmp_path, departments=many)
+    try:
+        _tap(qtbot, window)
+        _wait(qtbot, window, "department")
+        screen = window.department
+
+        def visible() -> list[str]:
+            return [c for c, b in screen.buttons.items() if b.isVisible()]
+
+        assert visible() == [f"K{i}" for i in range(6)] and screen.next_button.isVisible()
+        assert not screen.prev_button.isEnabled()
+        qtbot.mouseClick(screen.next_button, Qt.MouseButton.LeftButton)
+        assert visible() == ["K6", "K7"] and not screen.next_button.isEnabled()
+        _choose(qtbot, window, "K7")
+        _wait(qtbot, window, "result")
+        assert "Khoa 7 — Phòng 107" in window.result.queue.text()
+        _remove(qtbot, window)
+        _tap(qtbot, window)
+        _wait(qtbot, window, "department")
+        qtbot.mouseClick(window.large_button, Qt.MouseButton.LeftButton)  # "Aa": large text
+        assert window.state.large_text and screen.text_floor > 0
+        assert visible() == ["K0", "K1"] and screen.button_text("K0") == "Khoa 0 — Phòng 100"
+        first, second = (screen.buttons[c] for c in ("K0", "K1"))
+        assert first.x() == second.x() and first.y() < second.y()  # one per row
     finally:
         window.close()

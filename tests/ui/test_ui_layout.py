@@ -101,8 +101,8 @@ def test_every_screen_fits(qtbot: Any, tmp_path: Path, outcome: Any, mode: str) 
             window.show()
             for lang in ("vi", "en"):
                 for screen in screenshots.screens_of(mode):
-                    window.state.wipe()  # (self-check: back to Vietnamese for the next one)
-                    window.state.set_language(lang)
+                    window.state.wipe()
+                    window.state.set_language(lang)  # a patient's wipe brings back Vietnamese
                     steps[screen]()
                     assert window.state.screen == screen and window.state.lang == lang
                     app.processEvents()

@@ -112,13 +112,17 @@ class CallBar(QWidget):
         self.status = QLabel()
         self.status.setObjectName("call_status")
         self.status.setStyleSheet("font-size: 22pt; font-weight: bold;")
-        row = QHBoxLayout(self)
+        self.status.setWordWrap(True)
+        row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.department)
+        row.addWidget(self.department, 1)
         row.addWidget(self.next_button)
         row.addWidget(self.recall_button)
         row.addWidget(self.no_show_button)
-        row.addWidget(self.status, 1)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(row)
+        column.addWidget(self.status)  # its own line: the buttons keep their whole labels
         self.set_departments(())
 
     def set_departments(self, departments: tuple[Department, ...]) -> None:
@@ -360,6 +364,7 @@ class ReceptionJobs(QObject):
     exported = Signal(bool)
     reprinted = Signal(object)
     choose = Signal(object, object)
+    decision_done = Signal(str, bool)
     called = Signal(object)
     call_failed = Signal(object)
 
@@ -405,12 +410,24 @@ class ReceptionJobs(QObject):
             return
         self.outcome.emit(report.outcome)  # the window asks for its ticket, as for a card
 
+    @Slot(str, bool)
+    def decide(self, checkin_id: str, accepted: bool) -> None:
+        """Journal reception's decision on a card that failed its checks; ``decision_done``
+        carries ``(checkin_id, accepted)`` (``failed`` the message when it was not kept)."""
+        try:
+            self.kiosk.decide_authenticity(checkin_id, accepted=accepted)
+        except Exception as exc:
+            log.warning("authenticity decision failed: %s", type(exc).__name__)
+            self.failed.emit(message_for(exc))
+            return
+        self.decision_done.emit(checkin_id, accepted)
+
     @Slot(str)
     def reprint(self, checkin_id: str) -> None:
         """Print a check-in's ticket again (paper ran out, a ticket was lost)."""
         from ui.worker import print_ticket_for
 
-        self.reprinted.emit(print_ticket_for(self.kiosk, checkin_id))
+        self.reprinted.emit(print_ticket_for(self.kiosk, checkin_id, reprint=True))
 
     def _call(self, code: str, work: Any) -> None:
         try:
@@ -476,6 +493,7 @@ class ReceptionRequests(QObject):
     manual = Signal(object)
     export_today = Signal(str)
     reprint = Signal(str)
+    decide = Signal(str, bool)
     call_next = Signal(str)
     recall = Signal(object)
     no_show = Signal(object)
@@ -487,6 +505,7 @@ class ReceptionRequests(QObject):
         self.manual.connect(jobs.manual)
         self.export_today.connect(jobs.export_today)
         self.reprint.connect(jobs.reprint)
+        self.decide.connect(jobs.decide)
         self.call_next.connect(jobs.call_next)
         self.recall.connect(jobs.recall)
         self.no_show.connect(jobs.no_show)

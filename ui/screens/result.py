@@ -43,6 +43,8 @@ from ui.state import ScreenView
 from ui.strings import Lang, t
 
 PHOTO_SIZE = (240, 320)
+#: The photo next to a failed card's reason and the decision buttons.
+PHOTO_SMALL = (195, 260)
 #: Holder lines shown (reception shows every DG13 field).
 MAX_LINES = 20
 #: With at most this many lines (self-check mode) each gets its own row in large type.
@@ -70,6 +72,7 @@ QLabel#badge_issuer_unknown { border: 4px solid #5c4400; color: #5c4400; backgro
 QLabel#badge_failed { border: 4px solid #9b0000; color: #9b0000; background: #fdecea; }
 QLabel#badge_not_chip { border: 4px dashed #333333; color: #333333; background: #f2f2f2; }
 QLabel#trust { font-size: 16px; color: #333333; }
+QLabel#failure { font-size: 16px; font-weight: bold; color: #9b0000; }
 QLabel[elig="true"] { font-size: 20px; padding: 10px; border-radius: 8px; color: #000000; }
 QLabel#elig_eligible { border: 4px solid #005a1e; background: #e6f4ea; }
 QLabel#elig_not_eligible { border: 4px solid #9b0000; background: #fdecea; }
@@ -127,6 +130,8 @@ class ResultScreen(QWidget):
     """``done`` = the patient or receptionist is finished (wipe)."""
 
     done = Signal()
+    #: Reception's decision on a card that failed its checks (True: accepted).
+    decided = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -184,6 +189,23 @@ class ResultScreen(QWidget):
         self.eligibility.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.eligibility.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
+        # Reception, a card that failed its checks: why, and staff's decision.
+        self.failure = QLabel()
+        self.failure.setObjectName("failure")
+        self.failure.setWordWrap(True)
+        self.failure.hide()
+        self.accept_button = button()
+        self.accept_button.setObjectName("decision_accept")
+        self.accept_button.clicked.connect(lambda: self.decided.emit(True))
+        self.refuse_button = button()
+        self.refuse_button.setObjectName("decision_refuse")
+        self.refuse_button.clicked.connect(lambda: self.decided.emit(False))
+        self._decision_row = QHBoxLayout()
+        self._decision_row.addWidget(self.accept_button)
+        self._decision_row.addWidget(self.refuse_button)
+        self.accept_button.hide()
+        self.refuse_button.hide()
+
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
         head.addWidget(self.queue, 0)
@@ -193,8 +215,10 @@ class ResultScreen(QWidget):
         left.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignHCenter)
         left.addWidget(self.badge)
         left.addWidget(self.trust)
+        left.addWidget(self.failure)
         left.addStretch(1)
         left.addWidget(self.selector)
+        left.addLayout(self._decision_row)
         left.addWidget(self.done_button)
         left_box = QWidget()
         left_box.setLayout(left)
@@ -275,12 +299,16 @@ class ResultScreen(QWidget):
         self.wipe()
         self.title.setText(view.title)
         self.photo.setVisible(not self.text_floor)  # large text: no room, and no need
+        # A failed card's reason and decision buttons need room: a smaller photo (still
+        # large enough to compare the face).
+        size = PHOTO_SMALL if view.extra.get("failure") else PHOTO_SIZE
+        self.photo.setFixedSize(*size)
         if view.photo:
             pixmap = photo_pixmap(view.photo)
             if not pixmap.isNull():
                 self.photo.setPixmap(
                     pixmap.scaled(
-                        *PHOTO_SIZE,
+                        *size,
                         Qt.AspectRatioMode.KeepAspectRatio,
                         Qt.TransformationMode.SmoothTransformation,
                     )
@@ -292,7 +320,19 @@ class ResultScreen(QWidget):
         self._place(lines)
         self.badge.setText(view.badge)
         _restyle(self.badge, f"badge_{view.badge_kind or 'not_chip'}")
-        trust = view.extra.get("trust", "")
+        failure = " — ".join(
+            x for x in (view.extra.get("failure"), view.extra.get("decision")) if x
+        )
+        self.failure.setText(failure)
+        self.failure.setVisible(bool(failure))
+        deciding = view.extra.get("decide") == "1"
+        self.accept_button.setText(t("decision.accept", lang))
+        self.refuse_button.setText(t("decision.refuse", lang))
+        self.accept_button.setVisible(deciding)
+        self.refuse_button.setVisible(deciding)
+        # Deciding: the reason takes the CSCA line's place and the decision Done's (staff
+        # decide before the patient's screen ends).
+        trust = "" if failure else view.extra.get("trust", "")
         self.trust.setText(trust)
         self.trust.setVisible(bool(trust))
         self._elig = (view.eligibility, view.eligibility_status)
@@ -300,6 +340,7 @@ class ResultScreen(QWidget):
         ticket = view.extra.get("ticket", "")
         self.queue.setText(f"{view.queue}\n{ticket}" if ticket else view.queue)
         self.done_button.setText(t("result.done", lang))
+        self.done_button.setVisible(not deciding)
         self.selector.show_choices(view.choices, lang)
         # The left column is as wide as the done button needs (it never elides its words).
         self._left_box.setFixedWidth(max(LEFT_WIDTH, self.done_button.sizeHint().width()))
@@ -334,6 +375,9 @@ class ResultScreen(QWidget):
             value.clear()
         self._place(())
         self._elig = ((), None)
-        for label in (self.badge, self.trust, self.eligibility, self.queue):
+        for label in (self.badge, self.trust, self.eligibility, self.queue, self.failure):
             label.clear()
         self.trust.hide()
+        self.failure.hide()
+        self.accept_button.hide()
+        self.refuse_button.hide()

@@ -23,11 +23,13 @@ DER ``SET OF`` the signer signed (RFC 5652 §5.4).
 ICAO asks for DER, real chips send BER (a New Zealand passport's SOD uses
 indefinite lengths inside the CMS), so the SOD is read as BER: the capped
 walk of :mod:`kiosk.emrtd.tlv` checks lengths, nesting depth and element count
-first, then asn1crypto parses it. What is hashed is what the signature
-covers: the eContent's octets as they are (a chunked OCTET STRING joined),
-and the signed attributes re-encoded as a DER SET (the form CMS signs; the
-received bytes re-tagged are kept as a second candidate for signers that
-signed a non-canonical order).
+first, then the envelope is split: its plain DER layout (nearly every chip)
+with the capped TLV reader, anything else by asn1crypto, which has the last
+word (see :func:`parse`; property tests hold both to the same result). What
+is hashed is what the signature covers: the eContent's octets as they are (a
+chunked OCTET STRING joined), and the signed attributes as received re-tagged
+as a SET, or re-encoded as a DER SET (the form CMS signs) when that differs —
+for signers that sent or signed a non-canonical order.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar, Literal
 
 from asn1crypto import algos, cms, core, x509
@@ -43,7 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from kiosk.emrtd import tlv
 from kiosk.emrtd.errors import LDSParseError, TLVError
-from kiosk.emrtd.lds._common import ASN1_ERRORS, unwrap
+from kiosk.emrtd.lds._common import ASN1_ERRORS, children, unwrap
 from kiosk.emrtd.lds.files import EF_SOD
 
 #: eContentType of the LDSSecurityObject.
@@ -53,6 +56,8 @@ _TAG = 0x77
 DG_NUMBERS = range(1, 17)
 
 _Fields = list[tuple[Any, ...]]
+#: A child as :func:`kiosk.emrtd.lds._common.children` gives it.
+Kid = tuple[int, int, int, int]
 
 
 class _DataGroupHash(core.Sequence):
@@ -119,12 +124,12 @@ class SignerInfo:
     ``signature_algorithm`` is asn1crypto's name (``"sha256_rsa"``,
     ``"rsassa_pss"``, ``"sha256_ecdsa"``, ``"rsassa_pkcs1v15"``…) or the dotted
     OID; ``signature_parameters_der`` carries e.g. RSASSA-PSS parameters.
-    ``signed_attrs_der`` is the signed attributes re-encoded as a DER ``SET OF``
-    (tag 31): the input of the signature as RFC 5652 §5.4 defines it.
-    ``signed_attrs_received`` is the received attributes re-tagged as a SET,
-    byte for byte, when that differs from the DER form (BER on the chip), else
-    None. ``content_type``, ``message_digest`` and ``signing_time`` are read
-    from those attributes.
+    ``signed_attrs`` is the received signed attributes re-tagged as a ``SET OF``
+    (tag 31), byte for byte; :attr:`signed_attrs_der` their DER re-encoding (the
+    input of the signature as RFC 5652 §5.4 defines it), made only when asked —
+    on a DER chip both are the same bytes, and passive authentication tries the
+    received bytes first. ``content_type``, ``message_digest`` and
+    ``signing_time`` are read from those attributes.
     """
 
     version: int
@@ -136,11 +141,31 @@ class SignerInfo:
     serial_number: int | None = None
     subject_key_identifier: bytes | None = None
     signature_parameters_der: bytes | None = None
-    signed_attrs_der: bytes | None = None
-    signed_attrs_received: bytes | None = None
+    signed_attrs: bytes | None = None
     content_type: str | None = None
     message_digest: bytes | None = None
     signing_time: datetime.datetime | None = None
+
+    @cached_property
+    def signed_attrs_der(self) -> bytes | None:
+        """The signed attributes as a DER ``SET OF`` (None without signed attributes).
+
+        Raises :class:`LDSParseError` when they cannot be re-encoded.
+        """
+        if self.signed_attrs is None:
+            return None
+        try:
+            return bytes(cms.CMSAttributes.load(self.signed_attrs).dump(force=True))
+        except ASN1_ERRORS as exc:
+            raise LDSParseError(f"EF.SOD: signed attributes cannot be re-encoded: {exc}") from exc
+
+    @property
+    def signed_attrs_received(self) -> bytes | None:
+        """The received signed attributes when they differ from :attr:`signed_attrs_der`
+        (BER on the chip), else None."""
+        if self.signed_attrs is None or self.signed_attrs == self.signed_attrs_der:
+            return None
+        return self.signed_attrs
 
 
 @dataclass(frozen=True)
@@ -202,37 +227,52 @@ class SOD:
         whether it signed. Raises :class:`LDSParseError` for an unreadable certificate.
         """
         signer = signer or self.signer_info
-        certs: list[tuple[bytes, x509.Certificate]] = []
-        for der in self.certificates:
-            try:
-                certs.append((der, x509.Certificate.load(der)))
-            except ASN1_ERRORS as exc:
-                raise LDSParseError(f"EF.SOD: unreadable certificate: {exc}") from exc
+        return _find_signer(
+            self.certificates,
+            signer.issuer_der,
+            signer.serial_number,
+            signer.subject_key_identifier,
+        )
+
+
+@lru_cache(maxsize=1024)
+def _find_signer(
+    certificates: tuple[bytes, ...],
+    issuer_der: bytes | None,
+    serial_number: int | None,
+    subject_key_identifier: bytes | None,
+) -> tuple[bytes, SignerMatch] | None:
+    """:meth:`SOD.find_signer`, remembered: a pure function of the certificates carried and the
+    signer identifier, the same on every card of a document signer (errors are not kept)."""
+    certs: list[tuple[bytes, x509.Certificate]] = []
+    for der in certificates:
         try:
-            if signer.issuer_der is not None:
-                wanted = x509.Name.load(signer.issuer_der)
-                same_serial = [
-                    (der, cert)
-                    for der, cert in certs
-                    if cert["tbs_certificate"]["serial_number"].native == signer.serial_number
-                ]
-                for der, cert in same_serial:
-                    if cert["tbs_certificate"]["issuer"].dump() == signer.issuer_der:
-                        return der, "issuer_and_serial"
-                for der, cert in same_serial:
-                    if _name_attributes(cert["tbs_certificate"]["issuer"]) == _name_attributes(
-                        wanted
-                    ):
-                        return der, "issuer_and_serial_any_order"
-            if signer.subject_key_identifier is not None:
-                for der, cert in certs:
-                    if cert.key_identifier == signer.subject_key_identifier:
-                        return der, "subject_key_identifier"
+            certs.append((der, x509.Certificate.load(der)))
         except ASN1_ERRORS as exc:
-            raise LDSParseError(f"EF.SOD: unreadable signer identifier: {exc}") from exc
-        if len(certs) == 1:
-            return certs[0][0], "only_certificate"
-        return None
+            raise LDSParseError(f"EF.SOD: unreadable certificate: {exc}") from exc
+    try:
+        if issuer_der is not None:
+            wanted = x509.Name.load(issuer_der)
+            same_serial = [
+                (der, cert)
+                for der, cert in certs
+                if cert["tbs_certificate"]["serial_number"].native == serial_number
+            ]
+            for der, cert in same_serial:
+                if cert["tbs_certificate"]["issuer"].dump() == issuer_der:
+                    return der, "issuer_and_serial"
+            for der, cert in same_serial:
+                if _name_attributes(cert["tbs_certificate"]["issuer"]) == _name_attributes(wanted):
+                    return der, "issuer_and_serial_any_order"
+        if subject_key_identifier is not None:
+            for der, cert in certs:
+                if cert.key_identifier == subject_key_identifier:
+                    return der, "subject_key_identifier"
+    except ASN1_ERRORS as exc:
+        raise LDSParseError(f"EF.SOD: unreadable signer identifier: {exc}") from exc
+    if len(certs) == 1:
+        return certs[0][0], "only_certificate"
+    return None
 
 
 #: How :meth:`SOD.find_signer` found the signer's certificate.
@@ -269,7 +309,19 @@ def _digest_name(alg: algos.DigestAlgorithm) -> str:
 
 
 def parse_lds_security_object(data: bytes) -> LDSSecurityObject:
-    """Parse the DER LDSSecurityObject (the SOD's eContent)."""
+    """Parse the DER LDSSecurityObject (the SOD's eContent).
+
+    The plain DER layout every chip sends is split with the capped TLV reader
+    (:func:`_lso_fast`, a few times faster than asn1crypto over 16 hash entries);
+    anything else goes through asn1crypto, which decides.
+    """
+    data = bytes(data)
+    fast = _lso_fast(data)
+    return fast if fast is not None else _lso_asn1(data)
+
+
+def _lso_asn1(data: bytes) -> LDSSecurityObject:
+    """The LDSSecurityObject as asn1crypto reads it (any encoding it accepts)."""
     try:
         lso = _LDSSecurityObject.load(bytes(data), strict=True)
         version = int(lso["version"].native)
@@ -293,6 +345,135 @@ def parse_lds_security_object(data: bytes) -> LDSSecurityObject:
         raise LDSParseError(f"EF.SOD: bad LDSSecurityObject: {exc}") from exc
 
 
+class _NotPlain(Exception):
+    """The input is not the plain DER layout the fast path reads: asn1crypto decides."""
+
+
+_FAST_ERRORS: tuple[type[Exception], ...] = (_NotPlain, *ASN1_ERRORS)
+
+
+def _kids(data: bytes, start: int, end: int, tags: tuple[int, ...] | None = None) -> list[Kid]:
+    """Direct children ``(tag, object_start, value_start, value_end)`` of ``data[start:end]``
+    (definite lengths), each with the expected tag when ``tags`` is given."""
+    try:
+        out = children(data, start, end, "EF.SOD")
+    except LDSParseError as exc:
+        raise _NotPlain from exc
+    if tags is not None and tuple(k[0] for k in out) != tags:
+        raise _NotPlain
+    return out
+
+
+def _lso_fast(data: bytes) -> LDSSecurityObject | None:
+    """The LDSSecurityObject read from its DER layout, or None to leave it to asn1crypto.
+
+    Only the shape asn1crypto reads the same way is taken: one SEQUENCE spanning the
+    data of INTEGER, AlgorithmIdentifier (parsed by asn1crypto), SEQUENCE OF
+    SEQUENCE {INTEGER, OCTET STRING}, and optionally the version info
+    SEQUENCE {PrintableString, PrintableString}.
+    """
+    try:
+        ((_tag, _o, vs, ve),) = _kids(data, 0, len(data), (0x30,))
+        if ve != len(data):
+            raise _NotPlain
+        kids = _kids(data, vs, ve)
+        if tuple(k[0] for k in kids) not in ((0x02, 0x30, 0x30), (0x02, 0x30, 0x30, 0x30)):
+            raise _NotPlain
+        (_t, _o, v0, v1), alg, dgs = kids[:3]
+        if v1 == v0:
+            raise _NotPlain
+        version = int.from_bytes(data[v0:v1], "big", signed=True)
+        hash_algorithm = _digest_name(algos.DigestAlgorithm.load(data[alg[1] : alg[3]]))
+        pairs: list[tuple[int, bytes]] = []
+        for _t, _o, es, ee in _kids(data, dgs[2], dgs[3]):
+            if _t != 0x30:
+                raise _NotPlain
+            (_a, _b, ns, ne), (_c, _d, hs, he) = _kids(data, es, ee, (0x02, 0x04))
+            if ne == ns:
+                raise _NotPlain
+            number = int.from_bytes(data[ns:ne], "big", signed=True)
+            if number not in DG_NUMBERS or any(n == number for n, _ in pairs):
+                raise _NotPlain  # asn1crypto's path words the error
+            pairs.append((number, data[hs:he]))
+        lds_version = None
+        if len(kids) == 4:
+            strings = _kids(data, kids[3][2], kids[3][3], (0x13, 0x13))
+            lds_version = (
+                str(core.PrintableString.load(data[strings[0][1] : strings[0][3]]).native),
+                str(core.PrintableString.load(data[strings[1][1] : strings[1][3]]).native),
+            )
+        return LDSSecurityObject(version, hash_algorithm, tuple(pairs), lds_version)
+    except _FAST_ERRORS:
+        return None
+
+
+#: DER of the signed attribute types the fast path reads (RFC 5652 §11), by name.
+_ATTR_OIDS = {
+    bytes(core.ObjectIdentifier(f"1.2.840.113549.1.9.{n}").dump()): name
+    for n, name in ((3, "content_type"), (4, "message_digest"), (5, "signing_time"))
+}
+
+
+def _attrs_fast(
+    attrs: bytes,
+) -> tuple[str | None, bytes | None, datetime.datetime | None] | None:
+    """contentType, messageDigest and signingTime from a DER signed-attribute SET, each
+    once with one value; other attributes (signingCertificate, CMSAlgorithmProtection…)
+    are parsed by asn1crypto, as :func:`_attrs_asn1` does. None: leave it all to asn1crypto."""
+    found: dict[str, Any] = {}
+    seen: set[bytes] = set()
+    try:
+        ((_t, _o, vs, ve),) = _kids(attrs, 0, len(attrs), (0x31,))
+        for _t, ao, es, ee in _kids(attrs, vs, ve):
+            if _t != 0x30:
+                raise _NotPlain
+            (_a, os_, _b, oe), (_c, _d, ss, se) = _kids(attrs, es, ee, (0x06, 0x31))
+            oid = attrs[os_:oe]
+            if oid in seen:
+                raise _NotPlain  # asn1crypto's path words the error
+            seen.add(oid)
+            name = _ATTR_OIDS.get(oid)
+            if name is None:
+                cms.CMSAttribute.load(attrs[ao:ee])["values"].native  # noqa: B018 - validate
+                continue
+            ((tag, vo, _e, vend),) = _kids(attrs, ss, se)
+            value = attrs[vo:vend]
+            if name == "content_type" and tag == 0x06:
+                found[name] = str(core.ObjectIdentifier.load(value).dotted)
+            elif name == "message_digest" and tag == 0x04:
+                found[name] = value[_e - vo :]
+            elif name == "signing_time" and tag in (0x17, 0x18):
+                found[name] = cms.Time.load(value).native
+            else:
+                raise _NotPlain
+    except _FAST_ERRORS:
+        return None
+    return found.get("content_type"), found.get("message_digest"), found.get("signing_time")
+
+
+def _attrs_asn1(
+    attrs: cms.CMSAttributes,
+) -> tuple[str | None, bytes | None, datetime.datetime | None]:
+    """contentType, messageDigest and signingTime as asn1crypto reads them (any attributes)."""
+    content_type = message_digest = signing_time = None
+    seen: set[str] = set()
+    for attr in attrs:
+        kind = attr["type"].dotted
+        if kind in seen:
+            raise LDSParseError(f"EF.SOD: signed attribute {kind} repeated")
+        seen.add(kind)
+        name = attr["type"].native
+        if name == "content_type":
+            content_type = str(_one_value(attr, name).dotted)
+        elif name == "message_digest":
+            message_digest = bytes(_one_value(attr, name).native)
+        elif name == "signing_time":
+            signing_time = _one_value(attr, name).native
+        else:
+            attr["values"].native  # noqa: B018 - force the lazy parse of the rest
+    return content_type, message_digest, signing_time
+
+
 def _one_value(attr: cms.CMSAttribute, name: str) -> Any:
     values = attr["values"]
     if len(values) != 1:
@@ -312,29 +493,16 @@ def _parse_signer_info(si: cms.SignerInfo) -> SignerInfo:
     params = sig_alg["parameters"]
     params_der = None if isinstance(params, core.Void) else bytes(params.dump())
     sig_oid = sig_alg["algorithm"]
-    attrs_der = attrs_received = content_type = message_digest = signing_time = None
+    attrs_received = content_type = message_digest = signing_time = None
+    fast = None
     attrs = si["signed_attrs"]
     if not isinstance(attrs, core.Void):
         attrs_received = tlv.encode(0x31, bytes(attrs.contents))
-        # RFC 5652 §5.4: the signature covers the DER encoding of the SET OF.
-        attrs_der = bytes(cms.CMSAttributes.load(attrs_received).dump(force=True))
-        if attrs_received == attrs_der:
-            attrs_received = None
-        seen: set[str] = set()
-        for attr in attrs:
-            kind = attr["type"].dotted
-            if kind in seen:
-                raise LDSParseError(f"EF.SOD: signed attribute {kind} repeated")
-            seen.add(kind)
-            name = attr["type"].native
-            if name == "content_type":
-                content_type = str(_one_value(attr, name).dotted)
-            elif name == "message_digest":
-                message_digest = bytes(_one_value(attr, name).native)
-            elif name == "signing_time":
-                signing_time = _one_value(attr, name).native
-            else:
-                attr["values"].native  # noqa: B018 - force the lazy parse of the rest
+        fast = _attrs_fast(attrs_received)
+        if fast is not None:
+            content_type, message_digest, signing_time = fast
+    if attrs_received is not None and fast is None:
+        content_type, message_digest, signing_time = _attrs_asn1(attrs)
     return SignerInfo(
         version=int(si["version"]),
         digest_algorithm=_digest_name(si["digest_algorithm"]),
@@ -345,8 +513,7 @@ def _parse_signer_info(si: cms.SignerInfo) -> SignerInfo:
         serial_number=serial,
         subject_key_identifier=ski,
         signature_parameters_der=params_der,
-        signed_attrs_der=attrs_der,
-        signed_attrs_received=attrs_received,
+        signed_attrs=attrs_received,
         content_type=content_type,
         message_digest=message_digest,
         signing_time=signing_time,
@@ -358,13 +525,163 @@ def parse(data: bytes) -> SOD:
 
     Raises :class:`LDSParseError` on any structural problem, a content type
     other than SignedData / LDSSecurityObject, or a missing eContent or SignerInfo.
+
+    After the caps walk, the plain DER layout of the CMS envelope (what chips
+    nearly always send) is split by :func:`_sod_fast` with the capped TLV reader —
+    parsing the envelope was most of the cost of passive authentication per
+    card — and anything else (BER, other certificate choices, odd fields) by
+    asn1crypto (:func:`_sod_asn1`), which decides; property tests hold the two
+    to the same result.
     """
     value = unwrap(bytes(data), _TAG, EF_SOD.name, EF_SOD.max_size, ber=True)
     try:
         # The caps asn1crypto lacks: lengths, nesting depth, element count, over BER.
-        tlv.decode(value, max_length=EF_SOD.max_size, ber=True)
+        tlv.check(value, max_length=EF_SOD.max_size, ber=True)
     except TLVError as exc:
         raise LDSParseError(f"EF.SOD: {exc}") from exc
+    fast = _sod_fast(value)
+    return fast if fast is not None else _sod_asn1(value)
+
+
+_OID_SIGNED_DATA = bytes(core.ObjectIdentifier("1.2.840.113549.1.7.2").dump())
+_OID_LDS = bytes(core.ObjectIdentifier(ID_LDS_SECURITY_OBJECT).dump())
+
+
+@lru_cache(maxsize=256)
+def _digest_name_der(der: bytes) -> str:
+    """:func:`_digest_name` of a DER AlgorithmIdentifier (a handful exist: remembered)."""
+    return _digest_name(algos.DigestAlgorithm.load(der))
+
+
+@lru_cache(maxsize=256)
+def _signature_algorithm_der(der: bytes) -> tuple[str, str, bytes | None]:
+    """(name or dotted OID, dotted OID, parameters DER or None) of a DER signature
+    AlgorithmIdentifier, as :func:`_parse_signer_info` reads them."""
+    alg = algos.SignedDigestAlgorithm.load(der)
+    params = alg["parameters"]
+    oid = alg["algorithm"]
+    params_der = None if isinstance(params, core.Void) else bytes(params.dump())
+    return str(oid.native or oid.dotted), str(oid.dotted), params_der
+
+
+def _uint(data: bytes, start: int, end: int) -> int:
+    """A DER INTEGER's value (signed, as asn1crypto reads it); empty is not plain."""
+    if end == start:
+        raise _NotPlain
+    return int.from_bytes(data[start:end], "big", signed=True)
+
+
+def _signer_fast(data: bytes, start: int, end: int) -> SignerInfo:
+    """One SignerInfo from its DER layout; :class:`_NotPlain` when it is not that."""
+    kids = _kids(data, start, end)
+    if len(kids) < 5:
+        raise _NotPlain
+    (_v, _vo, vs, ve), (sid_tag, _so, ss, se), dig = kids[0], kids[1], kids[2]
+    if _v != 0x02 or dig[0] != 0x30:
+        raise _NotPlain
+    rest = kids[3:]
+    attrs = None
+    if rest and rest[0][0] == 0xA0:
+        attrs = tlv.encode(0x31, data[rest[0][2] : rest[0][3]])
+        rest = rest[1:]
+    if len(rest) not in (2, 3) or rest[0][0] != 0x30 or rest[1][0] != 0x04:
+        raise _NotPlain
+    if len(rest) == 3 and rest[2][0] != 0xA1:
+        raise _NotPlain
+    issuer_der = serial = ski = None
+    if sid_tag == 0x30:
+        (_n, no, _ns, ne), (_s, _so, srs, sre) = _kids(data, ss, se, (0x30, 0x02))
+        issuer_der, serial = data[no:ne], _uint(data, srs, sre)
+    elif sid_tag == 0x80:
+        ski = data[ss:se]
+    else:
+        raise _NotPlain
+    content_type = message_digest = signing_time = None
+    if attrs is not None:
+        found = _attrs_fast(attrs)
+        if found is None:
+            raise _NotPlain
+        content_type, message_digest, signing_time = found
+    sig_name, sig_oid, params_der = _signature_algorithm_der(data[rest[0][1] : rest[0][3]])
+    return SignerInfo(
+        version=_uint(data, vs, ve),
+        digest_algorithm=_digest_name_der(data[dig[1] : dig[3]]),
+        signature_algorithm=sig_name,
+        signature_algorithm_oid=sig_oid,
+        signature=data[rest[1][2] : rest[1][3]],
+        issuer_der=issuer_der,
+        serial_number=serial,
+        subject_key_identifier=ski,
+        signature_parameters_der=params_der,
+        signed_attrs=attrs,
+        content_type=content_type,
+        message_digest=message_digest,
+        signing_time=signing_time,
+    )
+
+
+def _sod_fast(value: bytes) -> SOD | None:
+    """The SOD read from the plain DER layout of its CMS envelope, or None for asn1crypto.
+
+    ContentInfo { id-signedData, [0] SignedData { version, digestAlgorithms SET,
+    encapContentInfo { id-icao-mrtd-security-ldsSecurityObject, [0] OCTET STRING },
+    [0] certificates (each a plain Certificate SEQUENCE), [1] crls (ignored, as the
+    asn1crypto path does), signerInfos SET } }, every length definite; the
+    AlgorithmIdentifiers and the signingTime are still read by asn1crypto.
+    """
+    try:
+        ((_t, _o, cs, ce),) = _kids(value, 0, len(value), (0x30,))
+        (_a, oo, _b, oe), (_c, _d, es, ee) = _kids(value, cs, ce, (0x06, 0xA0))
+        if value[oo:oe] != _OID_SIGNED_DATA:
+            raise _NotPlain
+        ((_e, _f, ss, se),) = _kids(value, es, ee, (0x30,))
+        kids = _kids(value, ss, se)
+        tags = tuple(k[0] for k in kids)
+        if tags[:3] != (0x02, 0x31, 0x30) or tags[-1] != 0x31:
+            raise _NotPlain
+        middle = tags[3:-1]
+        if middle not in ((), (0xA0,), (0xA1,), (0xA0, 0xA1)):
+            raise _NotPlain
+        version = _uint(value, kids[0][2], kids[0][3])
+        digest_kids = _kids(value, kids[1][2], kids[1][3])
+        if any(t != 0x30 for t, *_rest in digest_kids):
+            raise _NotPlain
+        digests = tuple(_digest_name_der(value[o:e]) for _t1, o, _s, e in digest_kids)
+        (_g, to, _h, te), (_i, _j, xs, xe) = _kids(value, kids[2][2], kids[2][3], (0x06, 0xA0))
+        if value[to:te] != _OID_LDS:
+            raise _NotPlain
+        ((_k, _l, econ_s, econ_e),) = _kids(value, xs, xe, (0x04,))
+        econtent = value[econ_s:econ_e]
+        certificates: tuple[bytes, ...] = ()
+        if middle[:1] == (0xA0,):
+            certs = _kids(value, kids[3][2], kids[3][3])
+            if any(t != 0x30 for t, *_rest in certs):
+                raise _NotPlain
+            certificates = tuple(value[o:e] for _t2, o, _s2, e in certs)
+        signer_kids = _kids(value, kids[-1][2], kids[-1][3])
+        if any(t != 0x30 for t, *_rest in signer_kids):
+            raise _NotPlain
+        signers = tuple(_signer_fast(value, o, e) for _t3, _o3, o, e in signer_kids)
+        if not signers:
+            raise _NotPlain
+        lso = _lso_fast(econtent)
+        if lso is None:
+            raise _NotPlain
+    except _FAST_ERRORS:
+        return None
+    return SOD(
+        lds_security_object=lso,
+        econtent=econtent,
+        econtent_type=ID_LDS_SECURITY_OBJECT,
+        certificates=certificates,
+        signer_infos=signers,
+        digest_algorithms=digests,
+        signed_data_version=version,
+    )
+
+
+def _sod_asn1(value: bytes) -> SOD:
+    """The SOD as asn1crypto reads it (BER, any certificate choice); LDSParseError otherwise."""
     try:
         info = cms.ContentInfo.load(value, strict=True)
         if info["content_type"].native != "signed_data":
@@ -384,10 +701,8 @@ def parse(data: bytes) -> SOD:
         if not isinstance(certs, core.Void):
             for choice in certs:
                 if choice.name == "certificate":
-                    cert = choice.chosen
-                    cert["tbs_certificate"]["serial_number"].native  # noqa: B018 - parse now
-                    cert["tbs_certificate"]["issuer"].native  # noqa: B018
-                    certificates.append(bytes(cert.dump()))
+                    # Kept as bytes, parsed when the signer is looked for (find_signer).
+                    certificates.append(bytes(choice.chosen.dump()))
         signers = tuple(_parse_signer_info(si) for si in sd["signer_infos"])
         if not signers:
             raise LDSParseError("EF.SOD: no SignerInfo")
