@@ -44,8 +44,9 @@ SCREENS = ("idle", "key_needed", "reading", "verifying", "result", "error")
 #: Screens only reception has: today's check-ins, manual entry, the PIN and the settings.
 RECEPTION_SCREENS = ("today", "manual", "pin", "settings")
 #: Screens only self-check has: the queue number after the card left; the department choice
-#: (the sample clinic's departments at 18:00: surgery closed, dentistry at the desk).
-SELF_SCREENS = ("number", "department")
+#: (the sample clinic's departments at 18:00: surgery closed, dentistry at the desk); a
+#: BAC-only card's ID + birth-date entry.
+SELF_SCREENS = ("number", "department", "birth_date")
 
 
 def screens_of(mode: str) -> tuple[str, ...]:
@@ -106,6 +107,12 @@ def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
         state.on_ticket("printed")
         state.card_removed()
 
+    def birth_date() -> None:  # a CAN on a BAC-only chip: the ID + birth-date entry
+        from kiosk.emrtd.errors import UnsupportedProtocol
+
+        state.card_present([key])
+        state.on_error(message_for(UnsupportedProtocol("BAC only")))
+
     def reading() -> None:
         state.card_present([key])  # → reading; the returned action is not sent to the worker
         state.on_event(CheckInEvent("reading", "DG2", 9_000, 14_571))
@@ -145,6 +152,7 @@ def _steps(window: Any, outcome: Any) -> dict[str, Callable[[], None]]:
         "result": lambda: state.on_outcome(outcome),
         "error": lambda: state.on_error(message_for(CardRemoved("removed"))),
         "number": number,
+        "birth_date": birth_date,
         "today": window.open_today,
         "manual": state.open_manual,
         "pin": state.open_pin,
@@ -181,13 +189,12 @@ def _shoot(
     window.show()
     written = []
     for lang in LANGS:
-        window.state.set_language(lang)
         for screen in screens_of(mode):
             window.state.wipe()
             window.state.set_language(lang)  # a patient's wipe brings back Vietnamese
             steps[screen]()
-            if window.state.screen != screen:
-                raise RuntimeError(f"could not reach the {screen} screen")
+            if window.state.screen != screen or window.state.lang != lang:
+                raise RuntimeError(f"could not reach the {screen} screen in {lang}")
             app.processEvents()
             if screen == "today":  # the list comes back from the worker thread
                 for _ in range(40):

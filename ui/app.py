@@ -45,6 +45,7 @@ from ui.checks import DoctorHandle
 from ui.header import Header
 from ui.scan import WedgeFilter
 from ui.screens import STYLE, button
+from ui.screens.birth_date import BirthDateScreen
 from ui.screens.department import DepartmentScreen
 from ui.screens.error import ErrorScreen
 from ui.screens.idle import IdleScreen
@@ -81,9 +82,9 @@ from ui.worker import WorkerHandle
 
 #: Seconds the queue number stays large on screen after the card left (self-check).
 NUMBER_HOLD_S = 8.0
-#: Events that count as someone using the kiosk (they restart the idle timer).
 #: Staff screens: their fields get typed keys as they are (no wedge-scan routing).
 _STAFF_SCREENS = frozenset({"today", "manual", "pin", "settings"})
+#: Events that count as someone using the kiosk (they restart the idle timer).
 _ACTIVITY = (
     QEvent.Type.KeyPress,
     QEvent.Type.MouseButtonPress,
@@ -145,6 +146,7 @@ class KioskWindow(QMainWindow):
         self.pin_screen = PinScreen()
         self.settings = SettingsScreen()
         self.number = NumberScreen()
+        self.birth = BirthDateScreen()
         self.department = DepartmentScreen()
         self.stack = QStackedWidget()
         for w in (
@@ -152,6 +154,9 @@ class KioskWindow(QMainWindow):
             self.manual, self.pin_screen, self.settings, self.number, self.department,
         ):  # fmt: skip
             self.stack.addWidget(w)
+        self.stack.addWidget(self.birth)  # a BAC-only card in self-check: ID + birth date
+        self.birth.submitted.connect(lambda text: self._dispatch(self.state.submit_birth(text)))
+        self.birth.cancelled.connect(self.state.cancel)
         self.department.chosen.connect(self.choose_department)
         self.department.cancelled.connect(self.state.cancel)
         self.result.selector.chosen.connect(self.choose_department)
@@ -343,7 +348,7 @@ class KioskWindow(QMainWindow):
         self.timeout_warning.begin(int(seconds + 0.999), s.lang)
 
     def _more_time(self) -> None:
-        """ "More time" pressed: the screen stays for another idle period."""
+        """The patient pressed "More time": the screen stays for another idle period."""
         self.idle_timer.start()
 
     # ---- inputs --------------------------------------------------------------------------
@@ -634,6 +639,11 @@ class KioskWindow(QMainWindow):
             self.manual.wipe()
         if view.screen != "pin":
             self.pin_screen.wipe()
+        if view.screen != "birth_date":
+            self.birth.wipe()
+        else:
+            self.birth.show_view(view, lang)
+            self.stack.setCurrentWidget(self.birth)
         if view.screen != "settings":
             self.settings.wipe()
         if view.screen == "idle":

@@ -44,6 +44,7 @@ Screen = Literal[
     "pin",
     "settings",
     "number",
+    "birth_date",
     "department",
 ]
 Mode = Literal["reception", "self"]
@@ -130,6 +131,20 @@ def parse_birth_date(text: str) -> date | None:
     return d if d.year >= 1900 and d <= date.today() else None
 
 
+def _id_in(text: str) -> str | None:
+    """The 12-digit ID number in a typed ID or a scanned CCCD QR, else None."""
+    value = text.strip()
+    digits = "".join(value.split())
+    if len(digits) == 12 and digits.isascii() and digits.isdigit():
+        return digits
+    if access.detect_input(value) == "cccd_qr":
+        try:
+            return access.parse_cccd_qr(value).id_number
+        except access.AccessKeyError:
+            return None
+    return None
+
+
 @dataclass(frozen=True)
 class ScreenView:
     """Everything one screen shows, as text in the current language (plus the photo bytes)."""
@@ -179,7 +194,7 @@ def _date(value: date | None, lang: Lang) -> str:
 
 #: The screens of one patient's check-in: leaving them in self-check ends that patient.
 _PATIENT_SCREENS = frozenset(
-    {"key_needed", "reading", "verifying", "result", "error", "number", "department"}
+    {"key_needed", "reading", "verifying", "result", "error", "number", "department", "birth_date"}
 )
 #: The screens after a check-in where a card still on the reader is reminded.
 _REMINDER_SCREENS = frozenset({"result", "number"})
@@ -232,6 +247,11 @@ class KioskState:
         self._abandoned = 0
         #: Whether the running check-in reads the card in the field (not a BHYT QR scan).
         self._card_job = False
+        #: The patient's ID number when they typed or scanned it (a BAC-only card's MRZ key
+        #: needs it with the birth date); wiped with everything else.
+        self._id_hint: str | None = None
+        #: Whether the running read uses keys from the birth-date entry.
+        self._birth_keys = False
         # ---- the department choice (pending outcomes) ----
         #: What the choice offers this patient (from the worker, with the pending outcome).
         self._options: tuple[DepartmentOption, ...] = ()
@@ -301,9 +321,45 @@ class KioskState:
             except access.AccessKeyError:
                 self._known = None
         self.key_message = ""
+        self._id_hint = _id_in(text)
+        self._birth_keys = False
         if self.card_in_field:
             return self._start_read()
         self._go("key_needed")
+        return None
+
+    def submit_birth(self, text: str) -> Action | None:
+        """One step of a BAC-only card's entry: the 12-digit ID (when not known), then the
+        birth date; with both, read the card with the MRZ keys they give."""
+        if self.screen != "birth_date":
+            return None
+        value = "".join(text.split())
+        if self._id_hint is None:
+            if not (len(value) == 12 and value.isascii() and value.isdigit()):
+                self.key_message = t("birth.invalid_id", self.lang)
+            else:
+                self._id_hint, self.key_message = value, ""
+            self._go("birth_date")
+            return None
+        dob = parse_birth_date(value)
+        if dob is None:
+            self.key_message = t("birth.invalid_dob", self.lang)
+            self._go("birth_date")
+            return None
+        try:
+            keys = access.keys_from_id_and_birth(self._id_hint, dob)
+        except access.AccessKeyError:
+            self._id_hint = None
+            self.key_message = t("birth.invalid_id", self.lang)
+            self._go("birth_date")
+            return None
+        # the CAN already failed on this chip (it has no PACE): only the MRZ keys
+        self._keys = tuple(k for k in keys if not isinstance(k, access.CAN)) or tuple(keys)
+        self.key_message = ""
+        self._birth_keys = True
+        if self.card_in_field:
+            return self._start_read()
+        self.wipe()  # the card left: start over
         return None
 
     def scan(self, text: str) -> Action | None:
@@ -390,10 +446,17 @@ class KioskState:
         if not self.busy:
             self.wipe()
 
+    def _needs_birth_date(self, message: UserMessage) -> bool:
+        if self.mode != "self" or not self.card_in_field or not self._card_job:
+            return False
+        if message.key == "unsupported_protocol":  # a CAN on a BAC-only chip
+            return True
+        return self._birth_keys and message.key == "access_denied"
+
     def retry(self) -> None:
-        """ "Thử lại / Try again" on an error. The card still on the reader after its check-in
-        failed (a wrong CAN, a key the chip refused): the key screen opens again for it — the
-        patient never has to lift and re-place the card. Anything else: back to idle."""
+        """The error screen's "Thử lại / Try again". The card still on the reader after its
+        check-in failed (a wrong CAN, a key the chip refused): the key screen opens again for
+        it — the patient never has to lift and re-place the card. Else: back to idle."""
         if self.busy:
             return
         card_error = self.error is not None and self.error is not self.reader_fault
@@ -528,11 +591,22 @@ class KioskState:
 
     def on_error(self, message: UserMessage) -> None:
         """The check-in failed: show ``message`` (from :func:`kiosk.app.messages.message_for`:
-        what happened and what to do next, in the kiosk's language)."""
+        what happened and what to do next, in the kiosk's language). In self-check, a card
+        on the reader that needs an MRZ key (BAC only) gets the birth-date entry instead."""
         if self._abandoned:
             self._abandoned -= 1
             return
         self._assigning = False
+        if self._needs_birth_date(message):
+            self._progress = None
+            if self._birth_keys:  # the typed ID or birth date did not open it: type again
+                self.key_message = t("birth.refused", self.lang)
+                self._id_hint = None
+            else:
+                self.key_message = ""
+            self._birth_keys = False
+            self._go("birth_date")
+            return
         self._outcome = None
         self._progress = None
         self.error = message
@@ -571,7 +645,7 @@ class KioskState:
             return  # the number is being taken: it is shown when it comes
         if self.screen == "result" and self.mode == "self" and out is not None:
             self._keep_only_the_number()
-        elif self.screen == "key_needed":
+        elif self.screen in ("key_needed", "birth_date"):
             self.wipe()
 
     def _keep_only_the_number(self) -> None:
@@ -649,6 +723,8 @@ class KioskState:
         self.key_message = ""
         self.ticket = None
         self._number = None
+        self._id_hint = None
+        self._birth_keys = False
         self.screen = "idle"
         if self.reader_fault is not None:  # the reader is still unusable: keep saying so
             self.screen, self.error = "error", self.reader_fault
@@ -695,6 +771,16 @@ class KioskState:
                 t("key.title", lang),
                 t("key.body", lang),
                 extra={"message": self.key_message},
+            )
+        if self.screen == "birth_date":
+            return ScreenView(
+                "birth_date",
+                t("birth.title", lang),
+                t("birth.body", lang),
+                extra={
+                    "message": self.key_message,
+                    "step": "id" if self._id_hint is None else "dob",
+                },
             )
         if self.screen == "reading":
             progress = None

@@ -28,6 +28,31 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "vi": "Nhập 6 số cuối của số căn cước (hoặc đủ 12 số), hoặc quét mã QR trên thẻ",
         "en": "Type the last 6 digits of the ID number (or all 12), or scan the QR on the card",
     },
+    "birth.title": {
+        "vi": "Thẻ cần số căn cước và ngày sinh",
+        "en": "ID number and birth date needed",
+    },
+    "birth.body": {
+        "vi": "Thẻ loại cũ: nhập số căn cước và ngày sinh để mở thẻ. Giữ thẻ trên đầu đọc",
+        "en": "An older card: type the ID number and birth date. Keep the card on the reader",
+    },
+    "birth.id": {"vi": "Số căn cước (12 số)", "en": "ID number (12 digits)"},
+    "birth.dob": {
+        "vi": "Ngày sinh (ngày tháng năm, 8 số)",
+        "en": "Date of birth (ddmmyyyy, 8 digits)",
+    },
+    "birth.invalid_id": {
+        "vi": "Số căn cước phải đủ 12 chữ số",
+        "en": "The ID number must be 12 digits",
+    },
+    "birth.invalid_dob": {
+        "vi": "Ngày sinh chưa đúng — nhập 8 số, ví dụ 21071988",
+        "en": "Not a valid date of birth — type 8 digits, e.g. 21071988",
+    },
+    "birth.refused": {
+        "vi": "Thẻ không mở được với số và ngày sinh này — kiểm tra rồi nhập lại",
+        "en": "The card did not open with this number and birth date — check them and type again",
+    },
     "key.ok": {"vi": "Tiếp tục", "en": "Continue"},
     "key.clear": {"vi": "Xoá", "en": "Clear"},
     "key.cancel": {"vi": "Huỷ", "en": "Cancel"},

@@ -99,7 +99,7 @@ class TimeoutWarning(QFrame):
 
 
 class CardReminder(QFrame):
-    """ "Please take your card", shown by :meth:`remind` until :meth:`stop`."""
+    """The "Please take your card" line, shown by :meth:`remind` until :meth:`stop`."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

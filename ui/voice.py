@@ -59,7 +59,7 @@ def prompt_for(view: ScreenView) -> str:
     number, the insurance status; holder lines (``view.lines``) and the photo never.
     """
     screen = view.screen
-    if screen in ("idle", "key_needed", "error", "number", "department"):
+    if screen in ("idle", "key_needed", "error", "number", "department", "birth_date"):
         number = f"{view.queue}" if screen == "number" and view.queue else ""
         return _join(view.title, number, view.body)
     if screen in ("reading", "verifying"):

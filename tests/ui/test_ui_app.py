@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk.config import Config, GatewayConfig, ReaderConfig
-from tests.fixtures.kiosk_window import idle_out
+from tests.fixtures.kiosk_window import RemoveWhenVerifying, idle_out
 from ui.app import KioskWindow, build_window
 from ui.screens import MIN_TOUCH
 from ui.tester import FAULTS
@@ -269,19 +269,12 @@ def test_removing_the_card_during_the_insurance_look_up_wipes_at_once(
     tester = kiosk.tester
     assert tester is not None and tester.gateway is not None
     tester.gateway.set_fault("gateway_slow", slow_ms=2_000)
-    at_removal: list[str] = []
-
-    def take_the_card(event: object) -> None:  # runs after the state saw the event
-        if kiosk.state.screen == "verifying" and not at_removal:
-            at_removal.append(kiosk.state.screen)
-            kiosk.card_removed()  # what the tester's Remove and the reader watcher call
-            at_removal.append(kiosk.state.screen)
-
-    kiosk.worker.worker.progress.connect(take_the_card)
+    remover = RemoveWhenVerifying(kiosk)
     with qtbot.waitSignal(kiosk.worker.worker.outcome, timeout=WAIT_MS) as answer:
         _tap(qtbot, kiosk)
-    kiosk.worker.worker.progress.disconnect(take_the_card)
-    assert at_removal == ["verifying", "idle"]  # removed during the look-up: idle at once
+    qtbot.waitUntil(lambda: len(remover.screens) == 2, timeout=WAIT_MS)  # on the GUI thread
+    remover.stop()
+    assert remover.screens == ["verifying", "idle"]  # removed during the look-up: idle at once
     queue = str(answer.args[0].queue_number)
     qtbot.wait(50)  # let the answer be delivered to the window too
     assert kiosk.state.screen == "idle" and not kiosk.state.has_personal_data

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from simulators.card.profile import load_profile
+from tests.fixtures.kiosk_window import RemoveWhenVerifying
 from ui.app import KioskWindow
 from ui.tester import FAULTS
 
@@ -378,21 +379,12 @@ def test_no_ticket_is_printed_for_a_patient_who_left_during_the_look_up(
     try:
         tester = window.tester
         assert tester is not None and tester.gateway is not None
-        tester.gateway.set_fault("gateway_slow", slow_ms=2_000)
-        removed: list[str] = []
-
-        def take_the_card(event: object) -> None:
-            if window.state.screen == "verifying" and not removed:
-                window.card_removed()
-                removed.append(window.state.screen)
-
-        window.worker.worker.progress.connect(take_the_card)
-        tester.fault_box.setCurrentIndex(FAULTS.index("gateway_slow"))
-        tester.card_box.setCurrentText("default")
+        remover = RemoveWhenVerifying(window)
         with qtbot.waitSignal(window.worker.worker.outcome, timeout=WAIT_MS) as answer:
-            qtbot.mouseClick(tester.tap_button, Qt.MouseButton.LeftButton)
-        window.worker.worker.progress.disconnect(take_the_card)
-        assert removed == ["idle"]
+            _tap(qtbot, window)
+        qtbot.waitUntil(lambda: len(remover.screens) == 2, timeout=WAIT_MS)  # on the GUI thread
+        remover.stop()
+        assert remover.screens == ["verifying", "idle"]
         abandoned = answer.args[0]
         # the next patient checks in and gets a ticket: the only page printed
         _tap(qtbot, window, "teen")
@@ -410,3 +402,50 @@ def test_no_ticket_is_printed_for_a_patient_who_left_during_the_look_up(
     finally:
         window.close()
         printer.close()
+
+
+# ---- 5. a BAC-only card in self-check: ID + birth date ----------------------------------------
+
+BAC = load_profile("bac-only")
+
+
+def _keypad(qtbot: QtBot, window: KioskWindow, digits: str) -> None:
+    for d in digits:
+        qtbot.mouseClick(window.birth.keypad[d], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.birth.ok_button, Qt.MouseButton.LeftButton)
+
+
+def test_a_bac_only_card_gets_the_birth_date_entry(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    """The patient types the CAN of an older, BAC-only card: that used to end at "the card
+    does not support this way of reading". Now the kiosk asks for the ID and the birth date
+    on the keypad and opens the card with the MRZ keys they give."""
+    _tap(qtbot, kiosk, "bac-only", auto=False)
+    assert kiosk.state.screen == "key_needed"
+    kiosk.key_entry.submitted.emit(BAC.can)  # the last 6 digits: a CAN, no PACE on this chip
+    _wait_for(qtbot, kiosk, "birth_date")
+    assert kiosk.stack.currentWidget() is kiosk.birth
+    assert kiosk.birth.label.text() == "Số căn cước (12 số)"
+    _keypad(qtbot, kiosk, "0920")  # too short
+    assert "12 chữ số" in kiosk.birth.message.text()
+    _keypad(qtbot, kiosk, BAC.id_number)
+    assert kiosk.birth.label.text().startswith("Ngày sinh")
+    _keypad(qtbot, kiosk, "31021979")  # not a date
+    assert "Ngày sinh chưa đúng" in kiosk.birth.message.text()
+    _keypad(qtbot, kiosk, f"{BAC.person.date_of_birth:%d%m%Y}")
+    _wait_for(qtbot, kiosk, "result")
+    assert BAC.full_name in _all_text(kiosk) and "Thẻ thật" in kiosk.result.badge.text()
+
+
+def test_a_typed_id_is_not_asked_twice_and_a_wrong_birth_date_asks_again(
+    qtbot: QtBot, kiosk: KioskWindow
+) -> None:
+    _tap(qtbot, kiosk, "bac-only", auto=False)
+    kiosk.key_entry.submitted.emit(BAC.id_number)  # the whole ID on the key screen
+    _wait_for(qtbot, kiosk, "birth_date")
+    assert kiosk.birth.label.text().startswith("Ngày sinh")  # the ID is known already
+    _keypad(qtbot, kiosk, "01011980")  # a real date, not theirs: the chip refuses the key
+    qtbot.waitUntil(lambda: "không mở được" in kiosk.birth.message.text(), timeout=WAIT_MS)
+    assert kiosk.state.screen == "birth_date"
+    assert kiosk.birth.label.text() == "Số căn cước (12 số)"  # both again
+    _remove(qtbot, kiosk)  # the patient gives up
+    assert kiosk.state.screen == "idle" and not kiosk.birth.entry.text()

@@ -279,3 +279,74 @@ def test_self_check_reads_without_the_photo_and_a_qr_starts_the_look_up() -> Non
     assert isinstance(s2, StartRead) and s2.photo and s2.known is not None
     staff.wipe()
     assert staff._known is None
+
+
+# ---- the self-check flow fixes, Qt-free --------------------------------------------------------
+
+from kiosk.emrtd.errors import AccessDenied, UnsupportedProtocol  # noqa: E402
+from kiosk.emrtd.passwords import MRZKey  # noqa: E402
+
+BHYT = "DN4010123456789|4e677579e1bb856e|01/01/1990|1|-|01-001|01/01/2026|-|-|-|$"
+
+
+def test_retry_with_the_card_on_the_reader_asks_for_the_key_again() -> None:
+    s = KioskState()
+    s.card_present([CAN("000000")])
+    s.on_error(message_for(AccessDenied("wrong")))
+    s.retry()
+    assert s.screen == "key_needed" and s.error is None
+    assert isinstance(s.submit_key("034517"), StartRead)
+    s.on_error(message_for(AccessDenied("wrong")))
+    s.card_removed()
+    s.retry()
+    assert s.screen == "idle"
+
+
+def test_a_bhyt_result_times_out_to_the_number_a_card_result_does_not() -> None:
+    s = KioskState()
+    assert isinstance(s.scan(BHYT), StartBhyt)
+    assert s.on_outcome(_outcome()) and s.result_times_out
+    s.result_timeout()
+    assert s.screen == "number" and not s.has_personal_data and s.view().queue == "7"
+    s = KioskState()
+    s.card_present([CAN("034517")])
+    s.on_outcome(_outcome())
+    assert not s.result_times_out and s.card_left_behind
+    s.result_timeout()
+    assert s.screen == "result" and s.has_personal_data
+    s.card_removed()
+    assert not s.card_left_behind
+
+
+def test_an_answer_for_an_abandoned_look_up_is_not_shown() -> None:
+    s = KioskState()
+    s.card_present([CAN("034517")])
+    s.on_event(CheckInEvent("verified", "verified"))
+    s.card_removed()
+    assert s.screen == "idle" and s.on_outcome(_outcome()) is False and not s.has_personal_data
+
+
+def test_a_bac_only_card_asks_for_the_id_then_the_birth_date() -> None:
+    s = KioskState()
+    s.card_present([CAN("005136")])
+    s.on_error(message_for(UnsupportedProtocol("BAC only")))
+    assert s.screen == "birth_date" and s.view().extra["step"] == "id"
+    assert s.submit_birth("12345") is None and "12" in s.view().extra["message"]
+    assert s.submit_birth("092079005136") is None and s.view().extra["step"] == "dob"
+    assert s.submit_birth("30/02/1979") is None and s.screen == "birth_date"
+    action = s.submit_birth("30061979")
+    assert isinstance(action, StartRead) and s.screen == "reading"
+    assert action.keys and all(isinstance(k, MRZKey) for k in action.keys)
+    assert len(action.keys) <= 4
+    s.on_error(message_for(AccessDenied("refused")))  # the chip refused the MRZ key
+    assert s.screen == "birth_date" and s.view().extra["step"] == "id"
+    assert "không mở được" in s.view().extra["message"]
+    s.card_removed()
+    assert s.screen == "idle" and s.view().screen == "idle"
+
+
+def test_reception_keeps_the_error_for_a_bac_only_card() -> None:
+    s = KioskState(mode="reception")
+    s.card_present([CAN("005136")])
+    s.on_error(message_for(UnsupportedProtocol("BAC only")))
+    assert s.screen == "error"  # staff use the MRZ box on the key screen
