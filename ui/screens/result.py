@@ -246,6 +246,22 @@ class ResultScreen(QWidget):
         layout.setSpacing(10)
         layout.addLayout(head)
         layout.addLayout(body, 1)
+        #: Large text: Done moves here, full width (its words no longer fit the left column).
+        self._bottom = QHBoxLayout()
+        layout.addLayout(self._bottom)
+        self._left_layout = left
+
+    def _place_done(self, *, bottom: bool) -> None:
+        """Done in the left column (normal text) or full width under everything (large)."""
+        in_bottom = self._bottom.indexOf(self.done_button) >= 0
+        if bottom == in_bottom:
+            return
+        if bottom:
+            self._left_layout.removeWidget(self.done_button)
+            self._bottom.addWidget(self.done_button)
+        else:
+            self._bottom.removeWidget(self.done_button)
+            self._left_layout.addWidget(self.done_button)
 
     def _tier(self, count: int) -> str:
         """The object-name suffix of the field labels: ``_large`` for a few fields (self-check),
@@ -280,14 +296,19 @@ class ResultScreen(QWidget):
         large = len(lines) <= LARGE_ROWS
         rows = [[i] for i in range(len(lines))] if large else pack_rows(lines)
         tier = self._tier(len(lines))
+        stacked = large and self.text_floor > 0  # large text: each key above its value
         for r, indexes in enumerate(rows):
             for c, i in enumerate(indexes):
                 key, value = self.labels[i]
                 _restyle(key, "field_key" + tier)
                 _restyle(value, "field_value" + tier)
                 span = 3 if len(indexes) == 1 else 1
-                self.grid.addWidget(key, r, 2 * c)
-                self.grid.addWidget(value, r, 2 * c + 1, 1, span)
+                if stacked:
+                    self.grid.addWidget(key, 2 * r, 0, 1, 4)
+                    self.grid.addWidget(value, 2 * r + 1, 0, 1, 4)
+                else:
+                    self.grid.addWidget(key, r, 2 * c)
+                    self.grid.addWidget(value, r, 2 * c + 1, 1, span)
                 key.show()
                 value.show()
         self._tier_shown = tier
@@ -341,9 +362,11 @@ class ResultScreen(QWidget):
         self.queue.setText(f"{view.queue}\n{ticket}" if ticket else view.queue)
         self.done_button.setText(t("result.done", lang))
         self.done_button.setVisible(not deciding)
+        self._place_done(bottom=self.text_floor > 0)
         self.selector.show_choices(view.choices, lang)
         # The left column is as wide as the done button needs (it never elides its words).
-        self._left_box.setFixedWidth(max(LEFT_WIDTH, self.done_button.sizeHint().width()))
+        done_width = 0 if self.text_floor else self.done_button.sizeHint().width()
+        self._left_box.setFixedWidth(max(LEFT_WIDTH, done_width))
         self._fit_eligibility()
 
     def _show_eligibility(self) -> None:
