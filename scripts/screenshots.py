@@ -253,6 +253,33 @@ def _shoot_cards(
     return written
 
 
+def _shoot_large(
+    app: Any, window: Any, steps: dict[str, Callable[[], None]], out_dir: Path
+) -> list[Path]:
+    """Self-check in large-text mode at its largest floor, 1280×800, both languages, as
+    ``self-large-{screen}-{lang}-1280x800.png``."""
+    from ui.theme import MAX_LARGE_PX
+
+    window.large_text_px = lambda: MAX_LARGE_PX
+    window.setFixedSize(1280, 800)
+    window.show()
+    written = []
+    for lang in LANGS:
+        for screen in ("idle", "reading", "result", "number"):
+            window.state.wipe()
+            window.state.set_language(lang)
+            window.state.large_text = True
+            window._render()
+            steps[screen]()
+            app.processEvents()
+            path = out_dir / f"self-large-{screen}-{lang}-1280x800.png"
+            if not window.grab().save(str(path), "PNG"):
+                raise OSError(f"cannot write {path}")
+            written.append(path)
+    window.state.wipe()
+    return written
+
+
 def render(out_dir: Path, *, sizes: Sequence[tuple[int, int]] = SIZES) -> list[Path]:
     """Write every screenshot into ``out_dir``; returns the files written."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -282,6 +309,8 @@ def render(out_dir: Path, *, sizes: Sequence[tuple[int, int]] = SIZES) -> list[P
                 if mode == "reception":
                     backend = gateway.client() if gateway is not None else None
                     written += _shoot_cards(app, window, Path(tmp), backend, sizes, out_dir)
+                else:
+                    written += _shoot_large(app, window, steps, out_dir)
             finally:
                 window.close()
                 if gateway is not None:
