@@ -34,6 +34,7 @@ from kiosk import sdnotify
 from kiosk.app.demo import DEFAULT_CARD, SampleCard, sample_cards, sample_keys
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.messages import message_for
+from kiosk.app.reports import CheckInReport
 from kiosk.app.settings import Settings
 from kiosk.cccd import access
 
@@ -78,6 +79,42 @@ class _Session:
     cards: list[SampleCard]
     output: TextIO
     current: str = DEFAULT_CARD
+    #: Where the department choice is read from (None: no choice can be asked).
+    input: TextIO | None = None
+
+
+def _show_report(session: _Session, report: CheckInReport) -> None:
+    """Print a check-in; one read with several departments configured first asks which one
+    (the number is taken only then; no answer takes none)."""
+    out = report.outcome
+    if out.is_pending:
+        if out.authenticity is not None and out.authenticity.failed:
+            _say(session.output, "", report.to_text(), "", DESK_LINE)
+            return
+        options = session.kiosk.department_options(out, self_check=False)
+        lines = ["", "Chọn khoa / Choose the department:"]
+        for i, o in enumerate(options, 1):
+            d = o.department
+            room = f" — Phòng / Room {d.room}" if d.room else ""
+            held = f" (đã có số / has number {o.existing})" if o.existing else ""
+            lines.append(f"  {i:>2}. {d.name('vi')} / {d.name('en')}{room}{held}")
+        _say(session.output, *lines)
+        session.output.write("khoa / department> ")
+        session.output.flush()
+        answer = session.input.readline().strip() if session.input is not None else ""
+        codes = {str(i): o.code for i, o in enumerate(options, 1)}
+        codes.update({o.code.upper(): o.code for o in options})
+        code = codes.get(answer.upper())
+        if code is None:
+            _say(session.output, NO_DEPARTMENT_LINE)
+            return
+        report = session.kiosk.assign_number(out, code)
+    _say(session.output, "", report.to_text())
+
+
+#: A card that failed its checks when departments are to be chosen: no number at the terminal.
+DESK_LINE = "✘ Mời đến quầy tiếp đón / Please go to the reception desk (no number taken)"
+NO_DEPARTMENT_LINE = "Chưa chọn khoa — chưa lấy số / No department chosen — no number taken"
 
 
 def _say(output: TextIO, *lines: str) -> None:
@@ -126,11 +163,11 @@ def _checkin_sample(
     transport = session.kiosk.open_reader(card)
     try:
         keys = keys or sample_keys(card.partition("+")[0])
-        report = session.kiosk.checkin_card(keys, transport=transport)
+        report = session.kiosk.checkin_card(keys, transport=transport, choose_later=True)
     finally:
         transport.close()
     session.current = card
-    _say(session.output, "", report.to_text())
+    _show_report(session, report)
 
 
 def _card_for_id(session: _Session, id_number: str) -> str:
@@ -169,7 +206,7 @@ def handle_choice(session: _Session, choice: str) -> None:
         if kiosk.demo and _demo_choice(session, text):
             return
         if access.detect_input(text) == "bhyt_qr":
-            _say(session.output, "", kiosk.checkin_bhyt(text).to_text())
+            _show_report(session, kiosk.checkin_bhyt(text, choose_later=True))
             return
         keys = access.keys_from_text(text) if text else None
         if keys is None or kiosk.demo:
@@ -191,10 +228,10 @@ def handle_choice(session: _Session, choice: str) -> None:
         transport = kiosk.open_reader(wait_s=READER_WAIT_S)
         try:
             _say(session.output, "Đang đọc thẻ / Reading the card …")
-            report = kiosk.checkin_card(keys, transport=transport)
+            report = kiosk.checkin_card(keys, transport=transport, choose_later=True)
         finally:
             transport.close()
-        _say(session.output, "", report.to_text())
+        _show_report(session, report)
     except Exception as exc:  # every failure becomes advice; the loop goes on
         _show_error(session.output, exc)
 
@@ -236,7 +273,7 @@ def run_terminal(
     try:
         # the configured sample card, with its +FAULT when the config names one
         configured = kiosk.config.reader.spec.name or DEFAULT_CARD
-        session = _Session(kiosk, sample_cards() if kiosk.demo else [], out, configured)
+        session = _Session(kiosk, sample_cards() if kiosk.demo else [], out, configured, inp)
         if kiosk.demo and first_card == "":
             try:
                 _checkin_sample(session, configured)

@@ -223,3 +223,41 @@ def test_a_configured_faulty_sample_card_keeps_its_fault(
     text = _run(clean_gateway, tmp_path / "data", "", config=config)
     assert "Trần Đức Minh" in text
     assert "Active authentication: ✘ KHÔNG đạt / FAILED" in text
+
+
+DEPARTMENTS = """
+[reader]
+name = "sim:default"
+
+[[departments]]
+code = "NOI"
+name_vi = "Khám Nội"
+name_en = "Internal medicine"
+room = "203"
+
+[[departments]]
+code = "NGOAI"
+name_vi = "Khám Ngoại"
+name_en = "Surgery"
+room = "105"
+"""
+
+
+def test_the_terminal_asks_the_department_before_taking_a_number(
+    clean_gateway: GatewayProcess, tmp_path: Path
+) -> None:
+    """Several departments: the terminal lists them after the read and takes the number in
+    the one chosen (by number or code); no answer takes no number."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text(DEPARTMENTS, encoding="utf-8")
+    text = _run(clean_gateway, tmp_path / "a", "default\n2\n", config=config, first_card=None)
+    assert "Chọn khoa / Choose the department:" in text
+    assert "1. Khám Nội / Internal medicine — Phòng / Room 203" in text
+    assert "Khám Ngoại — Phòng / Room 105" in text.split("khoa / department>")[-1]
+    # the same patient, then by code: another department, its own number; the list shows
+    # the number already held in surgery
+    again = _run(clean_gateway, tmp_path / "a", "default\nnoi\n", config=config, first_card=None)
+    assert "2. Khám Ngoại / Surgery — Phòng / Room 105 (đã có số / has number 1)" in again
+    assert "Khám Nội — Phòng / Room 203" in again.split("khoa / department>")[-1]
+    none = _run(clean_gateway, tmp_path / "b", "default\n\n", config=config, first_card=None)
+    assert "Chưa chọn khoa — chưa lấy số / No department chosen — no number taken" in none
