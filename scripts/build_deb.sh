@@ -28,11 +28,18 @@ mkdir -p "$STAGE/DEBIAN" "$BUILD/wheel" "$BUILD/pip-cache" "$ROOT/dist"
 # the venv, built at its staging path, then moved to /opt's paths
 "$PYTHON" -m venv "$STAGE$OPT"
 export PIP_CACHE_DIR=$BUILD/pip-cache PIP_DISABLE_PIP_VERSION_CHECK=1
-"$STAGE$OPT/bin/pip" wheel -q --no-deps -w "$BUILD/wheel" "$ROOT"
+# The wheel is built from a private copy of the sources (no __pycache__, no build/ or
+# egg-info of the working tree): a test run or an editor writing in the tree at the same
+# time cannot change what is packaged or break the build.
+SRCCOPY=$BUILD/src
+rm -rf "$SRCCOPY" && mkdir -p "$SRCCOPY"
+tar -C "$ROOT" --exclude=__pycache__ --exclude='*.pyc' -cf - \
+    pyproject.toml README.md kiosk drivers ui offline_cache simulators | tar -C "$SRCCOPY" -xf -
+"$STAGE$OPT/bin/pip" wheel -q --no-deps -w "$BUILD/wheel" "$SRCCOPY"
 "$STAGE$OPT/bin/pip" install -q --no-compile "$BUILD"/wheel/*.whl
 "$STAGE$OPT/bin/pip" uninstall -q -y pip
 find "$STAGE$OPT" -name __pycache__ -prune -exec rm -rf {} +
-grep -rlI --null "$STAGE$OPT" "$STAGE$OPT/bin" "$STAGE$OPT/pyvenv.cfg" \
+{ grep -rlI --null "$STAGE$OPT" "$STAGE$OPT/bin" "$STAGE$OPT/pyvenv.cfg" || [ $? -eq 1 ]; } \
     | xargs -0 -r sed -i "s#$STAGE$OPT#$OPT#g"
 ln -sfn "$PYTHON" "$STAGE$OPT/bin/python3"
 ln -sfn python3 "$STAGE$OPT/bin/python"

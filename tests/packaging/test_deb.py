@@ -34,10 +34,17 @@ pytestmark = [
 
 
 def sh(*cmd: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd``; with ``check``, a failure names the command and shows its output."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    return subprocess.run(
-        [str(c) for c in cmd], capture_output=True, text=True, check=check, env=env, timeout=900
+    done = subprocess.run(
+        [str(c) for c in cmd], capture_output=True, text=True, check=False, env=env, timeout=900
     )
+    if check and done.returncode != 0:
+        pytest.fail(
+            f"{' '.join(map(str, cmd))} exited {done.returncode}\n"
+            f"--- stdout (end)\n{done.stdout[-3000:]}\n--- stderr (end)\n{done.stderr[-3000:]}"
+        )
+    return done
 
 
 def install(deb: Path) -> None:
