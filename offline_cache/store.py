@@ -18,6 +18,7 @@ import hmac
 import os
 import sqlite3
 import stat
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -119,20 +120,33 @@ def open_db(
     # Absolute, so a folder named "file:…" is never read as an SQLite URI (this SQLite takes
     # "file:" names as URIs: "file:x.db?mode=memory" would silently keep nothing).
     path = Path(path).absolute()
-    old_umask = os.umask(0o077)  # the database, its WAL and SHM: owner-only from the start
-    try:
+    # The database, its WAL and SHM: owner-only from the start. The umask is the process's:
+    # one lock, so two threads opening stores at once cannot leave it stuck at 077 (thread
+    # A restoring 022 before thread B restores the 077 it saw).
+    with _UMASK_LOCK:
+        old_umask = os.umask(0o077)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            conn = sqlite3.connect(
-                str(path), timeout=busy_timeout_s, check_same_thread=check_same_thread
-            )
-        except sqlite3.Error as exc:
-            raise storage_error(exc, path) from exc
-        except OSError as exc:
-            raise StorageError(f"cannot open database {path}: {exc.strerror}") from exc
-        return _configure(conn, path, busy_timeout_s)
-    finally:
-        os.umask(old_umask)
+            return _open_owner_only(path, busy_timeout_s, check_same_thread)
+        finally:
+            os.umask(old_umask)
+
+
+def _open_owner_only(path: Path, busy_timeout_s: float, check_same_thread: bool) -> Any:
+    """The body of :func:`open_database`, run under the owner-only umask."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        conn = sqlite3.connect(
+            str(path), timeout=busy_timeout_s, check_same_thread=check_same_thread
+        )
+    except sqlite3.Error as exc:
+        raise storage_error(exc, path) from exc
+    except OSError as exc:
+        raise StorageError(f"cannot open database {path}: {exc.strerror}") from exc
+    return _configure(conn, path, busy_timeout_s)
+
+
+#: Serialises the umask window of :func:`open_database` (see there).
+_UMASK_LOCK = threading.Lock()
 
 
 def _owner_only(path: Path) -> None:

@@ -9,6 +9,9 @@
 #   VERSION=0.1.0+2 scripts/build_deb.sh    # the package version (default: pyproject's)
 #   BUILD=build/deb                          # staging, wheel cache (kept: rebuilds are fast)
 set -euo pipefail
+# The package's modes must not depend on the caller's umask (a test process, or an admin
+# with umask 077, made DEBIAN/ 0700 and dpkg-deb refused it).
+umask 022
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build/deb}

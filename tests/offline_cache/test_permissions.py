@@ -85,3 +85,29 @@ def test_another_users_folder_or_a_link_is_refused(
     monkeypatch.setattr(os, "getuid", lambda: owner + 1)
     with pytest.raises(UnsafeDataFolder, match="another user"):
         check_data_folder(folder)
+
+
+def test_opening_stores_from_many_threads_leaves_the_process_umask_alone(tmp_path: Path) -> None:
+    """The owner-only umask is the process's: threads opening stores at once must restore
+    it (unlocked, one thread could restore 022 before another restored the 077 it saw,
+    leaving every later file of the process — a .deb built by a child — owner-only)."""
+    import threading
+
+    from offline_cache.store import open_db
+
+    old = os.umask(0o022)
+    try:
+
+        def work(i: int) -> None:
+            for j in range(25):
+                open_db(tmp_path / f"t{i}" / f"{j}.db").close()
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert os.umask(0o022) == 0o022
+        assert all((p.stat().st_mode & 0o777) == 0o600 for p in tmp_path.rglob("*.db"))
+    finally:
+        os.umask(old)
