@@ -579,12 +579,12 @@ class CheckInPipeline:
         early = _EarlyLookUp(self._executor.submit(self._look_up, known), known) if known else None
         state: dict[str, Any] = {"dg1": None, "dg13": None, "lookup": None}
 
-        def start(dg13: dg13_mod.DG13 | None, dg1: dg1_mod.DG1 | None) -> None:
-            holder = holder_from(dg13, dg1)
+        def begin(holder: Holder) -> _Lookup | None:
+            """Journal (or hold) the check-in of ``holder`` and start its look-up."""
             person = _person_from(holder)
             if person is None:
-                return
-            state["lookup"] = self._start(
+                return None
+            return self._start(
                 person,
                 method="chip",
                 holder_json=holder.to_json(),
@@ -592,6 +592,9 @@ class CheckInPipeline:
                 queue=queue,
                 early=early,
             )
+
+        def start(dg13: dg13_mod.DG13 | None, dg1: dg1_mod.DG1 | None) -> None:
+            state["lookup"] = begin(holder_from(dg13, dg1))
 
         def on_file(name: str, raw: bytes) -> None:
             if state["lookup"] is not None or name not in _ID_FILES:
@@ -634,18 +637,10 @@ class CheckInPipeline:
         self._emit("verified", verdict)
         lookup = state["lookup"]
         if lookup is None:
-            person = _person_from(holder)
-            if person is None:
+            lookup = begin(holder)
+            if lookup is None:
                 self._emit("error", "NoIdNumber")
                 raise EmrtdError("the card gave no ID number and name (DG13 and DG1 unreadable)")
-            lookup = self._start(
-                person,
-                method="chip",
-                holder_json=holder.to_json(),
-                bhyt_card=None,
-                queue=queue,
-                early=early,
-            )
         if early is not None:
             early.drop()  # not used (another person on the chip): its answer is not shown
         return self._finish(

@@ -22,6 +22,7 @@ the GUI thread never waits for sound.
 from __future__ import annotations
 
 import array
+import collections
 import io
 import logging
 import shlex
@@ -37,6 +38,8 @@ from ui.strings import Lang
 
 log = logging.getLogger(__name__)
 
+#: How many played prompts :attr:`Speaker.spoken` remembers.
+SPOKEN_KEPT = 50
 #: Seconds one prompt may play.
 PLAY_TIMEOUT_S = 30.0
 #: Icons and marks the screens draw that a voice must not read out.
@@ -117,7 +120,8 @@ class Speaker:
         self._next: tuple[str, Lang] | None = None
         self._wake = threading.Condition()
         self._closed = False
-        self.spoken: list[str] = []  # what was played, newest last (tests, diagnostics)
+        #: What was played, newest last (tests, diagnostics); bounded, the kiosk runs for days.
+        self.spoken: collections.deque[str] = collections.deque(maxlen=SPOKEN_KEPT)
         self._thread = threading.Thread(target=self._run, name="voice", daemon=True)
         self._thread.start()
 

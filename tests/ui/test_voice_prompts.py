@@ -111,7 +111,7 @@ def test_the_speaker_plays_through_a_player_process_and_resets_its_volume(
             import time
 
             time.sleep(0.05)
-        assert speaker.spoken == ["Xin chào"]
+        assert list(speaker.spoken) == ["Xin chào"]
         (played,) = tmp_path.glob("*.wav")
         data = played.read_bytes()
         assert data[:4] == b"RIFF" and data[8:12] == b"WAVE" and _peak(data) > 100
