@@ -270,7 +270,7 @@ class SqliteCallBoard:
                 " AND c.department = ? AND NOT EXISTS (SELECT 1 FROM calls k"
                 " WHERE k.day = c.day AND k.department = c.department"
                 " AND k.queue_number = c.queue_number)"
-                " ORDER BY c.queue_number LIMIT 1",
+                " ORDER BY c.created_at, c.queue_number LIMIT 1",
                 (d, department),
             ).fetchone()
             if row is None:
@@ -370,7 +370,7 @@ class SqliteCallBoard:
                     " WHERE c.day = ? AND NOT EXISTS (SELECT 1 FROM calls k WHERE"
                     " k.day = c.day AND k.department = c.department"
                     " AND k.queue_number = c.queue_number)"
-                    " ORDER BY c.department, c.queue_number",
+                    " ORDER BY c.department, c.created_at, c.queue_number",
                     (d,),
                 ).fetchall()
                 # the room of each department's latest check-in (SQLite takes the bare

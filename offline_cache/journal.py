@@ -36,7 +36,7 @@ from typing import Any, Literal, NamedTuple, cast
 
 import sqlite_utils
 
-from offline_cache.crypto import SchemaTooNew, Sealer, SealError, StorageError
+from offline_cache.crypto import SchemaTooNew, Sealer, SealError, StorageError, StorageFull
 from offline_cache.port_types import SQLITE_SCHEMA_VERSION, Claimed, SchemaStatus, Settle
 from offline_cache.store import (
     DEFAULT_BUSY_TIMEOUT_S,
@@ -55,6 +55,9 @@ INDEX_TABLE = "checkins"
 
 Method = Literal["chip", "bhyt_qr", "manual"]
 METHODS: tuple[Method, ...] = ("chip", "bhyt_qr", "manual")
+
+#: The size of a kiosk's block of offline numbers (:mod:`offline_cache.spool`).
+BLOCK_SIZE = 1000
 
 #: Vietnam has one time zone (UTC+7) and no daylight saving: the queue restarts at local midnight.
 VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
@@ -127,6 +130,8 @@ class CheckInRecord:
     #: The department code the number counts in ("" : the clinic's one queue) and its room.
     department: str = ""
     room: str = ""
+    #: The kiosk or desk that checked the patient in (on a shared database; "" : this one).
+    kiosk: str = ""
 
     def __repr__(self) -> str:
         """No personal data in reprs: a record that lands in a log or traceback stays private."""
@@ -305,8 +310,12 @@ class Journal:
         tz: tzinfo = VIETNAM_TZ,
         outbox_hold_s: float = 0.0,
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+        number_base: int = 0,
     ) -> None:
         self.db_path = Path(db_path)
+        #: Added to the counter (0: numbers 1, 2, …). A kiosk's offline spool
+        #: (:mod:`offline_cache.spool`) numbers inside its block: base + 1 … base + 999.
+        self.number_base = number_base
         self._sealer = sealer
         self._tz = tz
         self._hold_s = outbox_hold_s
@@ -451,6 +460,13 @@ class Journal:
                 (local_day.isoformat(), department),
             ).fetchone()
             queue_number = int(row[0])
+            if self.number_base:
+                if queue_number > BLOCK_SIZE - 1:
+                    raise StorageFull(
+                        "this kiosk's offline numbers for the department are used up today — "
+                        "send patients to the desk until the server is back"
+                    )
+                queue_number += self.number_base
             checkin_id = f"{local_day:%Y%m%d}-{queue_number:04d}-{secrets.token_hex(4)}"
             sealed = self._sealer.seal(
                 _dump({"holder": holder, "bhyt_card": bhyt_card, "authenticity": authenticity}),

@@ -41,3 +41,6 @@ from tests.fixtures.postgres import pg_url, postgres  # noqa: E402, F401
 
 # The storage contract: one fixture over both adapters (tests/fixtures/storage_adapters.py).
 from tests.fixtures.storage_adapters import adapter  # noqa: E402, F401
+
+# A cable to that server a test can pull (offline spool tests: tests/fixtures/tcp_cut.py).
+from tests.fixtures.tcp_cut import cable  # noqa: E402, F401

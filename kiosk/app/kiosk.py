@@ -236,7 +236,10 @@ class Kiosk:
         if self._storage is None:
             # the demo never touches a shared database, whatever the environment names
             self._storage = Storage.open(
-                self.data_dir, self.config.storage, allow_shared=not self.settings.demo
+                self.data_dir,
+                self.config.storage,
+                allow_shared=not self.settings.demo,
+                kiosk_name=self.desk,
             )
             if self.purge_at_start:
                 self._purge_quietly()

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -43,6 +45,7 @@ from offline_cache.store import check_data_folder, storage_error
 
 if TYPE_CHECKING:
     from offline_cache.pg.store import PgStore
+    from offline_cache.spool import SpoolingJournal
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,7 @@ class KioskCache:
         *,
         busy_timeout_s: float = CACHE_BUSY_TIMEOUT_S,
         shared: CachePort | None = None,
+        skip: Callable[[], bool] | None = None,
     ) -> None:
         self._folder = folder
         self._busy_timeout_s = busy_timeout_s
@@ -83,6 +87,9 @@ class KioskCache:
         self.problem: str | None = None
         self._cache: CachePort | None = shared
         self._shared = shared is not None
+        #: True while the shared server is known unreachable: look-ups miss at once instead
+        #: of waiting out the connection timeout for every patient.
+        self._skip = skip or (lambda: False)
         self._lock = threading.Lock()  # the pipeline's workers share the cache
         if shared is None:
             self._open()
@@ -147,7 +154,7 @@ class KioskCache:
 
     def put(self, id_number: str, payload: dict[str, Any], *, as_of: datetime) -> None:
         """Store an answer; a storage problem is logged and noted, never raised."""
-        if self._cache is None:
+        if self._cache is None or self._skip():
             return
         try:
             self._cache.put(id_number, payload, as_of=as_of)
@@ -158,7 +165,7 @@ class KioskCache:
 
     def get(self, id_number: str, *, now: datetime | None = None) -> CachedEntry | None:
         """The cached answer, or None (also when the cache has a problem: noted, logged)."""
-        if self._cache is None:
+        if self._cache is None or self._skip():
             return None
         try:
             return self._cache.get(id_number, now=now)
@@ -206,12 +213,38 @@ class Storage:
     shared: PgStore | None = None
 
     @property
+    def spooling(self) -> SpoolingJournal | None:
+        """The shared journal with its offline spool (None: the SQLite files)."""
+        from offline_cache.spool import SpoolingJournal
+
+        return self.journal if isinstance(self.journal, SpoolingJournal) else None
+
+    @property
+    def offline_since(self) -> datetime | None:
+        """When the shared server stopped answering (None: it answers, or no server)."""
+        spooling = self.spooling
+        return spooling.offline_since if spooling is not None else None
+
+    @property
+    def spooled(self) -> int:
+        """Check-ins waiting in this kiosk's spool for the server (0 without one)."""
+        spooling = self.spooling
+        return spooling.spooled() if spooling is not None else 0
+
+    @property
     def cache_problem(self) -> str | None:
         """The class name of the cache's last problem (None: the cache works)."""
         return self.cache.problem
 
     @classmethod
-    def open(cls, folder: Path, settings: StorageConfig, *, allow_shared: bool = True) -> Storage:
+    def open(
+        cls,
+        folder: Path,
+        settings: StorageConfig,
+        *,
+        allow_shared: bool = True,
+        kiosk_name: str = "",
+    ) -> Storage:
         """Open (creating when new, owner-only) the storage in ``folder``.
 
         Raises :class:`offline_cache.crypto.StorageError` when the folder is unsafe (another
@@ -219,12 +252,13 @@ class Storage:
         be opened (:class:`StorageKeyMissing` when the folder has data but no key); a cache
         that cannot be opened is rebuilt or done without (see :class:`KioskCache`).
         ``allow_shared=False`` (the demo) keeps to the SQLite files whatever names a server.
+        ``kiosk_name`` is how the shared database lists this kiosk (its check-ins' ``kiosk``).
         """
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         check_data_folder(folder)
         url = database_url(settings) if allow_shared else None
         if url:
-            return cls._open_shared(folder, settings, url)
+            return cls._open_shared(folder, settings, url, kiosk_name)
         sealer = Sealer(load_or_create_key(folder))
         journal = Journal(folder / JOURNAL_DB, sealer)
         try:
@@ -235,10 +269,15 @@ class Storage:
         return cls(folder, sealer, cache, journal)
 
     @classmethod
-    def _open_shared(cls, folder: Path, settings: StorageConfig, url: str) -> Storage:
+    def _open_shared(
+        cls, folder: Path, settings: StorageConfig, url: str, kiosk_name: str
+    ) -> Storage:
         """The shared PostgreSQL: schema and key checked (:class:`SchemaOutdated` until
-        ``cccd-kiosk db upgrade``; :class:`WrongStorageKey` for another hospital's key)."""
+        ``cccd-kiosk db upgrade``; :class:`WrongStorageKey` for another hospital's key), this
+        kiosk's number block registered and its offline spool opened
+        (:mod:`offline_cache.spool`)."""
         from offline_cache.pg.store import PgStore
+        from offline_cache.spool import SPOOL_DB, SpoolingJournal, register
 
         # The hospital's key (copied here, or $CCCD_KIOSK_STORAGE_KEY): a key file made fresh
         # for a kiosk that was not given one does not match the database's check value, so
@@ -250,9 +289,19 @@ class Storage:
             connect_timeout_s=settings.connect_timeout_s,
             ttl=timedelta(hours=settings.cache_ttl_hours),
             max_stale=timedelta(days=settings.max_stale_days),
+            kiosk=kiosk_name or socket.gethostname(),
         )
-        cache = KioskCache(folder, sealer, settings, shared=store.cache)
-        return cls(folder, sealer, cache, store.journal, store)
+        try:
+            identity = register(store.pool, folder, store.journal.kiosk)
+            spool = Journal(folder / SPOOL_DB, sealer, number_base=identity.number_base)
+        except BaseException:
+            store.close()
+            raise
+        journal = SpoolingJournal(store.journal, store.pool, spool, identity)
+        cache = KioskCache(
+            folder, sealer, settings, shared=store.cache, skip=lambda: not journal.online
+        )
+        return cls(folder, sealer, cache, journal, store)
 
     def call_board(self) -> CallBoard:
         """A call board on this storage's database (closed by its caller): the shared

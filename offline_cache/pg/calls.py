@@ -104,7 +104,7 @@ class PgCallBoard:
                 " AND c.department = %s AND NOT EXISTS (SELECT 1 FROM calls k"
                 " WHERE k.day = c.day AND k.department = c.department"
                 " AND k.queue_number = c.queue_number)"
-                " ORDER BY c.queue_number LIMIT 1",
+                " ORDER BY c.created_at, c.queue_number LIMIT 1",
                 (day, department),
             ).fetchone()
             if row is None:
@@ -191,7 +191,7 @@ class PgCallBoard:
                 " WHERE c.day = %s AND NOT EXISTS (SELECT 1 FROM calls k WHERE"
                 " k.day = c.day AND k.department = c.department"
                 " AND k.queue_number = c.queue_number)"
-                " ORDER BY c.department, c.queue_number",
+                " ORDER BY c.department, c.created_at, c.queue_number",
                 (day,),
             ).fetchall()
             rooms = {

@@ -53,12 +53,17 @@ from offline_cache.port_types import Claimed, Settle
 
 log = logging.getLogger(__name__)
 
+#: The shared counter hands out 1 … 999, then jumps over every kiosk's block of offline
+#: numbers (:mod:`offline_cache.spool`: block × 1000 + 1 … + 999, blocks 1 … 99) to 100000.
+OFFLINE_FIRST = 1000
+ONLINE_OVERFLOW = 100_000
+
 #: How long a claimed outbox row stays another kiosk's before it may be claimed again.
 DEFAULT_CLAIM_S = 300.0
 
 _COLUMNS = (
     "checkin_id, queue_number, created_at, method, chip_verified, sealed, eligibility,"
-    " department, room"
+    " department, room, kiosk"
 )
 
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -80,8 +85,12 @@ class PgJournal:
         tz: tzinfo = VIETNAM_TZ,
         outbox_hold_s: float = 0.0,
         claim_s: float = DEFAULT_CLAIM_S,
+        kiosk: str = "",
     ) -> None:
         self._pool = pool
+        #: This kiosk's name in the ``kiosk`` column (reception filters Today by it); ""
+        #: leaves the column's default, the database role.
+        self.kiosk = kiosk[:40]
         self._sealer = sealer
         self._tz = tz
         self._hold_s = outbox_hold_s
@@ -159,9 +168,10 @@ class PgJournal:
             row = conn.execute(
                 "INSERT INTO queue_counters (day, department, last_number) VALUES (%s, %s, 1)"
                 " ON CONFLICT (day, department)"
-                " DO UPDATE SET last_number = queue_counters.last_number + 1"
+                " DO UPDATE SET last_number = CASE WHEN queue_counters.last_number + 1 = %s"
+                " THEN %s ELSE queue_counters.last_number + 1 END"
                 " RETURNING last_number",
-                (local_day, department),
+                (local_day, department, OFFLINE_FIRST, ONLINE_OVERFLOW),
             ).fetchone()
             assert row is not None
             queue_number = int(row[0])
@@ -174,8 +184,9 @@ class PgJournal:
             # the department's counter row is locked
             conn.execute(
                 "WITH c AS (INSERT INTO checkins (checkin_id, day, queue_number, created_at,"
-                " method, chip_verified, id_index, sealed, department, room)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING checkin_id)"
+                " method, chip_verified, id_index, sealed, department, room, kiosk)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, COALESCE(%s, current_user))"
+                " RETURNING checkin_id)"
                 " INSERT INTO outbox (checkin_id, next_attempt_at) SELECT checkin_id, %s FROM c",
                 (
                     checkin_id,
@@ -188,6 +199,7 @@ class PgJournal:
                     sealed,
                     department,
                     room,
+                    self.kiosk or None,
                     created.timestamp() + self._hold_s,
                 ),
             )
@@ -247,7 +259,9 @@ class PgJournal:
     # -- reading ---------------------------------------------------------------------------
 
     def _decode(self, row: tuple[Any, ...]) -> CheckInRecord:
-        checkin_id, queue_number, created_at, method, verified, sealed, elig, dept, room = row
+        checkin_id, queue_number, created_at, method, verified, sealed, elig, dept, room, kiosk = (
+            row
+        )
         body = json.loads(self._sealer.open(bytes(sealed), _aad(checkin_id, "sealed")))
         eligibility = (
             json.loads(self._sealer.open(bytes(elig), _aad(checkin_id, "eligibility")))
@@ -266,6 +280,7 @@ class PgJournal:
             eligibility=eligibility,
             department=str(dept),
             room=str(room),
+            kiosk=str(kiosk),
         )
 
     def _open(self, row: tuple[Any, ...]) -> CheckInRecord | None:

@@ -100,6 +100,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         )""",
         "INSERT INTO calls_version (id, version) VALUES (1, 0)",
     ),
+    # The kiosks of the hospital (offline_cache/spool.py): each one's block of offline queue
+    # numbers (block × 1000 + 1 … + 999, never handed out by the shared counter), when it
+    # was last seen (desks show a kiosk gone quiet) and since when it has been offline.
+    3: (
+        """CREATE TABLE kiosks (
+            kiosk_id text PRIMARY KEY,
+            name text NOT NULL,
+            block integer NOT NULL UNIQUE CHECK (block BETWEEN 1 AND 99),
+            last_seen timestamptz NOT NULL DEFAULT now(),
+            offline_since timestamptz,
+            synced integer NOT NULL DEFAULT 0
+        )""",
+    ),
 }
 #: The version this code needs.
 TARGET = max(MIGRATIONS)
@@ -115,6 +128,7 @@ GRANTS: dict[str, str] = {
     "eligibility_cache": "SELECT, INSERT, UPDATE, DELETE",
     "calls": "SELECT, INSERT, UPDATE, DELETE",
     "calls_version": "SELECT, UPDATE",
+    "kiosks": "SELECT, INSERT, UPDATE",
 }
 
 

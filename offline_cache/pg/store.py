@@ -42,9 +42,12 @@ class PgStore:
         max_stale: timedelta = DEFAULT_MAX_STALE,
         outbox_hold_s: float = 0.0,
         claim_s: float = DEFAULT_CLAIM_S,
+        kiosk: str = "",
     ) -> None:
         self.pool = pool
-        self.journal = PgJournal(pool, sealer, tz=tz, outbox_hold_s=outbox_hold_s, claim_s=claim_s)
+        self.journal = PgJournal(
+            pool, sealer, tz=tz, outbox_hold_s=outbox_hold_s, claim_s=claim_s, kiosk=kiosk
+        )
         self.cache = PgCache(pool, sealer, ttl=ttl, max_stale=max_stale)
         self.calls = PgCallBoard(pool)
 
@@ -61,6 +64,7 @@ class PgStore:
         max_stale: timedelta = DEFAULT_MAX_STALE,
         outbox_hold_s: float = 0.0,
         claim_s: float = DEFAULT_CLAIM_S,
+        kiosk: str = "",
     ) -> PgStore:
         """Connect, check the schema version and the storage key (see the module docstring).
 
@@ -96,6 +100,7 @@ class PgStore:
             max_stale=max_stale,
             outbox_hold_s=outbox_hold_s,
             claim_s=claim_s,
+            kiosk=kiosk,
         )
 
     def close(self) -> None:
