@@ -288,11 +288,15 @@ class SpoolingJournal:
             with self._direct() as conn:
                 self._beat(conn)
                 self.sync(conn)
+                # back only once the pool itself hands out a connection again (its own
+                # reconnection may still be waiting out a backoff)
+                with self._pool.connection(timeout=2 * self._probe_timeout_s) as pooled:
+                    pooled.execute("SELECT 1")
                 with self._mode:
                     self.sync(conn)  # what was spooled while the last batch went
                     since, self.offline_since = self.offline_since, None
             log.info("shared database back (offline since %s); spool synced", since)
-        except (psycopg.Error, StorageUnreachable) as exc:
+        except (psycopg.Error, psycopg_pool.PoolTimeout, StorageUnreachable) as exc:
             self._went_offline(exc)
         except StorageError as exc:  # the spool's own problem: the rows stay, retried later
             log.error("spool: sync failed (%s); retrying later", type(exc).__name__)

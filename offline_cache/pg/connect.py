@@ -65,7 +65,7 @@ def make_pool(
         timeout=connect_timeout_s,
         # give a lost connection up soon: a request then starts a fresh attempt at once,
         # instead of waiting out a backoff grown over a long outage (up to minutes)
-        reconnect_timeout=max(5.0, 2 * connect_timeout_s),
+        reconnect_timeout=max(1.0, connect_timeout_s),
         check=psycopg_pool.ConnectionPool.check_connection,
         open=False,
         name="cccd-kiosk",
