@@ -211,7 +211,10 @@ class SpoolingJournal:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        if self.spooled():
+        #: Check-ins waiting in the spool, kept in memory so a screen can show it without a
+        #: query (recounted after every sync).
+        self.pending = self.spooled()
+        if self.pending:
             self.offline_since = datetime.now(UTC)  # left by the last run: sync first
         if watch:
             self._thread = threading.Thread(target=self._watch, name="spool-watch", daemon=True)
@@ -329,6 +332,7 @@ class SpoolingJournal:
             moved += n
             if n < SYNC_BATCH:
                 break
+        self.pending = self.spooled()
         if moved:
             self.synced += moved
             log.info("spool: %d check-ins synced to the shared database", moved)
@@ -440,13 +444,19 @@ class SpoolingJournal:
         }
         with self._spooling() as offline:
             if offline:
-                return self.spool.record(**kw)
+                return self._spool_record(kw)
         try:
             return self.shared.record(**kw)
         except StorageUnreachable as exc:
             self._went_offline(exc)
         with self._mode:
-            return self.spool.record(**kw)
+            return self._spool_record(kw)
+
+    def _spool_record(self, kw: dict[str, Any]) -> CheckInRecord:
+        record = self.spool.record(**kw)
+        if not record.repeat:
+            self.pending += 1
+        return record
 
     def attach_eligibility(self, checkin_id: str, eligibility: dict[str, Any]) -> None:
         """Attach to the spooled check-in, else to the server's."""

@@ -42,7 +42,7 @@ from kiosk.app.settings import Settings
 from kiosk.checkin import CheckInEvent, CheckInOutcome
 from kiosk.config import Config
 from ui.checks import DoctorHandle
-from ui.header import Header
+from ui.header import Header, offline_notice
 from ui.scan import WedgeFilter
 from ui.screens import STYLE, button
 from ui.screens.birth_date import BirthDateScreen
@@ -240,6 +240,7 @@ class KioskWindow(QMainWindow):
         self.volume_button.clicked.connect(self.louder)
         ui_config = kiosk.config.ui
         self.header = Header(ui_config.hospital or kiosk.config.printer.hospital, ui_config.logo)
+        self.header.status = self._connection_notice
         top = QHBoxLayout()
         top.addWidget(self.today_button)
         top.addWidget(self.manual_button)
@@ -465,6 +466,13 @@ class KioskWindow(QMainWindow):
     def _on_listed(self, rows: list[dict[str, Any]]) -> None:
         if self.state.screen == "today":  # rows are personal data: only while shown
             self.today.show_rows(rows)
+
+    def _connection_notice(self, lang: Lang) -> str:
+        """The header's staff notice: the shared database unreachable, since when, how
+        many check-ins wait to sync (reception only: a patient's number stays valid)."""
+        if self.state.mode != "reception":
+            return ""
+        return offline_notice(self.kiosk.connection, lang)
 
     def _on_storage_notice(self, notice: tuple[int, str | None]) -> None:
         """Tell staff on the Today screen what the storage set aside or works without."""

@@ -1,5 +1,10 @@
 """The header bar on every screen: the hospital's logo and name, and the clock.
 
+Staff also read the shared database's state there: while it is unreachable a reception
+desk's header says "Mất kết nối máy chủ từ 10:42 — 3 lượt chờ đồng bộ / Offline since
+10:42 — 3 check-ins waiting to sync" (:attr:`Header.status`, asked every second; it reads
+memory only).
+
 A patient walking up to a kiosk should see at once whose kiosk it is (the hospital's name
 and logo from ``[ui] hospital`` / ``[ui] logo``) and the time (a check-in kiosk is also the
 clock people look at while they wait). The header holds no personal data.
@@ -11,12 +16,16 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
-from ui.strings import Lang
+from ui.strings import Lang, t
+
+if TYPE_CHECKING:
+    from kiosk.app.storage import Connection
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +68,14 @@ def load_logo(path: str | None) -> QPixmap:
     return pixmap.scaledToHeight(LOGO_HEIGHT, Qt.TransformationMode.SmoothTransformation)
 
 
+def offline_notice(connection: Connection | None, lang: Lang) -> str:
+    """The staff notice for the shared database's state ("" : it answers, or none)."""
+    if connection is None or connection.offline_since is None:
+        return ""
+    since = f"{connection.offline_since:%H:%M}"
+    return t("header.offline", lang, time=since, n=connection.waiting)
+
+
 class Header(QFrame):
     """Logo, hospital name, clock; the clock ticks every second."""
 
@@ -86,12 +103,19 @@ class Header(QFrame):
         self.name.setObjectName("header_name")
         self.clock = QLabel()
         self.clock.setObjectName("header_clock")
+        #: What staff must know now ("" : nothing), from :attr:`status` in the current language.
+        self.status: Callable[[Lang], str] | None = None
+        self.notice = QLabel()
+        self.notice.setObjectName("header_notice")
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
         self.clock.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 12, 6)
         layout.setSpacing(12)
         layout.addWidget(self.logo)
         layout.addWidget(self.name, 1)
+        layout.addWidget(self.notice, 2)
         layout.addWidget(self.clock)
         self.timer = QTimer(self)
         self.timer.setInterval(1000)
@@ -105,5 +129,9 @@ class Header(QFrame):
         self.tick()
 
     def tick(self) -> None:
-        """Show the current time (called every second)."""
+        """Show the current time and the staff notice (called every second)."""
         self.clock.setText(clock_text(self._now(), self._lang))
+        text = self.status(self._lang) if self.status is not None else ""
+        if text != self.notice.text():
+            self.notice.setText(text)
+        self.notice.setVisible(bool(text))

@@ -235,6 +235,10 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "vi": "{n} lượt không mở được nên đã cách ly, không có trong danh sách — báo quản trị viên",
         "en": "{n} check-ins do not open and were set aside, not listed — tell the administrator",
     },
+    "header.offline": {
+        "vi": "Mất kết nối máy chủ từ {time} — {n} lượt chờ đồng bộ",
+        "en": "Offline since {time} — {n} check-ins waiting to sync",
+    },
     "today.cache_problem": {
         "vi": "Bộ nhớ đệm BHYT bị lỗi; vẫn tiếp đón bình thường — báo quản trị viên",
         "en": "The eligibility cache failed; check-ins go on without it — tell the administrator",

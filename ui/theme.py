@@ -112,4 +112,6 @@ QFrame#header {{ background: {PRIMARY}; }}
 QFrame#header QLabel {{ background: {PRIMARY}; color: {ON_PRIMARY}; }}
 QLabel#header_name {{ font-size: 26px; font-weight: bold; }}
 QLabel#header_clock {{ font-size: 26px; font-weight: bold; }}
+QFrame#header QLabel#header_notice {{ background: {WARNING_TINT}; color: {WARNING};
+    font-size: 20px; font-weight: bold; padding: 4px 10px; border-radius: 6px; }}
 """

@@ -32,7 +32,7 @@ from kiosk.app.metrics import CountingBackend, KioskMetrics, printer_state_of
 from kiosk.app.pinned import pinned_paths
 from kiosk.app.reports import CheckInReport, ReadReport
 from kiosk.app.settings import Settings
-from kiosk.app.storage import JOURNAL_DB, Storage, has_journal
+from kiosk.app.storage import JOURNAL_DB, Connection, Storage, has_journal
 from kiosk.cccd.access import CCCDQRData
 from kiosk.checkin import (
     CHOOSE_LATER,
@@ -49,7 +49,7 @@ from kiosk.emrtd.session import AccessMode, ReaderSession
 from kiosk.emrtd.trust import TrustStore
 from kiosk.ticket import Ticket
 from kiosk.transport import CardRemoved, Transport, TransportTimeout
-from offline_cache.crypto import StorageError
+from offline_cache.crypto import StorageError, StorageUnreachable
 
 if TYPE_CHECKING:
     from drivers.printer import PrinterStatus
@@ -287,6 +287,23 @@ class Kiosk:
         return self._storage.cache_problem if self._storage is not None else None
 
     @property
+    def connection(self) -> Connection | None:
+        """The shared database's state for staff (None: the embedded files, or the storage
+        not open yet). Reads memory only, so a screen may ask every second."""
+        from offline_cache.journal import VIETNAM_TZ
+
+        storage = self._storage
+        spooling = storage.spooling if storage is not None else None
+        if spooling is None:
+            return None
+        since = spooling.offline_since
+        return Connection(
+            offline_since=since.astimezone(VIETNAM_TZ) if since is not None else None,
+            waiting=spooling.pending,
+            block=spooling.identity.block,
+        )
+
+    @property
     def has_journal(self) -> bool:
         """Whether the data folder already holds a journal (read-only commands need one)."""
         return self._storage is not None or has_journal(self.data_dir, self.config.storage)
@@ -521,7 +538,13 @@ class Kiosk:
 
         d = day or today()
         records = self.storage.journal.search(d, search)
-        states = self.calls.states(d)
+        connection = self.connection
+        states: dict[tuple[str, int], str] = {}
+        if connection is None or connection.online:
+            try:
+                states = dict(self.calls.states(d))
+            except StorageUnreachable:  # the list still shows; calls resume with the server
+                log.warning("call board unreachable: Today without call states")
         return [
             {**row(r), "call": states.get((r.department, r.queue_number), "waiting")}
             for r in records

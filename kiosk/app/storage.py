@@ -201,6 +201,22 @@ def database_url(settings: StorageConfig) -> str | None:
     return os.environ.get(DATABASE_URL_ENV, "").strip() or settings.url or None
 
 
+@dataclass(frozen=True)
+class Connection:
+    """The shared database as staff see it (:attr:`kiosk.app.kiosk.Kiosk.connection`):
+    since when it has been unreachable (None: it answers; local Vietnam time), how many
+    check-ins wait in this kiosk's spool, and the kiosk's block of offline numbers."""
+
+    offline_since: datetime | None
+    waiting: int
+    block: int
+
+    @property
+    def online(self) -> bool:
+        """Whether the shared database answers."""
+        return self.offline_since is None
+
+
 @dataclass
 class Storage:
     """The open sealer, cache and journal of one data folder (or the shared database)."""
