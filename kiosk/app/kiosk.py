@@ -202,6 +202,7 @@ class Kiosk:
             self.backend = make_backend(settings)
         #: Counters and gauges for the status endpoint (:mod:`kiosk.app.metrics`).
         self.metrics = KioskMetrics(self.data_dir / JOURNAL_DB)
+        self.metrics.watch_shared(self._shared_state)
         if self.backend is not None:
             self.metrics.watch_breaker(self.backend)
             self.backend = CountingBackend(self.backend, self.metrics)
@@ -302,6 +303,21 @@ class Kiosk:
             waiting=spooling.pending,
             block=spooling.identity.block,
         )
+
+    def _shared_state(self) -> tuple[bool, int, int | None] | None:
+        """For the metrics: the shared database answers?, the spool's check-ins, the
+        server's pending outbox rows (None: unknown)."""
+        storage = self._storage
+        spooling = storage.spooling if storage is not None else None
+        if spooling is None:
+            return None
+        pending: int | None = None
+        if spooling.online:
+            try:
+                pending = spooling.shared.outbox_counts()["pending"]
+            except StorageError:
+                pending = None
+        return spooling.online, spooling.pending, pending
 
     @property
     def has_journal(self) -> bool:

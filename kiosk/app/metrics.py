@@ -58,6 +58,9 @@ class KioskMetrics:
     def __init__(self, journal_db: Path | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.journal_db = journal_db
+        #: On a shared database: (whether it answers, check-ins in this kiosk's spool, the
+        #: server's pending outbox rows or None) — see :meth:`watch_shared`.
+        self._shared: Callable[[], tuple[bool, int, int | None] | None] = lambda: None
         self.started_at = time.time()
         r = self.registry
         self.checkins = Counter(
@@ -176,9 +179,26 @@ class KioskMetrics:
         except Exception:  # a scrape never fails over one reading
             return None
 
+    def watch_shared(self, state: Callable[[], tuple[bool, int, int | None] | None]) -> None:
+        """Read the shared database's state at scrape time (see ``_shared``)."""
+        self._shared = state
+
+    def shared(self) -> tuple[bool, int, int | None] | None:
+        """The shared database's state now (None: the embedded files)."""
+        try:
+            return self._shared()
+        except Exception:  # a scrape never fails over one reading
+            return None
+
     def outbox(self) -> tuple[int, float | None] | None:
         """(pending check-ins, age in seconds of the oldest one), read from the journal file
-        on a connection of its own (read-only); None when there is no journal to read."""
+        on a connection of its own (read-only); None when there is no journal to read. On a
+        shared database: the whole hospital's pending rows plus this kiosk's spool (the
+        age is not computed there)."""
+        shared = self.shared()
+        if shared is not None:
+            _, spooled, pending = shared
+            return (spooled + pending, None) if pending is not None else (spooled, None)
         path = self.journal_db
         if path is None or not path.exists():
             return None
@@ -243,7 +263,14 @@ class KioskMetrics:
                 round(outbox[1], 1) if outbox and outbox[1] is not None else None
             ),
             "printer": last["printer"],
+            "shared_database": self._shared_health(),
         }
+
+    def _shared_health(self) -> dict[str, Any] | None:
+        shared = self.shared()
+        if shared is None:
+            return None
+        return {"online": shared[0], "spool_waiting": shared[1]}
 
 
 class _ScrapeTime(Collector):
@@ -266,6 +293,18 @@ class _ScrapeTime(Collector):
             for s in BREAKER_STATES:
                 breaker.add_metric([s], 1.0 if s == state else 0.0)
         yield breaker
+        shared = self.metrics.shared()
+        if shared is not None:
+            yield GaugeMetricFamily(
+                "cccd_kiosk_shared_database_up",
+                "Whether the hospital's shared database answers (0: checking in to the spool)",
+                value=1.0 if shared[0] else 0.0,
+            )
+            yield GaugeMetricFamily(
+                "cccd_kiosk_spool_waiting",
+                "Check-ins in this kiosk's offline spool waiting for the shared database",
+                value=float(shared[1]),
+            )
         outbox = self.metrics.outbox()
         if outbox is not None:
             yield GaugeMetricFamily(

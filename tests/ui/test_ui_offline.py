@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from pytestqt.qtbot import QtBot
 
 from kiosk.app.kiosk import Kiosk
@@ -24,6 +25,16 @@ from ui.header import Header, offline_notice
 
 KEY_HEX = bytes(range(32)).hex()
 BORN = date(1990, 5, 17)
+
+
+def _gauges(kiosk: Kiosk) -> dict[str, float]:
+    """The scrape's unlabelled gauges, parsed by prometheus_client's own parser."""
+    text = kiosk.metrics.scrape().decode()
+    return {
+        f.name: f.samples[0].value
+        for f in text_string_to_metric_families(text)
+        if f.type == "gauge" and len(f.samples) == 1
+    }
 
 
 def _kiosk(folder: Path, desk: str) -> Kiosk:
@@ -79,6 +90,10 @@ def test_reception_checks_in_offline_and_sees_since_when(
         assert header.notice.text() == f"Mất kết nối máy chủ từ {since} — 1 lượt chờ đồng bộ"
         header.set_language("en")
         assert header.notice.text() == f"Offline since {since} — 1 check-ins waiting to sync"
+        gauges = _gauges(kiosk)
+        assert gauges["cccd_kiosk_shared_database_up"] == 0.0
+        assert gauges["cccd_kiosk_spool_waiting"] == 1.0
+        assert kiosk.metrics.health()["shared_database"] == {"online": False, "spool_waiting": 1}
         # the ticket and Today carry the number the patient holds
         rows = kiosk.today()
         assert [r["queue_number"] for r in rows] == [offline.outcome.queue_number]
@@ -88,6 +103,10 @@ def test_reception_checks_in_offline_and_sees_since_when(
         assert spooling is not None and spooling.probe()
         header.tick()
         assert header.notice.isHidden() and kiosk.connection.waiting == 0
+        gauges = _gauges(kiosk)
+        assert gauges["cccd_kiosk_shared_database_up"] == 1.0
+        assert gauges["cccd_kiosk_spool_waiting"] == 0.0
+        assert gauges["cccd_kiosk_outbox_pending"] == 2.0  # the hospital's, on the server
         rows = kiosk.today()
         assert sorted(r["queue_number"] for r in rows) == [1, offline.outcome.queue_number]
         names = sorted(r["full_name"] for r in rows)
