@@ -163,6 +163,23 @@ def register(pool: psycopg_pool.ConnectionPool, folder: Path, name: str) -> Kios
     return identity
 
 
+def spool_waiting(folder: Path) -> int:
+    """How many check-ins wait in ``folder``'s spool (read-only; 0 without one), for
+    ``cccd-kiosk doctor``."""
+    path = folder / SPOOL_DB
+    if not path.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=1.0)
+        try:
+            row = conn.execute("SELECT COUNT(*) FROM checkins").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise storage_error(exc, path) from exc
+    return int(row[0])
+
+
 @dataclass(frozen=True)
 class KioskSeen:
     """A kiosk as the shared database last saw it (for desks: which kiosk went quiet)."""

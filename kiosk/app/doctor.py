@@ -238,13 +238,20 @@ def _check_shared_journal(ctx: Context, url: str) -> Check:
     """The shared PostgreSQL answers and its schema is the one this kiosk needs."""
     from kiosk.app.storage import schema_status
 
+    from offline_cache.spool import spool_waiting
+
     where = url.split("@")[-1].split("?")[0]  # host/db: no user or password in the report
+    try:
+        waiting = spool_waiting(data_folder(ctx.settings))
+    except Exception:
+        waiting = 0
+    spooled = f"; {waiting} check-ins in this kiosk's offline spool" if waiting else ""
     try:
         st = schema_status(data_folder(ctx.settings), ctx.settings.config.storage, url)
     except Exception as exc:
-        return _failed("journal", exc, f"PostgreSQL {where}")
+        return _failed("journal", exc, f"PostgreSQL {where}{spooled}")
     if st.up_to_date:
-        return Check("journal", "ok", f"PostgreSQL {where}: schema version {st.current}")
+        return Check("journal", "ok", f"PostgreSQL {where}: schema version {st.current}{spooled}")
     if st.current > st.target:
         return Check(
             "journal",

@@ -20,6 +20,7 @@ from kiosk.app.settings import Overrides, resolve
 from kiosk.app.storage import DATABASE_URL_ENV
 from offline_cache import spool as spool_module
 from offline_cache.crypto import KEY_ENV
+from offline_cache.spool import spool_waiting
 from tests.fixtures.tcp_cut import Cable
 from ui.header import Header, offline_notice
 
@@ -94,6 +95,7 @@ def test_reception_checks_in_offline_and_sees_since_when(
         assert gauges["cccd_kiosk_shared_database_up"] == 0.0
         assert gauges["cccd_kiosk_spool_waiting"] == 1.0
         assert kiosk.metrics.health()["shared_database"] == {"online": False, "spool_waiting": 1}
+        assert spool_waiting(tmp_path / "desk") == 1  # what `cccd-kiosk doctor` reports
         # the ticket and Today carry the number the patient holds
         rows = kiosk.today()
         assert [r["queue_number"] for r in rows] == [offline.outcome.queue_number]
@@ -107,6 +109,7 @@ def test_reception_checks_in_offline_and_sees_since_when(
         assert gauges["cccd_kiosk_shared_database_up"] == 1.0
         assert gauges["cccd_kiosk_spool_waiting"] == 0.0
         assert gauges["cccd_kiosk_outbox_pending"] == 2.0  # the hospital's, on the server
+        assert spool_waiting(tmp_path / "desk") == 0
         rows = kiosk.today()
         assert sorted(r["queue_number"] for r in rows) == [1, offline.outcome.queue_number]
         names = sorted(r["full_name"] for r in rows)
