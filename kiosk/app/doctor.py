@@ -237,7 +237,6 @@ def check_disk(ctx: Context) -> Check:
 def _check_shared_journal(ctx: Context, url: str) -> Check:
     """The shared PostgreSQL answers and its schema is the one this kiosk needs."""
     from kiosk.app.storage import schema_status
-
     from offline_cache.spool import spool_waiting
 
     where = url.split("@")[-1].split("?")[0]  # host/db: no user or password in the report
