@@ -210,6 +210,8 @@ class SpoolingJournal:
         retry_s: float = RETRY_S,
         heartbeat_s: float = HEARTBEAT_S,
         probe_timeout_s: float = PROBE_TIMEOUT_S,
+        verify: Callable[[psycopg.Connection[tuple[Any, ...]]], None] | None = None,
+        offline: bool = False,
     ) -> None:
         if spool.number_base != identity.number_base:
             raise ValueError("the spool must number inside the kiosk's block")
@@ -220,6 +222,9 @@ class SpoolingJournal:
         self._retry_s = retry_s
         self._heartbeat_s = heartbeat_s
         self._probe_timeout_s = probe_timeout_s
+        #: Checks the server (schema, storage key) before a sync: set when the kiosk
+        #: started without reaching it, so nothing is synced into a database it may not use.
+        self._verify = verify
         #: When the server stopped answering (None: online).
         self.offline_since: datetime | None = None
         #: How many spooled check-ins the last syncs moved to the server (since start).
@@ -231,8 +236,8 @@ class SpoolingJournal:
         #: Check-ins waiting in the spool, kept in memory so a screen can show it without a
         #: query (recounted after every sync).
         self.pending = self.spooled()
-        if self.pending:
-            self.offline_since = datetime.now(UTC)  # left by the last run: sync first
+        if self.pending or offline:
+            self.offline_since = datetime.now(UTC)  # left by the last run, or started so
         if watch:
             self._thread = threading.Thread(target=self._watch, name="spool-watch", daemon=True)
             self._thread.start()
@@ -306,6 +311,9 @@ class SpoolingJournal:
             return self.online
         try:
             with self._direct() as conn:
+                if self._verify is not None:
+                    self._verify(conn)
+                    self._verify = None
                 self._beat(conn)
                 self.sync(conn)
                 # back only once the pool itself hands out a connection again (its own

@@ -17,6 +17,7 @@ a log line by class name, and :attr:`Storage.cache_problem` for staff (Kiosk, se
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -35,6 +36,7 @@ from offline_cache.crypto import (
     Sealer,
     StorageDamaged,
     StorageError,
+    StorageUnreachable,
     WrongStorageKey,
     load_or_create_key,
 )
@@ -292,28 +294,53 @@ class Storage:
         ``cccd-kiosk db upgrade``; :class:`WrongStorageKey` for another hospital's key), this
         kiosk's number block registered and its offline spool opened
         (:mod:`offline_cache.spool`)."""
-        from offline_cache.pg.store import PgStore
-        from offline_cache.spool import SPOOL_DB, SpoolingJournal, register
+        from offline_cache.pg.store import PgStore, verify
+        from offline_cache.spool import (
+            SPOOL_DB,
+            KioskIdentity,
+            SpoolingJournal,
+            cached_identity,
+            register,
+        )
 
         # The hospital's key (copied here, or $CCCD_KIOSK_STORAGE_KEY): a key file made fresh
         # for a kiosk that was not given one does not match the database's check value, so
         # PgStore.open refuses it (WrongStorageKey) before anything is written.
         sealer = Sealer(load_or_create_key(folder))
-        store = PgStore.open(
-            url,
-            sealer,
-            connect_timeout_s=settings.connect_timeout_s,
-            ttl=timedelta(hours=settings.cache_ttl_hours),
-            max_stale=timedelta(days=settings.max_stale_days),
-            kiosk=kiosk_name or socket.gethostname(),
-        )
+        options: dict[str, Any] = {
+            "connect_timeout_s": settings.connect_timeout_s,
+            "ttl": timedelta(hours=settings.cache_ttl_hours),
+            "max_stale": timedelta(days=settings.max_stale_days),
+            "kiosk": kiosk_name or socket.gethostname(),
+        }
+        verify_later = None
         try:
-            identity = register(store.pool, folder, store.journal.kiosk)
+            store = PgStore.open(url, sealer, **options)
+            identity: KioskIdentity | None = None
+        except StorageUnreachable:
+            # started during an outage: a kiosk that reached the server before (its block
+            # is known) checks in to its spool, and checks the server before it syncs
+            identity = cached_identity(folder)
+            if identity is None:
+                raise
+            log.warning("shared database unreachable at start: checking in to the spool")
+            store = PgStore.open_unverified(url, sealer, **options)
+            verify_later = functools.partial(verify, sealer=sealer)
+        try:
+            if identity is None:
+                identity = register(store.pool, folder, store.journal.kiosk)
             spool = Journal(folder / SPOOL_DB, sealer, number_base=identity.number_base)
         except BaseException:
             store.close()
             raise
-        journal = SpoolingJournal(store.journal, store.pool, spool, identity)
+        journal = SpoolingJournal(
+            store.journal,
+            store.pool,
+            spool,
+            identity,
+            verify=verify_later,
+            offline=verify_later is not None,
+        )
         cache = KioskCache(
             folder, sealer, settings, shared=store.cache, skip=lambda: not journal.online
         )

@@ -54,9 +54,11 @@ def make_pool(
     *,
     max_size: int = DEFAULT_POOL_SIZE,
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+    wait: bool = True,
 ) -> psycopg_pool.ConnectionPool:
     """A pool of connections to ``url``, open with one connection made (else
-    :class:`StorageUnreachable`)."""
+    :class:`StorageUnreachable`); ``wait=False``: open at once, connecting in the
+    background (a kiosk starting while the server is unreachable)."""
     pool = psycopg_pool.ConnectionPool(
         url,
         min_size=1,
@@ -70,6 +72,9 @@ def make_pool(
         open=False,
         name="cccd-kiosk",
     )
+    if not wait:
+        pool.open(wait=False)
+        return pool
     try:
         pool.open(wait=True, timeout=connect_timeout_s)
     except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:

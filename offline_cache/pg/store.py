@@ -29,6 +29,22 @@ from offline_cache.pg.journal import DEFAULT_CLAIM_S, PgJournal
 from offline_cache.pg.schema import check_version
 
 
+def verify(conn: psycopg.Connection[tuple[object, ...]], sealer: Sealer) -> None:
+    """Refuse a schema this code cannot use and a storage key other than the hospital's
+    (the first kiosk to open a fresh database records its check value)."""
+    check_version(conn)
+    conn.execute(
+        "INSERT INTO meta (name, value) VALUES ('key_check', %s) ON CONFLICT (name) DO NOTHING",
+        (sealer.key_check(),),
+    )
+    row = conn.execute("SELECT value FROM meta WHERE name = 'key_check'").fetchone()
+    if row is None or not hmac.compare_digest(str(row[0]), sealer.key_check()):
+        raise WrongStorageKey(
+            "the storage key does not open the shared database — give this kiosk the "
+            "hospital's storage key; nothing was changed"
+        )
+
+
 class PgStore:
     """The shared journal and cache of one PostgreSQL database (one pool)."""
 
@@ -74,18 +90,7 @@ class PgStore:
         pool = make_pool(url, max_size=max_size, connect_timeout_s=connect_timeout_s)
         try:
             with pool.connection() as conn:
-                check_version(conn)
-                conn.execute(
-                    "INSERT INTO meta (name, value) VALUES ('key_check', %s)"
-                    " ON CONFLICT (name) DO NOTHING",
-                    (sealer.key_check(),),
-                )
-                row = conn.execute("SELECT value FROM meta WHERE name = 'key_check'").fetchone()
-            if row is None or not hmac.compare_digest(str(row[0]), sealer.key_check()):
-                raise WrongStorageKey(
-                    "the storage key does not open the shared database — give this kiosk the "
-                    "hospital's storage key; nothing was changed"
-                )
+                verify(conn, sealer)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             pool.close()
             raise pg_error(exc) from exc
@@ -102,6 +107,22 @@ class PgStore:
             claim_s=claim_s,
             kiosk=kiosk,
         )
+
+    @classmethod
+    def open_unverified(
+        cls,
+        url: str,
+        sealer: Sealer,
+        *,
+        max_size: int = DEFAULT_POOL_SIZE,
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+        **kw: object,
+    ) -> PgStore:
+        """A store whose pool connects in the background, nothing checked yet: for a kiosk
+        starting while the server is unreachable (its spool checks with :func:`verify`
+        before it syncs)."""
+        pool = make_pool(url, max_size=max_size, connect_timeout_s=connect_timeout_s, wait=False)
+        return cls(pool, sealer, **kw)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Close the pool (every connection)."""

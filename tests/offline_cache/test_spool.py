@@ -21,6 +21,7 @@ from kiosk.app.storage import Storage, upgrade_schema
 from kiosk.config import StorageConfig
 from offline_cache import spool as spool_module
 from offline_cache.calls import CallBoard
+from offline_cache.crypto import StorageUnreachable
 from offline_cache.journal import VIETNAM_TZ
 from offline_cache.spool import SpoolingJournal, cached_identity
 from tests.fixtures.storage_adapters import pg_sql
@@ -281,5 +282,52 @@ def test_a_kiosk_restarted_with_a_spool_left_syncs_it_first(
         assert not journal.online and storage.spooled == 1  # noticed at start
         assert journal.probe() and storage.spooled == 0
         assert pg_sql(pg_url)("SELECT checkin_id FROM checkins") == [(rec.checkin_id,)]
+    finally:
+        storage.close()
+
+
+def test_a_kiosk_started_during_an_outage_checks_in_and_syncs_after_checking_the_server(
+    tmp_path: Path, pg_url: str, cable: Cable
+) -> None:
+    (folder,) = _prepare(tmp_path, pg_url, "k1")
+    _open(folder, cable.url(pg_url)).close()  # reached the server once: its block is known
+    cable.cut()
+    storage = _open(folder, cable.url(pg_url))
+    try:
+        journal = _spooling(storage)
+        assert not journal.online
+        rec = storage.journal.record(method="manual", chip_verified=False, holder=TUYET)
+        assert rec.queue_number == 1001
+        cable.plug()
+        assert journal.probe() and storage.spooled == 0
+        assert pg_sql(pg_url)("SELECT queue_number FROM checkins") == [(1001,)]
+    finally:
+        storage.close()
+
+
+def test_a_new_kiosk_cannot_start_without_the_server(
+    tmp_path: Path, pg_url: str, cable: Cable
+) -> None:
+    (folder,) = _prepare(tmp_path, pg_url, "k1")
+    cable.cut()
+    with pytest.raises(StorageUnreachable):
+        _open(folder, cable.url(pg_url))
+
+
+def test_started_offline_it_syncs_nothing_into_a_database_with_another_key(
+    tmp_path: Path, pg_url: str, cable: Cable
+) -> None:
+    (folder,) = _prepare(tmp_path, pg_url, "k1")
+    _open(folder, cable.url(pg_url)).close()
+    cable.cut()
+    storage = _open(folder, cable.url(pg_url))
+    try:
+        storage.journal.record(method="manual", chip_verified=False, holder=TUYET)
+        # meanwhile the server was restored with another hospital's key
+        pg_sql(pg_url)("UPDATE meta SET value = 'another' WHERE name = 'key_check'")
+        cable.plug()
+        journal = _spooling(storage)
+        assert journal.probe() is False and storage.spooled == 1
+        assert pg_sql(pg_url)("SELECT 1 FROM checkins") == []
     finally:
         storage.close()
