@@ -26,6 +26,7 @@ from typing import Any
 
 from offline_cache.crypto import Sealer
 from offline_cache.journal import Journal
+from offline_cache.pg.journal import OFFLINE_FIRST, ONLINE_OVERFLOW
 from offline_cache.pg.schema import upgrade
 from tests.fixtures.his_receiver import HisReceiver
 from tests.fixtures.pg_workers import KEY, WARMUP, holder
@@ -38,6 +39,14 @@ DEPTS = "NOI,RHM"
 #: The paced run: 30 kiosks each checking in once every this many seconds (60 check-ins/s
 #: offered — a hospital's 30 kiosks at one patient each per 30 s offer 1/s).
 PACED_EVERY_S = 0.5
+
+
+def online_numbers(count: int) -> list[int]:
+    """The first ``count`` numbers the shared counter hands out: 1 … 999, then 100000 …
+    (the kiosks' offline blocks 1001 … 99999 skipped, offline_cache/spool.py)."""
+    return [
+        i if i < OFFLINE_FIRST else ONLINE_OVERFLOW + i - OFFLINE_FIRST for i in range(1, count + 1)
+    ]
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -79,7 +88,7 @@ def _run_pg(server: PgServer, kiosks: int, every_s: float = 0.0) -> dict[str, An
     gaps = 0
     for dept in DEPTS.split(","):
         got = {n for d, n in numbers if d == dept}
-        gaps += (max(got) - len(got)) if got else 0
+        gaps += len(set(online_numbers(len(got))) - got)
     with HisReceiver(keep_bodies=False) as his:
         drains = [_worker("drain", url, his.url) for _ in range(2)]
         for p in drains:
@@ -132,6 +141,65 @@ def _run_sqlite() -> dict[str, Any]:
     }
 
 
+SPOOLED = 500
+
+
+def _run_spool(server: PgServer) -> dict[str, Any]:
+    """One kiosk with the cable to the server pulled: :data:`SPOOLED` check-ins into its
+    spool (latency of each), then the cable plugged and the sync timed; duplicates and lost
+    check-ins on the server afterwards."""
+    import psycopg
+
+    from kiosk.app.storage import Storage, upgrade_schema
+    from kiosk.config import StorageConfig
+    from offline_cache import spool as spool_module
+    from tests.fixtures.tcp_cut import Cable
+
+    spool_module.RETRY_S = spool_module.HEARTBEAT_S = 3600.0  # the bench probes itself
+    url = server.create_database()
+    cable = Cable(server.port)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "kiosk"
+        upgrade_schema(folder, StorageConfig(), url)
+        storage = Storage.open(folder, StorageConfig(url=cable.url(url), connect_timeout_s=1.0))
+        try:
+            cable.cut()
+            storage.journal.record(method="manual", chip_verified=False, holder=holder(0))
+            latencies, numbers = [], []
+            for i in range(1, SPOOLED):
+                t = time.perf_counter()
+                rec = storage.journal.record(
+                    method="manual", chip_verified=False, holder=holder(i), department="NOI"
+                )
+                latencies.append((time.perf_counter() - t) * 1000)
+                numbers.append(rec.queue_number)
+            cable.plug()
+            spooling = storage.spooling
+            assert spooling is not None
+            t = time.perf_counter()
+            online = spooling.probe()
+            sync_s = time.perf_counter() - t
+        finally:
+            storage.close()
+            cable.cut()
+    with psycopg.connect(url, options="-c search_path=cccd") as conn:
+        rows = conn.execute("SELECT department, queue_number FROM checkins").fetchall()
+        outbox = conn.execute("SELECT COUNT(*) FROM outbox").fetchone()
+    on_server = Counter(rows)
+    return {
+        "spooled": SPOOLED,
+        "online_after": online,
+        "p50_ms": _pct(latencies, 0.50),
+        "p99_ms": _pct(latencies, 0.99),
+        "sync_s": sync_s,
+        "synced_per_s": SPOOLED / sync_s,
+        "duplicates": sum(c - 1 for c in on_server.values() if c > 1),
+        "lost": SPOOLED - len(rows),
+        "outbox_rows": int(outbox[0]) if outbox else 0,
+        "numbers_kept": sorted(n for d, n in rows if d == "NOI") == sorted(numbers),
+    }
+
+
 def main() -> None:
     """Print one line per run (PostgreSQL N = 1, 5, 30; SQLite 1) and a JSON summary."""
     print(
@@ -159,7 +227,17 @@ def main() -> None:
                 f"  gaps {r['gaps']}  lost {r['lost']}  deliveries/check-in "
                 f"{r['deliveries_per_checkin']:.2f}"
             )
-    print(json.dumps({"sqlite": base, "postgresql": results}, default=float))
+        spool = _run_spool(server)
+        print(
+            f"  offline spool 1 kiosk: {spool['spooled']} check-ins spooled  p50 "
+            f"{spool['p50_ms']:5.2f} ms  p99 {spool['p99_ms']:5.2f} ms; synced in "
+            f"{spool['sync_s']:.2f} s ({spool['synced_per_s']:.0f}/s)  duplicates "
+            f"{spool['duplicates']}  lost {spool['lost']}  outbox rows {spool['outbox_rows']}"
+            f"  numbers kept {spool['numbers_kept']}"
+        )
+    print(json.dumps({"sqlite": base, "postgresql": results, "spool": spool}, default=float))
+    if spool["duplicates"] or spool["lost"] or not spool["numbers_kept"]:
+        raise SystemExit("storage bench: the spool lost, duplicated or renumbered check-ins")
     if any(r["duplicates"] or r["gaps"] or r["lost"] for r in results):
         raise SystemExit("storage bench: duplicates, gaps or lost check-ins")
     if statistics.fmean(r["deliveries_per_checkin"] for r in results) != 1.0:

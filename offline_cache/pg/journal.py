@@ -68,6 +68,32 @@ _COLUMNS = (
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 
+#: One check-in in one statement: the department's next number (1 … 999, then 100000 …:
+#: the kiosks' offline blocks are skipped), the check-in, its outbox row.
+_RECORD = """
+WITH n AS (
+    INSERT INTO queue_counters (day, department, last_number)
+    VALUES (%(day)s, %(department)s, 1)
+    ON CONFLICT (day, department) DO UPDATE SET last_number =
+        CASE WHEN queue_counters.last_number + 1 = %(first_offline)s THEN %(overflow)s
+             ELSE queue_counters.last_number + 1 END
+    RETURNING last_number
+), c AS (
+    INSERT INTO checkins (checkin_id, day, queue_number, created_at, method, chip_verified,
+                          id_index, sealed, department, room, kiosk)
+    SELECT %(checkin_id)s, %(day)s, n.last_number, %(created_at)s, %(method)s,
+           %(chip_verified)s, %(id_index)s, %(sealed)s, %(department)s, %(room)s,
+           COALESCE(%(kiosk)s, current_user)
+    FROM n
+    RETURNING checkin_id, queue_number
+), o AS (
+    INSERT INTO outbox (checkin_id, next_attempt_at)
+    SELECT checkin_id, %(due)s FROM c
+    RETURNING checkin_id
+)
+SELECT c.queue_number FROM c JOIN o USING (checkin_id)
+"""
+
 
 class PgJournal:
     """The journal in the ``cccd`` schema of a shared PostgreSQL (see the module docstring).
@@ -138,71 +164,81 @@ class PgJournal:
         local_day = created.astimezone(self._tz).date()
         id_number = holder.get("id_number")
         id_index = self._sealer.index(str(id_number), INDEX_TABLE) if id_number else None
-        with self._tx() as conn:
-            if reuse_today and id_index is not None:
-                conn.execute(
-                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                    (f"{local_day}|{department}|{id_index}",),
+        # Sealed before the number is known (the id carries no number), so that the number
+        # is taken, the check-in and its outbox row written and committed in ONE statement
+        # in autocommit: the department's counter row is locked only while the server runs
+        # it, never across a round trip to a kiosk that may be descheduled meanwhile.
+        checkin_id = f"{local_day:%Y%m%d}-{secrets.token_hex(6)}"
+        sealed = self._sealer.seal(
+            _dump({"holder": holder, "bhyt_card": bhyt_card, "authenticity": authenticity}),
+            _aad(checkin_id, "sealed"),
+        )
+        with self._pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                visit = (
+                    f"{local_day}|{department}|{id_index}"
+                    if reuse_today and id_index is not None
+                    else None
                 )
-                earlier = conn.execute(
-                    "SELECT checkin_id, queue_number, created_at, method, chip_verified, room"
-                    " FROM checkins WHERE day = %s AND id_index = %s AND department = %s"
-                    " ORDER BY created_at LIMIT 1",
-                    (local_day, id_index, department),
-                ).fetchone()
-                if earlier is not None:
-                    return CheckInRecord(
-                        checkin_id=earlier[0],
-                        queue_number=int(earlier[1]),
-                        created_at=earlier[2],
-                        method=earlier[3],
-                        chip_verified=bool(earlier[4]),
-                        authenticity=authenticity,
-                        holder=holder,
-                        bhyt_card=bhyt_card,
-                        eligibility=None,
-                        repeat=True,
-                        department=department,
-                        room=str(earlier[5]),
+                if visit is not None:
+                    # one patient at a time per visit (session lock: a killed kiosk's
+                    # connection closes and frees it)
+                    conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (visit,))
+                try:
+                    earlier = (
+                        conn.execute(
+                            "SELECT checkin_id, queue_number, created_at, method,"
+                            " chip_verified, room FROM checkins WHERE day = %s"
+                            " AND id_index = %s AND department = %s"
+                            " ORDER BY created_at LIMIT 1",
+                            (local_day, id_index, department),
+                        ).fetchone()
+                        if visit is not None
+                        else None
                     )
-            row = conn.execute(
-                "INSERT INTO queue_counters (day, department, last_number) VALUES (%s, %s, 1)"
-                " ON CONFLICT (day, department)"
-                " DO UPDATE SET last_number = CASE WHEN queue_counters.last_number + 1 = %s"
-                " THEN %s ELSE queue_counters.last_number + 1 END"
-                " RETURNING last_number",
-                (local_day, department, OFFLINE_FIRST, ONLINE_OVERFLOW),
-            ).fetchone()
-            assert row is not None
-            queue_number = int(row[0])
-            checkin_id = f"{local_day:%Y%m%d}-{queue_number:04d}-{secrets.token_hex(4)}"
-            sealed = self._sealer.seal(
-                _dump({"holder": holder, "bhyt_card": bhyt_card, "authenticity": authenticity}),
-                _aad(checkin_id, "sealed"),
-            )
-            # the check-in and its outbox row in one statement: one round trip less while
-            # the department's counter row is locked
-            conn.execute(
-                "WITH c AS (INSERT INTO checkins (checkin_id, day, queue_number, created_at,"
-                " method, chip_verified, id_index, sealed, department, room, kiosk)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, COALESCE(%s, current_user))"
-                " RETURNING checkin_id)"
-                " INSERT INTO outbox (checkin_id, next_attempt_at) SELECT checkin_id, %s FROM c",
-                (
-                    checkin_id,
-                    local_day,
-                    queue_number,
-                    created,
-                    method,
-                    chip_verified,
-                    id_index,
-                    sealed,
-                    department,
-                    room,
-                    self.kiosk or None,
-                    created.timestamp() + self._hold_s,
-                ),
-            )
+                    if earlier is not None:
+                        return CheckInRecord(
+                            checkin_id=earlier[0],
+                            queue_number=int(earlier[1]),
+                            created_at=earlier[2],
+                            method=earlier[3],
+                            chip_verified=bool(earlier[4]),
+                            authenticity=authenticity,
+                            holder=holder,
+                            bhyt_card=bhyt_card,
+                            eligibility=None,
+                            repeat=True,
+                            department=department,
+                            room=str(earlier[5]),
+                        )
+                    row = conn.execute(
+                        _RECORD,
+                        {
+                            "day": local_day,
+                            "department": department,
+                            "first_offline": OFFLINE_FIRST,
+                            "overflow": ONLINE_OVERFLOW,
+                            "checkin_id": checkin_id,
+                            "created_at": created,
+                            "method": method,
+                            "chip_verified": chip_verified,
+                            "id_index": id_index,
+                            "sealed": sealed,
+                            "room": room,
+                            "kiosk": self.kiosk or None,
+                            "due": created.timestamp() + self._hold_s,
+                        },
+                    ).fetchone()
+                finally:
+                    if visit is not None:
+                        conn.execute(
+                            "SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (visit,)
+                        )
+            finally:
+                conn.autocommit = False
+        assert row is not None
+        queue_number = int(row[0])
         return CheckInRecord(
             checkin_id=checkin_id,
             queue_number=queue_number,

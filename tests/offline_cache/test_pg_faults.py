@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,16 +82,42 @@ def test_twenty_kiosk_processes_never_share_or_skip_a_number(pg_url: str) -> Non
     ]
 
 
+_HANG = """
+CREATE FUNCTION hang() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.department = 'NOI' AND NEW.queue_number > 1 THEN PERFORM pg_sleep(3600); END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER hang BEFORE INSERT ON checkins FOR EACH ROW EXECUTE FUNCTION hang();
+"""
+
+
 def test_a_kiosk_killed_inside_a_check_in_leaves_nothing_and_no_gap(pg_url: str) -> None:
+    sql = pg_sql(pg_url)
     with _store(pg_url) as store:
         first = store.journal.record(
             method="manual", chip_verified=False, holder=holder(1), department="NOI"
         )
+        sql(_HANG)  # the next NOI check-in stops inside its statement: number 2 taken, unsaved
         proc = _worker("hang-in-checkin", pg_url, "NOI")
         assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "inside"  # counter bumped, row written
+        assert proc.stdout.readline().strip() == "started"
+        stuck: list[tuple[object, ...]] = []
+        for _ in range(600):
+            stuck = sql(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
+                " AND application_name = 'cccd-kiosk'"
+            )
+            if stuck:
+                break
+            time.sleep(0.05)
+        assert stuck, "the kiosk's check-in never reached the server"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+        # what the server does when it notices the client gone (client_connection_check_
+        # interval), without waiting for that: end the kiosk's backend
+        sql(f"SELECT pg_terminate_backend({stuck[0][0]})")
+        sql("DROP TRIGGER hang ON checkins")
         nxt = store.journal.record(
             method="manual", chip_verified=False, holder=holder(2), department="NOI"
         )
