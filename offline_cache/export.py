@@ -1,7 +1,7 @@
 """The staff's export of one day's check-ins (``cccd-kiosk export --date D --format csv|json``).
 
-One row per check-in in arrival order, with what reception works from: queue number and
-department, time,
+One row per check-in in arrival order, with what reception works from: queue number,
+department, the kiosk/desk that checked the patient in (shared database), time,
 name, ID number, birth date, method, chip verification and the eligibility answer. The
 result is personal data in clear: it is returned to the caller (who writes it where staff
 asked), never stored or logged here. Text is UTF-8 with diacritics intact.
@@ -22,6 +22,7 @@ COLUMNS = (
     "queue_number",
     "department",
     "room",
+    "kiosk",
     "time",
     "full_name",
     "id_number",
@@ -52,6 +53,7 @@ def row(record: CheckInRecord) -> dict[str, Any]:
         "queue_number": record.queue_number,
         "department": record.department or None,
         "room": record.room or None,
+        "kiosk": record.kiosk or None,
         "time": record.created_at.astimezone(VIETNAM_TZ).strftime("%H:%M:%S"),
         "full_name": record.holder.get("full_name"),
         "id_number": record.holder.get("id_number"),

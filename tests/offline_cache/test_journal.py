@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from offline_cache.crypto import Sealer, SealError, WrongStorageKey
-from offline_cache.export import export_day
+from offline_cache.export import COLUMNS, export_day, row
 from offline_cache.journal import Journal
 
 KEY = bytes(range(32))
@@ -302,6 +303,7 @@ def test_export_csv(journal: Journal) -> None:
     assert (first["eligibility_status"], first["eligibility_code"]) == ("eligible", "000")
     assert (first["valid_from"], first["valid_to"]) == ("2026-01-01", "2026-12-31")
     assert first["registered_clinic"] == "01001"
+    assert first["kiosk"] == ""  # the embedded journal: this kiosk, no name
     assert (second["method"], second["chip_verified"], second["eligibility_status"]) == (
         "manual",
         "no",
@@ -320,6 +322,14 @@ def test_export_json(journal: Journal) -> None:
     assert [r["queue_number"] for r in rows] == [1, 2]
     assert rows[0]["chip_verified"] is True and rows[0]["registered_clinic"] == "01001"
     assert rows[1]["eligibility_status"] is None
+    assert rows[0]["kiosk"] is None
+
+
+def test_export_row_names_the_kiosk(journal: Journal) -> None:
+    """On a shared database each row says which kiosk or desk checked the patient in."""
+    rec = journal.record(method="chip", chip_verified=True, holder=MINH, now=T0)
+    assert row(dataclasses.replace(rec, kiosk="quầy-2"))["kiosk"] == "quầy-2"
+    assert list(COLUMNS).index("kiosk") == list(COLUMNS).index("room") + 1
     with pytest.raises(ValueError):
         export_day(journal, DAY, "xml")  # type: ignore[arg-type]
 
