@@ -110,7 +110,8 @@ _SCHEMA = (
 class CheckInRecord:
     """One check-in as the kiosk saw it (decrypted; never log or print one).
 
-    ``checkin_id`` is ``YYYYMMDD-NNNN-<8 hex>`` (local day, queue number, random part) and is
+    ``checkin_id`` is ``YYYYMMDD-NNNN-<8 hex>`` (local day, queue number, random part; on the
+    shared PostgreSQL ``YYYYMMDD-<12 hex>``: sealed before the number is known) and is
     the idempotency key towards the HIS; ``queue_number`` is the per-day number the patient
     is called by. ``holder``, ``bhyt_card`` and ``eligibility`` are personal data.
     """
