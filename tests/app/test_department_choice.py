@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import UTC, datetime, time
+from datetime import datetime, time
+from datetime import time as dt_time
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from kiosk.app.errors import UsageError
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.settings import Settings
 from kiosk.config import Config, Department, GatewayConfig, ReaderConfig
+from offline_cache.journal import VIETNAM_TZ
 
 DEPARTMENTS = (
     Department("NOI", "Khám Nội", "Internal medicine", "203"),
@@ -27,8 +29,11 @@ DEPARTMENTS = (
     Department("RHM", "Răng Hàm Mặt", "Dental", "301", bhyt_self=False),
 )
 #: 09:00 in Vietnam (UTC+7): NGOAI open; 13:00: NGOAI closed.
-MORNING = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
-AFTERNOON = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
+#: Today in Vietnam: the journal dates check-ins by the real clock, so the fixed kiosk clock
+#: must be on the same local day (a fixed calendar date fails every other day).
+_TODAY = datetime.now(VIETNAM_TZ).date()
+MORNING = datetime.combine(_TODAY, dt_time(9, 0), VIETNAM_TZ)
+AFTERNOON = datetime.combine(_TODAY, dt_time(13, 0), VIETNAM_TZ)
 
 
 @pytest.fixture

@@ -10,11 +10,14 @@ choice; reception chooses on the patient's behalf.
 from __future__ import annotations
 
 import os
+from datetime import time as dt_time
+
+from offline_cache.journal import VIETNAM_TZ
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,10 @@ DEPARTMENTS = (
     Department("RHM", "Răng Hàm Mặt", "Dental", "301", bhyt_self=False),
 )
 #: 09:00 in Vietnam: NHI (13:00–17:00) is closed.
-MORNING = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+#: Today in Vietnam: the journal dates check-ins by the real clock, so the fixed kiosk clock
+#: must be on the same local day (a fixed calendar date fails every other day).
+_TODAY = datetime.now(VIETNAM_TZ).date()
+MORNING = datetime.combine(_TODAY, dt_time(9, 0), VIETNAM_TZ)
 
 
 def _window(
