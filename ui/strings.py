@@ -235,6 +235,8 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "vi": "{n} lượt không mở được nên đã cách ly, không có trong danh sách — báo quản trị viên",
         "en": "{n} check-ins do not open and were set aside, not listed — tell the administrator",
     },
+    "today.all_departments": {"vi": "Tất cả khoa", "en": "All departments"},
+    "today.all_kiosks": {"vi": "Tất cả máy", "en": "All kiosks"},
     "header.offline": {
         "vi": "Mất kết nối máy chủ từ {time} — {n} lượt chờ đồng bộ",
         "en": "Offline since {time} — {n} check-ins waiting to sync",

@@ -232,9 +232,7 @@ class PgJournal:
                     ).fetchone()
                 finally:
                     if visit is not None:
-                        conn.execute(
-                            "SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (visit,)
-                        )
+                        conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (visit,))
             finally:
                 conn.autocommit = False
         assert row is not None

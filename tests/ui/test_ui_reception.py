@@ -481,3 +481,43 @@ def test_today_columns_fit_their_contents_and_the_list_scrolls_by_touch(
     assert QScroller.hasScroller(table.viewport())
     _lang(qtbot, reception, "en" if reception.state.lang == "vi" else "vi")
     assert [r[0] for r in reception.today.row_texts()] == ["2", "1"]
+
+
+def test_today_filters_a_shared_queue_by_department_and_by_kiosk(qtbot: QtBot) -> None:
+    """Reception on a shared database sees every kiosk's check-ins: the two selectors show
+    exactly one department's or one kiosk's rows; the choice survives a refresh, the wipe
+    resets it; a selector is hidden when the day has only one value for it."""
+    from ui.screens.reception import TodayScreen
+    from ui.state import ScreenView
+
+    screen = TodayScreen()
+    qtbot.addWidget(screen)
+    screen.show()
+    base = {"time": "08:30:00", "full_name": "Nguyễn Thị Ánh Tuyết"}
+    rows = [
+        {**base, "queue_number": 1, "department": "NOI", "kiosk": "Sảnh A", "checkin_id": "a"},
+        {**base, "queue_number": 1, "department": "RHM", "kiosk": "Sảnh B", "checkin_id": "b"},
+        {**base, "queue_number": 2, "department": "NOI", "kiosk": "Sảnh B", "checkin_id": "c"},
+        {**base, "queue_number": 1001, "department": "NOI", "kiosk": "Sảnh A", "checkin_id": "d"},
+    ]
+    screen.show_view(ScreenView("today", "Hôm nay"), "vi")
+    screen.show_rows(rows)
+
+    def numbers() -> list[str]:
+        return [r[0] for r in screen.row_texts()]
+
+    assert numbers() == ["NOI 1001", "NOI 2", "RHM 1", "NOI 1"]  # newest first
+    assert screen.by_department.isVisible() and screen.by_kiosk.isVisible()
+    assert screen.by_department.itemText(0) == "Tất cả khoa"
+    screen.by_department.setCurrentIndex(screen.by_department.findData("NOI"))
+    assert numbers() == ["NOI 1001", "NOI 2", "NOI 1"]
+    screen.by_kiosk.setCurrentIndex(screen.by_kiosk.findData("Sảnh B"))
+    assert numbers() == ["NOI 2"]
+    screen.show_rows(rows)  # a refresh keeps the choice
+    assert numbers() == ["NOI 2"]
+    screen.by_department.setCurrentIndex(0)
+    assert numbers() == ["NOI 2", "RHM 1"]
+    screen.wipe()
+    screen.show_rows([r for r in rows if r["kiosk"] == "Sảnh A"])
+    assert numbers() == ["NOI 1001", "NOI 1"]  # the wipe reset the filters
+    assert screen.by_kiosk.isHidden() and screen.by_department.isHidden()  # one value each

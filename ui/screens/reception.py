@@ -241,6 +241,20 @@ class TodayScreen(QWidget):
         self.back_button = button()
         self.back_button.clicked.connect(self.back)
         self.calls = CallBar()
+        # Filters of a shared queue: by department and by kiosk (each shown only when the
+        # day's rows have more than one); the choice survives a refresh, the wipe resets it.
+        self._all: list[dict[str, Any]] = []
+        self.by_department = QComboBox()
+        self.by_department.setObjectName("today_department")
+        self.by_kiosk = QComboBox()
+        self.by_kiosk.setObjectName("today_kiosk")
+        for box in (self.by_department, self.by_kiosk):
+            box.setMinimumHeight(48)
+            box.currentIndexChanged.connect(self._filter_changed)
+        filters = QHBoxLayout()
+        filters.addWidget(self.by_department)
+        filters.addWidget(self.by_kiosk)
+        filters.addStretch(1)
         row = QHBoxLayout()
         row.addWidget(self.count, 1)
         row.addWidget(self.reprint_button)
@@ -250,6 +264,7 @@ class TodayScreen(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.calls)
         layout.addWidget(self.search)
+        layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
         layout.addLayout(row)
@@ -264,12 +279,46 @@ class TodayScreen(QWidget):
         self.back_button.setText(t("nav.back", lang))
         self.calls.set_lang(lang)
         self.table.setHorizontalHeaderLabels([t(f"col.{c}", lang) for c in COLUMNS])
-        self._fill()
+        self._fill_filters()
+        self._apply_filters()
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
         """Fill the table with export rows (given oldest first, as the journal lists the day),
         newest first: the patient at the desk is usually the one who just checked in."""
-        self._rows = list(reversed(rows))
+        self._all = list(reversed(rows))
+        self._fill_filters()
+        self._apply_filters()
+
+    def _fill_filters(self) -> None:
+        """The selectors' choices from the rows (the current choice kept when still there)."""
+        for box, key, everything in (
+            (self.by_department, "department", "today.all_departments"),
+            (self.by_kiosk, "kiosk", "today.all_kiosks"),
+        ):
+            chosen = box.currentData()
+            values = sorted({str(r[key]) for r in self._all if r.get(key)})
+            box.blockSignals(True)
+            box.clear()
+            box.addItem(t(everything, self._lang), None)
+            for v in values:
+                box.addItem(v, v)
+            found = box.findData(chosen) if chosen is not None else 0
+            box.setCurrentIndex(max(0, found))
+            box.blockSignals(False)
+            box.setVisible(len(values) > 1)
+
+    def _filter_changed(self) -> None:
+        self._apply_filters()
+
+    def _apply_filters(self) -> None:
+        """Show the rows the selectors let through."""
+        dept, kiosk = self.by_department.currentData(), self.by_kiosk.currentData()
+        self._rows = [
+            r
+            for r in self._all
+            if (dept is None or r.get("department") == dept)
+            and (kiosk is None or r.get("kiosk") == kiosk)
+        ]
         self._fill()
 
     def _fill(self) -> None:
@@ -329,8 +378,14 @@ class TodayScreen(QWidget):
         return out
 
     def wipe(self) -> None:
-        """Forget the rows and the search."""
+        """Forget the rows, the search and the filters."""
         self._rows = []
+        self._all = []
+        for box in (self.by_department, self.by_kiosk):
+            box.blockSignals(True)
+            box.clear()
+            box.blockSignals(False)
+            box.setVisible(False)
         self.table.clearContents()
         self.table.setRowCount(0)
         self.search.blockSignals(True)
