@@ -82,6 +82,8 @@ from ui.worker import WorkerHandle
 
 #: Seconds the queue number stays large on screen after the card left (self-check).
 NUMBER_HOLD_S = 8.0
+#: How often Today asks whether the shared queue changed (ms; a version read, no rows).
+TODAY_POLL_MS = 2000
 #: Staff screens: their fields get typed keys as they are (no wedge-scan routing).
 _STAFF_SCREENS = frozenset({"today", "manual", "pin", "settings"})
 #: Events that count as someone using the kiosk (they restart the idle timer).
@@ -181,6 +183,15 @@ class KioskWindow(QMainWindow):
         wire_calls(self.today, self.requests, self.jobs, kiosk.departments)
         self.jobs.listed.connect(self._on_listed)
         self.jobs.storage_notice.connect(self._on_storage_notice)
+        # Today follows the shared queue by itself (another desk's call, another kiosk's
+        # check-in): the board's version is polled on the worker, the list redrawn on change.
+        self._board_version: str | None = None
+        self.today_poll = QTimer(self)
+        self.today_poll.setInterval(TODAY_POLL_MS)
+        self.today_poll.timeout.connect(self._poll_board)
+        self.today_poll.start()
+        self.jobs.board_version.connect(self._on_board_version)
+        self.jobs.listed_at.connect(self._on_listed_at)
         self.jobs.list_failed.connect(self._list_failed)  # queued: a method, not a lambda
         self.jobs.outcome.connect(self._on_outcome)
         self.jobs.failed.connect(self._on_failed)
@@ -398,6 +409,20 @@ class KioskWindow(QMainWindow):
         """Show today's check-ins (reception mode) and load them from the journal."""
         if self.state.open_today():
             self.refresh_today()
+
+    def _poll_board(self) -> None:
+        """Every few seconds while Today shows: ask the worker for the board's version."""
+        if self.state.screen == "today" and self.isVisible():
+            self.requests.poll_version.emit()
+
+    def _on_board_version(self, version: str) -> None:
+        """Another desk called a number or a kiosk checked someone in: list again."""
+        if self.state.screen == "today" and self._board_version not in (None, version):
+            self._board_version = version
+            self.refresh_today()
+
+    def _on_listed_at(self, version: str) -> None:
+        self._board_version = version
 
     def refresh_today(self, text: str | None = None) -> None:
         """Ask the worker for today's check-ins matching the search box (or ``text``)."""

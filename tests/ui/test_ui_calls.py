@@ -170,3 +170,19 @@ def test_call_next_per_department_shows_states_and_reaches_the_board(
     assert bar.next_button.text() == "Call next"
     assert bar.status.text() == "Calling 1 — room 105"
     _wait_states(qtbot, desk, {"NHI 1": "▶ Called", "NOI 2": "✘ No-show"})
+
+
+def test_today_follows_another_desk_and_another_kiosk_by_itself(
+    qtbot: QtBot, desk: KioskWindow, other_kiosk: Kiosk
+) -> None:
+    """Nobody touches this desk: another desk calls a number and another kiosk checks a
+    patient in; the list shows both (the board's version polled), the selection kept."""
+    desk.open_today()
+    qtbot.waitUntil(lambda: desk.today.table.rowCount() == 4, timeout=WAIT_MS)
+    desk.today.table.selectRow(3)
+    selected = desk.today.selected_checkin()
+    other_kiosk.call_next("NOI")  # Quầy 7 at the other desk
+    _wait_states(qtbot, desk, {"NOI 1": "▶ Đang gọi"})
+    other_kiosk.checkin_manual("001190000999", "Đỗ Thị Hà", date(1990, 1, 2), department="NHI")
+    qtbot.waitUntil(lambda: desk.today.table.rowCount() == 5, timeout=WAIT_MS)
+    assert desk.today.selected_checkin() == selected

@@ -285,9 +285,10 @@ class TodayScreen(QWidget):
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
         """Fill the table with export rows (given oldest first, as the journal lists the day),
         newest first: the patient at the desk is usually the one who just checked in."""
+        keep = self.selected_checkin()  # before the rows change under the selection
         self._all = list(reversed(rows))
         self._fill_filters()
-        self._apply_filters()
+        self._apply_filters(keep)
 
     def _fill_filters(self) -> None:
         """The selectors' choices from the rows (the current choice kept when still there)."""
@@ -310,8 +311,9 @@ class TodayScreen(QWidget):
     def _filter_changed(self) -> None:
         self._apply_filters()
 
-    def _apply_filters(self) -> None:
-        """Show the rows the selectors let through."""
+    def _apply_filters(self, keep: str | None = None) -> None:
+        """Show the rows the selectors let through (``keep``: the check-in to select)."""
+        keep = keep or self.selected_checkin()
         dept, kiosk = self.by_department.currentData(), self.by_kiosk.currentData()
         self._rows = [
             r
@@ -319,10 +321,21 @@ class TodayScreen(QWidget):
             if (dept is None or r.get("department") == dept)
             and (kiosk is None or r.get("kiosk") == kiosk)
         ]
-        self._fill()
+        self._fill(keep)
 
-    def _fill(self) -> None:
-        """Draw :attr:`_rows` in the current language."""
+    def _fill(self, selected: str | None = None) -> None:
+        """Draw :attr:`_rows` in the current language (the ``selected`` check-in and the
+        scroll position kept: a refresh by itself must not lose the row staff are on)."""
+        scroll = self.table.verticalScrollBar().value()
+        self._draw()
+        if selected is not None:
+            for i, r in enumerate(self._rows):
+                if r.get("checkin_id") == selected:
+                    self.table.selectRow(i)
+                    break
+        self.table.verticalScrollBar().setValue(scroll)
+
+    def _draw(self) -> None:
         rows = self._rows
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
@@ -418,6 +431,10 @@ class ReceptionJobs(QObject):
     failed = Signal(object)
     exported = Signal(bool)
     reprinted = Signal(object)
+    #: The call board's version (:meth:`poll_version`): Today re-lists when it changes;
+    #: ``listed_at(version)`` is the version read just before a list (the baseline).
+    board_version = Signal(str)
+    listed_at = Signal(str)
     choose = Signal(object, object)
     decision_done = Signal(str, bool)
     called = Signal(object)
@@ -427,9 +444,24 @@ class ReceptionJobs(QObject):
         super().__init__()
         self.kiosk = kiosk  # used only on the worker thread this object lives on
 
+    @Slot()
+    def poll_version(self) -> None:
+        """Emit the call board's version (changes with every call and new check-in at any
+        desk or kiosk); nothing when the storage does not answer (the banner says so)."""
+        try:
+            version = self.kiosk.calls.version()
+        except Exception as exc:
+            log.debug("board version not read: %s", type(exc).__name__)
+            return
+        self.board_version.emit(version)
+
     @Slot(str)
     def list_today(self, text: str) -> None:
         """Today's check-ins whose name or ID contains ``text`` (all when empty)."""
+        try:
+            version: str | None = self.kiosk.calls.version()
+        except Exception:
+            version = None
         try:
             rows = self.kiosk.today(text)
         except Exception as exc:
@@ -437,6 +469,8 @@ class ReceptionJobs(QObject):
             self.list_failed.emit()
             return
         self.listed.emit(rows)
+        if version is not None:
+            self.listed_at.emit(version)
         try:
             quarantined = self.kiosk.quarantined()
         except Exception as exc:
@@ -553,6 +587,7 @@ class ReceptionRequests(QObject):
     recall = Signal(object)
     no_show = Signal(object)
     current_call = Signal(str)
+    poll_version = Signal()
 
     def connect_to(self, jobs: ReceptionJobs) -> None:
         """Wire each request to its slot (queued: ``jobs`` lives on the worker thread)."""
@@ -565,6 +600,7 @@ class ReceptionRequests(QObject):
         self.recall.connect(jobs.recall)
         self.no_show.connect(jobs.no_show)
         self.current_call.connect(jobs.current_call)
+        self.poll_version.connect(jobs.poll_version)
 
 
 def wire_calls(
