@@ -767,10 +767,12 @@ class KioskWindow(QMainWindow):
         self.wedge.reset()
         self.state.wipe()
         self.watcher.stop()
+        # the doctor's checks use the kiosk's storage and audit log: let a running one end
+        # before the worker closes them (a check reading a closed SQLite handle crashed)
+        self.doctor.stop()
         self.worker.stop()
         if self.speaker is not None:
             self.speaker.close()
-        self.doctor.stop()
         super().closeEvent(event)
 
 
