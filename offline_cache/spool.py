@@ -52,7 +52,7 @@ from typing import Any, TypeVar
 import psycopg
 import psycopg_pool
 
-from offline_cache.crypto import StorageError, StorageUnreachable
+from offline_cache.crypto import StorageError, StorageFull, StorageUnreachable
 from offline_cache.journal import BLOCK_SIZE, CheckInRecord, Journal, Method, PurgeCount, immediate
 from offline_cache.pg.connect import pg_error, pg_errors
 from offline_cache.pg.journal import PgJournal
@@ -132,8 +132,6 @@ def register(pool: psycopg_pool.ConnectionPool, folder: Path, name: str) -> Kios
     Raises :class:`StorageFull` when all 99 blocks are taken (``DELETE FROM cccd.kiosks``
     of kiosks gone for good frees theirs).
     """
-    from offline_cache.crypto import StorageFull
-
     ident = kiosk_id(folder)
     name = (name or socket.gethostname() or "kiosk")[:40]
     with pool.connection() as conn:
